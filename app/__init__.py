@@ -1,0 +1,50 @@
+"""Cameo Exchange, the Flask product.
+
+``create_app`` is the only entry point: it reads settings, builds the engine and
+wires every subsystem through its ``init_app``.  Nothing connects, schedules or reads
+keys at import time.
+"""
+from __future__ import annotations
+
+import logging
+import os
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Callable, Mapping
+
+from flask import Flask
+
+from . import config as config_module
+
+
+def system_clock() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
+    overrides = dict(test_config or {})
+    instance_path = Path(overrides.get("INSTANCE_PATH") or config_module.default_instance_path())
+    app = Flask(__name__, instance_path=str(instance_path), instance_relative_config=True)
+    # String overrides behave like environment variables (so a test can set SECRET_KEY
+    # or DATABASE_URL without touching os.environ); everything else is applied as is.
+    environ = {**os.environ, **{k: v for k, v in overrides.items() if isinstance(v, str)}}
+    app.config.update(config_module.from_environment(environ, instance_path))
+    app.config.update(overrides)
+    app.config.setdefault("CLOCK", system_clock)
+    logging.basicConfig(level=app.config["LOG_LEVEL"])
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+
+    from . import db, errors, health, ledger_service, cli_commands
+
+    db.init_app(app)
+    errors.init_app(app)
+    ledger_service.init_app(app)
+    app.register_blueprint(health.bp)
+    cli_commands.init_app(app)
+    return app
+
+
+def clock(app: Flask | None = None) -> Callable[[], datetime]:
+    from flask import current_app
+
+    return (app or current_app).config["CLOCK"]

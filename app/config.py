@@ -1,0 +1,82 @@
+"""Settings, read from the environment once, in the factory (never at import).
+
+Every variable is documented in the README's Configuration section.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+ENVIRONMENTS = ("development", "production", "test")
+
+
+class ConfigError(RuntimeError):
+    """A setting is missing or malformed; the message says which and how to fix it."""
+
+
+def normalise_database_url(url: str) -> str:
+    """Accept the usual ``postgres://`` spellings and pick the psycopg 3 driver."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def default_instance_path() -> Path:
+    return Path(os.environ.get("CAMEO_INSTANCE_PATH", Path.cwd() / "instance")).resolve()
+
+
+def load_secret_key(instance_path: Path, env: str, environ: Mapping[str, str]) -> str:
+    """``SECRET_KEY`` from the environment; in development one is generated and kept."""
+    key = environ.get("SECRET_KEY")
+    if key:
+        return key
+    if env == "production":
+        raise ConfigError("SECRET_KEY must be set in production (e.g. `python -c 'import secrets; print(secrets.token_hex(32))'`)")
+    path = instance_path / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    instance_path.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    path.write_text(key)
+    path.chmod(0o600)
+    return key
+
+
+def _int(environ: Mapping[str, str], name: str, default: int) -> int:
+    raw = environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be an integer, got {raw!r}") from None
+
+
+def from_environment(environ: Mapping[str, str] | None = None, instance_path: Path | None = None) -> dict[str, Any]:
+    """Flask config mapping built from ``environ`` (default: ``os.environ``)."""
+    environ = os.environ if environ is None else environ
+    env = environ.get("CAMEO_ENV", "development")
+    if env not in ENVIRONMENTS:
+        raise ConfigError(f"CAMEO_ENV must be one of {', '.join(ENVIRONMENTS)}, got {env!r}")
+    instance_path = instance_path or default_instance_path()
+    database_url = normalise_database_url(
+        environ.get("DATABASE_URL") or f"sqlite:///{instance_path / 'cameo.db'}"
+    )
+    if env == "production" and database_url.startswith("sqlite"):
+        # Allowed (small deployments), but say so loudly in the log at start-up.
+        pass
+    return {
+        "CAMEO_ENV": env,
+        "INSTANCE_PATH": str(instance_path),
+        "DATABASE_URL": database_url,
+        "SECRET_KEY": load_secret_key(instance_path, env, environ),
+        "COMMISSION_BPS": _int(environ, "COMMISSION_BPS", 2000),
+        "STRIPE_SECRET_KEY": environ.get("STRIPE_SECRET_KEY", ""),
+        "STRIPE_API_BASE": environ.get("STRIPE_API_BASE", ""),
+        "STRIPE_WEBHOOK_SECRET": environ.get("STRIPE_WEBHOOK_SECRET", ""),
+        "LOG_LEVEL": environ.get("LOG_LEVEL", "INFO"),
+    }

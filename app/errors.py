@@ -1,0 +1,102 @@
+"""Errors as RFC 9457 problem details.
+
+Services raise ``Problem`` (or a subclass) with an HTTP status and, for bad input,
+field-level messages; routes never build error bodies themselves.  API paths
+(``/api/…``) and clients that ask for JSON get ``application/problem+json``; the web
+UI gets an HTML page.  Unexpected exceptions become a 500 problem without details —
+the traceback goes to the log, never to the client.
+"""
+from __future__ import annotations
+
+import logging
+from typing import Any, Mapping
+
+from flask import Flask, Response, json, render_template, request
+from werkzeug.exceptions import HTTPException
+
+log = logging.getLogger(__name__)
+PROBLEM_JSON = "application/problem+json"
+
+
+class Problem(Exception):
+    status = 400
+    title = "Bad request"
+
+    def __init__(self, detail: str = "", *, status: int | None = None, title: str | None = None,
+                 errors: Mapping[str, str] | None = None, type: str = "about:blank", **extra: Any):
+        super().__init__(detail or title or self.title)
+        self.detail = detail
+        self.status = status or self.status
+        self.title = title or self.title
+        self.errors = dict(errors or {})
+        self.type = type
+        self.extra = extra
+
+    def body(self) -> dict[str, Any]:
+        body: dict[str, Any] = {"type": self.type, "title": self.title, "status": self.status}
+        if self.detail:
+            body["detail"] = self.detail
+        if self.errors:
+            body["errors"] = self.errors
+        body.update(self.extra)
+        return body
+
+
+class ValidationProblem(Problem):
+    status = 422
+    title = "Invalid input"
+
+
+class NotFound(Problem):
+    status = 404
+    title = "Not found"
+
+
+class Forbidden(Problem):
+    status = 403
+    title = "Forbidden"
+
+
+class Conflict(Problem):
+    status = 409
+    title = "Conflict"
+
+
+def wants_json() -> bool:
+    if request.path.startswith("/api/") or request.path.startswith("/webhooks/"):
+        return True
+    best = request.accept_mimetypes.best_match(["text/html", "application/json", PROBLEM_JSON])
+    return best in ("application/json", PROBLEM_JSON)
+
+
+def problem_response(problem: Problem) -> Response:
+    response = Response(json.dumps(problem.body()), status=problem.status, mimetype=PROBLEM_JSON)
+    if problem.status == 405 and "allow" in problem.extra:
+        response.headers["Allow"] = ", ".join(problem.extra["allow"])
+    return response
+
+
+def _render(problem: Problem):
+    if wants_json():
+        return problem_response(problem)
+    return render_template("error.html", problem=problem), problem.status
+
+
+def init_app(app: Flask) -> None:
+    @app.errorhandler(Problem)
+    def _problem(exc: Problem):
+        return _render(exc)
+
+    @app.errorhandler(HTTPException)
+    def _http(exc: HTTPException):
+        extra = {}
+        if exc.code == 405 and getattr(exc, "valid_methods", None):
+            extra["allow"] = list(exc.valid_methods)
+        problem = Problem(exc.description or "", status=exc.code or 500, title=exc.name, **extra)
+        return _render(problem)
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception):
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        return _render(Problem("The server hit an unexpected error; it has been logged.",
+                               status=500, title="Internal server error"))

@@ -1,0 +1,19 @@
+"""``/healthz``: is the process up and can it reach its database?"""
+from __future__ import annotations
+
+from flask import Blueprint, jsonify
+from sqlalchemy.exc import SQLAlchemyError
+
+from .db import get_db
+from .errors import Problem
+
+bp = Blueprint("health", __name__)
+
+
+@bp.get("/healthz")
+def healthz():
+    try:
+        get_db().ping()
+    except SQLAlchemyError:
+        raise Problem("The database is unreachable.", status=503, title="Service unavailable")
+    return jsonify(status="ok")

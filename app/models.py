@@ -1,0 +1,6 @@
+"""Every table of the product, so ``SQLModel.metadata`` is complete for Alembic.
+
+The ledger's tables live in ledger.models; marketplace, payments, metering and
+settlement tables live in their own modules under app/ and are imported here.
+"""
+from ledger.models import Account, Balance, ClosedPeriod, Entry, Posting, Seal  # noqa: F401

@@ -1,0 +1,64 @@
+"""``cameo scheduler``: the one process that runs scheduled work (APScheduler 3).
+
+Never started inside a web worker.  Jobs live in a persistent SQLAlchemy job store
+in the product's own database, are coalesced (a backlog of missed runs becomes one
+run) and have a misfire grace time.  Job functions are module-level so the store
+can reference them by name; they reach the app through ``_context``, which is set
+when the scheduler starts (nothing happens at import).
+
+Jobs:
+* ``ledger-seal`` — links committed entries into the hash chain every few seconds.
+  (Settlement and other jobs register here as they land.)
+"""
+from __future__ import annotations
+
+import logging
+from typing import Callable
+
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+from apscheduler.schedulers.blocking import BlockingScheduler
+from flask import Flask
+
+from ledger import chain
+
+from .db import get_db
+
+log = logging.getLogger(__name__)
+_context: dict[str, Flask] = {}
+
+SEAL_INTERVAL_SECONDS = 5
+
+
+def seal_job() -> None:
+    app = _context["app"]
+    result = chain.seal(get_db(app).engine, now=app.config["CLOCK"]())
+    if result.sealed:
+        log.info("sealed %d entries; head seq %d", result.sealed, result.head_seq)
+
+
+JOBS: list[tuple[str, Callable[[], None], dict]] = [
+    ("ledger-seal", seal_job, {"trigger": "interval", "seconds": SEAL_INTERVAL_SECONDS}),
+]
+
+
+def build_scheduler(app: Flask) -> BlockingScheduler:
+    _context["app"] = app
+    scheduler = BlockingScheduler(
+        jobstores={"default": SQLAlchemyJobStore(engine=get_db(app).engine)},
+        executors={"default": ThreadPoolExecutor(2)},
+        job_defaults={"coalesce": True, "misfire_grace_time": 300, "max_instances": 1},
+        timezone="UTC",
+    )
+    for job_id, func, trigger in JOBS:
+        scheduler.add_job(func, id=job_id, replace_existing=True, **trigger)
+    return scheduler
+
+
+def run(app: Flask) -> None:
+    scheduler = build_scheduler(app)
+    log.info("scheduler started with jobs: %s", ", ".join(j.id for j in scheduler.get_jobs()))
+    try:
+        scheduler.start()
+    except (KeyboardInterrupt, SystemExit):
+        pass

@@ -1,0 +1,23 @@
+"""Parsing user-supplied instants at the edges (CLI options, query strings)."""
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta, timezone
+
+
+def parse_as_of(text: str) -> datetime:
+    """``--as-of`` → the exclusive ``before`` instant the ledger's reports take.
+
+    A date means "at the end of that day" (UTC); a date-time means "at that instant,
+    inclusive".  Naive date-times are UTC.
+    """
+    text = text.strip()
+    try:
+        if len(text) == 10:
+            day = date.fromisoformat(text)
+            return datetime.combine(day + timedelta(days=1), time(), tzinfo=timezone.utc)
+        instant = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise ValueError(f"{text!r} is not an ISO date (2026-10-31) or date-time (2026-10-31T12:00:00Z)") from None
+    if instant.tzinfo is None:
+        instant = instant.replace(tzinfo=timezone.utc)
+    return instant.astimezone(timezone.utc) + timedelta(microseconds=1)

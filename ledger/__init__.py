@@ -1,0 +1,40 @@
+"""Cameo Exchange's double-entry book, usable on its own.
+
+Modules, from the inside out:
+
+``money``      integer minor units, ISO 4217 exponents, allocation and commission
+``models``     the tables (SQLModel): accounts, entries, postings, balances, seals, periods
+``canonical``  canonical bytes and hashes of entries and chain links
+``book``       ``Ledger``: open accounts, ``post``/``post_batch``, ``reverse``, balances
+``chain``      the sealer that links committed entries into a hash chain
+``verify``     recompute everything from postings and name the first bad entry
+``reports``    balances at a point in time, the trial balance
+``periods``    closed accounting periods
+``chart``      the chart of accounts (codes → behaviour)
+``recipes``    the money flows of the marketplace as pure entry builders
+``ddl``        triggers that make the journal append-only in the database
+``db``         engines configured for money (SQLite pragmas, BEGIN IMMEDIATE)
+
+The package depends on SQLAlchemy/SQLModel (and pandas for DataFrames) only; it
+never imports Flask, Stripe, APScheduler or the app.  Nothing happens at import:
+callers pass sessions, engines and the time (``now``) in.
+"""
+from .book import AccountRef, EntryDraft, Ledger, Line, PostedEntry, reversal_draft, validate_draft
+from .errors import (
+    AccountConflict,
+    AlreadyReversed,
+    IdempotencyConflict,
+    InsufficientBalance,
+    LedgerError,
+    PeriodClosed,
+    UnbalancedEntry,
+    UnknownAccount,
+)
+from .money import Money, MoneyError, allocate, commission, format_minor, parse_minor
+
+__all__ = [
+    "AccountConflict", "AccountRef", "AlreadyReversed", "EntryDraft", "IdempotencyConflict",
+    "InsufficientBalance", "Ledger", "LedgerError", "Line", "Money", "MoneyError", "PeriodClosed",
+    "PostedEntry", "UnbalancedEntry", "UnknownAccount", "allocate", "commission", "format_minor",
+    "parse_minor", "reversal_draft", "validate_draft",
+]

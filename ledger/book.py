@@ -1,0 +1,456 @@
+"""The write path of the book: opening accounts and posting entries.
+
+Every function takes a SQLAlchemy ``Session`` that belongs to the caller's unit of
+work: the ledger never commits, so marketplace rows and their entries land in the
+same transaction or not at all.
+
+Posting one entry and posting a batch share one code path (``post`` is a batch of
+one).  Per batch the statements are:
+
+1. validate every draft in Python (invariant 1) and hash its content;
+2. one SELECT resolving account codes, one SELECT of overlapping closed periods;
+3. one multi-row ``INSERT … ON CONFLICT (idempotency_key) DO NOTHING RETURNING``
+   for the entries — a key that exists already is an idempotent replay when its
+   stored content hash matches, and a conflict otherwise (invariant 3);
+4. one multi-row INSERT for the postings (a single statement per group of whole
+   entries, which is what lets PostgreSQL's statement trigger check the balance);
+5. one guarded ``UPDATE`` per touched balance row, in (account, shard) order so
+   concurrent writers lock rows in the same order and cannot deadlock.  The WHERE
+   clause refuses to take a guarded account below zero (invariant 4), and a CHECK
+   constraint on the row says the same again.
+
+Hot house accounts (commission, Stripe clearing) are opened with several balance
+shards; an entry updates shard ``seq % shards``, so writers rarely meet on a row.
+The hash chain is not computed here at all: ``ledger.chain.seal`` links committed
+entries afterwards, so posting takes no global lock.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+from types import MappingProxyType
+from typing import Any, Iterable, Mapping, Sequence
+
+from sqlalchemy import and_, bindparam, func, select, update
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session
+
+from . import canonical
+from .errors import (
+    AccountConflict,
+    AlreadyReversed,
+    IdempotencyConflict,
+    InsufficientBalance,
+    LedgerError,
+    PeriodClosed,
+    UnbalancedEntry,
+    UnknownAccount,
+)
+from .models import ACCOUNT_TYPES, NORMAL_SIGN, Account, Balance, ClosedPeriod, Entry, Posting
+from .money import CURRENCY_EXPONENTS, Money, MoneyError, check_minor
+from .types import as_utc
+
+MAX_ABS_AMOUNT = 2**62
+ENTRY_CHUNK = 1000  # entries per INSERT statement
+POSTING_CHUNK = 5000  # postings per INSERT statement (5 binds each, under SQLite's 32766)
+
+entry_t = Entry.__table__
+posting_t = Posting.__table__
+account_t = Account.__table__
+balance_t = Balance.__table__
+period_t = ClosedPeriod.__table__
+
+
+@dataclass(frozen=True)
+class Line:
+    """One posting of a draft: + debit, − credit, in ``currency`` minor units."""
+
+    account: str
+    amount: int
+    currency: str
+
+
+@dataclass(frozen=True)
+class EntryDraft:
+    idempotency_key: str
+    kind: str
+    effective_at: datetime
+    lines: tuple[Line, ...]
+    memo: str = ""
+    meta: Mapping[str, Any] = field(default_factory=dict)
+    reverses_seq: int | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "lines", tuple(self.lines))
+        object.__setattr__(self, "meta", MappingProxyType(dict(self.meta)))
+        object.__setattr__(self, "effective_at", as_utc(self.effective_at))
+
+    def content_hash(self) -> str:
+        return canonical.content_hash(
+            idempotency_key=self.idempotency_key,
+            kind=self.kind,
+            effective_at=self.effective_at,
+            memo=self.memo,
+            meta=dict(self.meta),
+            reverses_seq=self.reverses_seq,
+            postings=((l.account, l.amount, l.currency) for l in self.lines),
+        )
+
+
+@dataclass(frozen=True)
+class PostedEntry:
+    seq: int
+    idempotency_key: str
+    kind: str
+    effective_at: datetime
+    posted_at: datetime
+    memo: str
+    meta: Mapping[str, Any]
+    reverses_seq: int | None
+    content_hash: str
+    lines: tuple[Line, ...]
+    replayed: bool = False
+
+
+@dataclass(frozen=True)
+class AccountRef:
+    id: int
+    code: str
+    type: str
+    currency: str
+    allow_negative: bool
+    shards: int
+
+    @property
+    def guard(self) -> int:
+        """+1/−1: the balance must stay on this side of zero; 0: unguarded."""
+        return 0 if self.allow_negative else NORMAL_SIGN[self.type]
+
+
+def validate_draft(draft: EntryDraft) -> None:
+    """Invariant 1 and field limits, checked before anything touches the database."""
+    if not isinstance(draft.idempotency_key, str) or not 0 < len(draft.idempotency_key) <= 200:
+        raise UnbalancedEntry("idempotency key must be 1–200 characters")
+    if not isinstance(draft.kind, str) or not 0 < len(draft.kind) <= 64:
+        raise UnbalancedEntry("kind must be 1–64 characters")
+    if len(draft.memo) > 500:
+        raise UnbalancedEntry("memo is longer than 500 characters")
+    if len(draft.lines) < 2:
+        raise UnbalancedEntry(f"{draft.idempotency_key}: an entry needs at least two postings")
+    totals: dict[str, int] = defaultdict(int)
+    for line in draft.lines:
+        try:
+            check_minor(line.amount)
+        except MoneyError as exc:
+            raise UnbalancedEntry(str(exc)) from None
+        if line.amount == 0:
+            raise UnbalancedEntry(f"{draft.idempotency_key}: zero posting to {line.account}")
+        if abs(line.amount) >= MAX_ABS_AMOUNT:
+            raise UnbalancedEntry(f"{draft.idempotency_key}: amount out of range")
+        if line.currency not in CURRENCY_EXPONENTS:
+            raise UnbalancedEntry(f"{draft.idempotency_key}: unknown currency {line.currency!r}")
+        totals[line.currency] += line.amount
+    unbalanced = {cur: total for cur, total in totals.items() if total}
+    if unbalanced:
+        raise UnbalancedEntry(f"{draft.idempotency_key}: postings do not sum to zero: {unbalanced}")
+    try:
+        canonical.check_json_value(dict(draft.meta))
+    except ValueError as exc:
+        raise UnbalancedEntry(str(exc)) from None
+
+
+def reversal_draft(original: PostedEntry, *, idempotency_key: str, effective_at: datetime, memo: str = "",
+                   meta: Mapping[str, Any] | None = None) -> EntryDraft:
+    """The mirror image of ``original``: every posting negated, pointing back at it."""
+    return EntryDraft(
+        idempotency_key=idempotency_key,
+        kind="reversal",
+        effective_at=effective_at,
+        lines=tuple(Line(l.account, -l.amount, l.currency) for l in original.lines),
+        memo=memo or f"reversal of entry {original.seq} ({original.kind})",
+        meta={"reversed_kind": original.kind, **dict(meta or {})},
+        reverses_seq=original.seq,
+    )
+
+
+class Ledger:
+    """Stateless service object; every method works inside the caller's session."""
+
+    # -- accounts ---------------------------------------------------------------
+    def open_account(
+        self,
+        session: Session,
+        code: str,
+        type: str,
+        currency: str,
+        *,
+        allow_negative: bool = False,
+        shards: int = 1,
+        name: str = "",
+        meta: Mapping[str, Any] | None = None,
+    ) -> AccountRef:
+        """Open ``code`` (idempotent: the same definition returns the existing account)."""
+        if type not in ACCOUNT_TYPES:
+            raise LedgerError(f"unknown account type {type!r}")
+        if currency not in CURRENCY_EXPONENTS:
+            raise LedgerError(f"unknown currency {currency!r}")
+        if not 1 <= shards <= 64 or (shards > 1 and not allow_negative):
+            raise LedgerError("sharded (hot) accounts must allow negative balances")
+        existing = self.accounts(session, [code]).get(code)
+        if existing is None:
+            conn = session.connection()
+            account_id = conn.execute(
+                account_t.insert().returning(account_t.c.id),
+                dict(code=code, type=type, currency=currency, allow_negative=allow_negative,
+                     shards=shards, name=name, metadata=dict(meta or {})),
+            ).scalar_one()
+            ref = AccountRef(account_id, code, type, currency, allow_negative, shards)
+            conn.execute(
+                balance_t.insert(),
+                [dict(account_id=account_id, shard=s, amount=0, version=0, last_seq=0, guard=ref.guard)
+                 for s in range(shards)],
+            )
+            return ref
+        if (existing.type, existing.currency, existing.allow_negative, existing.shards) != (
+            type, currency, allow_negative, shards
+        ):
+            raise AccountConflict(f"account {code} exists with a different definition")
+        return existing
+
+    def accounts(self, session: Session, codes: Iterable[str]) -> dict[str, AccountRef]:
+        codes = sorted(set(codes))
+        if not codes:
+            return {}
+        rows = session.connection().execute(
+            select(account_t.c.id, account_t.c.code, account_t.c.type, account_t.c.currency,
+                   account_t.c.allow_negative, account_t.c.shards).where(account_t.c.code.in_(codes))
+        )
+        return {row.code: AccountRef(*row) for row in rows}
+
+    # -- posting ----------------------------------------------------------------
+    def post(self, session: Session, draft: EntryDraft, *, now: datetime) -> PostedEntry:
+        return self.post_batch(session, [draft], now=now)[0]
+
+    def post_batch(self, session: Session, drafts: Sequence[EntryDraft], *, now: datetime) -> list[PostedEntry]:
+        """Post many entries in the caller's transaction; all of them or none."""
+        if not drafts:
+            return []
+        now = as_utc(now)
+        hashes: dict[str, str] = {}
+        for draft in drafts:
+            validate_draft(draft)
+            digest = draft.content_hash()
+            if hashes.setdefault(draft.idempotency_key, digest) != digest:
+                raise IdempotencyConflict(f"key {draft.idempotency_key} used twice with different content")
+        unique = list({d.idempotency_key: d for d in drafts}.values())
+        conn = session.connection()
+        try:
+            accounts = self._resolve_accounts(session, unique)
+            self._check_periods(conn, unique)
+            self._check_not_reversed(conn, unique)
+            inserted = self._insert_entries(conn, unique, hashes, now)
+            replayed = {d.idempotency_key for d in unique} - set(inserted)
+            stored = self._load_by_keys(conn, replayed) if replayed else {}
+            for key in replayed:
+                if stored[key].content_hash != hashes[key]:
+                    raise IdempotencyConflict(f"key {key} was used before for a different entry")
+            fresh = [d for d in unique if d.idempotency_key in inserted]
+            self._insert_postings(conn, fresh, inserted, accounts)
+            self._apply_balances(conn, fresh, inserted, accounts)
+        except DBAPIError as exc:
+            translated = _translate(exc)
+            if translated is None:
+                raise
+            raise translated from exc
+        results: dict[str, PostedEntry] = dict(stored)
+        for d in fresh:
+            results[d.idempotency_key] = PostedEntry(
+                seq=inserted[d.idempotency_key], idempotency_key=d.idempotency_key, kind=d.kind,
+                effective_at=d.effective_at, posted_at=now, memo=d.memo, meta=d.meta,
+                reverses_seq=d.reverses_seq, content_hash=hashes[d.idempotency_key], lines=d.lines,
+            )
+        return [results[d.idempotency_key] for d in drafts]
+
+    def reverse(
+        self,
+        session: Session,
+        seq: int,
+        *,
+        idempotency_key: str,
+        now: datetime,
+        effective_at: datetime | None = None,
+        memo: str = "",
+        meta: Mapping[str, Any] | None = None,
+    ) -> PostedEntry:
+        """Post the mirror image of entry ``seq`` (once; invariant 2's correction path)."""
+        original = self.entry(session, seq)
+        if original is None:
+            raise LedgerError(f"no entry {seq} to reverse")
+        if original.reverses_seq is not None:
+            raise LedgerError(f"entry {seq} is itself a reversal; post a new entry instead")
+        draft = reversal_draft(original, idempotency_key=idempotency_key, effective_at=effective_at or now,
+                               memo=memo, meta=meta)
+        return self.post(session, draft, now=now)
+
+    # -- reads ------------------------------------------------------------------
+    def entry(self, session: Session, seq: int) -> PostedEntry | None:
+        rows = session.connection().execute(select(entry_t).where(entry_t.c.seq == seq)).all()
+        return _with_lines(session.connection(), rows)[0] if rows else None
+
+    def balance(self, session: Session, code: str) -> Money:
+        """Current signed balance (debits positive) — O(1) for ordinary accounts."""
+        row = session.connection().execute(
+            select(account_t.c.currency, func.coalesce(func.sum(balance_t.c.amount), 0))
+            .join(balance_t, balance_t.c.account_id == account_t.c.id)
+            .where(account_t.c.code == code)
+            .group_by(account_t.c.currency)
+        ).first()
+        if row is None:
+            raise UnknownAccount(code)
+        return Money(int(row[1]), row[0])
+
+    # -- internals ----------------------------------------------------------------
+    def _resolve_accounts(self, session: Session, drafts: Sequence[EntryDraft]) -> dict[str, AccountRef]:
+        accounts = self.accounts(session, (l.account for d in drafts for l in d.lines))
+        for d in drafts:
+            for line in d.lines:
+                ref = accounts.get(line.account)
+                if ref is None:
+                    raise UnknownAccount(f"{d.idempotency_key}: no account {line.account}")
+                if ref.currency != line.currency:
+                    raise UnbalancedEntry(
+                        f"{d.idempotency_key}: {line.currency} posting to {ref.currency} account {ref.code}"
+                    )
+        return accounts
+
+    def _check_periods(self, conn, drafts: Sequence[EntryDraft]) -> None:
+        first = min(d.effective_at for d in drafts)
+        last = max(d.effective_at for d in drafts)
+        closed = conn.execute(
+            select(period_t.c.name, period_t.c.starts_at, period_t.c.ends_at).where(
+                and_(period_t.c.ends_at > first, period_t.c.starts_at <= last)
+            )
+        ).all()
+        for d in drafts:
+            for name, starts_at, ends_at in closed:
+                if starts_at <= d.effective_at < ends_at:
+                    raise PeriodClosed(f"{d.idempotency_key}: period {name} is closed")
+
+    def _check_not_reversed(self, conn, drafts: Sequence[EntryDraft]) -> None:
+        targets = {d.reverses_seq: d.idempotency_key for d in drafts if d.reverses_seq is not None}
+        if not targets:
+            return
+        rows = conn.execute(
+            select(entry_t.c.reverses_seq, entry_t.c.idempotency_key).where(entry_t.c.reverses_seq.in_(targets))
+        )
+        for reversed_seq, key in rows:
+            if key != targets[reversed_seq]:
+                raise AlreadyReversed(f"entry {reversed_seq} was already reversed by {key}")
+
+    def _insert_entries(self, conn, drafts, hashes, now) -> dict[str, int]:
+        insert = _dialect_insert(conn)
+        inserted: dict[str, int] = {}
+        for start in range(0, len(drafts), ENTRY_CHUNK):
+            rows = [
+                dict(idempotency_key=d.idempotency_key, kind=d.kind, effective_at=d.effective_at,
+                     posted_at=now, memo=d.memo, reverses_seq=d.reverses_seq, metadata=dict(d.meta),
+                     content_hash=hashes[d.idempotency_key])
+                for d in drafts[start:start + ENTRY_CHUNK]
+            ]
+            stmt = (
+                insert(entry_t).values(rows)
+                .on_conflict_do_nothing(index_elements=["idempotency_key"])
+                .returning(entry_t.c.seq, entry_t.c.idempotency_key)
+            )
+            inserted.update({key: seq for seq, key in conn.execute(stmt)})
+        return inserted
+
+    def _insert_postings(self, conn, drafts, seqs, accounts) -> None:
+        batch: list[dict] = []
+        for d in drafts:
+            if len(batch) + len(d.lines) > POSTING_CHUNK:
+                conn.execute(posting_t.insert().values(batch))
+                batch = []
+            seq = seqs[d.idempotency_key]
+            batch.extend(
+                dict(entry_seq=seq, account_id=accounts[l.account].id, amount=l.amount, currency=l.currency)
+                for l in d.lines
+            )
+        if batch:
+            conn.execute(posting_t.insert().values(batch))
+
+    def _apply_balances(self, conn, drafts, seqs, accounts) -> None:
+        deltas: dict[tuple[int, int], int] = defaultdict(int)
+        last: dict[tuple[int, int], int] = {}
+        codes: dict[int, AccountRef] = {}
+        for d in drafts:
+            seq = seqs[d.idempotency_key]
+            for line in d.lines:
+                ref = accounts[line.account]
+                key = (ref.id, seq % ref.shards)
+                deltas[key] += line.amount
+                last[key] = max(last.get(key, 0), seq)
+                codes[ref.id] = ref
+        stmt = (
+            update(balance_t)
+            .where(balance_t.c.account_id == bindparam("a_id"), balance_t.c.shard == bindparam("a_shard"))
+            .where((balance_t.c.guard == 0) | ((balance_t.c.amount + bindparam("delta")) * balance_t.c.guard >= 0))
+            .values(amount=balance_t.c.amount + bindparam("delta"), version=balance_t.c.version + 1,
+                    last_seq=bindparam("seq"))
+        )
+        for (account_id, shard) in sorted(deltas):
+            delta = deltas[(account_id, shard)]
+            if delta == 0:
+                continue
+            result = conn.execute(stmt, dict(a_id=account_id, a_shard=shard, delta=delta,
+                                             seq=last[(account_id, shard)]))
+            if result.rowcount != 1:
+                raise InsufficientBalance(codes[account_id].code)
+
+    def _load_by_keys(self, conn, keys: Iterable[str]) -> dict[str, PostedEntry]:
+        rows = conn.execute(select(entry_t).where(entry_t.c.idempotency_key.in_(sorted(keys)))).all()
+        return {e.idempotency_key: e for e in _with_lines(conn, rows, replayed=True)}
+
+
+def _with_lines(conn, entry_rows, replayed: bool = False) -> list[PostedEntry]:
+    seqs = [r.seq for r in entry_rows]
+    lines: dict[int, list[Line]] = defaultdict(list)
+    for entry_seq, code, amount, currency in conn.execute(
+        select(posting_t.c.entry_seq, account_t.c.code, posting_t.c.amount, posting_t.c.currency)
+        .join(account_t, account_t.c.id == posting_t.c.account_id)
+        .where(posting_t.c.entry_seq.in_(seqs))
+        .order_by(posting_t.c.id)
+    ):
+        lines[entry_seq].append(Line(code, amount, currency))
+    return [
+        PostedEntry(
+            seq=r.seq, idempotency_key=r.idempotency_key, kind=r.kind, effective_at=r.effective_at,
+            posted_at=r.posted_at, memo=r.memo, meta=MappingProxyType(dict(r.metadata or {})),
+            reverses_seq=r.reverses_seq, content_hash=r.content_hash, lines=tuple(lines[r.seq]),
+            replayed=replayed,
+        )
+        for r in entry_rows
+    ]
+
+
+def _dialect_insert(conn):
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert
+
+
+def _translate(exc: DBAPIError) -> LedgerError | None:
+    """Map the database's own refusals (triggers, constraints) to ledger errors."""
+    text = str(exc.orig)
+    if "closed period" in text:
+        return PeriodClosed(text.splitlines()[0])
+    if "ck_ledger_balance_not_below_zero" in text:
+        return InsufficientBalance("?", text.splitlines()[0])
+    if "does not balance" in text or "fewer than two postings" in text:
+        return UnbalancedEntry(text.splitlines()[0])
+    if "append-only" in text:
+        return LedgerError(text.splitlines()[0])
+    return None

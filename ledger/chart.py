@@ -1,0 +1,102 @@
+"""The chart of accounts: which codes exist and how each kind of account behaves.
+
+Codes are structured text, ``owner:id:purpose:CURRENCY``, so a code alone says what
+an account is.  ``spec_for(code)`` derives type, currency, the non-negative rule and
+the number of balance shards from the code; ``open_accounts`` opens whatever a set
+of drafts needs.  House accounts are touched by every sale and every use, so they
+get sharded balance rows (see ledger.book) and may go negative; user accounts keep
+one guarded row.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Iterable
+
+from sqlalchemy.orm import Session
+
+from .book import EntryDraft, Ledger
+from .errors import UnknownAccount
+from .money import CURRENCY_EXPONENTS
+
+HOT_SHARDS = 16
+
+
+@dataclass(frozen=True)
+class AccountSpec:
+    code: str
+    type: str
+    currency: str
+    allow_negative: bool
+    shards: int
+    name: str
+
+
+# pattern → (type, allow_negative, shards, human name template)
+_RULES: tuple[tuple[re.Pattern[str], str, bool, int, str], ...] = tuple(
+    (re.compile(pattern), type_, allow_negative, shards, name)
+    for pattern, type_, allow_negative, shards, name in (
+        (r"platform:stripe:(?P<cur>[A-Z]{3})", "asset", True, HOT_SHARDS, "Stripe balance"),
+        (r"platform:fees:stripe:(?P<cur>[A-Z]{3})", "expense", True, HOT_SHARDS, "Stripe fees"),
+        (r"platform:revenue:commission:(?P<cur>[A-Z]{3})", "revenue", True, HOT_SHARDS, "Commission revenue"),
+        (r"creator:(?P<id>\d+):payable:(?P<cur>[A-Z]{3})", "liability", False, 1, "Payable to creator {id}"),
+        (r"creator:(?P<id>\d+):reserve:(?P<cur>[A-Z]{3})", "liability", False, 1, "Reserve held for creator {id}"),
+        (r"creator:(?P<id>\d+):recoverable:(?P<cur>[A-Z]{3})", "asset", False, 1, "Due from creator {id}"),
+        (r"brand:(?P<id>\d+):receivable:(?P<cur>[A-Z]{3})", "asset", False, 1, "Receivable from brand {id}"),
+    )
+)
+
+
+def stripe_clearing(cur: str) -> str:
+    return f"platform:stripe:{cur}"
+
+
+def stripe_fees(cur: str) -> str:
+    return f"platform:fees:stripe:{cur}"
+
+
+def commission_revenue(cur: str) -> str:
+    return f"platform:revenue:commission:{cur}"
+
+
+def creator_payable(creator_id: int, cur: str) -> str:
+    return f"creator:{creator_id}:payable:{cur}"
+
+
+def creator_reserve(creator_id: int, cur: str) -> str:
+    return f"creator:{creator_id}:reserve:{cur}"
+
+
+def creator_recoverable(creator_id: int, cur: str) -> str:
+    return f"creator:{creator_id}:recoverable:{cur}"
+
+
+def brand_receivable(brand_id: int, cur: str) -> str:
+    return f"brand:{brand_id}:receivable:{cur}"
+
+
+def house_accounts(currency: str) -> list[str]:
+    return [stripe_clearing(currency), stripe_fees(currency), commission_revenue(currency)]
+
+
+def spec_for(code: str) -> AccountSpec:
+    for pattern, type_, allow_negative, shards, name in _RULES:
+        match = pattern.fullmatch(code)
+        if match and match["cur"] in CURRENCY_EXPONENTS:
+            return AccountSpec(code, type_, match["cur"], allow_negative, shards,
+                               name.format(**match.groupdict()) + f" ({match['cur']})")
+    raise UnknownAccount(f"{code!r} is not an account of the chart")
+
+
+def open_accounts(ledger: Ledger, session: Session, codes: Iterable[str]) -> None:
+    """Open every account in ``codes`` that does not exist yet, as the chart defines it."""
+    codes = set(codes)
+    missing = codes - set(ledger.accounts(session, codes))
+    for code in sorted(missing):
+        spec = spec_for(code)
+        ledger.open_account(session, code, spec.type, spec.currency, allow_negative=spec.allow_negative,
+                            shards=spec.shards, name=spec.name)
+
+
+def open_accounts_for(ledger: Ledger, session: Session, drafts: Iterable[EntryDraft]) -> None:
+    open_accounts(ledger, session, (line.account for d in drafts for line in d.lines))

@@ -1,0 +1,146 @@
+"""Money as integer minor units plus an ISO 4217 currency code.
+
+Nothing here uses floats.  Amounts are plain ``int`` counts of the currency's minor
+unit (cents for USD, yen for JPY, fils for KWD); ``Money`` pairs one with its code.
+Parsing and formatting go through ``decimal.Decimal`` only at the edges, and both
+reject values that do not fit the currency's exponent exactly.
+
+Two allocation rules keep every split exact:
+
+* ``allocate`` — integer largest-remainder split by shares, so the parts always sum
+  to the whole (used for co-owners of a mutual cameo);
+* ``commission`` — a rate in basis points applied with half-even rounding on minor
+  units; the creator side takes the remainder, so no minor unit is created or lost.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
+from fractions import Fraction
+from typing import Sequence
+
+# ISO 4217 minor-unit exponents for the currencies the marketplace accepts.
+# Unknown codes are rejected rather than guessed.
+CURRENCY_EXPONENTS: dict[str, int] = {
+    "USD": 2, "EUR": 2, "GBP": 2, "CAD": 2, "AUD": 2, "NZD": 2, "CHF": 2,
+    "SEK": 2, "NOK": 2, "DKK": 2, "PLN": 2, "CZK": 2, "SGD": 2, "HKD": 2,
+    "MXN": 2, "BRL": 2, "INR": 2, "ZAR": 2,
+    "JPY": 0, "KRW": 0, "CLP": 0, "ISK": 0, "VND": 0,
+    "KWD": 3, "BHD": 3, "JOD": 3, "OMR": 3, "TND": 3,
+}
+
+
+class MoneyError(ValueError):
+    """An amount or currency that cannot be represented exactly."""
+
+
+def check_currency(code: str) -> str:
+    """Return ``code`` if it is a known ISO 4217 code (upper case), else raise."""
+    if not isinstance(code, str) or code not in CURRENCY_EXPONENTS:
+        raise MoneyError(f"unknown currency {code!r}")
+    return code
+
+
+def exponent(currency: str) -> int:
+    return CURRENCY_EXPONENTS[check_currency(currency)]
+
+
+def check_minor(amount: object) -> int:
+    """Accept only true integers (not bool, not float) as minor-unit amounts."""
+    if isinstance(amount, bool) or not isinstance(amount, int):
+        raise MoneyError(f"amount must be an integer count of minor units, got {amount!r}")
+    return amount
+
+
+@dataclass(frozen=True, order=True)
+class Money:
+    """An exact amount: ``minor`` units of ``currency``."""
+
+    minor: int
+    currency: str
+
+    def __post_init__(self) -> None:
+        check_minor(self.minor)
+        check_currency(self.currency)
+
+    @classmethod
+    def parse(cls, text: str, currency: str) -> "Money":
+        """Parse a decimal string such as ``"12.34"`` exactly ("12.345" USD is an error)."""
+        return cls(parse_minor(text, currency), currency)
+
+    def __add__(self, other: "Money") -> "Money":
+        self._same(other)
+        return Money(self.minor + other.minor, self.currency)
+
+    def __sub__(self, other: "Money") -> "Money":
+        self._same(other)
+        return Money(self.minor - other.minor, self.currency)
+
+    def __neg__(self) -> "Money":
+        return Money(-self.minor, self.currency)
+
+    def _same(self, other: "Money") -> None:
+        if not isinstance(other, Money) or other.currency != self.currency:
+            raise MoneyError(f"cannot combine {self.currency} with {other!r}")
+
+    def __str__(self) -> str:
+        return f"{format_minor(self.minor, self.currency)} {self.currency}"
+
+
+def parse_minor(text: str, currency: str) -> int:
+    """Decimal text → minor units, refusing anything finer than the currency allows."""
+    exp = exponent(currency)
+    try:
+        value = Decimal(str(text).strip())
+    except InvalidOperation:
+        raise MoneyError(f"not a decimal amount: {text!r}") from None
+    if not value.is_finite():
+        raise MoneyError(f"not a finite amount: {text!r}")
+    scaled = value.scaleb(exp)
+    if scaled != scaled.to_integral_value():
+        raise MoneyError(f"{text!r} has more than {exp} decimal places for {currency}")
+    return int(scaled)
+
+
+def format_minor(minor: int, currency: str) -> str:
+    """Minor units → plain decimal text with the currency's exponent, e.g. ``-12.30``."""
+    exp = exponent(currency)
+    check_minor(minor)
+    if exp == 0:
+        return str(minor)
+    sign = "-" if minor < 0 else ""
+    whole, frac = divmod(abs(minor), 10**exp)
+    return f"{sign}{whole}.{frac:0{exp}d}"
+
+
+def allocate(total: int, shares: Sequence[int]) -> list[int]:
+    """Split ``total`` minor units in proportion to integer ``shares``.
+
+    Largest-remainder (Hamilton) method: each part gets the floor of its exact
+    quota; the minor units left over go one each to the largest fractional
+    remainders, ties broken by position, so the result is deterministic and
+    ``sum(parts) == total`` always.  Negative totals are split symmetrically.
+    """
+    check_minor(total)
+    if not shares or any(check_minor(s) < 0 for s in shares) or sum(shares) <= 0:
+        raise MoneyError("shares must be non-negative integers with a positive sum")
+    if total < 0:
+        return [-part for part in allocate(-total, shares)]
+    whole = sum(shares)
+    quotas = [Fraction(total * s, whole) for s in shares]
+    parts = [int(q) for q in quotas]  # floor: everything is non-negative here
+    left = total - sum(parts)
+    by_remainder = sorted(range(len(shares)), key=lambda i: (-(quotas[i] - parts[i]), i))
+    for i in by_remainder[:left]:
+        parts[i] += 1
+    return parts
+
+
+def commission(amount: int, rate_bps: int) -> int:
+    """The platform's cut of ``amount`` at ``rate_bps`` basis points, half-even rounded."""
+    check_minor(amount)
+    check_minor(rate_bps)
+    if not 0 <= rate_bps <= 10_000:
+        raise MoneyError("commission rate must be between 0 and 10000 basis points")
+    exact = Decimal(amount) * Decimal(rate_bps) / Decimal(10_000)
+    return int(exact.quantize(Decimal(1), rounding=ROUND_HALF_EVEN))

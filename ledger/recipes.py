@@ -1,0 +1,162 @@
+"""The money flows of DESIGN §3 as pure functions from business facts to entry drafts.
+
+Nothing here touches a database; each recipe returns an ``EntryDraft`` whose lines a
+worked-example test can read line by line.  Conventions:
+
+* amounts are minor units; commission is ``commission_bps`` basis points of the
+  price, half-even rounded; the creators' side is the remainder, so
+  ``creators + commission == price`` exactly;
+* co-owners of a mutual cameo split the creators' side by integer shares with the
+  largest-remainder method (``ledger.money.allocate``);
+* zero lines are dropped (a zero fee, a 0 % commission, an owner whose part rounds
+  to nothing), and lines on the same account are merged.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Mapping, Sequence
+
+from . import chart
+from .book import EntryDraft, Line, reversal_draft
+from .money import MoneyError, allocate, check_minor, commission
+
+
+@dataclass(frozen=True)
+class Owner:
+    creator_id: int
+    share: int  # integer weight, e.g. basis points of ownership
+
+
+@dataclass(frozen=True)
+class Split:
+    """How a price divides between the platform and each owner."""
+
+    price: int
+    commission: int
+    owners: tuple[tuple[int, int], ...]  # (creator_id, amount)
+
+    @property
+    def creators_total(self) -> int:
+        return sum(amount for _, amount in self.owners)
+
+
+def split(price: int, commission_bps: int, owners: Sequence[Owner]) -> Split:
+    check_minor(price)
+    if price < 0:
+        raise MoneyError("a price cannot be negative")
+    if not owners:
+        raise MoneyError("a cameo needs at least one owner")
+    cut = commission(price, commission_bps)
+    parts = allocate(price - cut, [o.share for o in owners])
+    return Split(price, cut, tuple((o.creator_id, part) for o, part in zip(owners, parts)))
+
+
+def _draft(key: str, kind: str, effective_at: datetime, lines: Sequence[tuple[str, int, str]],
+           memo: str, meta: Mapping[str, Any] | None) -> EntryDraft:
+    merged: dict[tuple[str, str], int] = defaultdict(int)
+    for account, amount, currency in lines:
+        merged[(account, currency)] += amount
+    return EntryDraft(
+        idempotency_key=key, kind=kind, effective_at=effective_at, memo=memo, meta=dict(meta or {}),
+        lines=tuple(Line(a, amt, cur) for (a, cur), amt in merged.items() if amt != 0),
+    )
+
+
+def _credit_owners(parts: Split, currency: str) -> list[tuple[str, int, str]]:
+    return [(chart.creator_payable(cid, currency), -amount, currency) for cid, amount in parts.owners]
+
+
+def licence_sale(*, key: str, effective_at: datetime, currency: str, gross: int, stripe_fee: int,
+                 commission_bps: int, owners: Sequence[Owner], memo: str = "",
+                 meta: Mapping[str, Any] | None = None) -> EntryDraft:
+    """Licence fee paid through Stripe: cash net of fee, fee expensed, split credited."""
+    parts = split(gross, commission_bps, owners)
+    if not 0 <= check_minor(stripe_fee) <= gross:
+        raise MoneyError("the Stripe fee must be between 0 and the gross amount")
+    return _draft(key, "licence.sale", effective_at, [
+        (chart.stripe_clearing(currency), gross - stripe_fee, currency),
+        (chart.stripe_fees(currency), stripe_fee, currency),
+        *_credit_owners(parts, currency),
+        (chart.commission_revenue(currency), -parts.commission, currency),
+    ], memo or "licence fee", meta)
+
+
+def derivative_use(*, key: str, effective_at: datetime, currency: str, price: int, commission_bps: int,
+                   brand_id: int, owners: Sequence[Owner], memo: str = "",
+                   meta: Mapping[str, Any] | None = None) -> EntryDraft:
+    """A metered use billed to the brand: receivable against the owners' payable and commission."""
+    parts = split(price, commission_bps, owners)
+    return _draft(key, "usage.royalty", effective_at, [
+        (chart.brand_receivable(brand_id, currency), price, currency),
+        *_credit_owners(parts, currency),
+        (chart.commission_revenue(currency), -parts.commission, currency),
+    ], memo or "derivative use", meta)
+
+
+def usage_invoice_paid(*, key: str, effective_at: datetime, currency: str, amount: int, stripe_fee: int,
+                       brand_id: int, memo: str = "", meta: Mapping[str, Any] | None = None) -> EntryDraft:
+    if not 0 <= check_minor(stripe_fee) <= amount:
+        raise MoneyError("the Stripe fee must be between 0 and the amount paid")
+    return _draft(key, "usage.invoice_paid", effective_at, [
+        (chart.stripe_clearing(currency), amount - stripe_fee, currency),
+        (chart.stripe_fees(currency), stripe_fee, currency),
+        (chart.brand_receivable(brand_id, currency), -amount, currency),
+    ], memo or "usage invoice paid", meta)
+
+
+def holdback_to_reserve(*, key: str, effective_at: datetime, currency: str, amount: int, creator_id: int,
+                        memo: str = "", meta: Mapping[str, Any] | None = None) -> EntryDraft:
+    return _draft(key, "reserve.hold", effective_at, [
+        (chart.creator_payable(creator_id, currency), amount, currency),
+        (chart.creator_reserve(creator_id, currency), -amount, currency),
+    ], memo or "holdback moved to reserve", meta)
+
+
+def reserve_release(*, key: str, effective_at: datetime, currency: str, amount: int, creator_id: int,
+                    memo: str = "", meta: Mapping[str, Any] | None = None) -> EntryDraft:
+    return _draft(key, "reserve.release", effective_at, [
+        (chart.creator_reserve(creator_id, currency), amount, currency),
+        (chart.creator_payable(creator_id, currency), -amount, currency),
+    ], memo or "reserve released", meta)
+
+
+def payout_transfer(*, key: str, effective_at: datetime, currency: str, amount: int, creator_id: int,
+                    memo: str = "", meta: Mapping[str, Any] | None = None) -> EntryDraft:
+    """Money leaves the platform's Stripe balance for the creator's connected account."""
+    return _draft(key, "payout.transfer", effective_at, [
+        (chart.creator_payable(creator_id, currency), amount, currency),
+        (chart.stripe_clearing(currency), -amount, currency),
+    ], memo or "payout transfer", meta)
+
+
+def refund(*, key: str, effective_at: datetime, currency: str, amount: int, original: Split,
+           payable_available: Mapping[int, int], dispute_fee: int = 0, kind: str = "licence.refund",
+           memo: str = "", meta: Mapping[str, Any] | None = None) -> EntryDraft:
+    """Refund (or dispute) ``amount`` of a sale whose split was ``original``.
+
+    The refund takes back commission and each owner's part in proportion to the
+    original split (a full refund mirrors it exactly).  Stripe keeps its original fee,
+    so the platform bears it; a dispute adds Stripe's dispute fee.  An owner whose
+    payable has already been paid out cannot go below zero (invariant 4): the part
+    their payable cannot cover becomes ``creator:X:recoverable``, money the creator
+    owes, recovered from later earnings.
+    """
+    if not 0 < check_minor(amount) <= original.price:
+        raise MoneyError("a refund must be positive and at most the original amount")
+    weights = [original.commission, *(part for _, part in original.owners)]
+    taken = allocate(amount, weights) if sum(weights) else [0] * len(weights)
+    lines: list[tuple[str, int, str]] = [(chart.commission_revenue(currency), taken[0], currency)]
+    for (creator_id, _), part in zip(original.owners, taken[1:]):
+        from_payable = max(0, min(part, payable_available.get(creator_id, 0)))
+        lines.append((chart.creator_payable(creator_id, currency), from_payable, currency))
+        lines.append((chart.creator_recoverable(creator_id, currency), part - from_payable, currency))
+    lines.append((chart.stripe_clearing(currency), -amount, currency))
+    if check_minor(dispute_fee):
+        lines += [(chart.stripe_fees(currency), dispute_fee, currency),
+                  (chart.stripe_clearing(currency), -dispute_fee, currency)]
+    return _draft(key, kind, effective_at, lines, memo or "refund", meta)
+
+
+reversal = reversal_draft

@@ -1,0 +1,139 @@
+"""Recompute the book from its postings and compare with everything stored.
+
+One pass over entries in ``seq`` order (joined with their postings and seals):
+
+* each entry's canonical content is rebuilt from its rows and hashed — a changed
+  amount, account, memo or time no longer matches the stored ``content_hash``;
+* invariant 1 again: ≥ 2 postings, none zero, per-currency sum 0, posting currency
+  equals account currency;
+* every seal must follow its predecessor (``prev_hash``) and equal the link
+  recomputed from the *recomputed* content hash, so editing a posting together with
+  the stored content hash is caught by the chain;
+* no entry may be unsealed while a later one is sealed; the unsealed tail after the
+  last seal is reported (the sealer has not reached it yet), not treated as an error.
+
+Then every stored balance (the sum of its shard rows) is compared with the sum of
+its postings.  The report names the first bad entry.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from itertools import groupby
+
+from sqlalchemy import Connection, func, select
+
+from .canonical import GENESIS_HASH, chain_hash, content_hash
+from .models import Account, Balance, Entry, Posting, Seal
+
+entry_t, posting_t, account_t, balance_t, seal_t = (
+    Entry.__table__, Posting.__table__, Account.__table__, Balance.__table__, Seal.__table__,
+)
+
+
+@dataclass(frozen=True)
+class Problem:
+    message: str
+    seq: int | None = None
+    account: str | None = None
+
+
+@dataclass(frozen=True)
+class VerifyReport:
+    entries: int
+    postings: int
+    sealed_through: int
+    unsealed: int
+    accounts: int
+    problems: tuple[Problem, ...] = field(default=())
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    @property
+    def first_bad_seq(self) -> int | None:
+        seqs = [p.seq for p in self.problems if p.seq is not None]
+        return min(seqs) if seqs else None
+
+
+def verify(conn: Connection) -> VerifyReport:
+    problems: list[Problem] = []
+    sums: dict[int, int] = defaultdict(int)
+    entries = postings = unsealed = 0
+    head_hash, sealed_through, gap_seq = GENESIS_HASH, 0, None
+
+    rows = conn.execution_options(stream_results=True, yield_per=5000).execute(
+        select(
+            entry_t.c.seq, entry_t.c.idempotency_key, entry_t.c.kind, entry_t.c.effective_at,
+            entry_t.c.posted_at, entry_t.c.memo, entry_t.c.metadata, entry_t.c.reverses_seq,
+            entry_t.c.content_hash, seal_t.c.prev_hash, seal_t.c.hash,
+            posting_t.c.account_id, account_t.c.code, account_t.c.currency.label("account_currency"),
+            posting_t.c.amount, posting_t.c.currency,
+        )
+        .select_from(entry_t)
+        .outerjoin(seal_t, seal_t.c.seq == entry_t.c.seq)
+        .outerjoin(posting_t, posting_t.c.entry_seq == entry_t.c.seq)
+        .outerjoin(account_t, account_t.c.id == posting_t.c.account_id)
+        .order_by(entry_t.c.seq, posting_t.c.id)
+    )
+    for seq, group in groupby(rows, key=lambda r: r.seq):
+        group = [r for r in group]
+        head = group[0]
+        lines = [r for r in group if r.account_id is not None]
+        entries += 1
+        postings += len(lines)
+        problems.extend(_check_entry(seq, lines))
+        for r in lines:
+            sums[r.account_id] += r.amount
+        recomputed = content_hash(
+            idempotency_key=head.idempotency_key, kind=head.kind, effective_at=head.effective_at,
+            memo=head.memo, meta=head.metadata or {}, reverses_seq=head.reverses_seq,
+            postings=[(r.code, r.amount, r.currency) for r in lines],
+        )
+        if recomputed != head.content_hash:
+            problems.append(Problem("content does not match its stored hash (entry or postings altered)", seq))
+        if head.hash is None:
+            unsealed += 1
+            gap_seq = gap_seq or seq
+            continue
+        if gap_seq is not None:
+            problems.append(Problem(f"entry {gap_seq} is unsealed but later entries are sealed", gap_seq))
+            gap_seq = None
+        if head.prev_hash != head_hash:
+            problems.append(Problem("seal does not follow the previous seal (chain broken)", seq))
+        if chain_hash(head.prev_hash, seq, head.posted_at, recomputed) != head.hash:
+            problems.append(Problem("seal hash does not match the entry (chain broken)", seq))
+        head_hash, sealed_through, unsealed = head.hash, seq, 0
+
+    stored = conn.execute(
+        select(account_t.c.id, account_t.c.code, func.sum(balance_t.c.amount))
+        .join(balance_t, balance_t.c.account_id == account_t.c.id)
+        .group_by(account_t.c.id, account_t.c.code)
+        .order_by(account_t.c.id)
+    ).all()
+    for account_id, code, amount in stored:
+        if int(amount) != sums.get(account_id, 0):
+            problems.append(Problem(
+                f"stored balance {int(amount)} differs from the sum of postings {sums.get(account_id, 0)}",
+                account=code,
+            ))
+    problems.sort(key=lambda p: (p.seq is None, p.seq or 0))
+    return VerifyReport(entries, postings, sealed_through, unsealed, len(stored), tuple(problems))
+
+
+def _check_entry(seq: int, lines) -> list[Problem]:
+    found = []
+    if len(lines) < 2:
+        found.append(Problem(f"has {len(lines)} posting(s); at least two are required", seq))
+    totals: dict[str, int] = defaultdict(int)
+    for r in lines:
+        totals[r.currency] += r.amount
+        if r.amount == 0:
+            found.append(Problem(f"zero posting to {r.code}", seq))
+        if r.currency != r.account_currency:
+            found.append(Problem(f"{r.currency} posting to {r.account_currency} account {r.code}", seq))
+    for currency, total in sorted(totals.items()):
+        if total:
+            found.append(Problem(f"postings sum to {total} {currency}, not zero", seq))
+    return found
