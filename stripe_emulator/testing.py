@@ -1,0 +1,55 @@
+"""Helpers for tests that run the real ``stripe`` SDK against the emulator.
+
+Importing this module imports pytest; only test code should. A ``conftest.py``
+imports the fixtures it wants by name::
+
+    from stripe_emulator.testing import emulator_clock, stripe_emulator  # noqa: F401
+
+Fixtures
+--------
+``emulator_clock``
+    a :class:`ManualClock` (epoch seconds) that moves only when told;
+``stripe_emulator``
+    a :class:`~stripe_emulator.server.RunningEmulator` on a random loopback port,
+    driven by ``emulator_clock``, with ``check_responses="raise"`` — the test fails
+    if the emulator ever answered off-contract.
+"""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+import pytest
+
+from .server import RunningEmulator, start_emulator
+
+TEST_START_EPOCH = 1_760_529_600  # 2025-10-15T12:00:00Z
+
+
+class ManualClock:
+    """``clock()`` → epoch seconds; moves only with :meth:`advance`."""
+
+    def __init__(self, start: int = TEST_START_EPOCH):
+        self.now = start
+
+    def __call__(self) -> int:
+        return self.now
+
+    def advance(self, seconds: int) -> int:
+        self.now += seconds
+        return self.now
+
+
+@pytest.fixture
+def emulator_clock() -> ManualClock:
+    return ManualClock()
+
+
+@pytest.fixture
+def stripe_emulator(emulator_clock: ManualClock) -> Iterator[RunningEmulator]:
+    running = start_emulator(port=0, clock=emulator_clock, seed=1234, check_responses="raise")
+    try:
+        yield running
+    finally:
+        running.stop()
+    assert running.emulator.contract_violations == [], running.emulator.contract_violations
