@@ -1,0 +1,94 @@
+"""Money: exact parsing/formatting per currency exponent, allocation, commission."""
+from __future__ import annotations
+
+from fractions import Fraction
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from ledger.money import Money, MoneyError, allocate, commission, format_minor, parse_minor
+
+
+@pytest.mark.parametrize(
+    "text,currency,minor",
+    [("12.34", "USD", 1234), ("0.01", "USD", 1), ("-5", "EUR", -500), ("1500", "JPY", 1500),
+     ("1.234", "KWD", 1234), ("100.000", "KWD", 100000), ("7.1", "GBP", 710)],
+)
+def test_parse_minor_uses_the_currency_exponent(text, currency, minor):
+    assert parse_minor(text, currency) == minor
+
+
+@pytest.mark.parametrize(
+    "text,currency",
+    [("12.345", "USD"), ("1.5", "JPY"), ("1.2345", "KWD"), ("abc", "USD"), ("NaN", "USD"), ("Infinity", "EUR"),
+     ("1", "XYZ"), ("1", "usd")],
+)
+def test_parse_minor_rejects_what_the_currency_cannot_hold(text, currency):
+    with pytest.raises(MoneyError):
+        parse_minor(text, currency)
+
+
+@pytest.mark.parametrize(
+    "minor,currency,text",
+    [(1234, "USD", "12.34"), (-5, "USD", "-0.05"), (1500, "JPY", "1500"), (1, "KWD", "0.001"), (0, "EUR", "0.00")],
+)
+def test_format_minor(minor, currency, text):
+    assert format_minor(minor, currency) == text
+
+
+def test_money_refuses_floats_bools_and_mixed_currencies():
+    with pytest.raises(MoneyError):
+        Money(12.5, "USD")  # type: ignore[arg-type]
+    with pytest.raises(MoneyError):
+        Money(True, "USD")  # type: ignore[arg-type]
+    with pytest.raises(MoneyError):
+        Money(1, "USD") + Money(1, "EUR")
+    assert Money(150, "USD") - Money(50, "USD") == Money(100, "USD")
+    assert str(Money(-1234, "USD")) == "-12.34 USD"
+
+
+@pytest.mark.parametrize(
+    "total,shares,parts",
+    [(100, [1, 1, 1], [34, 33, 33]), (851, [1, 1, 1], [284, 284, 283]), (5, [50, 50], [3, 2]),
+     (1, [6000, 4000], [1, 0]), (-100, [1, 1, 1], [-34, -33, -33]), (0, [3, 7], [0, 0]),
+     (1000, [3333, 3333, 3334], [333, 333, 334])],
+)
+def test_allocate_largest_remainder_worked_examples(total, shares, parts):
+    assert allocate(total, shares) == parts
+
+
+@pytest.mark.parametrize("shares", [[], [0, 0], [-1, 2], [1.5, 1]])
+def test_allocate_rejects_bad_shares(shares):
+    with pytest.raises(MoneyError):
+        allocate(100, shares)
+
+
+@given(
+    total=st.integers(min_value=-10**15, max_value=10**15),
+    shares=st.lists(st.integers(min_value=0, max_value=10**6), min_size=1, max_size=12).filter(lambda s: sum(s) > 0),
+)
+def test_allocation_always_sums_to_the_whole_and_stays_within_one_unit(total, shares):
+    parts = allocate(total, shares)
+    assert sum(parts) == total
+    for part, share in zip(parts, shares):
+        exact = Fraction(total * share, sum(shares))
+        assert abs(part - exact) < 1
+        if share == 0:
+            assert part == 0
+
+
+@pytest.mark.parametrize(
+    "amount,bps,cut",
+    [(10000, 2000, 2000), (25, 1000, 2), (35, 1000, 4), (15, 1000, 2), (1001, 1500, 150), (1, 5000, 0),
+     (3, 5000, 2), (999, 0, 0), (999, 10000, 999)],
+)
+def test_commission_is_half_even_on_minor_units(amount, bps, cut):
+    assert commission(amount, bps) == cut
+
+
+def test_commission_rejects_out_of_range_rates():
+    with pytest.raises(MoneyError):
+        commission(100, 10001)
+    with pytest.raises(MoneyError):
+        commission(100, -1)
