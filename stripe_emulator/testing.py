@@ -12,7 +12,10 @@ Fixtures
 ``stripe_emulator``
     a :class:`~stripe_emulator.server.RunningEmulator` on a random loopback port,
     driven by ``emulator_clock``, with ``check_responses="raise"`` — the test fails
-    if the emulator ever answered off-contract.
+    if the emulator ever answered off-contract;
+``fast_sdk_retries``
+    shrinks stripe-python's retry backoff (0.5 s minimum per retry) so fault tests
+    stay fast (the SDK is imported lazily: the emulator itself never needs it).
 """
 
 from __future__ import annotations
@@ -53,3 +56,11 @@ def stripe_emulator(emulator_clock: ManualClock) -> Iterator[RunningEmulator]:
     finally:
         running.stop()
     assert running.emulator.contract_violations == [], running.emulator.contract_violations
+
+
+@pytest.fixture
+def fast_sdk_retries(monkeypatch: pytest.MonkeyPatch) -> None:
+    import stripe
+
+    monkeypatch.setattr(stripe.HTTPClient, "INITIAL_DELAY", 0.01)
+    monkeypatch.setattr(stripe.HTTPClient, "MAX_DELAY", 0.05)
