@@ -170,7 +170,7 @@ class Emulator:
             self.faults.clear()
             self._request_log.clear()
             self.contract_violations.clear()
-            self.webhooks.pending.clear()
+            self.webhooks.clear_pending()
             self.persist()
 
     def complete_onboarding(self, account_id: str) -> dict[str, Any]:

@@ -151,8 +151,9 @@ class ContractChecker:
         return [_describe(error) for error in validator.iter_errors(obj)]
 
 
-def _describe(error: ValidationError) -> str:
-    return f"{stripe_param_name(error.absolute_path) or '<root>'}: {error.message}"
+def _describe(error: ValidationError, limit: int = 300) -> str:
+    message = error.message if len(error.message) <= limit else error.message[:limit] + "…"
+    return f"{stripe_param_name(error.absolute_path) or '<root>'}: {message}"
 
 
 def to_stripe_error(error: ValidationError) -> StripeError:

@@ -127,6 +127,11 @@ class WebhookDispatcher:
             self.pending.extend(Delivery(e.id, event["id"], payload) for e in targets)
             return len(targets)
 
+    def clear_pending(self) -> None:
+        with self._lock:
+            self.pending.clear()
+            self.dead.clear()
+
     # -- delivery ---------------------------------------------------------------
     def deliver_pending(self, *, duplicate: bool | None = None, shuffle: bool | None = None) -> DeliveryReport:
         """One pass over the queue; failures stay queued for the next pass."""

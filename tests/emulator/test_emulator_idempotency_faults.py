@@ -5,7 +5,9 @@ from __future__ import annotations
 import pytest
 import stripe
 
+from stripe_emulator.errors import StripeError
 from stripe_emulator.faults import FaultPlan, WriteRateLimiter
+from stripe_emulator.idempotency import IdempotencyStore, fingerprint
 
 
 def _transfer(client, destination, key, amount=100):
@@ -155,3 +157,15 @@ def test_control_api_over_http(http, emulator, funded):
     assert http.get(f"{base}/nothing-here").status_code == 404
     assert http.post(f"{base}/reset").json() == {"reset": True}
     assert emulator.objects("charge") == [] and emulator.requests() == []
+
+
+def test_a_key_in_flight_answers_409_retryable():
+    store = IdempotencyStore()
+    scope, print_ = ("acct_platform", "k"), fingerprint("POST", "/v1/transfers", {"amount": 1})
+    assert store.begin(scope, print_) is None
+    with pytest.raises(StripeError) as caught:
+        store.begin(scope, print_)
+    assert caught.value.status == 409 and caught.value.headers == {"Stripe-Should-Retry": "true"}
+    store.finish(scope, print_, 200, b"{}")
+    assert store.begin(scope, print_).body == b"{}"
+    store.abandon(("acct_platform", "other"))

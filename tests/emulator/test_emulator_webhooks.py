@@ -109,7 +109,7 @@ def test_http_receiver_and_unreachable_endpoint(emulator, stripe_emulator):
         return Response("ok")(environ, start_response)
 
     server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
     thread.start()
     try:
         emulator.add_webhook_endpoint(SECRET, url=f"http://127.0.0.1:{server.server_port}/hooks")
