@@ -21,7 +21,7 @@ from ..errors import StripeError
 from ..money import dispute_fee, processing_fee
 from ..state import AccountBook
 from .balance import post_transaction
-from .common import (Call, Context, currency_param, list_page, matching, metadata_param,
+from .common import (Call, Context, currency_param, metadata_param,
                      positive_amount, public_copy, readable, render, require, route)
 
 

@@ -17,7 +17,7 @@ from typing import Any
 from ..errors import StripeError
 from .accounts import connected_account
 from .balance import available, post_transaction
-from .common import (Call, currency_param, list_page, matching, metadata_param, positive_amount,
+from .common import (Call, currency_param, list_page, metadata_param, positive_amount,
                      readable, render, require, route)
 
 

@@ -9,14 +9,7 @@ import pytest
 from app.payments.stripe_gateway import StripeGateway
 from stripe_emulator.testing import emulator_clock, fast_sdk_retries, stripe_emulator  # noqa: F401  (fixtures)
 
-TEST_KEY = "sk_test_gateway"
-WEBHOOK_SECRET = "whsec_test_gateway_secret"
-
-
-def gateway_for(url: str, **options) -> StripeGateway:
-    options.setdefault("webhook_secret", WEBHOOK_SECRET)
-    options.setdefault("timeout", 5.0)
-    return StripeGateway(TEST_KEY, api_base=url, **options)
+from .support import gateway_for
 
 
 @pytest.fixture

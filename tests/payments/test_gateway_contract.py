@@ -16,7 +16,7 @@ from app.payments import (GatewayAuthError, GatewayUnavailable, IdempotencyKeyRe
                           make_gateway)
 from app.payments.stripe_gateway import StripeGateway
 
-from .conftest import TEST_KEY, WEBHOOK_SECRET, gateway_for
+from .support import TEST_KEY, WEBHOOK_SECRET, gateway_for
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -11,7 +11,7 @@ from app.payments import WebhookSignatureError
 from app.payments.stripe_gateway import StripeGateway, verify_signature
 from stripe_emulator import sign
 
-from .conftest import TEST_KEY, WEBHOOK_SECRET
+from .support import TEST_KEY, WEBHOOK_SECRET
 
 NOW = datetime(2025, 10, 15, 12, 0, tzinfo=timezone.utc)
 T = int(NOW.timestamp())
