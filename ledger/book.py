@@ -32,11 +32,11 @@ from datetime import datetime
 from types import MappingProxyType
 from typing import Any, Iterable, Mapping, Sequence
 
-from sqlalchemy import and_, bindparam, func, select, update
+from sqlalchemy import and_, bindparam, func, select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from . import canonical
+from . import canonical, sql
 from .errors import (
     AccountConflict,
     AlreadyReversed,
@@ -53,13 +53,25 @@ from .types import as_utc
 
 MAX_ABS_AMOUNT = 2**62
 ENTRY_CHUNK = 1000  # entries per INSERT statement
-POSTING_CHUNK = 5000  # postings per INSERT statement (5 binds each, under SQLite's 32766)
+POSTING_CHUNK = 5000  # postings per INSERT statement (4 binds each, under SQLite's 32766)
 
 entry_t = Entry.__table__
 posting_t = Posting.__table__
 account_t = Account.__table__
 balance_t = Balance.__table__
 period_t = ClosedPeriod.__table__
+
+
+_OPENED_ACCOUNTS = "ledger.opened_accounts"  # session.info flag: this session created accounts
+
+# Built once: SQLAlchemy caches their compiled form.
+_SELECT_ACCOUNTS = select(
+    account_t.c.id, account_t.c.code, account_t.c.type, account_t.c.currency, account_t.c.allow_negative,
+    account_t.c.shards,
+).where(account_t.c.code.in_(bindparam("codes", expanding=True)))
+_SELECT_OVERLAPPING_PERIODS = select(period_t.c.name, period_t.c.starts_at, period_t.c.ends_at).where(
+    and_(period_t.c.ends_at > bindparam("first"), period_t.c.starts_at <= bindparam("last"))
+)
 
 
 @dataclass(frozen=True)
@@ -175,7 +187,16 @@ def reversal_draft(original: PostedEntry, *, idempotency_key: str, effective_at:
 
 
 class Ledger:
-    """Stateless service object; every method works inside the caller's session."""
+    """The book's service object; every method works inside the caller's session.
+
+    Its only state is a cache of account definitions (id, type, currency, guard,
+    shards), which never change once an account exists.  An account is cached only
+    when it was read by a transaction that opened no accounts itself, so the cache
+    can never hold a row that a rolled-back transaction created.
+    """
+
+    def __init__(self) -> None:
+        self._known: dict[str, AccountRef] = {}
 
     # -- accounts ---------------------------------------------------------------
     def open_account(
@@ -199,6 +220,7 @@ class Ledger:
             raise LedgerError("sharded (hot) accounts must allow negative balances")
         existing = self.accounts(session, [code]).get(code)
         if existing is None:
+            session.info[_OPENED_ACCOUNTS] = True
             conn = session.connection()
             account_id = conn.execute(
                 account_t.insert().returning(account_t.c.id),
@@ -222,10 +244,7 @@ class Ledger:
         codes = sorted(set(codes))
         if not codes:
             return {}
-        rows = session.connection().execute(
-            select(account_t.c.id, account_t.c.code, account_t.c.type, account_t.c.currency,
-                   account_t.c.allow_negative, account_t.c.shards).where(account_t.c.code.in_(codes))
-        )
+        rows = session.connection().execute(_SELECT_ACCOUNTS, {"codes": codes})
         return {row.code: AccountRef(*row) for row in rows}
 
     # -- posting ----------------------------------------------------------------
@@ -312,7 +331,13 @@ class Ledger:
 
     # -- internals ----------------------------------------------------------------
     def _resolve_accounts(self, session: Session, drafts: Sequence[EntryDraft]) -> dict[str, AccountRef]:
-        accounts = self.accounts(session, (l.account for d in drafts for l in d.lines))
+        wanted = {l.account for d in drafts for l in d.lines}
+        accounts = {code: self._known[code] for code in wanted if code in self._known}
+        if len(accounts) < len(wanted):
+            found = self.accounts(session, wanted - set(accounts))
+            if not session.info.get(_OPENED_ACCOUNTS):
+                self._known.update(found)
+            accounts.update(found)
         for d in drafts:
             for line in d.lines:
                 ref = accounts.get(line.account)
@@ -327,11 +352,7 @@ class Ledger:
     def _check_periods(self, conn, drafts: Sequence[EntryDraft]) -> None:
         first = min(d.effective_at for d in drafts)
         last = max(d.effective_at for d in drafts)
-        closed = conn.execute(
-            select(period_t.c.name, period_t.c.starts_at, period_t.c.ends_at).where(
-                and_(period_t.c.ends_at > first, period_t.c.starts_at <= last)
-            )
-        ).all()
+        closed = conn.execute(_SELECT_OVERLAPPING_PERIODS, {"first": first, "last": last}).all()
         for d in drafts:
             for name, starts_at, ends_at in closed:
                 if starts_at <= d.effective_at < ends_at:
@@ -349,36 +370,44 @@ class Ledger:
                 raise AlreadyReversed(f"entry {reversed_seq} was already reversed by {key}")
 
     def _insert_entries(self, conn, drafts, hashes, now) -> dict[str, int]:
-        insert = _dialect_insert(conn)
+        dialect = conn.dialect.name
+        posted_at = sql.db_time(now, dialect)
         inserted: dict[str, int] = {}
         for start in range(0, len(drafts), ENTRY_CHUNK):
-            rows = [
-                dict(idempotency_key=d.idempotency_key, kind=d.kind, effective_at=d.effective_at,
-                     posted_at=now, memo=d.memo, reverses_seq=d.reverses_seq, metadata=dict(d.meta),
-                     content_hash=hashes[d.idempotency_key])
-                for d in drafts[start:start + ENTRY_CHUNK]
-            ]
-            stmt = (
-                insert(entry_t).values(rows)
-                .on_conflict_do_nothing(index_elements=["idempotency_key"])
-                .returning(entry_t.c.seq, entry_t.c.idempotency_key)
-            )
-            inserted.update({key: seq for seq, key in conn.execute(stmt)})
+            rows = [(d.idempotency_key, d.kind, sql.db_time(d.effective_at, dialect), posted_at, d.memo,
+                     d.reverses_seq, sql.db_json(d.meta), hashes[d.idempotency_key])
+                    for d in drafts[start:start + ENTRY_CHUNK]]
+            if dialect == "postgresql":
+                result = conn.exec_driver_sql(sql.PG_INSERT_ENTRIES, tuple(list(col) for col in zip(*rows)))
+            else:
+                result = conn.exec_driver_sql(sql.insert_entries(dialect, len(rows)),
+                                              tuple(v for row in rows for v in row))
+            inserted.update({key: seq for seq, key in result})
         return inserted
 
     def _insert_postings(self, conn, drafts, seqs, accounts) -> None:
-        batch: list[dict] = []
+        """All postings of an entry go in one statement (PostgreSQL's balance trigger needs that)."""
+        dialect = conn.dialect.name
+        rows: list[tuple] = []
+
+        def flush():
+            if dialect == "postgresql":
+                # COPY is PostgreSQL's fastest load path; it fires the same constraint and
+                # statement triggers as INSERT (one COPY is one statement).
+                with conn.connection.driver_connection.cursor().copy(sql.PG_COPY_POSTINGS) as copy:
+                    for row in rows:
+                        copy.write_row(row)
+            else:
+                conn.exec_driver_sql(sql.insert_postings(dialect, len(rows)), tuple(v for row in rows for v in row))
+            rows.clear()
+
         for d in drafts:
-            if len(batch) + len(d.lines) > POSTING_CHUNK:
-                conn.execute(posting_t.insert().values(batch))
-                batch = []
+            if len(rows) + len(d.lines) > POSTING_CHUNK:
+                flush()
             seq = seqs[d.idempotency_key]
-            batch.extend(
-                dict(entry_seq=seq, account_id=accounts[l.account].id, amount=l.amount, currency=l.currency)
-                for l in d.lines
-            )
-        if batch:
-            conn.execute(posting_t.insert().values(batch))
+            rows.extend((seq, accounts[l.account].id, l.amount, l.currency) for l in d.lines)
+        if rows:
+            flush()
 
     def _apply_balances(self, conn, drafts, seqs, accounts) -> None:
         deltas: dict[tuple[int, int], int] = defaultdict(int)
@@ -392,19 +421,12 @@ class Ledger:
                 deltas[key] += line.amount
                 last[key] = max(last.get(key, 0), seq)
                 codes[ref.id] = ref
-        stmt = (
-            update(balance_t)
-            .where(balance_t.c.account_id == bindparam("a_id"), balance_t.c.shard == bindparam("a_shard"))
-            .where((balance_t.c.guard == 0) | ((balance_t.c.amount + bindparam("delta")) * balance_t.c.guard >= 0))
-            .values(amount=balance_t.c.amount + bindparam("delta"), version=balance_t.c.version + 1,
-                    last_seq=bindparam("seq"))
-        )
-        for (account_id, shard) in sorted(deltas):
+        statement = sql.update_balance(conn.dialect.name)
+        for account_id, shard in sorted(deltas):  # fixed lock order: no deadlocks between writers
             delta = deltas[(account_id, shard)]
             if delta == 0:
                 continue
-            result = conn.execute(stmt, dict(a_id=account_id, a_shard=shard, delta=delta,
-                                             seq=last[(account_id, shard)]))
+            result = conn.exec_driver_sql(statement, (delta, last[(account_id, shard)], account_id, shard, delta))
             if result.rowcount != 1:
                 raise InsufficientBalance(codes[account_id].code)
 

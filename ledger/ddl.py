@@ -5,7 +5,8 @@ PostgreSQL alike:
 
 * entries, postings, seals and closed periods reject UPDATE and DELETE (and, on
   PostgreSQL, TRUNCATE) — the book is append-only;
-* an entry cannot be inserted with an effective time inside a closed period;
+* an entry cannot be inserted with an effective time inside a closed period (on
+  PostgreSQL checked once per statement over its transition table);
 * PostgreSQL only: a statement-level trigger checks that the postings inserted by
   one statement balance per entry and currency, with at least two per entry (the
   ledger inserts all postings of an entry in one statement).  SQLite has no
@@ -34,12 +35,14 @@ def _postgresql() -> list[str]:
         """,
         f"""
         CREATE OR REPLACE FUNCTION ledger_reject_closed_period() RETURNS trigger LANGUAGE plpgsql AS $$
+        DECLARE bad record;
         BEGIN
-            IF EXISTS (SELECT 1 FROM ledger_closed_period p
-                       WHERE NEW.effective_at >= p.starts_at AND NEW.effective_at < p.ends_at) THEN
-                RAISE EXCEPTION '{CLOSED_PERIOD_MESSAGE} (%)', NEW.effective_at;
+            SELECT n.seq, n.effective_at INTO bad FROM new_entries n JOIN ledger_closed_period p
+                ON n.effective_at >= p.starts_at AND n.effective_at < p.ends_at LIMIT 1;
+            IF FOUND THEN
+                RAISE EXCEPTION '{CLOSED_PERIOD_MESSAGE} (entry %, effective %)', bad.seq, bad.effective_at;
             END IF;
-            RETURN NEW;
+            RETURN NULL;
         END $$
         """,
         """
@@ -59,8 +62,9 @@ def _postgresql() -> list[str]:
         END $$
         """,
         """
-        CREATE TRIGGER ledger_entry_open_period BEFORE INSERT ON ledger_entry
-            FOR EACH ROW EXECUTE FUNCTION ledger_reject_closed_period()
+        CREATE TRIGGER ledger_entry_open_period AFTER INSERT ON ledger_entry
+            REFERENCING NEW TABLE AS new_entries
+            FOR EACH STATEMENT EXECUTE FUNCTION ledger_reject_closed_period()
         """,
         """
         CREATE TRIGGER ledger_posting_balanced AFTER INSERT ON ledger_posting
