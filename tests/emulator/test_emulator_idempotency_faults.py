@@ -100,7 +100,7 @@ def test_lost_response_without_retries_surfaces_a_connection_error(make_client, 
 
 
 def test_timeout_is_retried_and_converges(make_client, emulator, funded):
-    client = make_client(timeout=0.3)
+    client = make_client(timeout=0.5)
     emulator.inject_fault("timeout", method="POST", path_prefix="/v1/transfers", seconds=5)
     transfer = _transfer(client, funded, "slow-1")
     assert [t["id"] for t in emulator.objects("transfer")] == [transfer.id]
@@ -169,3 +169,36 @@ def test_a_key_in_flight_answers_409_retryable():
     store.finish(scope, print_, 200, b"{}")
     assert store.begin(scope, print_).body == b"{}"
     store.abandon(("acct_platform", "other"))
+
+
+def test_concurrent_writers_with_overlapping_keys(stripe_emulator, emulator, funded):
+    """8 threads send 40 transfers over 20 keys at once: 20 transfers, balances consistent."""
+    import threading
+
+    start_balance = emulator.available_balance("usd")
+    errors: list[BaseException] = []
+    gate = threading.Barrier(8)
+
+    def worker(index: int) -> None:
+        http = stripe.RequestsClient(timeout=10)
+        client = stripe.StripeClient("sk_test_x", base_addresses={"api": stripe_emulator.url},
+                                     max_network_retries=5, http_client=http)
+        try:
+            gate.wait()
+            for n in range(5):
+                key = f"item-{(index * 5 + n) % 20}"
+                _transfer(client, funded, key, amount=10)
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+        finally:
+            http.close()
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert len(emulator.objects("transfer")) == 20
+    assert emulator.available_balance("usd") == start_balance - 200
+    assert emulator.available_balance("usd", account=funded) == 200

@@ -206,7 +206,7 @@ def test_same_key_different_params_is_reused_key(gateway, creator_account, funde
 @pytest.mark.parametrize("kind", ["error_500", "rate_limit", "timeout"])
 def test_transient_faults_are_retried_and_converge(stripe_emulator, emulator, creator_account,
                                                    funded_platform, fast_sdk_retries, kind):
-    gateway = gateway_for(stripe_emulator.url, timeout=0.3)
+    gateway = gateway_for(stripe_emulator.url, timeout=0.5)
     try:
         emulator.inject_fault(kind, method="POST", path_prefix="/v1/transfers", count=2, seconds=5)
         transfer = gateway.create_transfer(amount=300, currency="USD", destination=creator_account,
