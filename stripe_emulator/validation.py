@@ -42,8 +42,7 @@ def to_json_schema(node: Any, *, close_objects: bool = False) -> Any:
     if not isinstance(node, dict):
         return node
     converted = {
-        key: (value if key in ("enum", "required", "x-expansionResources") else
-              to_json_schema(value, close_objects=close_objects))
+        key: value if key in ("enum", "required") else to_json_schema(value, close_objects=close_objects)
         for key, value in node.items()
         if key not in ("description", "nullable", "x-expansionResources")
     }
@@ -109,7 +108,7 @@ class ContractChecker:
     def request_schema(self, op: Operation) -> dict[str, Any]:
         """The JSON Schema of the operation's form body or query string."""
         def build() -> dict[str, Any]:
-            if op.method == "get" or op.method == "delete" and not op.form_schema:
+            if op.method == "get" or (op.method == "delete" and not op.form_schema):
                 schema = {
                     "type": "object",
                     "properties": {p["name"]: p.get("schema", {}) for p in op.query_parameters},
