@@ -4,3 +4,7 @@ The ledger's tables live in ledger.models; marketplace, payments, metering and
 settlement tables live in their own modules under app/ and are imported here.
 """
 from ledger.models import Account, Balance, ClosedPeriod, Entry, Posting, Seal  # noqa: F401
+from app.marketplace.models import (  # noqa: F401
+    ApiToken, AuditEvent, Cameo, CameoApprovedBrand, CameoOwner, Consent, ContractTemplate, Licence,
+    Membership, Offer, Organisation, User,
+)

@@ -33,4 +33,6 @@ def seed_chart(app: Flask) -> list[str]:
 
 
 def seed(app: Flask, *, now: datetime) -> list[str]:
-    return seed_chart(app)
+    from .marketplace.wiring import seed_marketplace
+
+    return seed_chart(app) + seed_marketplace(app, now=now)

@@ -1,0 +1,9 @@
+"""The marketplace: cameos, consent, contract templates, offers and licences.
+
+Every service function takes a ``UnitOfWork`` (``uow``), the acting user (``Actor``)
+and ``now``, checks the actor may do it, changes rows and writes the audit log; the
+caller commits.  Bad input raises ``ValidationProblem`` (422) with field-level
+messages, someone else's object ``NotFound`` (404, so nothing leaks), a forbidden
+change to a visible object ``Forbidden`` (403), an illegal transition ``Conflict``
+(409).
+"""
