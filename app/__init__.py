@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, Callable, Mapping
 
 from flask import Flask
+from flask_openapi3 import OpenAPI
 
 from . import config as config_module
 
@@ -24,7 +25,8 @@ def system_clock() -> datetime:
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     overrides = dict(test_config or {})
     instance_path = Path(overrides.get("INSTANCE_PATH") or config_module.default_instance_path())
-    app = Flask(__name__, instance_path=str(instance_path), instance_relative_config=True)
+    # flask_openapi3.OpenAPI is a Flask subclass that also generates the API's OpenAPI document.
+    app = OpenAPI(__name__, instance_path=str(instance_path), instance_relative_config=True, doc_ui=False)
     # String overrides behave like environment variables (so a test can set SECRET_KEY
     # or DATABASE_URL without touching os.environ); everything else is applied as is.
     environ = {**os.environ, **{k: v for k, v in overrides.items() if isinstance(v, str)}}
@@ -41,6 +43,13 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     ledger_service.init_app(app)
     app.register_blueprint(health.bp)
     cli_commands.init_app(app)
+
+    from . import api, auth
+    from .marketplace import wiring as marketplace
+
+    marketplace.init_app(app)
+    auth.init_app(app)
+    api.init_app(app)
     return app
 
 

@@ -2,6 +2,7 @@
 upload store under instance/, the acting user of a request, and demo seeding."""
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from flask import Flask, current_app, request
@@ -23,6 +24,7 @@ DEFAULTS = {
 def init_app(app: Flask) -> None:
     for key, value in DEFAULTS.items():
         app.config.setdefault(key, value)
+    logging.getLogger("fontTools").setLevel(logging.WARNING)  # fpdf2's font subsetting is chatty at INFO
     app.extensions["cameo.files"] = FileStore(Path(app.config["INSTANCE_PATH"]) / "uploads")
 
 

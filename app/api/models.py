@@ -1,0 +1,249 @@
+"""Response and parameter models of the JSON API (the request bodies are the
+services' own models in app.marketplace.schemas)."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal, Optional
+
+from flask_openapi3 import FileStorage
+from pydantic import BaseModel, ConfigDict, Field
+
+from app.marketplace.models import LICENCE_STATUSES
+from app.marketplace.schemas import MAX_ID
+
+IdParam = Annotated[int, Field(ge=1, le=MAX_ID)]
+PROBLEM_CONTENT = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/ProblemOut"}}}
+
+
+class ProblemOut(BaseModel):
+    """An RFC 9457 problem; ``errors`` maps each invalid field to its message."""
+
+    model_config = ConfigDict(extra="allow", openapi_extra={"content": PROBLEM_CONTENT})
+    type: str
+    title: str
+    status: int
+    detail: Optional[str] = None
+    errors: Optional[dict[str, str]] = None
+
+
+class PageQuery(BaseModel):
+    cursor: Optional[Annotated[str, Field(max_length=200)]] = None
+    limit: Annotated[int, Field(ge=1, le=100)] = 20
+
+
+class LicenceQuery(PageQuery):
+    status: Optional[Literal[LICENCE_STATUSES]] = None  # type: ignore[valid-type]
+
+
+class OfferQuery(PageQuery):
+    cameo_id: Optional[IdParam] = None
+
+
+class CameoPath(BaseModel):
+    cameo_id: IdParam
+
+
+class OfferPath(BaseModel):
+    offer_id: IdParam
+
+
+class LicencePath(BaseModel):
+    licence_id: IdParam
+
+
+class TemplatePath(BaseModel):
+    template_id: IdParam
+
+
+class TokenPath(BaseModel):
+    token_id: IdParam
+
+
+class PreviewForm(BaseModel):
+    file: FileStorage
+
+
+class ConsentForm(BaseModel):
+    recording: FileStorage
+    accept_statement: Literal[True]
+    statement_sha256: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
+
+
+class UserOut(BaseModel):
+    id: int
+    email: str
+    display_name: str
+    role: str
+    organisation_ids: list[int]
+
+
+class TokenOut(BaseModel):
+    id: int
+    name: str
+    prefix: str
+    created_at: datetime
+    last_used_at: Optional[datetime]
+    revoked_at: Optional[datetime]
+
+
+class TokenCreatedOut(TokenOut):
+    token: str = Field(description="the token itself; shown this once, only its hash is kept")
+
+
+class TokenList(BaseModel):
+    items: list[TokenOut]
+
+
+class OwnerOut(BaseModel):
+    user_id: int
+    share_bps: int
+
+
+class OwnerList(BaseModel):
+    items: list[OwnerOut]
+
+
+class CameoOut(BaseModel):
+    id: int
+    creator_id: int
+    kind: str
+    title: str
+    description: str
+    visibility: str
+    status: str
+    blocked_categories: list[str]
+    approved_brand_ids: list[int]
+    owners: list[OwnerOut]
+    has_consent: bool
+    preview_sha256: Optional[str]
+    preview_content_type: Optional[str]
+    created_at: datetime
+    updated_at: datetime
+
+
+class CameoPage(BaseModel):
+    items: list[CameoOut]
+    next_cursor: Optional[str]
+
+
+class StatementOut(BaseModel):
+    text: str
+    sha256: str
+
+
+class ConsentOut(BaseModel):
+    id: int
+    cameo_id: int
+    recording_sha256: str
+    recording_content_type: str
+    recording_size: int
+    statement_sha256: str
+    owners: list[OwnerOut]
+    signed_at: datetime
+    withdrawn_at: Optional[datetime]
+
+
+class TemplateOut(BaseModel):
+    id: int
+    slug: str
+    version: int
+    title: str
+    summary: str
+    body: str
+    body_sha256: str
+    defaults: dict[str, Any]
+    published_at: datetime
+
+
+class TemplatePage(BaseModel):
+    items: list[TemplateOut]
+    next_cursor: Optional[str]
+
+
+class MoneyOut(BaseModel):
+    amount_minor: int
+    currency: str
+
+
+class TermsOut(BaseModel):
+    media: list[str]
+    territories: list[str]
+    term_days: int
+    exclusivity: bool
+    usage_cap: Optional[int]
+    upfront_fee: MoneyOut
+    per_use_royalty: MoneyOut
+    holdback_days: int
+    revocation_notice_days: int
+    commission_bps: int
+
+
+class OfferOut(TermsOut):
+    id: int
+    cameo_id: int
+    template_id: int
+    status: str
+    requires_approval: bool
+    created_at: datetime
+
+
+class OfferPage(BaseModel):
+    items: list[OfferOut]
+    next_cursor: Optional[str]
+
+
+class LicenceOut(TermsOut):
+    id: int
+    offer_id: int
+    cameo_id: int
+    template_id: int
+    brand_org_id: int
+    status: str
+    intended_use: str
+    categories: list[str]
+    term_start: datetime
+    term_end: datetime
+    ends_at: datetime
+    owners: list[OwnerOut]
+    contract_sha256: Optional[str]
+    creator_signed_at: Optional[str]
+    brand_signed_at: Optional[str]
+    paid_at: Optional[datetime]
+    activated_at: Optional[datetime]
+    revocation_requested_at: Optional[datetime]
+    ended_at: Optional[datetime]
+    end_reason: Optional[str]
+    created_at: datetime
+    updated_at: datetime
+
+
+class LicencePage(BaseModel):
+    items: list[LicenceOut]
+    next_cursor: Optional[str]
+
+
+class ContractOut(BaseModel):
+    licence_id: int
+    text: str
+    sha256: str
+
+
+class AuditOut(BaseModel):
+    id: int
+    at: datetime
+    actor_id: Optional[int]
+    action: str
+    object_type: str
+    object_id: int
+    from_status: Optional[str]
+    to_status: Optional[str]
+    details: dict[str, Any]
+
+
+class AuditList(BaseModel):
+    items: list[AuditOut]
+
+
+class AuditPage(BaseModel):
+    items: list[AuditOut]
+    next_cursor: Optional[str]
