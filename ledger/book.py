@@ -53,6 +53,7 @@ from .types import as_utc
 
 MAX_ABS_AMOUNT = 2**62
 ENTRY_CHUNK = 1000  # entries per INSERT statement
+COPY_THRESHOLD = 64  # PostgreSQL: COPY postings above this many rows, INSERT below
 POSTING_CHUNK = 5000  # postings per INSERT statement (4 binds each, under SQLite's 32766)
 
 entry_t = Entry.__table__
@@ -391,9 +392,10 @@ class Ledger:
         rows: list[tuple] = []
 
         def flush():
-            if dialect == "postgresql":
+            if dialect == "postgresql" and len(rows) > COPY_THRESHOLD:
                 # COPY is PostgreSQL's fastest load path; it fires the same constraint and
-                # statement triggers as INSERT (one COPY is one statement).
+                # statement triggers as INSERT (one COPY is one statement).  For a handful of
+                # rows its extra protocol round trips cost more than a plain INSERT.
                 with conn.connection.driver_connection.cursor().copy(sql.PG_COPY_POSTINGS) as copy:
                     for row in rows:
                         copy.write_row(row)
