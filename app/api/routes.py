@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Callable
 
-from flask import Response, current_app, g, request, send_file
+from flask import Response, current_app, g, request
 from flask_openapi3 import APIBlueprint, Tag
 
 from app.db import get_db
@@ -195,10 +195,11 @@ def upload_preview(path: m.CameoPath, form: m.PreviewForm):
     200: {"description": "The preview image", "content": {t: {"schema": {"type": "string", "format": "binary"}}
                                                            for t in ("image/png", "image/jpeg", "image/webp")}}})
 def get_preview(path: m.CameoPath):
-    cameo, _ = call(cameos.get_cameo, path.cameo_id, render=lambda _u, c: c)
-    if not cameo.preview_path:
+    (stored, content_type), _ = call(cameos.get_cameo, path.cameo_id,
+                                     render=lambda _u, c: (c.preview_path, c.preview_content_type))
+    if not stored:
         raise Problem("This cameo has no preview image.", status=404, title="Not found")
-    return send_file(file_store().path(cameo.preview_path), mimetype=cameo.preview_content_type)
+    return Response(file_store().path(stored).read_bytes(), mimetype=content_type)
 
 
 @api.post("/cameos/<int:cameo_id>/list", tags=[T_CAMEO], responses={200: m.CameoOut})

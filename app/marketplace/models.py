@@ -48,8 +48,8 @@ def _when(*, nullable: bool = False) -> Any:
     return Field(default=None, sa_column=Column(UTCDateTime, nullable=nullable))
 
 
-def _str(length: int, *, default: str | None = None, nullable: bool = False) -> Any:
-    kwargs = {} if default is None else {"default": default}
+def _str(length: int, *, default: Any = ..., nullable: bool = False) -> Any:
+    kwargs = {} if default is ... else {"default": default}
     return Field(sa_column=Column(String(length), nullable=nullable), **kwargs)
 
 
