@@ -267,11 +267,15 @@ class Ledger:
         conn = session.connection()
         try:
             accounts = self._resolve_accounts(session, unique)
-            self._check_periods(conn, unique)
+            if conn.dialect.name != "postgresql":  # PostgreSQL checks inside the INSERT
+                self._check_periods(conn, unique)
             self._check_not_reversed(conn, unique)
             inserted = self._insert_entries(conn, unique, hashes, now)
             replayed = {d.idempotency_key for d in unique} - set(inserted)
             stored = self._load_by_keys(conn, replayed) if replayed else {}
+            if len(stored) < len(replayed):  # neither inserted nor there before: a closed period
+                self._check_periods(conn, [d for d in unique if d.idempotency_key in replayed - set(stored)])
+                raise PeriodClosed("entry falls in a closed period")
             for key in replayed:
                 if stored[key].content_hash != hashes[key]:
                     raise IdempotencyConflict(f"key {key} was used before for a different entry")

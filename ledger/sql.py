@@ -56,6 +56,9 @@ PG_INSERT_ENTRIES = (
     "SELECT k, kind, e, p, memo, r, CAST(m AS JSON), h FROM unnest("
     "%s::text[], %s::text[], %s::timestamptz[], %s::timestamptz[], %s::text[], %s::bigint[], %s::text[], "
     "%s::text[]) AS t(k, kind, e, p, memo, r, m, h) "
+    # The code-side closed-period check, folded into the insert to save a round trip:
+    # a row it filters out comes back missing and the caller says why.
+    "WHERE NOT EXISTS (SELECT 1 FROM ledger_closed_period c WHERE t.e >= c.starts_at AND t.e < c.ends_at) "
     "ON CONFLICT (idempotency_key) DO NOTHING RETURNING seq, idempotency_key"
 )
 PG_COPY_POSTINGS = f"COPY ledger_posting ({', '.join(POSTING_COLUMNS)}) FROM STDIN"
