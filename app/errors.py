@@ -62,8 +62,11 @@ class Conflict(Problem):
     title = "Conflict"
 
 
+JSON_PATHS = ("/api/", "/webhooks/", "/healthz", "/.well-known/")
+
+
 def wants_json() -> bool:
-    if request.path.startswith("/api/") or request.path.startswith("/webhooks/"):
+    if request.path.startswith(JSON_PATHS):
         return True
     best = request.accept_mimetypes.best_match(["text/html", "application/json", PROBLEM_JSON])
     return best in ("application/json", PROBLEM_JSON)

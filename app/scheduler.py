@@ -17,6 +17,7 @@ from typing import Callable
 
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 from flask import Flask
 
@@ -42,9 +43,9 @@ JOBS: list[tuple[str, Callable[[], None], dict]] = [
 ]
 
 
-def build_scheduler(app: Flask) -> BlockingScheduler:
+def build_scheduler(app: Flask, scheduler_class: type[BaseScheduler] = BlockingScheduler) -> BaseScheduler:
     _context["app"] = app
-    scheduler = BlockingScheduler(
+    scheduler = scheduler_class(
         jobstores={"default": SQLAlchemyJobStore(engine=get_db(app).engine)},
         executors={"default": ThreadPoolExecutor(2)},
         job_defaults={"coalesce": True, "misfire_grace_time": 300, "max_instances": 1},

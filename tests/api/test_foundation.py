@@ -1,0 +1,104 @@
+"""The app skeleton: health, problem+json errors, configuration, the scheduler wiring."""
+from __future__ import annotations
+
+import pytest
+
+from app.config import ConfigError, from_environment, normalise_database_url
+
+
+def test_healthz_checks_the_database(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.get_json() == {"status": "ok"}
+
+
+def test_healthz_reports_an_unreachable_database_as_503(tmp_path, clock):
+    from tests.conftest import make_test_app
+
+    app = make_test_app(f"sqlite:///{tmp_path}/missing-dir/nope/cameo.db", tmp_path, clock)
+    response = app.test_client().get("/healthz")
+    assert response.status_code == 503
+    assert response.mimetype == "application/problem+json"
+    assert response.get_json()["title"] == "Service unavailable"
+
+
+def test_unknown_api_paths_are_problem_json(client):
+    response = client.get("/api/v1/no-such-thing")
+    assert response.status_code == 404
+    assert response.mimetype == "application/problem+json"
+    body = response.get_json()
+    assert body["status"] == 404 and body["title"] == "Not Found"
+
+
+def test_secret_key_is_generated_once_and_kept_in_development(tmp_path):
+    first = from_environment({}, tmp_path)["SECRET_KEY"]
+    second = from_environment({}, tmp_path)["SECRET_KEY"]
+    assert first == second and len(first) == 64
+    assert (tmp_path / "secret_key").stat().st_mode & 0o077 == 0
+
+
+def test_production_requires_a_secret_key(tmp_path):
+    with pytest.raises(ConfigError, match="SECRET_KEY must be set"):
+        from_environment({"CAMEO_ENV": "production"}, tmp_path)
+    assert not (tmp_path / "secret_key").exists()
+    assert from_environment({"CAMEO_ENV": "production", "SECRET_KEY": "s3cret"}, tmp_path)["SECRET_KEY"] == "s3cret"
+
+
+@pytest.mark.parametrize("environ,message", [
+    ({"CAMEO_ENV": "staging"}, "CAMEO_ENV must be one of"),
+    ({"COMMISSION_BPS": "20%"}, "COMMISSION_BPS must be an integer"),
+])
+def test_bad_settings_are_clear_errors(tmp_path, environ, message):
+    with pytest.raises(ConfigError, match=message):
+        from_environment(environ, tmp_path)
+
+
+def test_database_url_defaults_to_sqlite_under_instance_and_normalises_postgres(tmp_path):
+    assert from_environment({}, tmp_path)["DATABASE_URL"] == f"sqlite:///{tmp_path / 'cameo.db'}"
+    assert normalise_database_url("postgres://u@h/db") == "postgresql+psycopg://u@h/db"
+    assert normalise_database_url("postgresql://u@h/db") == "postgresql+psycopg://u@h/db"
+    assert normalise_database_url("postgresql+psycopg://u@h/db") == "postgresql+psycopg://u@h/db"
+
+
+def test_scheduler_jobs_persist_coalesce_and_have_a_misfire_grace_time(app):
+    from apscheduler.schedulers.background import BackgroundScheduler
+    from sqlalchemy import text
+
+    from app.db import get_db
+    from app.scheduler import build_scheduler
+
+    scheduler = build_scheduler(app, scheduler_class=BackgroundScheduler)
+    scheduler.start(paused=True)
+    try:
+        jobs = {job.id: job for job in scheduler.get_jobs()}
+        seal = jobs["ledger-seal"]
+        assert seal.coalesce is True and seal.misfire_grace_time == 300 and seal.max_instances == 1
+        with get_db(app).engine.connect() as conn:  # the job store is the product's own database
+            assert "ledger-seal" in conn.execute(text("SELECT id FROM apscheduler_jobs")).scalars().all()
+    finally:
+        scheduler.shutdown(wait=False)
+
+
+def test_seal_job_seals_committed_entries(app):
+    from datetime import datetime, timezone
+
+    from app.db import get_db
+    from app.ledger_service import get_ledger
+    from app.scheduler import seal_job
+    from ledger import chart, recipes
+    from ledger.recipes import Owner
+    from ledger.verify import verify
+
+    draft = recipes.licence_sale(key="s", effective_at=datetime(2026, 10, 1, tzinfo=timezone.utc), currency="USD",
+                                 gross=1000, stripe_fee=59, commission_bps=2000, owners=[Owner(1, 1)])
+    with get_db(app).unit_of_work() as uow:
+        chart.open_accounts_for(get_ledger(app), uow.session, [draft])
+        get_ledger(app).post(uow.session, draft, now=app.config["CLOCK"]())
+        uow.commit()
+    from app.scheduler import build_scheduler
+
+    build_scheduler(app)  # binds the job functions to this app
+    seal_job()
+    with get_db(app).engine.connect() as conn:
+        report = verify(conn)
+    assert report.ok and report.unsealed == 0 and report.sealed_through == 1
