@@ -51,7 +51,7 @@ def now():
     return current_app.config["CLOCK"]()
 
 
-def call(service: Callable, *args, render: Callable, status: int = 200, write: bool = False, **kwargs):
+def call(service: Callable, *args, render: Callable, http_status: int = 200, write: bool = False, **kwargs):
     """Run one service call for the token's user and render its result in the same transaction."""
     with get_db().unit_of_work() as uow:
         actor = request_actor(uow, uow.session.get(User, g.api_user_id))
@@ -59,7 +59,7 @@ def call(service: Callable, *args, render: Callable, status: int = 200, write: b
         body = render(uow, result)
         if write:
             uow.commit()
-    return body, status
+    return body, http_status
 
 
 # --- renderers ------------------------------------------------------------------------
@@ -132,7 +132,7 @@ def create_token(body: TokenIn):
         token, plain = issued
         return {**token_out(_uow, token), "token": plain}
     return call(lambda uow, actor: accounts.issue_token(uow, actor, now(), name=body.name),
-                render=render, status=201, write=True)
+                render=render, http_status=201, write=True)
 
 
 @api.get("/tokens", tags=[T_ME], responses={200: m.TokenList})
@@ -155,7 +155,7 @@ def list_cameos(query: m.PageQuery):
 
 @api.post("/cameos", tags=[T_CAMEO], responses={201: m.CameoOut})
 def create_cameo(body: CameoIn):
-    return call(lambda uow, actor: cameos.create_cameo(uow, actor, now(), body), render=cameo_out, status=201,
+    return call(lambda uow, actor: cameos.create_cameo(uow, actor, now(), body), render=cameo_out, http_status=201,
                 write=True)
 
 
@@ -228,7 +228,7 @@ def record_consent(path: m.CameoPath, form: m.ConsentForm):
     signed = ConsentIn(accept_statement=form.accept_statement, statement_sha256=form.statement_sha256)
     return call(lambda uow, actor: consent.record_consent(
         uow, actor, now(), path.cameo_id, signed, data, store=file_store(),
-        max_bytes=current_app.config["RECORDING_MAX_BYTES"]), render=consent_out, status=201, write=True)
+        max_bytes=current_app.config["RECORDING_MAX_BYTES"]), render=consent_out, http_status=201, write=True)
 
 
 @api.post("/cameos/<int:cameo_id>/consent/withdraw", tags=[T_CAMEO], responses={200: m.ConsentOut})
@@ -252,7 +252,7 @@ def get_template(path: m.TemplatePath):
 @api.post("/templates", tags=[T_TPL], responses={201: m.TemplateOut})
 def publish_template(body: TemplateIn):
     return call(lambda uow, actor: templates.publish_version(uow, actor, now(), body), render=template_out,
-                status=201, write=True)
+                http_status=201, write=True)
 
 
 # --- offers -----------------------------------------------------------------------------
@@ -267,7 +267,7 @@ def list_offers(query: m.OfferQuery):
 def create_offer(path: m.CameoPath, body: OfferIn):
     return call(lambda uow, actor: offers.create_offer(uow, actor, now(), path.cameo_id, body,
                                                        commission_bps=current_app.config["COMMISSION_BPS"]),
-                render=offer_out, status=201, write=True)
+                render=offer_out, http_status=201, write=True)
 
 
 @api.get("/offers/<int:offer_id>", tags=[T_OFFER], responses={200: m.OfferOut})
@@ -284,7 +284,7 @@ def withdraw_offer(path: m.OfferPath):
 @api.post("/offers/<int:offer_id>/licences", tags=[T_LIC], responses={201: m.LicenceOut})
 def request_licence(path: m.OfferPath, body: LicenceRequestIn):
     return call(lambda uow, actor: licences.request_licence(uow, actor, now(), path.offer_id, body),
-                render=licence_out, status=201, write=True)
+                render=licence_out, http_status=201, write=True)
 
 
 # --- licences ---------------------------------------------------------------------------
