@@ -1,8 +1,12 @@
-"""payments: Stripe webhook events, licence payments, brand invoices
+"""payments: Stripe webhook events, licence payments
 
 Revision ID: 0003_payments
 Revises: 0002_marketplace
 Create Date: 2026-11-24
+
+``stripe_event`` is the webhook inbox (one row per Stripe event id, processed
+idempotently, retried while ``processed_at`` is NULL); ``licence_payment`` is one
+row per licence whose upfront fee is collected through Stripe Checkout.
 """
 from alembic import op  # noqa: F401
 import sqlalchemy as sa  # noqa: F401
@@ -14,8 +18,51 @@ depends_on = None
 
 
 def upgrade() -> None:
-    pass
+    op.create_table(
+        "stripe_event",
+        sa.Column("id", sa.String(length=255), nullable=False),
+        sa.Column("type", sa.String(length=100), nullable=False),
+        sa.Column("account", sa.String(length=255), nullable=True),
+        sa.Column("created", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("payload", sa.JSON(), nullable=False),
+        sa.Column("received_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("processed_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("attempts", sa.Integer(), server_default="0", nullable=False),
+        sa.Column("last_error", sa.Text(), nullable=True),
+        sa.PrimaryKeyConstraint("id", name="pk_stripe_event"),
+    )
+    op.create_index("ix_stripe_event_pending", "stripe_event", ["processed_at", "created"], unique=False)
+    op.create_table(
+        "licence_payment",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("licence_id", sa.Integer(), nullable=False),
+        sa.Column("checkout_session_id", sa.String(length=255), nullable=True),
+        sa.Column("checkout_attempt", sa.Integer(), server_default="1", nullable=False),
+        sa.Column("payment_intent_id", sa.String(length=255), nullable=True),
+        sa.Column("charge_id", sa.String(length=255), nullable=True),
+        sa.Column("amount", sa.BigInteger(), nullable=False),
+        sa.Column("currency", sa.String(length=3), nullable=False),
+        sa.Column("fee", sa.BigInteger(), nullable=True),
+        sa.Column("status", sa.String(length=20), nullable=False),
+        sa.Column("sale_entry_seq", sa.BigInteger(), nullable=True),
+        sa.Column("refunded_amount", sa.BigInteger(), server_default="0", nullable=False),
+        sa.Column("disputed_amount", sa.BigInteger(), server_default="0", nullable=False),
+        sa.Column("paid_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.CheckConstraint("status IN ('open', 'paid', 'refunded', 'partially_refunded', 'disputed')",
+                           name="ck_licence_payment_status"),
+        sa.CheckConstraint("amount > 0 AND refunded_amount >= 0 AND refunded_amount <= amount",
+                           name="ck_licence_payment_money"),
+        sa.ForeignKeyConstraint(["licence_id"], ["mk_licence.id"], name="fk_licence_payment_licence"),
+        sa.PrimaryKeyConstraint("id", name="pk_licence_payment"),
+        sa.UniqueConstraint("checkout_session_id", name="uq_licence_payment_checkout_session"),
+        sa.UniqueConstraint("licence_id", name="uq_licence_payment_licence"),
+        sa.UniqueConstraint("payment_intent_id", name="uq_licence_payment_payment_intent"),
+    )
 
 
 def downgrade() -> None:
-    pass
+    op.drop_table("licence_payment")
+    op.drop_index("ix_stripe_event_pending", table_name="stripe_event")
+    op.drop_table("stripe_event")

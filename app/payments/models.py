@@ -1,0 +1,72 @@
+"""Payments tables: Stripe webhook events as received, and licence fee payments.
+
+``stripe_event`` is the inbox: each verified event is stored once by its Stripe id
+(committed before any processing), then processed in its own unit of work; an event
+that cannot be applied yet keeps ``processed_at`` NULL and is retried.
+
+``licence_payment`` is one row per licence: the Checkout Session that collects the
+upfront fee, what Stripe charged (charge, fee) and the ledger entry of the sale.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Optional
+
+from sqlalchemy import JSON, BigInteger, CheckConstraint, Column, ForeignKey, Index, Integer, String, Text
+from sqlmodel import Field, SQLModel
+
+from ledger.types import UTCDateTime
+
+LICENCE_PAYMENT_STATUSES = ("open", "paid", "refunded", "partially_refunded", "disputed")
+
+
+def _when(*, nullable: bool = False) -> Any:
+    return Field(default=None if nullable else ..., sa_column=Column(UTCDateTime(), nullable=nullable))
+
+
+def _str(length: int, *, nullable: bool = False, default: Any = ..., unique: bool = False) -> Any:
+    if nullable and default is ...:
+        default = None
+    return Field(default=default, sa_column=Column(String(length), nullable=nullable, unique=unique))
+
+
+class StripeEvent(SQLModel, table=True):
+    __tablename__ = "stripe_event"
+    __table_args__ = (Index("ix_stripe_event_pending", "processed_at", "created"),)
+
+    id: str = Field(sa_column=Column(String(255), primary_key=True))
+    type: str = _str(100)
+    account: Optional[str] = _str(255, nullable=True)
+    created: datetime = _when()
+    payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    received_at: datetime = _when()
+    processed_at: Optional[datetime] = _when(nullable=True)
+    attempts: int = Field(default=0, sa_column=Column(Integer, nullable=False, server_default="0"))
+    last_error: Optional[str] = Field(default=None, sa_column=Column(Text, nullable=True))
+
+
+class LicencePayment(SQLModel, table=True):
+    __tablename__ = "licence_payment"
+    __table_args__ = (
+        CheckConstraint("status IN ('" + "', '".join(LICENCE_PAYMENT_STATUSES) + "')",
+                        name="ck_licence_payment_status"),
+        CheckConstraint("amount > 0 AND refunded_amount >= 0 AND refunded_amount <= amount",
+                        name="ck_licence_payment_money"),
+    )
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    licence_id: int = Field(sa_column=Column(Integer, ForeignKey("mk_licence.id"), nullable=False, unique=True))
+    checkout_session_id: Optional[str] = _str(255, nullable=True, unique=True)
+    checkout_attempt: int = Field(default=1, sa_column=Column(Integer, nullable=False, server_default="1"))
+    payment_intent_id: Optional[str] = _str(255, nullable=True, unique=True)
+    charge_id: Optional[str] = _str(255, nullable=True)
+    amount: int = Field(sa_column=Column(BigInteger, nullable=False))
+    currency: str = _str(3)
+    fee: Optional[int] = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    status: str = _str(20, default="open")
+    sale_entry_seq: Optional[int] = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    refunded_amount: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, server_default="0"))
+    disputed_amount: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, server_default="0"))
+    paid_at: Optional[datetime] = _when(nullable=True)
+    created_at: datetime = _when()
+    updated_at: datetime = _when()
