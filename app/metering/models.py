@@ -1,0 +1,62 @@
+"""Metering tables: each reported derivative use, and the signed receipt it earned.
+
+``mt_usage_event`` is unique on (brand organisation, the brand's own event id): the
+database, not only the service, makes a re-sent event a duplicate.  Amounts are
+integer minor units next to their ISO 4217 currency.  Rows are written once (a usage
+is corrected in the ledger by a reversal, never by editing the usage row).
+"""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Optional
+
+from sqlalchemy import BigInteger, CheckConstraint, Column, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from ledger.types import UTCDateTime
+
+USAGE_KINDS = ("render", "publication", "impressions")
+
+
+class UsageEvent(SQLModel, table=True):
+    __tablename__ = "mt_usage_event"
+    __table_args__ = (
+        UniqueConstraint("brand_org_id", "event_id", name="uq_mt_usage_event_brand_event"),
+        CheckConstraint("quantity > 0", name="ck_mt_usage_event_quantity"),
+        CheckConstraint("price_minor >= 0", name="ck_mt_usage_event_price"),
+        CheckConstraint("kind IN ('render', 'publication', 'impressions')", name="ck_mt_usage_event_kind"),
+        Index("ix_mt_usage_event_licence_id_id", "licence_id", "id"),
+    )
+
+    id: Optional[int] = Field(default=None, sa_column=Column(BigInteger().with_variant(Integer, "sqlite"),
+                                                             primary_key=True))
+    brand_org_id: int = Field(sa_column=Column(Integer, ForeignKey("mk_organisation.id"), nullable=False))
+    event_id: str = Field(sa_column=Column(String(200), nullable=False))
+    licence_id: int = Field(sa_column=Column(Integer, ForeignKey("mk_licence.id"), nullable=False))
+    reported_by: int = Field(sa_column=Column(Integer, ForeignKey("mk_user.id"), nullable=False))
+    kind: str = Field(sa_column=Column(String(16), nullable=False))
+    quantity: int = Field(sa_column=Column(BigInteger, nullable=False))
+    occurred_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+    territory: str = Field(sa_column=Column(String(16), nullable=False))
+    media: str = Field(sa_column=Column(String(20), nullable=False))
+    content_sha256: Optional[str] = Field(default=None, sa_column=Column(String(64), nullable=True))
+    content_url: Optional[str] = Field(default=None, sa_column=Column(String(2000), nullable=True))
+    price_minor: int = Field(sa_column=Column(BigInteger, nullable=False))
+    currency: str = Field(sa_column=Column(String(3), nullable=False))
+    ledger_key: Optional[str] = Field(default=None, sa_column=Column(String(300), nullable=True))
+    recorded_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+
+
+class Receipt(SQLModel, table=True):
+    """The platform's Ed25519-signed statement that a use was licensed; ``token`` is
+    the compact ``base64url(payload).base64url(signature)`` handed to the brand."""
+
+    __tablename__ = "mt_receipt"
+    __table_args__ = (UniqueConstraint("usage_event_id", name="uq_mt_receipt_usage_event_id"),)
+
+    id: str = Field(sa_column=Column(String(40), primary_key=True))
+    usage_event_id: int = Field(sa_column=Column(BigInteger().with_variant(Integer, "sqlite"),
+                                                 ForeignKey("mt_usage_event.id"), nullable=False))
+    key_id: str = Field(sa_column=Column(String(64), nullable=False))
+    token: str = Field(sa_column=Column(Text, nullable=False))
+    issued_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
