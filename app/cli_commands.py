@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import click
 from flask import Flask, current_app
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 
 from ledger import LedgerError, format_minor
 from ledger import chain, reports
@@ -27,6 +27,7 @@ def db_upgrade(revision: str) -> None:
 
 
 @click.command("seed")
+@with_appcontext
 def seed_command() -> None:
     """Load the chart of accounts and the demo marketplace (idempotent)."""
     summary = seed_module.seed(current_app, now=clock()())
@@ -111,6 +112,7 @@ def ledger_trial_balance(as_of) -> None:
 
 
 @click.command("scheduler")
+@with_appcontext
 def scheduler_command() -> None:
     """Run the scheduler process (sealing, settlement); Ctrl-C stops it."""
     from . import scheduler

@@ -79,4 +79,7 @@ def from_environment(environ: Mapping[str, str] | None = None, instance_path: Pa
         "STRIPE_API_BASE": environ.get("STRIPE_API_BASE", ""),
         "STRIPE_WEBHOOK_SECRET": environ.get("STRIPE_WEBHOOK_SECRET", ""),
         "LOG_LEVEL": environ.get("LOG_LEVEL", "INFO"),
+        # Werkzeug refuses bodies above this with 413 before reading them; per-field
+        # limits (preview, recording) are checked again by the services.
+        "MAX_CONTENT_LENGTH": _int(environ, "MAX_UPLOAD_BYTES", 64 * 1024 * 1024),
     }

@@ -102,3 +102,28 @@ def test_seal_job_seals_committed_entries(app):
     with get_db(app).engine.connect() as conn:
         report = verify(conn)
     assert report.ok and report.unsealed == 0 and report.sealed_through == 1
+
+
+def test_seed_is_idempotent_and_prints_the_demo_logins(runner, app):
+    from sqlalchemy import text
+
+    from app.db import get_db
+
+    first = runner.invoke(args=["seed"])
+    assert first.exit_code == 0, first.output
+    assert "house accounts for USD" in first.output
+    with get_db(app).engine.connect() as conn:
+        counts = [conn.execute(text(f"SELECT count(*) FROM {t}")).scalar() for t in ("ledger_account", "mk_user")]
+    again = runner.invoke(args=["seed"])
+    assert again.exit_code == 0, again.output
+    with get_db(app).engine.connect() as conn:
+        assert [conn.execute(text(f"SELECT count(*) FROM {t}")).scalar() for t in ("ledger_account", "mk_user")] == counts
+    assert counts[0] == 12
+
+
+def test_oversized_request_bodies_are_refused_before_reading(app, client):
+    app.config["MAX_CONTENT_LENGTH"] = 1024
+    response = client.post("/login", data={"email": "x" * 4096, "password": "y"},
+                           headers={"Accept": "application/json"})
+    assert response.status_code == 413
+    assert response.mimetype == "application/problem+json"
