@@ -56,6 +56,12 @@ def _int(environ: Mapping[str, str], name: str, default: int) -> int:
         raise ConfigError(f"{name} must be an integer, got {raw!r}") from None
 
 
+# Optional settings whose defaults live with the subsystem that uses them; the
+# environment overrides them only when set.
+OPTIONAL_INT = ("PREVIEW_MAX_BYTES", "RECORDING_MAX_BYTES")
+OPTIONAL_STR = ("RATELIMIT_LOGIN", "RATELIMIT_API", "RATELIMIT_STORAGE_URI", "PASSWORD_HASH_METHOD")
+
+
 def from_environment(environ: Mapping[str, str] | None = None, instance_path: Path | None = None) -> dict[str, Any]:
     """Flask config mapping built from ``environ`` (default: ``os.environ``)."""
     environ = os.environ if environ is None else environ
@@ -69,7 +75,9 @@ def from_environment(environ: Mapping[str, str] | None = None, instance_path: Pa
     if env == "production" and database_url.startswith("sqlite"):
         # Allowed (small deployments), but say so loudly in the log at start-up.
         pass
-    return {
+    optional: dict[str, Any] = {k: environ[k] for k in OPTIONAL_STR if environ.get(k)}
+    optional.update({k: _int(environ, k, 0) for k in OPTIONAL_INT if environ.get(k)})
+    return optional | {
         "CAMEO_ENV": env,
         "INSTANCE_PATH": str(instance_path),
         "DATABASE_URL": database_url,

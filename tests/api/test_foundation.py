@@ -127,3 +127,9 @@ def test_oversized_request_bodies_are_refused_before_reading(app, client):
                            headers={"Accept": "application/json"})
     assert response.status_code == 413
     assert response.mimetype == "application/problem+json"
+
+
+def test_optional_settings_come_from_the_environment_only_when_set(tmp_path):
+    settings = from_environment({"RECORDING_MAX_BYTES": "1000", "RATELIMIT_API": "5 per minute"}, tmp_path)
+    assert settings["RECORDING_MAX_BYTES"] == 1000 and settings["RATELIMIT_API"] == "5 per minute"
+    assert "PREVIEW_MAX_BYTES" not in from_environment({}, tmp_path)
