@@ -50,6 +50,10 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     marketplace.init_app(app)
     auth.init_app(app)
     api.init_app(app)
+
+    from .metering import wiring as metering
+
+    metering.init_app(app)
     return app
 
 

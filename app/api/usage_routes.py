@@ -1,0 +1,189 @@
+"""/api/v1 usage routes (metering): report derivative uses, list and export them.
+
+Registered as a blueprint of its own next to the marketplace's ``api_v1``, with the
+same bearer-token authentication, rate limit and problem+json errors."""
+from __future__ import annotations
+
+import csv
+import io
+from typing import Literal, Optional
+
+from flask import Flask, Response, current_app, g, stream_with_context, url_for
+from flask_openapi3 import APIBlueprint, Tag
+from pydantic import BaseModel, Field
+
+from app.db import get_db
+from app.ledger_service import get_ledger
+from app.marketplace.models import User
+from app.marketplace.wiring import request_actor
+from app.metering import usage
+from app.metering.models import Receipt, UsageEvent
+from app.metering.schemas import UsageIn
+from app.metering.wiring import receipt_keys
+
+from . import models as m
+from .routes import _page, authenticate, call
+
+P = m.ProblemOut
+usage_api = APIBlueprint("api_v1_usage", __name__, url_prefix="/api/v1", abp_security=[{"bearer": []}],
+                         abp_responses={401: P, 403: P, 404: P, 409: P, 422: P, 429: P})
+usage_api.before_request(authenticate)
+T_USAGE = Tag(name="usage", description="Derivative uses of licensed cameos, and their signed receipts.")
+
+
+class UsageResultOut(BaseModel):
+    """The answer for one event, in request order.  ``accepted``: recorded now, with its
+    receipt; ``duplicate``: this event id was recorded before (the original usage and
+    receipt are returned, nothing new is recorded); ``rejected``: nothing recorded,
+    ``reason`` says why."""
+
+    index: int
+    event_id: str
+    status: Literal["accepted", "duplicate", "rejected"]
+    reason: Optional[Literal[usage.REASONS]] = None  # type: ignore[valid-type]
+    detail: Optional[str] = None
+    usage_id: Optional[int] = None
+    price: Optional[m.MoneyOut] = None
+    receipt_id: Optional[str] = None
+    receipt: Optional[str] = Field(default=None, description="base64url(payload).base64url(Ed25519 signature)")
+    verify_url: Optional[str] = None
+
+
+class UsageResultsOut(BaseModel):
+    """Per-event results.  HTTP 200 when no event was rejected, 207 (Multi-Status) when
+    at least one was: the good events of a batch are recorded, the bad ones reported."""
+
+    results: list[UsageResultOut]
+    accepted: int
+    duplicates: int
+    rejected: int
+
+
+class UsageOut(BaseModel):
+    id: int
+    licence_id: int
+    brand_org_id: int
+    event_id: str
+    kind: str
+    quantity: int
+    occurred_at: str
+    territory: str
+    media: str
+    content_sha256: Optional[str]
+    content_url: Optional[str]
+    price: m.MoneyOut
+    recorded_at: str
+    receipt_id: Optional[str]
+    receipt: Optional[str]
+
+
+class UsagePage(BaseModel):
+    items: list[UsageOut]
+    next_cursor: Optional[str]
+
+
+def _iso(value) -> str:
+    return value.isoformat().replace("+00:00", "Z")
+
+
+def _verify_url(token: str) -> str:
+    return url_for("metering_public.verify", receipt=token, _external=True)
+
+
+def result_out(outcome: usage.Outcome) -> dict:
+    body = {"index": outcome.index, "event_id": outcome.event_id, "status": outcome.status}
+    if outcome.reason:
+        body["reason"] = outcome.reason
+    if outcome.detail:
+        body["detail"] = outcome.detail
+    if outcome.usage is not None:
+        body["usage_id"] = outcome.usage.id
+        body["price"] = {"amount_minor": outcome.usage.price_minor, "currency": outcome.usage.currency}
+    if outcome.receipt is not None:
+        body.update(receipt_id=outcome.receipt.id, receipt=outcome.receipt.token,
+                    verify_url=_verify_url(outcome.receipt.token))
+    return body
+
+
+def usage_out(_uow, item: tuple[UsageEvent, Receipt | None]) -> dict:
+    row, receipt = item
+    return {"id": row.id, "licence_id": row.licence_id, "brand_org_id": row.brand_org_id, "event_id": row.event_id,
+            "kind": row.kind, "quantity": row.quantity, "occurred_at": _iso(row.occurred_at),
+            "territory": row.territory, "media": row.media, "content_sha256": row.content_sha256,
+            "content_url": row.content_url, "price": {"amount_minor": row.price_minor, "currency": row.currency},
+            "recorded_at": _iso(row.recorded_at), "receipt_id": receipt.id if receipt else None,
+            "receipt": receipt.token if receipt else None}
+
+
+@usage_api.post("/usage", tags=[T_USAGE], responses={200: UsageResultsOut, 207: UsageResultsOut})
+def report_usage(body: UsageIn):
+    """Report one derivative use or a batch of up to 1,000.  Idempotent on the brand's
+    ``event_id``.  Each accepted use is priced by its licence (per-use royalty ×
+    quantity), posted to the ledger and answered with a signed receipt."""
+    now = current_app.config["CLOCK"]()
+
+    def service(uow, actor):
+        return usage.report_usage(uow, actor, now, body.events, ledger=get_ledger(), keys=receipt_keys())
+
+    def render(_uow, outcomes):
+        results = [result_out(o) for o in outcomes]
+        counts = {s: sum(1 for o in outcomes if o.status == s) for s in ("accepted", "duplicate", "rejected")}
+        return {"results": results, "accepted": counts["accepted"], "duplicates": counts["duplicate"],
+                "rejected": counts["rejected"]}
+
+    result, _ = call(service, render=render, write=True)
+    return result, (207 if result["rejected"] else 200)
+
+
+@usage_api.get("/licences/<int:licence_id>/usage", tags=[T_USAGE], responses={200: UsagePage})
+def list_usage(path: m.LicencePath, query: m.PageQuery):
+    """The licence's recorded uses, oldest first; for its brand and its creators only."""
+    return call(usage.list_usage, path.licence_id, cursor=query.cursor, limit=query.limit, render=_page(usage_out))
+
+
+CSV_COLUMNS = ("usage_id", "event_id", "licence_id", "brand_org_id", "kind", "quantity", "occurred_at", "territory",
+               "media", "content_sha256", "content_url", "price_minor", "currency", "recorded_at", "receipt_id")
+
+
+def _cell(value) -> str:
+    text = "" if value is None else str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text  # no formulas in spreadsheets
+
+
+@usage_api.get("/licences/<int:licence_id>/usage.csv", tags=[T_USAGE], responses={
+    200: {"description": "Every recorded use of the licence as CSV",
+          "content": {"text/csv": {"schema": {"type": "string"}}}}})
+def export_usage(path: m.LicencePath):
+    """The licence's recorded uses as CSV (price in minor units), for its brand and its creators only."""
+    with get_db().unit_of_work() as uow:  # authorise before streaming, so a refusal is a proper problem
+        usage.readable_licence(uow, request_actor(uow, uow.session.get(User, g.api_user_id)), path.licence_id)
+    user_id = g.api_user_id
+
+    def rows():
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow(CSV_COLUMNS)
+        with get_db().unit_of_work() as uow:
+            actor = request_actor(uow, uow.session.get(User, user_id))
+            for n, (row, receipt) in enumerate(usage.iter_usage(uow, actor, path.licence_id)):
+                writer.writerow([_cell(v) for v in (
+                    row.id, row.event_id, row.licence_id, row.brand_org_id, row.kind, row.quantity,
+                    _iso(row.occurred_at), row.territory, row.media, row.content_sha256, row.content_url,
+                    row.price_minor, row.currency, _iso(row.recorded_at), receipt.id if receipt else None)])
+                if n % 500 == 499:
+                    yield buffer.getvalue()
+                    buffer.seek(0)
+                    buffer.truncate()
+        yield buffer.getvalue()
+
+    return Response(stream_with_context(rows()), mimetype="text/csv", headers={
+        "Content-Disposition": f'attachment; filename="licence-{path.licence_id}-usage.csv"'})
+
+
+def register(app: Flask) -> None:
+    from app.auth import limiter
+
+    from . import _rate_key
+
+    limiter(app).limit(lambda: app.config["RATELIMIT_API"], key_func=_rate_key)(usage_api)
+    app.register_api(usage_api)
