@@ -51,6 +51,10 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     auth.init_app(app)
     api.init_app(app)
 
+    from .payments import wiring as payments
+
+    payments.init_app(app)
+
     from .metering import wiring as metering
 
     metering.init_app(app)

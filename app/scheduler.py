@@ -38,8 +38,22 @@ def seal_job() -> None:
         log.info("sealed %d entries; head seq %d", result.sealed, result.head_seq)
 
 
+def payments_retry_job() -> None:
+    """Apply the stored Stripe webhook events that could not be applied yet."""
+    from .payments.wiring import retry_events
+
+    app = _context["app"]
+    with app.app_context():
+        report = retry_events(app)
+    if report.processed or report.pending:
+        log.info("Stripe events: %d processed, %d pending", len(report.processed), len(report.pending))
+
+
+PAYMENTS_RETRY_INTERVAL_SECONDS = 60
+
 JOBS: list[tuple[str, Callable[[], None], dict]] = [
     ("ledger-seal", seal_job, {"trigger": "interval", "seconds": SEAL_INTERVAL_SECONDS}),
+    ("payments-retry-events", payments_retry_job, {"trigger": "interval", "seconds": PAYMENTS_RETRY_INTERVAL_SECONDS}),
 ]
 
 

@@ -70,3 +70,24 @@ class LicencePayment(SQLModel, table=True):
     paid_at: Optional[datetime] = _when(nullable=True)
     created_at: datetime = _when()
     updated_at: datetime = _when()
+
+
+class LicencePaymentAdjustment(SQLModel, table=True):
+    """A refund or dispute of a licence payment, applied once per Stripe refund/dispute id."""
+
+    __tablename__ = "licence_payment_adjustment"
+    __table_args__ = (
+        CheckConstraint("kind IN ('refund', 'dispute')", name="ck_licence_payment_adjustment_kind"),
+        CheckConstraint("amount > 0 AND fee >= 0", name="ck_licence_payment_adjustment_money"),
+    )
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    licence_payment_id: int = Field(sa_column=Column(Integer, ForeignKey("licence_payment.id"), nullable=False,
+                                                     index=True))
+    kind: str = _str(10)
+    stripe_id: str = _str(255, unique=True)
+    amount: int = Field(sa_column=Column(BigInteger, nullable=False))
+    fee: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, server_default="0"))
+    entry_seq: int = Field(sa_column=Column(BigInteger, nullable=False))
+    effective_at: datetime = _when()
+    created_at: datetime = _when()

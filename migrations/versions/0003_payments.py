@@ -6,7 +6,8 @@ Create Date: 2026-11-24
 
 ``stripe_event`` is the webhook inbox (one row per Stripe event id, processed
 idempotently, retried while ``processed_at`` is NULL); ``licence_payment`` is one
-row per licence whose upfront fee is collected through Stripe Checkout.
+row per licence whose upfront fee is collected through Stripe Checkout;
+``licence_payment_adjustment`` records each refund or dispute of one, once.
 """
 from alembic import op  # noqa: F401
 import sqlalchemy as sa  # noqa: F401
@@ -60,9 +61,31 @@ def upgrade() -> None:
         sa.UniqueConstraint("licence_id", name="uq_licence_payment_licence"),
         sa.UniqueConstraint("payment_intent_id", name="uq_licence_payment_payment_intent"),
     )
+    op.create_table(
+        "licence_payment_adjustment",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("licence_payment_id", sa.Integer(), nullable=False),
+        sa.Column("kind", sa.String(length=10), nullable=False),
+        sa.Column("stripe_id", sa.String(length=255), nullable=False),
+        sa.Column("amount", sa.BigInteger(), nullable=False),
+        sa.Column("fee", sa.BigInteger(), server_default="0", nullable=False),
+        sa.Column("entry_seq", sa.BigInteger(), nullable=False),
+        sa.Column("effective_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.CheckConstraint("kind IN ('refund', 'dispute')", name="ck_licence_payment_adjustment_kind"),
+        sa.CheckConstraint("amount > 0 AND fee >= 0", name="ck_licence_payment_adjustment_money"),
+        sa.ForeignKeyConstraint(["licence_payment_id"], ["licence_payment.id"],
+                                name="fk_licence_payment_adjustment_payment"),
+        sa.PrimaryKeyConstraint("id", name="pk_licence_payment_adjustment"),
+        sa.UniqueConstraint("stripe_id", name="uq_licence_payment_adjustment_stripe_id"),
+    )
+    op.create_index("ix_licence_payment_adjustment_licence_payment_id", "licence_payment_adjustment",
+                    ["licence_payment_id"], unique=False)
 
 
 def downgrade() -> None:
+    op.drop_index("ix_licence_payment_adjustment_licence_payment_id", table_name="licence_payment_adjustment")
+    op.drop_table("licence_payment_adjustment")
     op.drop_table("licence_payment")
     op.drop_index("ix_stripe_event_pending", table_name="stripe_event")
     op.drop_table("stripe_event")

@@ -1,0 +1,67 @@
+"""/api/v1 payment routes, in the style of app/api/routes.py (same authentication,
+problem+json errors): ``POST /licences/<id>/checkout``."""
+from __future__ import annotations
+
+from typing import Annotated, Optional
+
+from flask import current_app, g
+from flask_openapi3 import APIBlueprint, Tag
+from pydantic import AfterValidator, BaseModel, Field
+
+from app.api import models as m
+from app.api.routes import authenticate
+from app.db import get_db
+from app.marketplace.models import User
+from app.marketplace.schemas import Strict, Text
+from app.marketplace.wiring import request_actor
+
+from .licence_payments import CheckoutStarted, start_licence_checkout
+from .wiring import get_gateway
+
+P = m.ProblemOut
+payments_api = APIBlueprint("api_v1_payments", __name__, url_prefix="/api/v1", abp_security=[{"bearer": []}],
+                            abp_responses={401: P, 403: P, 404: P, 409: P, 422: P, 429: P, 502: P, 503: P})
+payments_api.before_request(authenticate)
+T_PAY = Tag(name="payments")
+
+
+def _http_url(value: str) -> str:
+    if not value.startswith(("https://", "http://")) or len(value.split("://", 1)[1].strip("/")) == 0:
+        raise ValueError("must be an absolute http(s) URL")
+    if any(c.isspace() for c in value):
+        raise ValueError("must not contain whitespace")
+    return value
+
+
+Url = Annotated[Text(2000, min_length=8), AfterValidator(_http_url)]  # type: ignore[valid-type]
+
+
+class CheckoutIn(Strict):
+    success_url: Url = Field(description="where Stripe sends the payer after paying")  # type: ignore[valid-type]
+    cancel_url: Url = Field(description="where Stripe sends the payer who gives up")  # type: ignore[valid-type]
+
+
+class CheckoutOut(BaseModel):
+    licence_id: int
+    checkout_session_id: str
+    url: Optional[str]
+    amount_minor: int
+    currency: str
+
+
+def checkout_out(started: CheckoutStarted) -> dict:
+    return CheckoutOut(licence_id=started.licence_id, checkout_session_id=started.checkout_session_id,
+                       url=started.url, amount_minor=started.amount, currency=started.currency).model_dump()
+
+
+@payments_api.post("/licences/<int:licence_id>/checkout", tags=[T_PAY], responses={201: CheckoutOut})
+def licence_checkout(path: m.LicencePath, body: CheckoutIn):
+    """Start paying a signed licence's upfront fee (the licensee brand): returns the Stripe Checkout URL.
+    Asking again while the session is open returns the same session."""
+    gateway = get_gateway()
+    with get_db().unit_of_work() as uow:
+        actor = request_actor(uow, uow.session.get(User, g.api_user_id))
+        started = start_licence_checkout(uow, actor, current_app.config["CLOCK"](), path.licence_id, gateway,
+                                         body.success_url, body.cancel_url)
+        uow.commit()
+    return checkout_out(started), 201

@@ -1,0 +1,168 @@
+"""The Stripe webhook inbox: store each verified event once, process it idempotently.
+
+1. ``store_event`` inserts the event by its Stripe id (``INSERT … ON CONFLICT DO
+   NOTHING``) and commits — before any processing, so a processing failure never
+   loses an event;
+2. ``process_event`` applies it in a unit of work of its own, through the handler
+   registered for its type (``register_handler``); the event row is locked, and
+   ``processed_at`` is set in the same transaction as the handler's changes, so an
+   event is applied at most once even when two deliveries race;
+3. a handler that cannot apply its event yet (e.g. a refund of a payment not yet
+   recorded) raises ``EventNotReady``; like any failure this rolls its changes back,
+   counts an attempt and keeps the error in ``last_error``; ``retry_pending`` (the
+   ``cameo payments retry-events`` command and the scheduler's ``payments-retry``
+   job) tries again.
+
+Handlers re-fetch current state from Stripe through the gateway wherever delivery
+order matters, and make their own writes idempotent (ledger idempotency keys,
+unique rows), so a replay after a crash between their write and the commit is safe.
+"""
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any, Callable
+
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
+
+from app.db import Database, UnitOfWork
+from ledger import Ledger
+
+from .gateway import PaymentGateway, WebhookEvent
+from .models import StripeEvent
+
+log = logging.getLogger(__name__)
+MAX_ERROR_CHARS = 2000
+
+
+class EventNotReady(Exception):
+    """The event cannot be applied yet (something it depends on has not arrived); retry later."""
+
+
+@dataclass(frozen=True)
+class EventContext:
+    """What a handler may use besides its unit of work."""
+
+    gateway: PaymentGateway
+    ledger: Ledger
+    now: datetime
+
+
+Handler = Callable[[UnitOfWork, WebhookEvent, EventContext], None]
+_HANDLERS: dict[str, list[Handler]] = {}
+
+
+def register_handler(event_type: str, fn: Handler) -> Handler:
+    """Have ``fn(uow, event, ctx)`` process every event of ``event_type`` (idempotently).
+    Registering the same function twice is a no-op; several functions may share a type."""
+    handlers = _HANDLERS.setdefault(event_type, [])
+    if fn not in handlers:
+        handlers.append(fn)
+    return fn
+
+
+def handlers_for(event_type: str) -> tuple[Handler, ...]:
+    return tuple(_HANDLERS.get(event_type, ()))
+
+
+def event_from_payload(payload: dict[str, Any]) -> WebhookEvent:
+    data = payload["data"]
+    created = datetime.fromtimestamp(int(payload["created"]), tz=timezone.utc)
+    return WebhookEvent(id=payload["id"], type=payload["type"], created=created,
+                        account=payload.get("account"), livemode=bool(payload.get("livemode")),
+                        data_object=data["object"], previous_attributes=data.get("previous_attributes"))
+
+
+def _insert(session):
+    dialect = session.get_bind().dialect.name
+    module = postgresql if dialect == "postgresql" else sqlite
+    return module.insert(StripeEvent.__table__)
+
+
+def store_event(db: Database, event: WebhookEvent, raw_payload: bytes, now: datetime) -> bool:
+    """Record ``event`` once; True when it is new (a duplicate delivery returns False)."""
+    payload = json.loads(raw_payload)
+    with db.unit_of_work() as uow:
+        statement = _insert(uow.session).values(
+            id=event.id, type=event.type, account=event.account, created=event.created, payload=payload,
+            received_at=now, attempts=0,
+        ).on_conflict_do_nothing(index_elements=["id"])
+        inserted = uow.session.execute(statement).rowcount == 1
+        uow.commit()
+    return inserted
+
+
+def is_processed(db: Database, event_id: str) -> bool:
+    with db.unit_of_work() as uow:
+        row = uow.session.get(StripeEvent, event_id)
+        return row is not None and row.processed_at is not None
+
+
+def process_event(db: Database, event_id: str, ctx: EventContext) -> bool:
+    """Apply one stored event; True when it is (now or already) processed."""
+    failure: Exception | None = None
+    with db.unit_of_work() as uow:
+        row = uow.session.get(StripeEvent, event_id, with_for_update=True)
+        if row is None:
+            raise LookupError(f"no stored Stripe event {event_id}")
+        if row.processed_at is not None:
+            return True
+        event = event_from_payload(row.payload)
+        try:
+            for handler in handlers_for(row.type):
+                handler(uow, event, ctx)
+        except Exception as exc:  # noqa: BLE001 — every failure is recorded and retried
+            failure = exc
+        else:
+            row.processed_at = ctx.now
+            row.attempts += 1
+            row.last_error = None
+            uow.commit()
+            return True
+    _record_failure(db, event_id, failure)
+    return False
+
+
+def _record_failure(db: Database, event_id: str, failure: Exception) -> None:
+    if isinstance(failure, EventNotReady):
+        log.info("Stripe event %s not applicable yet: %s", event_id, failure)
+    else:
+        log.error("Stripe event %s failed", event_id, exc_info=failure)
+    with db.unit_of_work() as uow:
+        row = uow.session.get(StripeEvent, event_id, with_for_update=True)
+        if row is not None and row.processed_at is None:
+            row.attempts += 1
+            row.last_error = f"{type(failure).__name__}: {failure}"[:MAX_ERROR_CHARS]
+            uow.commit()
+
+
+def pending_event_ids(db: Database, limit: int = 500) -> list[str]:
+    with db.unit_of_work() as uow:
+        query = (select(StripeEvent.id).where(StripeEvent.processed_at.is_(None))
+                 .order_by(StripeEvent.created, StripeEvent.id).limit(limit))
+        return list(uow.session.execute(query).scalars())
+
+
+@dataclass(frozen=True)
+class RetryReport:
+    processed: tuple[str, ...]
+    pending: tuple[str, ...]
+
+
+def retry_pending(db: Database, ctx_factory: Callable[[], EventContext], *, limit: int = 500,
+                  passes: int = 3) -> RetryReport:
+    """Process unprocessed events oldest first; a few passes, so an event that waited for
+    another one of the same batch is applied in the same run."""
+    processed: list[str] = []
+    remaining = pending_event_ids(db, limit)
+    for _ in range(passes):
+        still = [eid for eid in remaining if not process_event(db, eid, ctx_factory())]
+        processed += [eid for eid in remaining if eid not in still]
+        if len(still) in (0, len(remaining)):
+            remaining = still
+            break
+        remaining = still
+    return RetryReport(tuple(processed), tuple(remaining))

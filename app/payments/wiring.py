@@ -1,0 +1,82 @@
+"""The app's handle on payments: the gateway, the webhook endpoint, the checkout route, the CLI.
+
+The gateway is built from configuration (``make_gateway(app.config)``) on first use
+and kept in ``app.extensions["cameo.gateway"]`` — one place, the same code for the
+local emulator and for Stripe; an app without Stripe settings starts fine and only
+fails (503) when something needs the gateway.  A test may put its own gateway there.
+"""
+from __future__ import annotations
+
+import threading
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+
+from app.db import get_db
+from app.errors import Problem
+from app.ledger_service import get_ledger
+
+from . import make_gateway
+from .events import EventContext, RetryReport, retry_pending
+from .gateway import GatewayAuthError, PaymentGateway
+
+EXTENSION = "cameo.gateway"
+_lock = threading.Lock()
+
+
+class PaymentsUnavailable(Problem):
+    status = 503
+    title = "Payments unavailable"
+
+
+def get_gateway(app: Flask | None = None) -> PaymentGateway:
+    app = app or current_app._get_current_object()
+    gateway = app.extensions.get(EXTENSION)
+    if gateway is None:
+        with _lock:
+            gateway = app.extensions.get(EXTENSION)
+            if gateway is None:
+                try:
+                    gateway = make_gateway(app.config)
+                except GatewayAuthError as exc:
+                    raise PaymentsUnavailable("Payments are not configured on this server.") from exc
+                app.extensions[EXTENSION] = gateway
+    return gateway
+
+
+def event_context(app: Flask | None = None) -> EventContext:
+    app = app or current_app._get_current_object()
+    return EventContext(gateway=get_gateway(app), ledger=get_ledger(app), now=app.config["CLOCK"]())
+
+
+def retry_events(app: Flask, *, limit: int = 500) -> RetryReport:
+    """Process the stored Stripe events that are not processed yet (CLI and scheduler)."""
+    return retry_pending(get_db(app), lambda: event_context(app), limit=limit)
+
+
+payments_cli = AppGroup("payments", help="Stripe payments and webhooks.")
+
+
+@payments_cli.command("retry-events")
+@click.option("--limit", default=500, show_default=True, help="At most this many events.")
+def retry_events_command(limit: int) -> None:
+    """Process stored Stripe webhook events that could not be applied yet."""
+    report = retry_events(current_app._get_current_object(), limit=limit)
+    click.echo(f"processed {len(report.processed)} events; {len(report.pending)} still pending")
+    for event_id in report.pending:
+        click.echo(f"pending {event_id}")
+
+
+def init_app(app: Flask) -> None:
+    from . import licence_payments  # noqa: F401 — registers the licence payment handlers
+    from .api import payments_api
+    from .webhooks import bp
+
+    from app.api import _rate_key
+    from app.auth import limiter
+
+    app.register_blueprint(bp)
+    limiter(app).limit(lambda: app.config["RATELIMIT_API"], key_func=_rate_key)(payments_api)
+    app.register_api(payments_api)
+    app.cli.add_command(payments_cli)

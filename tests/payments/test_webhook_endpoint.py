@@ -1,0 +1,163 @@
+"""POST /webhooks/stripe: verified, stored once by event id, processed idempotently, retried.
+
+Deliveries come from the in-process emulator (real signatures) through the Flask test
+client; crafted events are signed with the same scheme.
+"""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from app.payments.events import EventNotReady, handlers_for, register_handler
+from stripe_emulator import sign
+from tests.payments.harness import WEBHOOK_SECRET, pay_world, seeded_sqlite  # noqa: F401  (fixtures)
+
+CALLS: list[str] = []
+READY = {"flag": False}
+
+
+def _waits(uow, event, ctx):
+    CALLS.append(event.id)
+    if not READY["flag"]:
+        raise EventNotReady("the thing it depends on has not arrived")
+
+
+def _breaks(uow, event, ctx):
+    CALLS.append(event.id)
+    raise RuntimeError("handler bug")
+
+
+register_handler("test.waits", _waits)
+register_handler("test.breaks", _breaks)
+
+
+@pytest.fixture(autouse=True)
+def _reset():
+    CALLS.clear()
+    READY["flag"] = False
+
+
+def crafted(world, event_id: str, type_: str = "test.waits") -> bytes:
+    return json.dumps({"id": event_id, "object": "event", "type": type_, "created": world.emulator_clock.now,
+                       "livemode": False, "data": {"object": {"id": "obj_1"}}}).encode()
+
+
+def problem(response, status: int) -> dict:
+    assert response.status_code == status, response.get_data(as_text=True)
+    assert response.mimetype == "application/problem+json"
+    return response.get_json()
+
+
+def test_valid_deliveries_are_stored_once_and_processed(pay_world):
+    pay_world.forward()
+    pay_world.emulator.add_platform_funds(5_000)
+    report = pay_world.deliver()
+    created = {e["id"]: e["type"] for e in pay_world.emulator.events()}
+    assert set(report.delivered) == set(created) and report.pending == 0
+    stored = pay_world.events()
+    assert {k: v.type for k, v in stored.items()} == created
+    assert all(e.processed_at is not None and e.attempts == 1 and e.last_error is None for e in stored.values())
+    assert stored[next(iter(created))].payload["id"] == next(iter(created))
+
+
+@pytest.mark.parametrize("header", [
+    "forged", "malformed", "missing", "tampered",
+])
+def test_forged_or_malformed_signatures_are_refused_and_nothing_recorded(pay_world, header):
+    payload = crafted(pay_world, "evt_forged")
+    t = pay_world.emulator_clock.now
+    signature = {"forged": sign(payload, "whsec_someone_else", t), "malformed": "t=abc,v1=",
+                 "missing": "", "tampered": sign(payload, WEBHOOK_SECRET, t)}[header]
+    body = payload.replace(b"obj_1", b"obj_2") if header == "tampered" else payload
+    assert problem(pay_world.post_webhook(body, signature), 400)["title"] == "Invalid webhook signature"
+    assert pay_world.count("stripe_event") == 0 and CALLS == []
+
+
+def test_stale_signature_is_refused_and_the_emulator_keeps_it_for_retry(pay_world):
+    pay_world.capture()
+    pay_world.emulator.add_platform_funds(1_000)
+    pay_world.deliver()
+    payload, headers = pay_world.captured[0]
+    pay_world.emulator_clock.advance(301)
+    assert problem(pay_world.post_webhook(payload, headers["Stripe-Signature"]), 400)["detail"].startswith("timestamp")
+    assert pay_world.count("stripe_event") == 0
+    # Within tolerance (300 s) it is accepted.
+    assert pay_world.post_webhook(payload, pay_world.resign(payload)).status_code == 200
+    assert pay_world.count("stripe_event") == 1
+
+
+def test_duplicates_answer_200_and_change_nothing(pay_world):
+    READY["flag"] = True
+    payload = crafted(pay_world, "evt_dup")
+    first = pay_world.post_webhook(payload, pay_world.resign(payload))
+    assert first.status_code == 200 and first.get_json() == {"received": True, "duplicate": False, "processed": True}
+    before = pay_world.events()["evt_dup"]
+    pay_world.emulator_clock.advance(60)
+    again = pay_world.post_webhook(payload, pay_world.resign(payload))
+    assert again.status_code == 200 and again.get_json()["duplicate"] is True
+    assert pay_world.events()["evt_dup"] == before and CALLS == ["evt_dup"]
+
+
+def test_emulator_duplicated_and_shuffled_deliveries_are_each_processed_once(pay_world):
+    pay_world.forward()
+    for amount in (1_000, 2_000, 3_000):
+        pay_world.emulator.add_platform_funds(amount)
+    report = pay_world.deliver(duplicate=True, shuffle=True)
+    created = {e["id"] for e in pay_world.emulator.events()}
+    assert set(report.delivered) == created and pay_world.count("stripe_event") == len(created)
+    assert {e.attempts for e in pay_world.events().values()} == {1}
+
+
+def test_an_event_that_cannot_be_applied_yet_stays_pending_and_is_retried(pay_world):
+    payload = crafted(pay_world, "evt_early")
+    response = pay_world.post_webhook(payload, pay_world.resign(payload))
+    assert response.status_code == 200 and response.get_json()["processed"] is False
+    event = pay_world.events()["evt_early"]
+    assert event.processed_at is None and event.attempts == 1 and "EventNotReady" in event.last_error
+    assert "1 still pending" in pay_world.retry_events()  # still not ready
+    assert pay_world.events()["evt_early"].attempts == 2
+    READY["flag"] = True
+    assert "processed 1 events; 0 still pending" in pay_world.retry_events()
+    event = pay_world.events()["evt_early"]
+    assert event.processed_at is not None and event.attempts == 3 and event.last_error is None
+    assert "processed 0 events" in pay_world.retry_events()
+    assert CALLS == ["evt_early"] * 3
+
+
+def test_a_redelivery_of_a_pending_event_is_another_attempt(pay_world):
+    payload = crafted(pay_world, "evt_again")
+    pay_world.post_webhook(payload, pay_world.resign(payload))
+    READY["flag"] = True
+    again = pay_world.post_webhook(payload, pay_world.resign(payload))
+    assert again.get_json() == {"received": True, "duplicate": True, "processed": True}
+    assert CALLS == ["evt_again", "evt_again"]
+
+
+def test_a_failing_handler_does_not_lose_the_event(pay_world, caplog):
+    payload = crafted(pay_world, "evt_bug", "test.breaks")
+    response = pay_world.post_webhook(payload, pay_world.resign(payload))
+    assert response.status_code == 200 and response.get_json()["processed"] is False
+    event = pay_world.events()["evt_bug"]
+    assert event.processed_at is None and event.last_error == "RuntimeError: handler bug"
+    assert "handler bug" in caplog.text
+
+
+def test_unknown_event_types_are_stored_and_marked_processed(pay_world):
+    payload = crafted(pay_world, "evt_other", "customer.created")
+    assert pay_world.post_webhook(payload, pay_world.resign(payload)).get_json()["processed"] is True
+    assert handlers_for("customer.created") == ()
+
+
+def test_register_handler_is_idempotent():
+    register_handler("test.waits", _waits)
+    assert handlers_for("test.waits") == (_waits,)
+
+
+def test_without_stripe_configuration_the_endpoint_answers_503(client):
+    response = client.post("/webhooks/stripe", data=b"{}", headers={"Stripe-Signature": "t=1,v1=x"})
+    assert problem(response, 503)["title"] == "Payments unavailable"
+
+
+def test_get_is_not_allowed(client):
+    assert problem(client.get("/webhooks/stripe"), 405)["status"] == 405
