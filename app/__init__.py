@@ -44,7 +44,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(health.bp)
     cli_commands.init_app(app)
 
-    from . import api, auth
+    from . import api, auth, web
     from .marketplace import wiring as marketplace
 
     marketplace.init_app(app)
@@ -54,6 +54,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from .payments import wiring as payments
 
     payments.init_app(app)
+    web.init_app(app)
 
     from .metering import wiring as metering
 

@@ -123,6 +123,18 @@ def _check_exclusive(uow: UnitOfWork, licence: Licence) -> None:
         raise Conflict(f"Licence #{clash.id} overlaps this one's term and one of them is exclusive.")
 
 
+def _within_offer(offer: Offer, data: LicenceRequestIn) -> dict[str, list[str]]:
+    """The licence's media and territories: the offer's, or the part of them the brand asked for."""
+    chosen = {}
+    for name in ("media", "territories"):
+        offered, asked = list(getattr(offer, name)), getattr(data, name)
+        outside = [value for value in asked or [] if value not in offered]
+        if outside:
+            raise ValidationProblem(errors={name: f"not part of the offer: {', '.join(outside)}"})
+        chosen[name] = [value for value in offered if value in asked] if asked else offered
+    return chosen
+
+
 def request_licence(uow: UnitOfWork, actor: Actor, now: datetime, offer_id: int, data: LicenceRequestIn) -> Licence:
     """A brand asks for a licence under an offer, stating its intended use."""
     actor.require_role("brand")
@@ -142,6 +154,7 @@ def request_licence(uow: UnitOfWork, actor: Actor, now: datetime, offer_id: int,
         raise ValidationProblem("The cameo's owner blocks this kind of use; no licence can override that.",
                                 errors={"categories": f"blocked for this cameo: {', '.join(blocked)}"})
     org_id = _brand_org(actor, data.organisation_id)
+    narrowed = _within_offer(offer, data)
     start = now
     if data.starts_on is not None:
         if data.starts_on < now.date():
@@ -153,9 +166,9 @@ def request_licence(uow: UnitOfWork, actor: Actor, now: datetime, offer_id: int,
                       categories=list(data.categories), term_start=start, term_end=end, ends_at=end,
                       owners=[], created_at=now, updated_at=now,
                       **{name: getattr(offer, name) for name in (
-                          "media", "territories", "term_days", "exclusivity", "usage_cap", "upfront_fee_minor",
+                          "term_days", "exclusivity", "usage_cap", "upfront_fee_minor",
                           "per_use_royalty_minor", "currency", "holdback_days", "revocation_notice_days",
-                          "commission_bps")})
+                          "commission_bps")}, **narrowed)
     uow.session.add(licence)
     uow.session.flush()
     audit.record(uow, actor, now, "licence.request", "licence", licence.id, to_status="requested",

@@ -148,6 +148,11 @@ class LicenceRequestIn(Strict):
     categories: Annotated[list[Category], Field(max_length=20), AfterValidator(_unique)] = []  # type: ignore[valid-type]
     starts_on: Optional[date] = None
     organisation_id: Optional[Id] = None
+    # Optional narrowing to part of the offer's media and territories (default: all of them).
+    media: Optional[Annotated[list[Literal[MEDIA]], Field(min_length=1, max_length=len(MEDIA)),  # type: ignore[valid-type]
+                              AfterValidator(_unique)]] = None
+    territories: Optional[Annotated[list[Annotated[str, Field(max_length=9), AfterValidator(_territory)]],
+                                    Field(min_length=1, max_length=250), AfterValidator(_unique)]] = None
 
 
 class SignIn(Strict):

@@ -1,0 +1,83 @@
+"""What every page route shares: the acting user, role checks, and running one service
+call for a submitted form (commit, flash, redirect — or re-render with field errors)."""
+from __future__ import annotations
+
+from contextlib import contextmanager
+from functools import wraps
+from typing import Any, Callable, Iterator
+
+from flask import current_app, flash, redirect
+from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
+
+from app.db import UnitOfWork, get_db
+from app.errors import Conflict, Forbidden, ValidationProblem
+from app.marketplace.actors import Actor
+from app.marketplace.models import User
+from app.marketplace.wiring import request_actor
+
+
+def now():
+    return current_app.config["CLOCK"]()
+
+
+@contextmanager
+def acting() -> Iterator[tuple[UnitOfWork, Actor]]:
+    """A unit of work and the logged-in user as the acting ``Actor`` (IP, user agent).
+    Rows read inside stay readable afterwards (detached, not expired by the closing
+    rollback), so the page renders after the transaction has ended."""
+    with get_db().unit_of_work() as uow:
+        try:
+            yield uow, request_actor(uow, uow.session.get(User, current_user.id))
+        finally:
+            uow.session.expunge_all()
+
+
+def role_required(*roles: str) -> Callable:
+    """Log in first (redirect to /login); then 403 unless the user has one of ``roles``."""
+    def decorate(view: Callable) -> Callable:
+        @wraps(view)
+        @login_required
+        def guarded(*args, **kwargs):
+            if roles and current_user.role not in roles:
+                raise Forbidden(f"This page is for the {' or '.join(roles)} role.")
+            return view(*args, **kwargs)
+        return guarded
+    return decorate
+
+
+def attach_errors(form: FlaskForm, problem: ValidationProblem, aliases: dict[str, str] | None = None) -> None:
+    """Put a service's field messages (``"owners.0.user_id"``, ``"upfront_fee.amount_minor"``)
+    next to the form field they belong to; anything else is shown at the top of the form."""
+    aliases = aliases or {}
+    for path, message in problem.errors.items():
+        head = path.split(".")[0]
+        field = form._fields.get(aliases.get(path) or aliases.get(head) or head)
+        if field is None or field.name == "csrf_token":
+            form.form_errors.append(message if path == "body" else f"{path}: {message}")
+        else:
+            field.errors = [*field.errors, message]
+    if not problem.errors:
+        form.form_errors.append(problem.detail or problem.title)
+
+
+def submit(form: FlaskForm, action: Callable[[UnitOfWork, Actor], Any], *, done: str | Callable[[Any], str],
+           then: Callable[[Any], str], page: Callable[[], str], back: str, aliases: dict[str, str] | None = None):
+    """Validate ``form``; run ``action(uow, actor)`` (one service call) and commit; flash
+    ``done`` and redirect to ``then(result)``.  Invalid input re-renders ``page()`` with
+    the messages beside their fields (422, or the service's 4xx status for uploads);
+    a refused transition (409) is flashed and redirects ``back``."""
+    if not form.validate_on_submit():
+        return page(), 422
+    try:
+        with acting() as (uow, actor):
+            result = action(uow, actor)
+            uow.commit()
+    except ValidationProblem as problem:
+        attach_errors(form, problem, aliases)
+        return page(), problem.status if 400 <= problem.status < 500 else 422
+    except Conflict as conflict:
+        flash(conflict.detail or conflict.title, "error")
+        return redirect(back, 303)
+    flash(done(result) if callable(done) else done, "success")
+    return redirect(then(result), 303)
