@@ -1,0 +1,193 @@
+"""Usage API throughput under gunicorn, as ratios to the same server's /healthz rate (issue #5).
+
+    python bench/usage_bench.py [--seconds 5] [--clients 4] [--workers 2]
+
+The app runs under gunicorn (2 sync workers) on a scratch PostgreSQL database with the
+demo marketplace; a bounded load loop of keep-alive HTTP clients on 127.0.0.1 measures
+
+(a) /healthz requests/s (the server's baseline: routing + one SELECT 1),
+(b) accepted usage events/s sent one per request,
+(c) accepted usage events/s sent in batches of 1,000,
+
+and prints (b) and (c) as ratios to (a), plus the ledger entries/s that resulted
+(counted in the database).  Every event is priced, posted and signed: each accepted
+event is one usage row, one receipt and one ledger entry.
+"""
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from sqlalchemy import text  # noqa: E402
+from sqlmodel import select  # noqa: E402
+
+from bench.common import scratch_database  # noqa: E402
+
+LICENCE = 3  # Lumen Studios' licence on cameo 2 (two co-owners, no usage cap), web/tv in GB/IE
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def prepare(url: str, instance: Path, now: datetime) -> str:
+    """Seed the demo marketplace (licences start an hour ago) and return eli's API token."""
+    from app import create_app
+    from app.db import get_db
+    from app.marketplace import accounts
+    from app.marketplace.actors import actor_for
+    from app.marketplace.models import User
+    from app.marketplace.wiring import seed_marketplace
+
+    app = create_app({"DATABASE_URL": url, "INSTANCE_PATH": str(instance), "SECRET_KEY": "bench-" + "x" * 32,
+                      "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000", "CLOCK": lambda: now - timedelta(hours=1)})
+    with app.app_context():
+        seed_marketplace(app, now=now - timedelta(hours=1))
+        with get_db().unit_of_work() as uow:
+            user = uow.session.exec(select(User).where(User.email == "eli@lumen.example")).one()
+            token = accounts.issue_token(uow, actor_for(uow, user), now, name="bench")[1]
+            uow.commit()
+    get_db(app).dispose()
+    return token
+
+
+def start_server(url: str, instance: Path, port: int, workers: int) -> subprocess.Popen:
+    env = {**os.environ, "DATABASE_URL": url, "CAMEO_INSTANCE_PATH": str(instance), "SECRET_KEY": "bench-" + "x" * 32,
+           "RATELIMIT_API": "1000000 per second", "LOG_LEVEL": "WARNING"}
+    proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "-w", str(workers), "-b", f"127.0.0.1:{port}",
+                             "--log-level", "warning", "app:create_app()"], cwd=ROOT, env=env,
+                            start_new_session=True)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            conn.request("GET", "/healthz")
+            if conn.getresponse().status == 200:
+                return proc
+        except OSError:
+            time.sleep(0.2)
+    stop_server(proc)
+    raise SystemExit("gunicorn did not come up")
+
+
+def stop_server(proc: subprocess.Popen) -> None:
+    os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+
+
+def load(port: int, clients: int, seconds: float, make_request) -> tuple[int, int, float]:
+    """Run ``clients`` keep-alive loops for ``seconds``; (requests, events accepted, elapsed)."""
+    stop = time.monotonic() + seconds
+    totals = [[0, 0] for _ in range(clients)]
+    errors: list[str] = []
+
+    def client(n: int) -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+        i = 0
+        while time.monotonic() < stop and not errors:
+            method, path, body, headers = make_request(n, i)
+            conn.request(method, path, body=body, headers=headers)
+            response = conn.getresponse()
+            data = response.read()
+            if response.status != 200:
+                errors.append(f"{response.status} {data[:300]!r}")
+                return
+            totals[n][0] += 1
+            if method == "POST":
+                totals[n][1] += json.loads(data)["accepted"]
+            i += 1
+        conn.close()
+
+    threads = [threading.Thread(target=client, args=(n,)) for n in range(clients)]
+    start = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    elapsed = time.perf_counter() - start
+    if errors:
+        raise SystemExit(f"request failed: {errors[0]}")
+    return sum(t[0] for t in totals), sum(t[1] for t in totals), elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=5.0, help="length of each load phase")
+    parser.add_argument("--clients", type=int, default=4, help="concurrent keep-alive HTTP clients")
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn sync workers")
+    args = parser.parse_args()
+
+    now = datetime.now(timezone.utc)
+    occurred = (now - timedelta(minutes=30)).isoformat().replace("+00:00", "Z")
+    with scratch_database("postgresql") as url, tempfile.TemporaryDirectory() as tmp:
+        instance = Path(tmp) / "instance"
+        token = prepare(url, instance, now)
+        auth = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+        port = free_port()
+        server = start_server(url, instance, port, args.workers)
+        try:
+            from ledger.db import make_engine
+
+            engine = make_engine(url)
+
+            def entries() -> int:
+                with engine.connect() as conn:
+                    return conn.execute(text("SELECT count(*) FROM ledger_entry WHERE kind = 'usage.royalty'")).scalar()
+
+            def event(tag: str) -> dict:
+                return {"licence_id": LICENCE, "event_id": tag, "kind": "render", "quantity": 1, "occurred_at": occurred,
+                        "territory": "GB", "media": "web", "content_sha256": "ab" * 32}
+
+            def healthz(_n, _i):
+                return "GET", "/healthz", None, {}
+
+            def single(n, i):
+                return "POST", "/api/v1/usage", json.dumps(event(f"s-{n}-{i}")), auth
+
+            def batch(n, i):
+                body = {"events": [event(f"b-{n}-{i}-{j}") for j in range(1000)]}
+                return "POST", "/api/v1/usage", json.dumps(body), auth
+
+            load(port, args.clients, 1.0, healthz)  # warm up every worker
+            load(port, args.clients, 1.0, lambda n, i: single(n + 100, i))
+            h_req, _, h_s = load(port, args.clients, args.seconds, healthz)
+            before = entries()
+            s_req, s_acc, s_s = load(port, args.clients, args.seconds, single)
+            mid = entries()
+            b_req, b_acc, b_s = load(port, args.clients, max(args.seconds, 8.0), batch)
+            after = entries()
+        finally:
+            stop_server(server)
+            engine.dispose()
+
+    health = h_req / h_s
+    single_rate, batch_rate = s_acc / s_s, b_acc / b_s
+    print(f"usage API under gunicorn ({args.workers} sync workers, {args.clients} clients, PostgreSQL, 127.0.0.1)")
+    print(f"  /healthz                         {health:>10,.0f} req/s")
+    print(f"  single-event POST /usage         {single_rate:>10,.0f} events/s   ratio to /healthz {single_rate / health:5.2f}"
+          f"   ledger entries/s {(mid - before) / s_s:>8,.0f}")
+    print(f"  1,000-event batches POST /usage  {batch_rate:>10,.0f} events/s   ratio to /healthz {batch_rate / health:5.2f}"
+          f"   ledger entries/s {(after - mid) / b_s:>8,.0f}   ({b_req} batches)")
+
+
+if __name__ == "__main__":
+    main()
