@@ -36,10 +36,11 @@ def _licence_page(licence_id: int, **forms) -> str:
     may_sign = bool(mine) and licence.status == "approved" and getattr(licence, mine) is None and has_consent
     if may_sign and "sign_form" not in forms:
         forms["sign_form"] = SignForm(formdata=None, contract_sha256=licence.contract_sha256)
-    if is_creator and "reason_form" not in forms:
+    may_end = is_creator or actor.role == "admin"
+    if may_end and "reason_form" not in forms:
         forms["reason_form"] = ReasonForm(formdata=None)
     return render_template("web/licence.html", licence=licence, cameo=cameo, events=events, names=names,
-                           brand=brand, is_creator=is_creator, is_brand=is_brand, may_sign=may_sign,
+                           brand=brand, is_creator=is_creator, is_brand=is_brand, may_sign=may_sign, may_end=may_end,
                            action=ActionForm(formdata=None), live=licences.LIVE, **forms)
 
 

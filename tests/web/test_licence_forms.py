@@ -108,9 +108,17 @@ def test_revoke_winds_down_under_the_contract(site):
     assert again.status_code == 303 and "already winding down" in html(site.get("/licences/1"))
 
 
+def test_an_admin_may_revoke(site):
+    site.login("gus")
+    assert "Revoke licence" in html(site.get("/licences/3"))
+    assert site.post("/licences/3/revoke", {"reason": "Policy breach"}).status_code == 303
+    assert site.sql("SELECT status FROM mk_licence WHERE id = 3") == [("revoked",)]  # no notice period
+
+
 def test_staff_overview_is_read_only(site):
     site.login("fay")
     page = html(site.get("/overview"))
     assert "Licences by status" in page and "500.00 USD" in page and "licence.request" in page
     assert "<form method=\"post\" action=\"/licences" not in page
     assert site.post("/licences/2/approve").status_code == 403
+    assert "Revoke licence" not in html(site.get("/licences/1"))  # accountants only read
