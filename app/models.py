@@ -8,5 +8,5 @@ from app.marketplace.models import (  # noqa: F401
     ApiToken, AuditEvent, Cameo, CameoApprovedBrand, CameoOwner, Consent, ContractTemplate, Licence,
     Membership, Offer, Organisation, User,
 )
-from app.payments.models import LicencePayment, LicencePaymentAdjustment, StripeEvent  # noqa: F401
+from app.payments.models import LicencePayment, LicencePaymentAdjustment, StripeEvent, UsageInvoice  # noqa: F401
 from app.metering.models import Receipt, UsageEvent  # noqa: F401

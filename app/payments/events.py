@@ -29,7 +29,7 @@ from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from app.db import Database, UnitOfWork
-from ledger import Ledger
+from ledger import EntryDraft, Ledger, PostedEntry, chart
 
 from .gateway import PaymentGateway, WebhookEvent
 from .models import StripeEvent
@@ -49,6 +49,11 @@ class EventContext:
     gateway: PaymentGateway
     ledger: Ledger
     now: datetime
+
+    def post(self, uow: UnitOfWork, draft: EntryDraft) -> PostedEntry:
+        """Post ``draft`` in the handler's unit of work, opening the accounts it needs."""
+        chart.open_accounts_for(self.ledger, uow.session, [draft])
+        return self.ledger.post(uow.session, draft, now=self.now)
 
 
 Handler = Callable[[UnitOfWork, WebhookEvent, EventContext], None]
@@ -74,6 +79,50 @@ def event_from_payload(payload: dict[str, Any]) -> WebhookEvent:
     return WebhookEvent(id=payload["id"], type=payload["type"], created=created,
                         account=payload.get("account"), livemode=bool(payload.get("livemode")),
                         data_object=data["object"], previous_attributes=data.get("previous_attributes"))
+
+
+PAYMENT_SUCCEEDED_TYPES = ("checkout.session.completed", "checkout.session.async_payment_succeeded",
+                           "payment_intent.succeeded")
+
+
+@dataclass(frozen=True)
+class PaidIntent:
+    payment_intent_id: str
+    metadata: Any
+
+
+def paid_intent(event: WebhookEvent) -> PaidIntent | None:
+    """The succeeded payment an event of ``PAYMENT_SUCCEEDED_TYPES`` reports (None: not paid yet).
+    Checkout copies its metadata onto the payment intent, so both kinds carry the caller's."""
+    obj = event.data_object
+    if event.type == "payment_intent.succeeded":
+        return PaidIntent(obj["id"], obj.get("metadata") or {})
+    intent = obj.get("payment_intent")
+    intent_id = intent if isinstance(intent, str) else (intent or {}).get("id")
+    if obj.get("payment_status") != "paid" or not intent_id:
+        return None  # an asynchronous payment still on its way
+    return PaidIntent(intent_id, obj.get("metadata") or {})
+
+
+def register_payment_handler(kind: str, id_field: str,
+                             record: Callable[[UnitOfWork, EventContext, int, str, datetime], Any]) -> Handler:
+    """Call ``record(uow, ctx, object_id, payment_intent_id, paid_at)`` for every succeeded payment
+    whose metadata is ``{"kind": kind, id_field: "<object id>"}`` (whichever event reports it)."""
+
+    def on_payment_succeeded(uow: UnitOfWork, event: WebhookEvent, ctx: EventContext) -> None:
+        paid = paid_intent(event)
+        if paid is None or paid.metadata.get("kind") != kind:
+            return
+        try:
+            object_id = int(paid.metadata[id_field])
+        except (KeyError, TypeError, ValueError):
+            log.warning("Stripe event %s: %s payment without a valid %s", event.id, kind, id_field)
+            return
+        record(uow, ctx, object_id, paid.payment_intent_id, event.created)
+
+    for event_type in PAYMENT_SUCCEEDED_TYPES:
+        register_handler(event_type, on_payment_succeeded)
+    return on_payment_succeeded
 
 
 def _insert(session):

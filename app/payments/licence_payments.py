@@ -34,7 +34,7 @@ from app.marketplace.actors import Actor
 from app.marketplace.models import Licence
 from ledger import Ledger, UnknownAccount, chart, recipes
 
-from .events import EventContext, EventNotReady, register_handler
+from .events import EventContext, EventNotReady, register_handler, register_payment_handler
 from .gateway import (CheckoutSession, GatewayUnavailable, IdempotencyKeyReused, PaymentError,
                       PaymentGateway, RateLimited, WebhookEvent)
 from .models import LicencePayment, LicencePaymentAdjustment
@@ -171,41 +171,14 @@ def record_licence_payment(uow: UnitOfWork, ctx: EventContext, licence_id: int, 
         stripe_fee=charge.fee, commission_bps=licence.commission_bps, owners=owners_of(licence),
         memo=f"licence #{licence_id} upfront fee",
         meta={"licence_id": licence_id, "payment_intent": payment_intent_id, "charge": charge.id})
-    chart.open_accounts_for(ctx.ledger, uow.session, [draft])
-    posted = ctx.ledger.post(uow.session, draft, now=ctx.now)
+    posted = ctx.post(uow, draft)
     payment.payment_intent_id, payment.charge_id, payment.fee = payment_intent_id, charge.id, charge.fee
     payment.status, payment.sale_entry_seq, payment.paid_at, payment.updated_at = "paid", posted.seq, effective_at, ctx.now
     uow.session.flush()
     return payment
 
 
-def _licence_id(metadata: Mapping[str, Any] | None) -> int | None:
-    metadata = metadata or {}
-    if metadata.get("kind") != KIND:
-        return None
-    try:
-        return int(metadata["licence_id"])
-    except (KeyError, TypeError, ValueError):
-        return None
-
-
-def on_checkout_completed(uow: UnitOfWork, event: WebhookEvent, ctx: EventContext) -> None:
-    session = event.data_object
-    licence_id = _licence_id(session.get("metadata"))
-    if licence_id is None or session.get("payment_status") != "paid":
-        return  # not ours, or an asynchronous payment still on its way
-    intent = session.get("payment_intent")
-    intent_id = intent if isinstance(intent, str) else (intent or {}).get("id")
-    if not intent_id:
-        raise EventNotReady(f"checkout session {session.get('id')} has no payment intent yet")
-    record_licence_payment(uow, ctx, licence_id, intent_id, event.created)
-
-
-def on_payment_intent_succeeded(uow: UnitOfWork, event: WebhookEvent, ctx: EventContext) -> None:
-    intent = event.data_object
-    licence_id = _licence_id(intent.get("metadata"))
-    if licence_id is not None:
-        record_licence_payment(uow, ctx, licence_id, intent["id"], event.created)
+on_payment_succeeded = register_payment_handler(KIND, "licence_id", record_licence_payment)
 
 
 # --- refunds and disputes ----------------------------------------------------------------------
@@ -258,8 +231,7 @@ def _adjust(uow: UnitOfWork, ctx: EventContext, payment: LicencePayment, *, kind
         original=original, payable_available=_payable_available(ctx.ledger, uow, owners, payment.currency),
         dispute_fee=fee, kind=f"licence.{kind}", memo=f"licence #{licence.id} {kind} {stripe_id}",
         meta={"licence_id": licence.id, kind: stripe_id, "payment_intent": payment.payment_intent_id})
-    chart.open_accounts_for(ctx.ledger, uow.session, [draft])
-    posted = ctx.ledger.post(uow.session, draft, now=ctx.now)
+    posted = ctx.post(uow, draft)
     row = LicencePaymentAdjustment(licence_payment_id=payment.id, kind=kind, stripe_id=stripe_id, amount=amount,
                                    fee=fee, entry_seq=posted.seq, effective_at=effective_at, created_at=ctx.now)
     uow.session.add(row)
@@ -324,9 +296,6 @@ def on_dispute(uow: UnitOfWork, event: WebhookEvent, ctx: EventContext) -> None:
     apply_dispute(uow, ctx, event.data_object, event.created)
 
 
-register_handler("checkout.session.completed", on_checkout_completed)
-register_handler("checkout.session.async_payment_succeeded", on_checkout_completed)
-register_handler("payment_intent.succeeded", on_payment_intent_succeeded)
 register_handler("refund.created", on_refund_created)
 register_handler("charge.refunded", on_charge_refunded)
 register_handler("charge.dispute.created", on_dispute)

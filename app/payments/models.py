@@ -12,7 +12,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Optional
 
-from sqlalchemy import JSON, BigInteger, CheckConstraint, Column, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import (JSON, BigInteger, CheckConstraint, Column, ForeignKey, Index, Integer, String, Text,
+                        UniqueConstraint)
 from sqlmodel import Field, SQLModel
 
 from ledger.types import UTCDateTime
@@ -91,3 +92,33 @@ class LicencePaymentAdjustment(SQLModel, table=True):
     entry_seq: int = Field(sa_column=Column(BigInteger, nullable=False))
     effective_at: datetime = _when()
     created_at: datetime = _when()
+
+
+USAGE_INVOICE_STATUSES = ("open", "paid", "void")
+
+
+class UsageInvoice(SQLModel, table=True):
+    """A brand's metered usage (its receivable) for one period and currency, paid through Checkout."""
+
+    __tablename__ = "usage_invoice"
+    __table_args__ = (
+        CheckConstraint("status IN ('" + "', '".join(USAGE_INVOICE_STATUSES) + "')", name="ck_usage_invoice_status"),
+        CheckConstraint("amount > 0 AND period_end > period_start", name="ck_usage_invoice_amount_period"),
+        UniqueConstraint("brand_org_id", "currency", "period_start", name="uq_usage_invoice_brand_period"),
+    )
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    brand_org_id: int = Field(sa_column=Column(Integer, ForeignKey("mk_organisation.id"), nullable=False, index=True))
+    currency: str = _str(3)
+    period_start: datetime = _when()
+    period_end: datetime = _when()
+    amount: int = Field(sa_column=Column(BigInteger, nullable=False))
+    status: str = _str(10, default="open")
+    checkout_session_id: Optional[str] = _str(255, nullable=True, unique=True)
+    payment_intent_id: Optional[str] = _str(255, nullable=True, unique=True)
+    charge_id: Optional[str] = _str(255, nullable=True)
+    fee: Optional[int] = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    entry_seq: Optional[int] = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    paid_at: Optional[datetime] = _when(nullable=True)
+    created_at: datetime = _when()
+    updated_at: datetime = _when()

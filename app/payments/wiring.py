@@ -8,6 +8,7 @@ fails (503) when something needs the gateway.  A test may put its own gateway th
 from __future__ import annotations
 
 import threading
+from datetime import datetime, timezone
 
 import click
 from flask import Flask, current_app
@@ -68,8 +69,43 @@ def retry_events_command(limit: int) -> None:
         click.echo(f"pending {event_id}")
 
 
+def _when(_ctx, _param, value: str) -> datetime:
+    """An ISO date (its midnight, UTC) or date-time (naive = UTC)."""
+    try:
+        moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
+
+
+@payments_cli.command("invoice-usage")
+@click.option("--brand", "brand_org_id", type=int, required=True, help="The brand organisation's id.")
+@click.option("--currency", required=True)
+@click.option("--from", "period_start", required=True, callback=_when, help="Period start (ISO date or date-time).")
+@click.option("--to", "period_end", required=True, callback=_when, help="Period end, exclusive.")
+@click.option("--success-url", required=True)
+@click.option("--cancel-url", required=True)
+def invoice_usage_command(brand_org_id, currency, period_start, period_end, success_url, cancel_url) -> None:
+    """Invoice a brand's metered usage for a period; prints the Checkout URL to send them."""
+    from .usage_invoices import invoice_brand_usage
+
+    app = current_app._get_current_object()
+    try:
+        with get_db(app).unit_of_work() as uow:
+            started = invoice_brand_usage(uow, app.config["CLOCK"](), brand_org_id=brand_org_id,
+                                          currency=currency.upper(), period_start=period_start,
+                                          period_end=period_end, gateway=get_gateway(app),
+                                          success_url=success_url, cancel_url=cancel_url)
+            uow.commit()
+    except Problem as exc:
+        details = "; ".join(f"{k}: {v}" for k, v in exc.errors.items())
+        raise click.ClickException(" ".join(filter(None, [exc.detail or exc.title, details]))) from None
+    click.echo(f"usage invoice #{started.invoice_id}: {started.amount} {started.currency} (minor units)")
+    click.echo(started.url or started.checkout_session_id)
+
+
 def init_app(app: Flask) -> None:
-    from . import licence_payments  # noqa: F401 — registers the licence payment handlers
+    from . import licence_payments, usage_invoices  # noqa: F401 — register their webhook handlers
     from .api import payments_api
     from .webhooks import bp
 

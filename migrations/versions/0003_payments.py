@@ -1,4 +1,4 @@
-"""payments: Stripe webhook events, licence payments
+"""payments: Stripe webhook events, licence payments, brand usage invoices
 
 Revision ID: 0003_payments
 Revises: 0002_marketplace
@@ -7,7 +7,8 @@ Create Date: 2026-11-24
 ``stripe_event`` is the webhook inbox (one row per Stripe event id, processed
 idempotently, retried while ``processed_at`` is NULL); ``licence_payment`` is one
 row per licence whose upfront fee is collected through Stripe Checkout;
-``licence_payment_adjustment`` records each refund or dispute of one, once.
+``licence_payment_adjustment`` records each refund or dispute of one, once;
+``usage_invoice`` bills a brand's metered usage for a period through Checkout.
 """
 from alembic import op  # noqa: F401
 import sqlalchemy as sa  # noqa: F401
@@ -83,7 +84,37 @@ def upgrade() -> None:
                     ["licence_payment_id"], unique=False)
 
 
+    op.create_table(
+        "usage_invoice",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("brand_org_id", sa.Integer(), nullable=False),
+        sa.Column("currency", sa.String(length=3), nullable=False),
+        sa.Column("period_start", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("period_end", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("amount", sa.BigInteger(), nullable=False),
+        sa.Column("status", sa.String(length=10), nullable=False),
+        sa.Column("checkout_session_id", sa.String(length=255), nullable=True),
+        sa.Column("payment_intent_id", sa.String(length=255), nullable=True),
+        sa.Column("charge_id", sa.String(length=255), nullable=True),
+        sa.Column("fee", sa.BigInteger(), nullable=True),
+        sa.Column("entry_seq", sa.BigInteger(), nullable=True),
+        sa.Column("paid_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.CheckConstraint("status IN ('open', 'paid', 'void')", name="ck_usage_invoice_status"),
+        sa.CheckConstraint("amount > 0 AND period_end > period_start", name="ck_usage_invoice_amount_period"),
+        sa.ForeignKeyConstraint(["brand_org_id"], ["mk_organisation.id"], name="fk_usage_invoice_brand"),
+        sa.PrimaryKeyConstraint("id", name="pk_usage_invoice"),
+        sa.UniqueConstraint("brand_org_id", "currency", "period_start", name="uq_usage_invoice_brand_period"),
+        sa.UniqueConstraint("checkout_session_id", name="uq_usage_invoice_checkout_session"),
+        sa.UniqueConstraint("payment_intent_id", name="uq_usage_invoice_payment_intent"),
+    )
+    op.create_index("ix_usage_invoice_brand_org_id", "usage_invoice", ["brand_org_id"], unique=False)
+
+
 def downgrade() -> None:
+    op.drop_index("ix_usage_invoice_brand_org_id", table_name="usage_invoice")
+    op.drop_table("usage_invoice")
     op.drop_index("ix_licence_payment_adjustment_licence_payment_id", table_name="licence_payment_adjustment")
     op.drop_table("licence_payment_adjustment")
     op.drop_table("licence_payment")

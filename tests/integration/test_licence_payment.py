@@ -9,6 +9,7 @@ Emulator fees: 2.9 % + 30 minor units; disputes cost 15.00.
 from __future__ import annotations
 
 import json
+import threading
 
 from sqlalchemy import text
 
@@ -72,12 +73,18 @@ def _payload(world, event_id: str) -> bytes:
     return (json.dumps(payload) if isinstance(payload, dict) else payload).encode()
 
 
-def test_payment_events_in_reverse_order_each_twice(pay_world_any_db):
-    world = pay_world_any_db
+def _paid_captured(world) -> int:
+    """A licence paid through Checkout, its webhooks captured (not delivered to the app)."""
     world.capture()
     licence_id = world.signed_licence(like=3, fee=FEE)
     world.pay(licence_id)
     world.deliver()
+    return licence_id
+
+
+def test_payment_events_in_reverse_order_each_twice(pay_world_any_db):
+    world = pay_world_any_db
+    licence_id = _paid_captured(world)
     types = [json_type(p) for p, _ in world.captured]
     assert {"checkout.session.completed", "payment_intent.succeeded"} <= set(types)
     for payload, _ in reversed(world.captured):
@@ -193,3 +200,29 @@ def test_an_abandoned_checkout_does_not_hold_up_other_refunds(pay_world_any_db):
     world.deliver()
     assert all(e.processed_at for e in world.events().values())
     assert world.payment(licence_id).status == "open"
+
+
+def test_concurrent_deliveries_of_both_payment_events_post_once(pay_world_any_db):
+    """Both payment events (each twice) at the same moment, from four threads."""
+    world = pay_world_any_db
+    licence_id = _paid_captured(world)
+    wanted = [p for p, _ in world.captured
+              if json_type(p) in ("checkout.session.completed", "payment_intent.succeeded")] * 2
+    barrier, statuses = threading.Barrier(len(wanted)), []
+
+    def post(payload: bytes) -> None:
+        client = world.app.test_client()
+        barrier.wait()
+        response = client.post("/webhooks/stripe", data=payload, headers={"Stripe-Signature": world.resign(payload)})
+        statuses.append(response.status_code)
+
+    threads = [threading.Thread(target=post, args=(p,)) for p in wanted]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert statuses == [200] * len(wanted)
+    world.retry_events()  # a delivery that lost a race on SQLite's single writer is retried
+    assert sale_entries(world) == [f"licence-sale:{licence_id}"]
+    assert balances(world) == AFTER_SALE
+    assert all(e.processed_at is not None for e in world.events().values())
