@@ -65,8 +65,13 @@ def retry_events_command(limit: int) -> None:
     """Process stored Stripe webhook events that could not be applied yet."""
     report = retry_events(current_app._get_current_object(), limit=limit)
     click.echo(f"processed {len(report.processed)} events; {len(report.pending)} still pending")
-    for event_id in report.pending:
-        click.echo(f"pending {event_id}")
+    if report.pending:
+        from .models import StripeEvent
+
+        with get_db().unit_of_work() as uow:
+            for event_id in report.pending:
+                row = uow.session.get(StripeEvent, event_id)
+                click.echo(f"pending {event_id} {row.type} (attempts {row.attempts}): {row.last_error}")
 
 
 def _when(_ctx, _param, value: str) -> datetime:

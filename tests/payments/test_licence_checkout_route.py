@@ -100,3 +100,19 @@ def test_without_stripe_configuration_checkout_is_503(world, tmp_path):
     world.app.config["STRIPE_SECRET_KEY"] = ""
     assert problem(world.checkout(licence_id), 503)["title"] == "Payments unavailable"
     assert nothing_written(world)
+
+
+def test_a_session_left_behind_by_a_rolled_back_attempt_moves_on_to_the_next_key(world):
+    """A session created under attempt 1's key with other URLs (our transaction rolled back after
+    Stripe answered): the same key with new URLs is refused, so the service takes attempt 2."""
+    licence_id = world.signed_licence(like=3, fee=5_000)
+    world.gateway.create_checkout_session(
+        amount=5_000, currency="USD", product_name=f"Licence #{licence_id} upfront fee",
+        success_url="https://old.example/paid", cancel_url="https://old.example/back",
+        idempotency_key=f"licence-checkout:{licence_id}:1",
+        metadata={"kind": "licence_fee", "licence_id": str(licence_id)}, client_reference_id=f"licence-{licence_id}")
+    response = world.checkout(licence_id)
+    assert response.status_code == 201, response.get_json()
+    assert world.payment(licence_id).checkout_attempt == 2
+    keys = [r["idempotency_key"] for r in world.emulator.requests("POST", "/v1/checkout/sessions")]
+    assert keys[-1] == f"licence-checkout:{licence_id}:2"

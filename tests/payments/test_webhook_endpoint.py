@@ -161,3 +161,52 @@ def test_without_stripe_configuration_the_endpoint_answers_503(client):
 
 def test_get_is_not_allowed(client):
     assert problem(client.get("/webhooks/stripe"), 405)["status"] == 405
+
+
+def test_the_scheduler_job_retries_pending_events(pay_world):
+    from app import scheduler
+
+    assert "payments-retry-events" in [job_id for job_id, _, _ in scheduler.JOBS]
+    payload = crafted(pay_world, "evt_sched")
+    pay_world.post_webhook(payload, pay_world.resign(payload))
+    READY["flag"] = True
+    scheduler._context["app"] = pay_world.app
+    try:
+        scheduler.payments_retry_job()
+    finally:
+        scheduler._context.pop("app", None)
+    assert pay_world.events()["evt_sched"].processed_at is not None
+
+
+def test_an_unpaid_checkout_completion_records_nothing(pay_world):
+    """Asynchronous payment methods complete the session unpaid; the payment comes later."""
+    licence_id = pay_world.signed_licence(like=3, fee=5_000)
+    body = pay_world.checkout(licence_id).get_json()
+    payload = json.dumps({"id": "evt_unpaid", "object": "event", "type": "checkout.session.completed",
+                          "created": pay_world.emulator_clock.now, "livemode": False,
+                          "data": {"object": {"id": body["checkout_session_id"], "object": "checkout.session",
+                                              "payment_status": "unpaid", "payment_intent": None,
+                                              "metadata": {"kind": "licence_fee", "licence_id": str(licence_id)}}}})
+    response = pay_world.post_webhook(payload.encode(), pay_world.resign(payload.encode()))
+    assert response.get_json()["processed"] is True
+    assert pay_world.licence(licence_id).status == "signed" and pay_world.entries() == []
+
+
+def test_a_payment_for_a_licence_revoked_meanwhile_stays_pending_for_an_operator(pay_world):
+    from sqlalchemy import text
+
+    from app.db import get_db
+
+    pay_world.forward()
+    licence_id = pay_world.signed_licence(like=3, fee=5_000)
+    session_id = pay_world.checkout(licence_id).get_json()["checkout_session_id"]
+    with get_db(pay_world.app).engine.begin() as conn:
+        conn.execute(text("UPDATE mk_licence SET status = 'revoked' WHERE id = :id"), {"id": licence_id})
+    pay_world.emulator.pay_checkout_session(session_id)
+    assert pay_world.deliver().pending == 0  # answered 200: the events are safe with us
+    stuck = [e for e in pay_world.events().values() if e.processed_at is None]
+    assert {e.type for e in stuck} == {"checkout.session.completed", "payment_intent.succeeded"}
+    assert all("revoked licence cannot be paid" in e.last_error for e in stuck)
+    assert pay_world.entries() == [] and pay_world.licence(licence_id).status == "revoked"
+    output = pay_world.retry_events()
+    assert "2 still pending" in output and "(attempts 2): Conflict: A revoked licence cannot be paid." in output
