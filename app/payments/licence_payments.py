@@ -90,7 +90,8 @@ def start_licence_checkout(uow: UnitOfWork, actor: Actor, now: datetime, licence
         raise Forbidden("Only the licensee brand pays the licence fee.")
     payment = _payment_row(uow, licence.id)
     if licence.status != "signed" or (payment is not None and payment.status != "open"):
-        raise Conflict(f"A {licence.status} licence cannot be paid.", status_now=licence.status)
+        raise Conflict(f"This licence is {licence.status}; only a signed licence awaiting its fee can be paid.",
+                       status_now=licence.status)
     if licence.upfront_fee_minor <= 0:
         raise Conflict("This licence has no upfront fee to pay.")
     try:
