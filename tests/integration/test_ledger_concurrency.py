@@ -15,7 +15,7 @@ from ledger import InsufficientBalance, recipes
 from ledger.chain import seal
 from ledger.recipes import Owner
 from ledger.verify import verify
-from tests.integration.conftest import Book
+from tests.integration.book import Book
 
 T = datetime(2026, 10, 1, tzinfo=timezone.utc)
 WRITERS = 8
