@@ -122,3 +122,26 @@ class UsageInvoice(SQLModel, table=True):
     paid_at: Optional[datetime] = _when(nullable=True)
     created_at: datetime = _when()
     updated_at: datetime = _when()
+
+
+class ConnectAccount(SQLModel, table=True):
+    """A creator's Stripe Connect account, as Stripe last told us (``account.updated``).
+
+    One per creator.  ``payouts_enabled`` and ``requirements_due`` are copied from the
+    newest account object seen (``stripe_updated_at`` guards against an older event
+    overwriting a newer one); settlement reads them to decide whether to pay or hold.
+    """
+
+    __tablename__ = "connect_account"
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    creator_id: int = Field(sa_column=Column(Integer, ForeignKey("mk_user.id"), nullable=False, unique=True))
+    stripe_account_id: str = _str(255, unique=True)
+    country: str = _str(2)
+    charges_enabled: bool = Field(default=False, nullable=False)
+    payouts_enabled: bool = Field(default=False, nullable=False)
+    details_submitted: bool = Field(default=False, nullable=False)
+    requirements_due: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    stripe_updated_at: Optional[datetime] = _when(nullable=True)
+    created_at: datetime = _when()
+    updated_at: datetime = _when()
