@@ -7,6 +7,8 @@ from flask import Response, render_template, url_for
 
 from app.marketplace import audit, cameos, contracts, licences
 from app.marketplace.models import Cameo
+from app.payments.licence_payments import start_licence_checkout
+from app.payments.wiring import get_gateway
 
 from . import bp, queries
 from .forms import ActionForm, ReasonForm, SignForm
@@ -95,6 +97,18 @@ def sign_licence(licence_id: int):
     return submit(form, lambda uow, actor: licences.sign(uow, actor, now(), licence_id, form.contract_sha256.data),
                   page=lambda: _licence_page(licence_id, sign_form=form), done=done,
                   then=lambda _l: _here(licence_id), back=_here(licence_id))
+
+
+@bp.post("/licences/<int:licence_id>/pay")
+@role_required("brand")
+def pay_licence_fee(licence_id: int):
+    """Send the licensee brand to Stripe Checkout for the upfront fee; back to this page after."""
+    here = url_for("web.licence", licence_id=licence_id, _external=True)
+    return submit(ActionForm(), lambda uow, actor: start_licence_checkout(
+                      uow, actor, now(), licence_id, get_gateway(), success_url=f"{here}?paid=1", cancel_url=here),
+                  page=lambda: _licence_page(licence_id),
+                  done="Opening Stripe Checkout: the licence becomes active once Stripe confirms the payment.",
+                  then=lambda started: started.url or _here(licence_id), back=_here(licence_id))
 
 
 @bp.get("/licences/<int:licence_id>/contract.html")
