@@ -188,9 +188,26 @@ def _record_failure(db: Database, event_id: str, failure: Exception) -> None:
             uow.commit()
 
 
-def pending_event_ids(db: Database, limit: int = 500) -> list[str]:
+# An event that still cannot be applied after this many attempts (about an hour and a
+# half of scheduler retries) is parked: kept, listed, no longer retried automatically,
+# so one poisoned event cannot grow the retry work forever.
+MAX_AUTOMATIC_ATTEMPTS = 100
+
+
+def pending_event_ids(db: Database, limit: int = 500, *, include_parked: bool = False) -> list[str]:
     with db.unit_of_work() as uow:
-        query = (select(StripeEvent.id).where(StripeEvent.processed_at.is_(None))
+        query = select(StripeEvent.id).where(StripeEvent.processed_at.is_(None))
+        if not include_parked:
+            query = query.where(StripeEvent.attempts < MAX_AUTOMATIC_ATTEMPTS)
+        query = query.order_by(StripeEvent.created, StripeEvent.id).limit(limit)
+        return list(uow.session.execute(query).scalars())
+
+
+def parked_event_ids(db: Database, limit: int = 500) -> list[str]:
+    """Unprocessed events that reached ``MAX_AUTOMATIC_ATTEMPTS``: they need a person."""
+    with db.unit_of_work() as uow:
+        query = (select(StripeEvent.id).where(StripeEvent.processed_at.is_(None),
+                                              StripeEvent.attempts >= MAX_AUTOMATIC_ATTEMPTS)
                  .order_by(StripeEvent.created, StripeEvent.id).limit(limit))
         return list(uow.session.execute(query).scalars())
 
@@ -199,14 +216,16 @@ def pending_event_ids(db: Database, limit: int = 500) -> list[str]:
 class RetryReport:
     processed: tuple[str, ...]
     pending: tuple[str, ...]
+    parked: tuple[str, ...] = ()
 
 
 def retry_pending(db: Database, ctx_factory: Callable[[], EventContext], *, limit: int = 500,
-                  passes: int = 3) -> RetryReport:
+                  passes: int = 3, include_parked: bool = False) -> RetryReport:
     """Process unprocessed events oldest first; a few passes, so an event that waited for
-    another one of the same batch is applied in the same run."""
+    another one of the same batch is applied in the same run.  Parked events are retried
+    only when asked (``include_parked``)."""
     processed: list[str] = []
-    remaining = pending_event_ids(db, limit)
+    remaining = pending_event_ids(db, limit, include_parked=include_parked)
     for _ in range(passes):
         still = [eid for eid in remaining if not process_event(db, eid, ctx_factory())]
         processed += [eid for eid in remaining if eid not in still]
@@ -214,4 +233,5 @@ def retry_pending(db: Database, ctx_factory: Callable[[], EventContext], *, limi
             remaining = still
             break
         remaining = still
-    return RetryReport(tuple(processed), tuple(remaining))
+    parked = set(parked_event_ids(db, limit))
+    return RetryReport(tuple(processed), tuple(e for e in remaining if e not in parked), tuple(sorted(parked)))

@@ -51,9 +51,9 @@ def event_context(app: Flask | None = None) -> EventContext:
     return EventContext(gateway=get_gateway(app), ledger=get_ledger(app), now=app.config["CLOCK"]())
 
 
-def retry_events(app: Flask, *, limit: int = 500) -> RetryReport:
+def retry_events(app: Flask, *, limit: int = 500, include_parked: bool = False) -> RetryReport:
     """Process the stored Stripe events that are not processed yet (CLI and scheduler)."""
-    return retry_pending(get_db(app), lambda: event_context(app), limit=limit)
+    return retry_pending(get_db(app), lambda: event_context(app), limit=limit, include_parked=include_parked)
 
 
 payments_cli = AppGroup("payments", help="Stripe payments and webhooks.")
@@ -61,17 +61,20 @@ payments_cli = AppGroup("payments", help="Stripe payments and webhooks.")
 
 @payments_cli.command("retry-events")
 @click.option("--limit", default=500, show_default=True, help="At most this many events.")
-def retry_events_command(limit: int) -> None:
+@click.option("--include-parked", is_flag=True,
+              help="Also retry events parked after too many failed attempts (once the cause is fixed).")
+def retry_events_command(limit: int, include_parked: bool) -> None:
     """Process stored Stripe webhook events that could not be applied yet."""
-    report = retry_events(current_app._get_current_object(), limit=limit)
-    click.echo(f"processed {len(report.processed)} events; {len(report.pending)} still pending")
-    if report.pending:
-        from .models import StripeEvent
+    report = retry_events(current_app._get_current_object(), limit=limit, include_parked=include_parked)
+    click.echo(f"processed {len(report.processed)} events; {len(report.pending)} still pending; "
+               f"{len(report.parked)} parked")
+    from .models import StripeEvent
 
-        with get_db().unit_of_work() as uow:
-            for event_id in report.pending:
+    with get_db().unit_of_work() as uow:
+        for label, event_ids in (("pending", report.pending), ("parked", report.parked)):
+            for event_id in event_ids:
                 row = uow.session.get(StripeEvent, event_id)
-                click.echo(f"pending {event_id} {row.type} (attempts {row.attempts}): {row.last_error}")
+                click.echo(f"{label} {event_id} {row.type} (attempts {row.attempts}): {row.last_error}")
 
 
 def _when(_ctx, _param, value: str) -> datetime:

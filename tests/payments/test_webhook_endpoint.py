@@ -125,6 +125,26 @@ def test_an_event_that_cannot_be_applied_yet_stays_pending_and_is_retried(pay_wo
     assert CALLS == ["evt_early"] * 3
 
 
+def test_an_event_failing_too_often_is_parked_listed_and_retried_only_when_asked(pay_world):
+    from sqlalchemy import text
+
+    from app.db import get_db
+    from app.payments.events import MAX_AUTOMATIC_ATTEMPTS
+
+    payload = crafted(pay_world, "evt_poison")
+    pay_world.post_webhook(payload, pay_world.resign(payload))
+    with get_db(pay_world.app).engine.begin() as conn:
+        conn.execute(text("UPDATE stripe_event SET attempts = :n WHERE id = 'evt_poison'"),
+                     {"n": MAX_AUTOMATIC_ATTEMPTS})
+    output = pay_world.retry_events()
+    assert "processed 0 events; 0 still pending; 1 parked" in output and "parked evt_poison test.waits" in output
+    assert CALLS == ["evt_poison"]  # parked: not tried again automatically
+    READY["flag"] = True
+    result = pay_world.app.test_cli_runner().invoke(args=["payments", "retry-events", "--include-parked"])
+    assert result.exit_code == 0 and "processed 1 events; 0 still pending; 0 parked" in result.output
+    assert pay_world.events()["evt_poison"].processed_at is not None and CALLS == ["evt_poison"] * 2
+
+
 def test_a_redelivery_of_a_pending_event_is_another_attempt(pay_world):
     payload = crafted(pay_world, "evt_again")
     pay_world.post_webhook(payload, pay_world.resign(payload))
