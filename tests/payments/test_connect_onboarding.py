@@ -70,6 +70,10 @@ def test_connect_onboard_webhook_and_the_dashboard_says_payouts_are_enabled(pay_
     ava = Browser(world, "ava")
     page = ava.dashboard()
     assert "Connect Stripe" in page and "No Stripe account is connected yet" in page
+    assert world.api("ava", "GET", "/me/payouts").get_json() == {
+        "stripe_account_id": None, "payouts_enabled": False, "charges_enabled": False, "details_submitted": False,
+        "requirements_due": [], "can_pay": False,
+        "hold_reason": "No Stripe account is connected yet: connect one from your dashboard."}
 
     account_id = onboard_started(world, ava)
     (account,) = world.emulator.objects("account")
@@ -102,6 +106,8 @@ def test_connect_onboard_webhook_and_the_dashboard_says_payouts_are_enabled(pay_
         True, True, True, [])
     page = ava.dashboard()
     assert "Payouts are enabled" in page and "Continue onboarding" not in page and "on hold" not in page
+    status = world.api("ava", "GET", "/me/payouts").get_json()
+    assert (status["stripe_account_id"], status["can_pay"], status["hold_reason"]) == (account_id, True, None)
 
     back = ava.get("/creator/payouts/return", follow_redirects=True)
     assert "Payouts are enabled: you will be paid in the next payout run." in back.get_data(as_text=True)
