@@ -94,24 +94,16 @@ class StatementLine:
 
 
 @dataclass(frozen=True)
-class SaleSummary:
+class Summary:
+    """Sales of one licence, or uses of one licence by one brand, summed."""
+
     licence_id: int | None
-    count: int
+    count: int  # entries: sales, or metered uses
     gross: int
     commission: int
     net: int  # this creator's share
     co_owned: bool
-
-
-@dataclass(frozen=True)
-class UseSummary:
-    licence_id: int | None
-    brand_id: int | None
-    count: int  # number of metered uses (ledger entries)
-    gross: int
-    commission: int
-    net: int  # this creator's share
-    co_owned: bool
+    brand_id: int | None = None  # uses only
 
 
 @dataclass(frozen=True)
@@ -123,8 +115,8 @@ class Statement:
     opening: Balances
     closing: Balances
     lines: tuple[StatementLine, ...]
-    sales: tuple[SaleSummary, ...]
-    uses: tuple[UseSummary, ...]
+    sales: tuple[Summary, ...]
+    uses: tuple[Summary, ...]
 
     def section(self, name: str) -> tuple[StatementLine, ...]:
         return tuple(line for line in self.lines if line.section == name)
@@ -183,7 +175,8 @@ def creator_statement(conn: Connection, creator_id: int, currency: str, period_s
     if closing != in_ledger:
         raise StatementMismatch(f"statement of creator {creator_id} {currency} [{start:%Y-%m-%d}, {end:%Y-%m-%d}): "
                                 f"closing {closing} but the ledger holds {in_ledger}")
-    return Statement(creator_id, currency, start, end, opening_balances, closing, lines, _sales(lines), _uses(lines))
+    return Statement(creator_id, currency, start, end, opening_balances, closing, lines,
+                     _summaries(lines, "sales", by_brand=False), _summaries(lines, "uses", by_brand=True))
 
 
 def _snapshot_query(account_ids: list[int], start: datetime, end: datetime):
@@ -262,27 +255,17 @@ def _chunks(items: list[int], size: int) -> Iterable[list[int]]:
         yield items[i:i + size]
 
 
-def _sales(lines: Iterable[StatementLine]) -> tuple[SaleSummary, ...]:
-    groups: dict[int | None, list[StatementLine]] = defaultdict(list)
+def _summaries(lines: Iterable[StatementLine], section: str, by_brand: bool) -> tuple[Summary, ...]:
+    groups: dict[tuple[int, int, int, int], list[StatementLine]] = defaultdict(list)
     for line in lines:
-        if line.section == "sales":
-            groups[line.licence_id].append(line)
-    return tuple(SaleSummary(licence_id, len(group), sum(l.gross or 0 for l in group),
-                             sum(l.commission or 0 for l in group), sum(l.net for l in group),
-                             any(l.co_owned for l in group))
-                 for licence_id, group in sorted(groups.items(), key=lambda kv: (kv[0] is None, kv[0] or 0)))
-
-
-def _uses(lines: Iterable[StatementLine]) -> tuple[UseSummary, ...]:
-    groups: dict[tuple[int | None, int | None], list[StatementLine]] = defaultdict(list)
-    for line in lines:
-        if line.section == "uses":
-            groups[(line.licence_id, line.brand_id)].append(line)
-    return tuple(UseSummary(licence_id, brand_id, len(group), sum(l.gross or 0 for l in group),
-                            sum(l.commission or 0 for l in group), sum(l.net for l in group),
-                            any(l.co_owned for l in group))
-                 for (licence_id, brand_id), group in sorted(groups.items(), key=lambda kv: (
-                     kv[0][0] is None, kv[0][0] or 0, kv[0][1] is None, kv[0][1] or 0)))
+        if line.section == section:
+            brand = line.brand_id if by_brand else None
+            # sort key: known licences (and brands) first, in id order
+            groups[(line.licence_id is None, line.licence_id or 0, brand is None, brand or 0)].append(line)
+    return tuple(Summary(group[0].licence_id, len(group), sum(l.gross or 0 for l in group),
+                         sum(l.commission or 0 for l in group), sum(l.net for l in group),
+                         any(l.co_owned for l in group), group[0].brand_id if by_brand else None)
+                 for _, group in sorted(groups.items()))
 
 
 @dataclass(frozen=True)

@@ -29,8 +29,8 @@ from sqlalchemy import text
 from ledger import LedgerError, chart, recipes
 from ledger.recipes import Owner
 from ledger.reports import balance_at
-from ledger.statements import (ActivePeriod, Balances, SaleSummary, StatementMismatch, UseSummary,
-                               creator_statement, months_with_activity)
+from ledger.statements import (ActivePeriod, Balances, StatementMismatch, Summary, creator_statement,
+                               months_with_activity)
 
 OCT, NOV, DEC = (datetime(2026, m, 1, tzinfo=timezone.utc) for m in (10, 11, 12))
 AVA, CHLOE = 1, 2
@@ -110,16 +110,16 @@ def test_opening_closing_and_the_invariant(worked):
 
 def test_sales_per_licence(worked):
     assert statement(worked).sales == (
-        SaleSummary(licence_id=11, count=1, gross=50_000, commission=10_000, net=40_000, co_owned=False),
-        SaleSummary(licence_id=15, count=1, gross=20_000, commission=4_000, net=11_200, co_owned=True),
+        Summary(licence_id=11, count=1, gross=50_000, commission=10_000, net=40_000, co_owned=False),
+        Summary(licence_id=15, count=1, gross=20_000, commission=4_000, net=11_200, co_owned=True),
     )
 
 
 def test_uses_per_licence_and_brand(worked):
     assert statement(worked).uses == (
-        UseSummary(licence_id=12, brand_id=5, count=4, gross=4_000, commission=800, net=3_200, co_owned=False),
-        UseSummary(licence_id=13, brand_id=6, count=2, gross=5_000, commission=1_000, net=4_000, co_owned=False),
-        UseSummary(licence_id=14, brand_id=5, count=1, gross=1_001, commission=200, net=561, co_owned=True),
+        Summary(licence_id=12, brand_id=5, count=4, gross=4_000, commission=800, net=3_200, co_owned=False),
+        Summary(licence_id=13, brand_id=6, count=2, gross=5_000, commission=1_000, net=4_000, co_owned=False),
+        Summary(licence_id=14, brand_id=5, count=1, gross=1_001, commission=200, net=561, co_owned=True),
     )
 
 
