@@ -12,7 +12,7 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from ledger.money import format_minor
@@ -98,8 +98,8 @@ def rows(cs: CreatorStatement) -> list[Row]:
                            brand=cs.brands.get(line.brand_id, "") if line.brand_id else "", gross=line.gross,
                            commission=line.commission, net=line.change.payable, reserve=line.change.reserve,
                            recoverable=line.change.recoverable))
-    last_day = st.period_end.strftime("%Y-%m-%d")
-    out.append(Row("closing", last_day, "Balance at the end of the period (before this date)",
+    last_day = (st.period_end - timedelta(days=1)).strftime("%Y-%m-%d")
+    out.append(Row("closing", last_day, "Balance at the end of the period",
                    net=st.closing.payable, reserve=st.closing.reserve, recoverable=st.closing.recoverable))
     return out
 
