@@ -56,6 +56,10 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     payments.init_app(app)
     web.init_app(app)
 
+    from . import statements
+
+    statements.init_app(app)
+
     from .metering import wiring as metering
 
     metering.init_app(app)

@@ -1,5 +1,5 @@
 """/api/v1 payment routes, in the style of app/api/routes.py (same authentication,
-problem+json errors): ``POST /licences/<id>/checkout``."""
+problem+json errors): ``POST /licences/<id>/checkout``, ``GET /me/payouts``."""
 from __future__ import annotations
 
 from typing import Annotated, Optional
@@ -9,12 +9,13 @@ from flask_openapi3 import APIBlueprint, Tag
 from pydantic import AfterValidator, BaseModel, Field
 
 from app.api import models as m
-from app.api.routes import authenticate
+from app.api.routes import authenticate, call
 from app.db import get_db
 from app.marketplace.models import User
 from app.marketplace.schemas import Strict, Text
 from app.marketplace.wiring import request_actor
 
+from .connect import PayoutsPanel, payouts_panel
 from .licence_payments import CheckoutStarted, start_licence_checkout
 from .wiring import get_gateway
 
@@ -65,3 +66,26 @@ def licence_checkout(path: m.LicencePath, body: CheckoutIn):
                                          body.success_url, body.cancel_url)
         uow.commit()
     return checkout_out(started), 201
+
+
+class PayoutsOut(BaseModel):
+    stripe_account_id: Optional[str] = Field(description="the creator's Stripe connected account, once created")
+    payouts_enabled: bool
+    charges_enabled: bool
+    details_submitted: bool
+    requirements_due: list[str] = Field(description="what Stripe still needs before it pays out")
+    can_pay: bool = Field(description="true when the next payout run pays this creator")
+    hold_reason: Optional[str] = Field(description="why payouts are on hold, in plain words (null when not)")
+
+
+def payouts_out(_uow, panel: PayoutsPanel) -> dict:
+    return PayoutsOut(stripe_account_id=panel.status.stripe_account_id, payouts_enabled=panel.status.payouts_enabled,
+                      charges_enabled=panel.charges_enabled, details_submitted=panel.details_submitted,
+                      requirements_due=list(panel.requirements_due), can_pay=panel.status.can_pay,
+                      hold_reason=panel.status.hold_reason).model_dump()
+
+
+@payments_api.get("/me/payouts", tags=[T_PAY], responses={200: PayoutsOut})
+def my_payouts():
+    """The calling creator's payout status: whether Stripe can pay them, and if not, why."""
+    return call(payouts_panel, render=payouts_out)

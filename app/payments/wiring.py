@@ -113,7 +113,7 @@ def invoice_usage_command(brand_org_id, currency, period_start, period_end, succ
 
 
 def init_app(app: Flask) -> None:
-    from . import licence_payments, usage_invoices  # noqa: F401 — register their webhook handlers
+    from . import connect, licence_payments, usage_invoices  # noqa: F401 — register their webhook handlers
     from .api import payments_api
     from .webhooks import bp
 

@@ -1,15 +1,19 @@
-"""The creator's pages: dashboard, a new cameo, and one cameo's management page
-(permissions, co-owners, consent, listing, offers)."""
+"""The creator's pages: dashboard (with payouts and statements), Stripe Connect
+onboarding, a new cameo, and one cameo's management page (permissions, co-owners,
+consent, listing, offers)."""
 from __future__ import annotations
 
-from flask import current_app, redirect, render_template, url_for
+from flask import current_app, flash, redirect, render_template, url_for
 from flask_login import current_user
 
-from app.errors import ValidationProblem
+from app.errors import Problem, ValidationProblem
 from app.marketplace import cameos, consent, offers, templates
 from app.marketplace.models import User
 from app.marketplace.schemas import CameoIn, CameoPatch, ConsentIn, OfferIn, OwnersIn, parse
 from app.marketplace.wiring import file_store
+from app.payments import connect
+from app.payments.wiring import get_gateway
+from app.statements import service as statements
 
 from . import bp, queries
 from .forms import ActionForm, CameoForm, ConsentForm, OfferForm, OwnersForm, PermissionsForm
@@ -29,7 +33,61 @@ def dashboard():
 def creator_dashboard():
     with acting() as (uow, actor):
         board = queries.dashboard(uow, actor)
-    return render_template("web/creator_dashboard.html", board=board, action=ActionForm(formdata=None))
+        payouts = connect.payouts_panel(uow, actor)
+        months = statements.periods(uow, actor, actor.user_id)
+    return render_template("web/creator_dashboard.html", board=board, action=ActionForm(formdata=None),
+                           payouts=payouts, months=months)
+
+
+def _payouts_panel() -> str:
+    return url_for("web.creator_dashboard") + "#payouts"
+
+
+def _onboarding_link():
+    """Create (once) the Stripe account and go to a fresh onboarding link; a refusal is flashed."""
+    try:
+        with acting() as (uow, actor):
+            link = connect.start_onboarding(
+                uow, actor, now(), get_gateway(),
+                return_url=url_for("web.stripe_onboarding_return", _external=True),
+                refresh_url=url_for("web.stripe_onboarding_refresh", _external=True))
+            uow.commit()
+    except Problem as problem:
+        flash(problem.detail or problem.title, "error")
+        return redirect(_payouts_panel(), 303)
+    return redirect(link.url, 303)
+
+
+@bp.post("/creator/payouts/connect")
+@role_required("creator")
+def connect_stripe():
+    if not ActionForm().validate_on_submit():
+        flash("The form expired; try again.", "error")
+        return redirect(_payouts_panel(), 303)
+    return _onboarding_link()
+
+
+@bp.get("/creator/payouts/refresh")
+@role_required("creator")
+def stripe_onboarding_refresh():
+    """Stripe sends the creator here when an onboarding link has expired: hand out a new one."""
+    return _onboarding_link()
+
+
+@bp.get("/creator/payouts/return")
+@role_required("creator")
+def stripe_onboarding_return():
+    """Back from Stripe: ask Stripe what the account looks like now (returning proves nothing)."""
+    try:
+        with acting() as (uow, actor):
+            status = connect.refresh_account(uow, actor, now(), get_gateway())
+            uow.commit()
+    except Problem as problem:
+        flash(f"{problem.detail or problem.title} Your payout status updates when Stripe tells us.", "error")
+        return redirect(_payouts_panel(), 303)
+    flash("Payouts are enabled: you will be paid in the next payout run." if status.can_pay
+          else f"Payouts are on hold. {status.hold_reason}", "success" if status.can_pay else "error")
+    return redirect(_payouts_panel(), 303)
 
 
 def _upload(form_field, limit_key: str) -> bytes | None:

@@ -40,6 +40,7 @@ CASES = [
     ("GET", "/licences/2/contract", None, expect(404, ava=409, eli=409, fay=409, gus=409), "ring light"),
     ("GET", "/audit", None, expect(403, fay=200, gus=200), "licence"),
     ("GET", "/templates/1", None, expect(200), None),
+    ("GET", "/me/payouts", None, expect(403, ava=200, ben=200, chloe=200), "hold_reason"),
     # writes on cameo 1 (ava's)
     ("PATCH", "/cameos/1", {"title": "Taken over"}, expect(403, ava=200, ben=404, chloe=404), "warm studio"),
     ("PUT", "/cameos/1/owners", {"owners": [{"user_id": 1, "share_bps": 10000}]},

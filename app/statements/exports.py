@@ -1,0 +1,189 @@
+"""A statement laid out as rows — one layout for the page, the CSV and the PDF.
+
+Rows, in order: the opening balance; licence sales (one per licence); derivative
+uses (one per licence and brand, with their count); then every reserve move,
+refund/dispute/reversal, payout and other entry on its own row; the closing
+balance.  Amounts stay integer minor units until ``money_text`` formats them at
+the edge.  ``net`` is the change to the creator's payable (their own share on a
+co-owned cameo); ``reserve`` and ``recoverable`` are the changes to those accounts.
+"""
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+from ledger.money import format_minor
+from ledger.statements import SECTION_TITLES, StatementLine
+
+from .service import CreatorStatement
+
+_FONT = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
+_BOLD = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf")
+CSV_COLUMNS = ("section", "date", "description", "licence_id", "brand", "count", "gross", "commission", "net",
+               "reserve", "recoverable", "currency")
+CO_OWNED = "co-owned: gross and commission are the whole cameo's, net is your share"
+
+
+@dataclass(frozen=True)
+class Row:
+    section: str  # "opening", a ledger.statements section, or "closing"
+    date: str
+    description: str
+    licence_id: int | None = None
+    brand: str = ""
+    count: int | None = None
+    gross: int | None = None
+    commission: int | None = None
+    net: int | None = None
+    reserve: int | None = None
+    recoverable: int | None = None
+
+    @property
+    def section_title(self) -> str:
+        return {"opening": "Opening balance", "closing": "Closing balance"}.get(self.section,
+                                                                                SECTION_TITLES.get(self.section, ""))
+
+    @property
+    def is_balance(self) -> bool:
+        return self.section in ("opening", "closing")
+
+
+def money_text(minor: int | None, currency: str) -> str:
+    return "" if minor is None else format_minor(minor, currency)
+
+
+def _line_text(line: StatementLine, cs: CreatorStatement) -> str:
+    licence = cs.licences.get(line.licence_id, "") if line.licence_id else ""
+    meta = line.meta
+    if line.kind == "reserve.hold":
+        text = "Held in reserve"
+    elif line.kind == "reserve.release":
+        text = "Released from reserve"
+    elif line.kind == "payout.transfer":
+        text = "Payout to your Stripe account" + (f" (earnings to {meta['period']})" if meta.get("period") else "")
+    elif line.kind == "reversal" and meta.get("reversed_kind") == "payout.transfer":
+        text = "Payout returned (the transfer failed or was reversed)"
+    elif line.kind == "reversal":
+        text = f"Reversal of a {str(meta.get('reversed_kind', 'entry')).replace('.', ' ')}"
+    elif line.kind in ("licence.refund", "licence.dispute"):
+        text = "Refund" if line.kind == "licence.refund" else "Dispute"
+        if line.change.recoverable:
+            text += " (part already paid out: recovered from your next earnings)"
+    else:
+        text = line.memo or line.kind
+    text = " · ".join(filter(None, [text, licence]))
+    return f"{text} ({CO_OWNED})" if line.co_owned else text
+
+
+def rows(cs: CreatorStatement) -> list[Row]:
+    st = cs.statement
+    first_day = st.period_start.strftime("%Y-%m-%d")
+    out = [Row("opening", first_day, "Balance brought forward", net=st.opening.payable, reserve=st.opening.reserve,
+               recoverable=st.opening.recoverable)]
+    for sale in st.sales:
+        name = cs.licences.get(sale.licence_id, "Licence fee") if sale.licence_id else "Licence fee"
+        out.append(Row("sales", "", name + (f" ({CO_OWNED})" if sale.co_owned else ""), sale.licence_id,
+                       count=sale.count, gross=sale.gross, commission=sale.commission, net=sale.net))
+    for use in st.uses:
+        name = cs.licences.get(use.licence_id, "Derivative uses") if use.licence_id else "Derivative uses"
+        out.append(Row("uses", "", name + (f" ({CO_OWNED})" if use.co_owned else ""), use.licence_id,
+                       brand=cs.brands.get(use.brand_id, "") if use.brand_id else "", count=use.count,
+                       gross=use.gross, commission=use.commission, net=use.net))
+    for section in ("reserve", "refunds", "payouts", "other"):
+        for line in st.section(section):
+            out.append(Row(section, line.effective_at.strftime("%Y-%m-%d"), _line_text(line, cs), line.licence_id,
+                           brand=cs.brands.get(line.brand_id, "") if line.brand_id else "", gross=line.gross,
+                           commission=line.commission, net=line.change.payable, reserve=line.change.reserve,
+                           recoverable=line.change.recoverable))
+    last_day = (st.period_end - timedelta(days=1)).strftime("%Y-%m-%d")
+    out.append(Row("closing", last_day, "Balance at the end of the period",
+                   net=st.closing.payable, reserve=st.closing.reserve, recoverable=st.closing.recoverable))
+    return out
+
+
+def notes(cs: CreatorStatement) -> list[str]:
+    """What the figures mean for the creator, in words."""
+    st, cur = cs.statement, cs.statement.currency
+    said = []
+    if cs.open_period:
+        said.append("This period has not ended yet: the figures can still change.")
+    if st.carried_forward:
+        said.append(f"{format_minor(st.carried_forward, cur)} {cur} is carried forward to the next period: "
+                    "it is paid in a later payout run.")
+        if not cs.payout.can_pay:
+            said.append(f"Payouts are on hold: {cs.payout.hold_reason}")
+    if st.closing.reserve:
+        said.append(f"{format_minor(st.closing.reserve, cur)} {cur} is held in reserve and released under "
+                    "your contracts' holdback terms.")
+    if st.closing.recoverable:
+        said.append(f"You owe {format_minor(st.closing.recoverable, cur)} {cur} for refunds of money already "
+                    "paid out; it is recovered from your next earnings.")
+    if any(line.co_owned for line in st.lines):
+        said.append("On co-owned cameos, gross and commission are the whole cameo's; net is your own share.")
+    return said
+
+
+def filename(cs: CreatorStatement, extension: str) -> str:
+    return f"statement-{cs.creator_id}-{cs.period.name}-{cs.statement.currency}.{extension}"
+
+
+def as_csv(cs: CreatorStatement) -> str:
+    cur = cs.statement.currency
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(CSV_COLUMNS)
+    for row in rows(cs):
+        writer.writerow([row.section, row.date, row.description, row.licence_id or "", row.brand,
+                         "" if row.count is None else row.count, money_text(row.gross, cur),
+                         money_text(row.commission, cur), money_text(row.net, cur), money_text(row.reserve, cur),
+                         money_text(row.recoverable, cur), cur])
+    return buffer.getvalue()
+
+
+def as_pdf(cs: CreatorStatement, *, now: datetime) -> bytes:
+    from fpdf import FPDF
+    from fpdf.fonts import FontFace
+
+    st, cur = cs.statement, cs.statement.currency
+    pdf = FPDF(orientation="landscape", format="A4")
+    pdf.set_creation_date(now.astimezone(timezone.utc))
+    title = f"Statement {cs.period.name} ({cur}) · {cs.creator_name}"
+    pdf.set_title(title)
+    # The closing figures as document metadata: readable by tools that do not parse page text.
+    pdf.set_subject(f"Closing payable {money_text(st.closing.payable, cur)} {cur}; reserve "
+                    f"{money_text(st.closing.reserve, cur)}; recoverable {money_text(st.closing.recoverable, cur)}")
+    if _FONT.exists() and _BOLD.exists():
+        pdf.add_font("body", fname=str(_FONT))
+        pdf.add_font("body", style="B", fname=str(_BOLD))
+        family, clean = "body", str
+    else:  # core fonts are Latin-1 only
+        family, clean = "Helvetica", (lambda s: s.encode("latin-1", "replace").decode("latin-1"))  # noqa: E731
+    pdf.add_page()
+    pdf.set_font(family, style="B", size=14)
+    pdf.cell(text=clean(title), new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font(family, size=9)
+    pdf.cell(text=clean(f"{st.period_start:%Y-%m-%d} to {st.period_end:%Y-%m-%d} (exclusive), UTC. "
+                        "Amounts in " + cur + "."), new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(3)
+    headings = ("Section", "Date", "Description", "Count", "Gross", "Commission", "Net", "Reserve", "Recoverable")
+    with pdf.table(col_widths=(26, 18, 90, 12, 22, 22, 22, 22, 22), headings_style=FontFace(emphasis="BOLD"),
+                   text_align=("LEFT", "LEFT", "LEFT", "RIGHT", "RIGHT", "RIGHT", "RIGHT", "RIGHT", "RIGHT"),
+                   line_height=5) as table:
+        heading = table.row()
+        for text in headings:
+            heading.cell(text)
+        for row in rows(cs):
+            description = row.description + (f" · {row.brand}" if row.brand else "")
+            cells = (row.section_title, row.date, description, "" if row.count is None else str(row.count),
+                     *(money_text(v, cur) for v in (row.gross, row.commission, row.net, row.reserve,
+                                                    row.recoverable)))
+            line = table.row()
+            for text in cells:
+                line.cell(clean(text))
+    pdf.ln(3)
+    for note in notes(cs):
+        pdf.multi_cell(0, 5, clean(note), new_x="LMARGIN", new_y="NEXT")
+    return bytes(pdf.output())
