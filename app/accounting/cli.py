@@ -43,7 +43,8 @@ def print_reconciliation(result: Reconciliation) -> None:
         click.echo("all matched")
         return
     click.echo(f"\n{result.unmatched_count} unmatched:")
-    click.echo(unmatched.drop(columns=["note"]).fillna("").to_string(index=False))
+    table = unmatched.drop(columns=["note"]).astype(object)
+    click.echo(table.where(table.notna(), "").to_string(index=False))
 
 
 @click.command("reconcile")
