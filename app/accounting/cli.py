@@ -79,6 +79,7 @@ def close_period_command(period: Period, email: str, override_reason: str | None
             row = closing.close_period(uow, actor_for(uow, user, user_agent="cameo close-period"), get_gateway(app),
                                        app.config["CLOCK"](), period, override_reason)
             uow.commit()
+            uow.session.expunge(row)
     except Problem as problem:
         raise _fail(problem) from None
     click.echo(f"closed {row.period} by {row.closed_by} at {row.closed_at.isoformat()}; "

@@ -36,7 +36,7 @@ from app.marketplace import audit
 from app.marketplace.actors import Actor
 from app.marketplace.models import User
 from app.payments.gateway import PaymentError, PaymentGateway
-from ledger import AlreadyReversed, InsufficientBalance, Ledger, LedgerError, PostedEntry, reports
+from ledger import AlreadyReversed, IdempotencyConflict, InsufficientBalance, Ledger, LedgerError, PostedEntry, reports
 from ledger import periods as ledger_periods
 from ledger.canonical import iso_utc
 from ledger.models import ClosedPeriod, Entry, Posting
@@ -186,13 +186,17 @@ def correct_entry(uow: UnitOfWork, actor: Actor, ledger: Ledger, now: datetime, 
         raise NotFound(f"There is no ledger entry {seq}.")
     if original.reverses_seq is not None:
         raise Conflict(f"Entry {seq} is itself a reversal; post a new entry instead.")
+    reversed_by = uow.session.execute(select(Entry.__table__.c.seq).where(
+        Entry.__table__.c.reverses_seq == seq)).scalar()
+    if reversed_by is not None:
+        raise Conflict(f"Entry {seq} has already been reversed (by entry {reversed_by}).")
     effective_at = first_open_moment(uow, now)
     try:
         posted = ledger.reverse(uow.session, seq, idempotency_key=correction_key(seq), now=now,
                                 effective_at=effective_at, memo=f"correction of entry {seq}: {reason}",
                                 meta={"reason": reason, "corrected_by": actor.user_id,
                                       "original_effective_at": iso_utc(original.effective_at)})
-    except AlreadyReversed as exc:
+    except (AlreadyReversed, IdempotencyConflict) as exc:
         raise Conflict(f"Entry {seq} has already been reversed.") from exc
     except InsufficientBalance as exc:
         raise Conflict(f"Reversing entry {seq} would take {exc.account_code} below zero.") from exc
