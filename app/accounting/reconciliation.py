@@ -81,7 +81,9 @@ UNIFORM = ("section", "category", "match_key", "ledger_seq", "ledger_key", "ledg
 def side_frame(rows: Iterable[Mapping[str, Any]], columns: Sequence[str]) -> pd.DataFrame:
     """A frame with exactly ``columns``; integer columns are nullable Int64 (never float)."""
     frame = pd.DataFrame(list(rows), columns=list(columns))
-    return frame.astype({c: "Int64" for c in columns if c in MONEY})
+    # an all-missing text/time column would otherwise come out as float NaN
+    blank = {c: object for c in columns if c not in MONEY and frame[c].isna().all()}
+    return frame.astype({**{c: "Int64" for c in columns if c in MONEY}, **blank})
 
 
 def _mask(series: pd.Series) -> pd.Series:
