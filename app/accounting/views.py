@@ -105,20 +105,21 @@ def close_period():
         page=lambda: _periods_page(form), back=url_for(".periods", period=form.period.data))
 
 
+def _closed(period_text: str):
+    wanted = _period(period_text)
+    with acting() as (uow, actor):
+        return closing.close_report(uow, actor, wanted)
+
+
 @bp.get("/periods/<period>")
 @role_required(*STAFF)
 def close_report(period: str):
-    wanted = _period(period)
-    with acting() as (uow, actor):
-        row = closing.close_report(uow, actor, wanted)
-    return render_template("accounting/close_report.html", row=row, uniform=list(UNIFORM),
+    return render_template("accounting/close_report.html", row=_closed(period), uniform=list(UNIFORM),
                            categories=CATEGORIES, sections=SECTIONS)
 
 
 @bp.get("/periods/<period>/trial-balance.csv")
 @role_required(*STAFF)
 def close_report_csv(period: str):
-    wanted = _period(period)
-    with acting() as (uow, actor):
-        row = closing.close_report(uow, actor, wanted)
+    row = _closed(period)
     return _csv(closing.trial_balance_csv(row), f"trial-balance-{row.period}.csv")
