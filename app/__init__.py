@@ -63,6 +63,10 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from .metering import wiring as metering
 
     metering.init_app(app)
+
+    from . import accounting
+
+    accounting.init_app(app)
     return app
 
 

@@ -1,7 +1,7 @@
 """Every table of the product, so ``SQLModel.metadata`` is complete for Alembic.
 
-The ledger's tables live in ledger.models; marketplace, payments, metering and
-settlement tables live in their own modules under app/ and are imported here.
+The ledger's tables live in ledger.models; marketplace, payments, metering,
+settlement and accounting tables live in their own modules under app/ and are imported here.
 """
 from ledger.models import Account, Balance, ClosedPeriod, Entry, Posting, Seal  # noqa: F401
 from app.marketplace.models import (  # noqa: F401
@@ -10,3 +10,4 @@ from app.marketplace.models import (  # noqa: F401
 )
 from app.payments.models import LicencePayment, LicencePaymentAdjustment, StripeEvent, UsageInvoice  # noqa: F401
 from app.metering.models import Receipt, UsageEvent  # noqa: F401
+from app.accounting.models import PeriodClose  # noqa: F401
