@@ -26,7 +26,7 @@ from app.ledger_service import get_ledger
 from app.marketplace.actors import actor_for
 from app.marketplace.models import User
 from app.payments.wiring import get_gateway
-from ledger import chart, reports
+from ledger import chart, reports, statements
 
 from .books import at
 from .test_reconciliation import PERIOD, clean_month, cli, injected_month
@@ -111,6 +111,21 @@ def test_worked_month_close_report_shows_exactly_those_figures(books_any_db):
     audit = books.rows("SELECT action, object_id FROM mk_audit_event WHERE action = 'period.close'")
     assert audit == [("period.close", again.id)]
     assert books.rows("SELECT name, closed_by FROM ledger_closed_period") == [(PERIOD, FAY)]
+
+    # The creators' statements of the month show the same figures, to the cent.
+    start, end = at(2025, 10, 1), at(2025, 11, 1)
+    with get_db(books.app).engine.connect() as conn:
+        ben_usd = statements.creator_statement(conn, ben, "USD", start, end)
+        chloe_usd = statements.creator_statement(conn, chloe, "USD", start, end)
+        ben_eur = statements.creator_statement(conn, ben, "EUR", start, end)
+    assert ben_usd.opening == statements.Balances() and ben_usd.closing == statements.Balances(payable=3_600)
+    assert [(s.count, s.gross, s.commission, s.net, s.co_owned) for s in ben_usd.sales] == [
+        (1, 10_000, 2_000, 5_600, True), (1, 50_000, 10_000, 28_000, True)]
+    assert ben_usd.section_total("payouts").payable == -30_000  # 30,000 + 1,000 paid, the 1,000 reversed
+    assert [line.net for line in ben_usd.section("payouts")] == [-30_000, -1_000, 1_000]
+    assert chloe_usd.closing.payable == 400 and chloe_usd.section_total("sales").payable == 14_400
+    assert [(u.count, u.gross, u.commission, u.net) for u in ben_eur.uses] == [(1, 2_000, 400, 1_120)]
+    assert ben_eur.closing.payable == 1_120
 
 
 def test_close_is_refused_when_unreconciled_and_accepted_with_a_reason(books):
