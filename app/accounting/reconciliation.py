@@ -40,7 +40,7 @@ from sqlalchemy.orm import Session
 from app.db import UnitOfWork
 from app.marketplace.actors import Actor
 from app.payments.gateway import BalanceTransaction, InvalidPaymentRequest, PaymentError, PaymentGateway, Transfer
-from app.payments.licence_payments import _provider_problem as provider_problem
+from app.payments.problems import provider_problem
 from ledger.models import Account, Entry, Posting
 
 from .periods import Period, parse_period

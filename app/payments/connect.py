@@ -35,7 +35,7 @@ from app.marketplace.models import User
 
 from .events import EventContext, register_handler
 from .gateway import ConnectedAccount, PaymentError, PaymentGateway, WebhookEvent
-from .licence_payments import _provider_problem
+from .problems import provider_problem
 from .models import ConnectAccount
 from .payout_status import PayoutStatus, describe
 
@@ -105,7 +105,7 @@ def start_onboarding(uow: UnitOfWork, actor: Actor, now: datetime, gateway: Paym
         url = gateway.create_account_link(account_id=row.stripe_account_id, refresh_url=refresh_url,
                                           return_url=return_url)
     except PaymentError as exc:
-        raise _provider_problem(exc) from exc
+        raise provider_problem(exc) from exc
     return OnboardingLink(row.stripe_account_id, url)
 
 
@@ -118,7 +118,7 @@ def refresh_account(uow: UnitOfWork, actor: Actor, now: datetime, gateway: Payme
     try:
         account = gateway.retrieve_account(row.stripe_account_id)
     except PaymentError as exc:
-        raise _provider_problem(exc) from exc
+        raise provider_problem(exc) from exc
     apply_account(row, account, as_of=now, now=now)
     uow.session.flush()
     return describe(row)

@@ -28,16 +28,16 @@ from typing import Any, Mapping
 from sqlmodel import select
 
 from app.db import UnitOfWork
-from app.errors import Conflict, Forbidden, Problem
+from app.errors import Conflict, Forbidden
 from app.marketplace import audit, licences
 from app.marketplace.actors import Actor
 from app.marketplace.models import Licence
 from ledger import Ledger, UnknownAccount, chart, recipes
 
 from .events import EventContext, EventNotReady, register_handler, register_payment_handler
-from .gateway import (CheckoutSession, GatewayUnavailable, IdempotencyKeyReused, PaymentError,
-                      PaymentGateway, RateLimited, WebhookEvent)
+from .gateway import CheckoutSession, IdempotencyKeyReused, PaymentError, PaymentGateway, WebhookEvent
 from .models import LicencePayment, LicencePaymentAdjustment
+from .problems import provider_problem
 
 log = logging.getLogger(__name__)
 KIND = "licence_fee"
@@ -52,18 +52,6 @@ def sale_key(licence_id: int) -> str:
 
 def checkout_key(licence_id: int, attempt: int) -> str:
     return f"licence-checkout:{licence_id}:{attempt}"
-
-
-class PaymentProviderProblem(Problem):
-    status = 502
-    title = "Payment provider error"
-
-
-def _provider_problem(exc: PaymentError) -> Problem:
-    if isinstance(exc, (GatewayUnavailable, RateLimited)):
-        return Problem("The payment provider is unavailable; try again shortly.", status=503,
-                       title="Payment provider unavailable")
-    return PaymentProviderProblem("The payment provider refused the request.")
 
 
 # --- starting a payment -------------------------------------------------------------------
@@ -108,7 +96,7 @@ def start_licence_checkout(uow: UnitOfWork, actor: Actor, now: datetime, licence
             uow.session.add(payment)
         session = _create_session(gateway, licence, payment, success_url, cancel_url)
     except PaymentError as exc:
-        raise _provider_problem(exc) from exc
+        raise provider_problem(exc) from exc
     payment.checkout_session_id, payment.updated_at = session.id, now
     uow.session.flush()
     audit.record(uow, actor, now, "licence.checkout", "licence", licence.id, checkout_session_id=session.id,

@@ -26,7 +26,7 @@ from ledger.models import Account, Entry, Posting
 
 from .events import EventContext, register_payment_handler
 from .gateway import PaymentError, PaymentGateway
-from .licence_payments import _provider_problem
+from .problems import provider_problem
 from .models import UsageInvoice
 
 KIND = "usage_invoice"
@@ -88,7 +88,7 @@ def invoice_brand_usage(uow: UnitOfWork, now: datetime, *, brand_org_id: int, cu
             success_url=success_url, cancel_url=cancel_url, idempotency_key=f"usage-invoice-checkout:{invoice.id}",
             metadata={"kind": KIND, "usage_invoice_id": str(invoice.id)}, client_reference_id=f"usage-invoice-{invoice.id}")
     except PaymentError as exc:
-        raise _provider_problem(exc) from exc
+        raise provider_problem(exc) from exc
     invoice.checkout_session_id, invoice.updated_at = session.id, now
     uow.session.flush()
     return InvoiceStarted(invoice.id, invoice.amount, currency, session.id, session.url)
