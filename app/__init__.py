@@ -59,6 +59,10 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from .metering import wiring as metering
 
     metering.init_app(app)
+
+    from .reporting import wiring as reporting
+
+    reporting.init_app(app)
     return app
 
 

@@ -107,7 +107,7 @@ def months(first: datetime, last: datetime) -> list[Period]:
     return out
 
 
-def _within(column, period: Period | None):
+def effective_within(column, period: Period | None):
     if period is None:
         return true()
     return and_(column >= period.starts_at, column < period.ends_at)
@@ -123,7 +123,7 @@ def month_of(column, dialect: str):
 # ---------------------------------------------------------------- table frames
 
 
-def _frame(rows: list[tuple], columns: list[str], integers: Iterable[str] = ()):
+def int_frame(rows: list[tuple], columns: list[str], integers: Iterable[str] = ()):
     import pandas as pd
 
     frame = pd.DataFrame(rows, columns=columns)
@@ -141,11 +141,11 @@ def _utc(frame, *columns: str):
 def entries_frame(conn: Connection, period: Period | None = None):
     """One row per journal entry (in ``seq`` order) effective in ``period``."""
     query = (select(entry_t.c.seq, entry_t.c.idempotency_key, entry_t.c.kind, entry_t.c.effective_at,
-                    entry_t.c.posted_at, entry_t.c.memo, entry_t.c.reverses_seq, entry_t.c.meta)
-             .where(_within(entry_t.c.effective_at, period)).order_by(entry_t.c.seq))
+                    entry_t.c.posted_at, entry_t.c.memo, entry_t.c.reverses_seq, entry_t.c.metadata)
+             .where(effective_within(entry_t.c.effective_at, period)).order_by(entry_t.c.seq))
     rows = [(seq, key, kind, eff, posted, memo, rev, json.dumps(meta or {}, sort_keys=True, separators=(",", ":")))
             for seq, key, kind, eff, posted, memo, rev, meta in conn.execute(query)]
-    frame = _frame(rows, ["seq", "key", "kind", "effective_at", "posted_at", "memo", "reverses_seq", "meta"],
+    frame = int_frame(rows, ["seq", "key", "kind", "effective_at", "posted_at", "memo", "reverses_seq", "meta"],
                    integers=("seq", "reverses_seq"))
     return _utc(frame, "effective_at", "posted_at")
 
@@ -157,25 +157,27 @@ def postings_frame(conn: Connection, period: Period | None = None):
                     posting_t.c.amount)
              .join(entry_t, entry_t.c.seq == posting_t.c.entry_seq)
              .join(account_t, account_t.c.id == posting_t.c.account_id)
-             .where(_within(entry_t.c.effective_at, period))
+             .where(effective_within(entry_t.c.effective_at, period))
              .order_by(posting_t.c.entry_seq, posting_t.c.id))
     rows = [(*row, format_minor(int(row[-1]), row[-2])) for row in conn.execute(query)]
-    frame = _frame(rows, ["posting_id", "entry_seq", "entry_key", "entry_kind", "effective_at", "account",
+    frame = int_frame(rows, ["posting_id", "entry_seq", "entry_key", "entry_kind", "effective_at", "account",
                           "account_type", "currency", "amount", "amount_decimal"],
                    integers=("posting_id", "entry_seq", "amount"))
     return _utc(frame, "effective_at")
 
 
+def balances_frame(rows: Iterable[reports.AccountBalance]):
+    """Accounts with their debit or credit and signed balance (a trial balance's rows)."""
+    data = [(r.code, r.name, r.type, r.currency, r.debit, r.credit, r.amount, format_minor(r.debit, r.currency),
+             format_minor(r.credit, r.currency), format_minor(r.amount, r.currency)) for r in rows]
+    return int_frame(data, ["account", "name", "type", "currency", "debit", "credit", "balance",
+                            "debit_decimal", "credit_decimal", "balance_decimal"],
+                     integers=("debit", "credit", "balance"))
+
+
 def trial_balance_frame(conn: Connection, before: datetime | None = None):
     """Every account's debit or credit at ``before`` (None: now), signed balance alongside."""
-    rows = []
-    for r in reports.trial_balance(conn, before=before).rows:
-        rows.append((r.code, r.name, r.type, r.currency, r.debit, r.credit, r.amount,
-                     format_minor(r.debit, r.currency), format_minor(r.credit, r.currency),
-                     format_minor(r.amount, r.currency)))
-    return _frame(rows, ["account", "name", "type", "currency", "debit", "credit", "balance",
-                         "debit_decimal", "credit_decimal", "balance_decimal"],
-                  integers=("debit", "credit", "balance"))
+    return balances_frame(reports.trial_balance(conn, before=before).rows)
 
 
 # A table for export: (connection, period or None) → DataFrame.  The app extends this
@@ -335,7 +337,7 @@ def _entries_with_postings(conn: Connection, period: Period | None) -> Iterator[
                     entry_t.c.memo, entry_t.c.reverses_seq, posting_t.c.account_id, posting_t.c.amount,
                     posting_t.c.currency)
              .join(posting_t, posting_t.c.entry_seq == entry_t.c.seq)
-             .where(_within(entry_t.c.effective_at, period))
+             .where(effective_within(entry_t.c.effective_at, period))
              .order_by(entry_t.c.effective_at, entry_t.c.seq, posting_t.c.id))
     current, lines = None, []
     for row in conn.execution_options(yield_per=10_000).execute(query):
@@ -383,7 +385,7 @@ def payee_totals(conn: Connection, year: int) -> list[PayeeTotal]:
              .select_from(posting_t.join(entry_t, entry_t.c.seq == posting_t.c.entry_seq)
                           .join(account_t, account_t.c.id == posting_t.c.account_id)
                           .outerjoin(original, original.c.seq == entry_t.c.reverses_seq))
-             .where(_within(entry_t.c.effective_at, span), kind == PAYOUT_KIND,
+             .where(effective_within(entry_t.c.effective_at, span), kind == PAYOUT_KIND,
                     entry_t.c.kind.in_((PAYOUT_KIND, "reversal")), account_t.c.code.like("creator:%:payable:%"))
              .group_by(account_t.c.code, entry_t.c.kind))
     totals: dict[tuple[int, str], list[int]] = {}
@@ -481,7 +483,7 @@ def _fill_gaps(rows: list[MonthActivity]) -> list[MonthActivity]:
 def monthly_activity_frame(rows: list[MonthActivity]):
     data = [(r.month, r.currency, r.gross_sales, r.commission, r.payouts, r.outstanding_payables,
              *(format_minor(getattr(r, s), r.currency) for s in SERIES)) for r in rows]
-    return _frame(data, ["month", "currency", *SERIES, *(f"{s}_decimal" for s in SERIES)], integers=SERIES)
+    return int_frame(data, ["month", "currency", *SERIES, *(f"{s}_decimal" for s in SERIES)], integers=SERIES)
 
 
 # ---------------------------------------------------------------- per-creator period totals
@@ -531,7 +533,7 @@ def creator_period(conn: Connection, period: Period, creator_id: int | None = No
         select(posting_t.c.account_id, kind, func.sum(posting_t.c.amount))
         .select_from(posting_t.join(entry_t, entry_t.c.seq == posting_t.c.entry_seq)
                      .outerjoin(original, original.c.seq == entry_t.c.reverses_seq))
-        .where(posting_t.c.account_id.in_(ids), _within(entry_t.c.effective_at, period))
+        .where(posting_t.c.account_id.in_(ids), effective_within(entry_t.c.effective_at, period))
         .group_by(posting_t.c.account_id, kind)).all()
     totals: dict[tuple[int, str], dict[str, int]] = {}
 
@@ -575,5 +577,5 @@ CREATOR_COLUMNS = ("opening", "earned", "refunds", "reserve", "paid_out", "other
 def creator_period_frame(rows: list[CreatorPeriod]):
     data = [(r.creator_id, r.currency, *(getattr(r, c) for c in CREATOR_COLUMNS),
              *(format_minor(getattr(r, c), r.currency) for c in CREATOR_COLUMNS)) for r in rows]
-    return _frame(data, ["creator_id", "currency", *CREATOR_COLUMNS, *(f"{c}_decimal" for c in CREATOR_COLUMNS)],
+    return int_frame(data, ["creator_id", "currency", *CREATOR_COLUMNS, *(f"{c}_decimal" for c in CREATOR_COLUMNS)],
                   integers=("creator_id", *CREATOR_COLUMNS))
