@@ -187,6 +187,7 @@ LEDGER_TABLES: Mapping[str, TableBuilder] = {
     "entries": entries_frame,
     "postings": postings_frame,
     "trial-balance": lambda conn, period: trial_balance_frame(conn, period.ends_at if period else None),
+    "payouts": lambda conn, period: payout_groups_frame(conn, period),
 }
 
 
@@ -579,3 +580,51 @@ def creator_period_frame(rows: list[CreatorPeriod]):
              *(format_minor(getattr(r, c), r.currency) for c in CREATOR_COLUMNS)) for r in rows]
     return int_frame(data, ["creator_id", "currency", *CREATOR_COLUMNS, *(f"{c}_decimal" for c in CREATOR_COLUMNS)],
                   integers=("creator_id", *CREATOR_COLUMNS))
+
+
+# ---------------------------------------------------------------- payouts per transfer group (reconciliation, ledger side)
+
+
+@dataclass(frozen=True)
+class PayoutGroup:
+    """The ledger's side of one settlement's transfers: what Stripe's transfer group should add up to."""
+
+    transfer_group: str
+    currency: str
+    amount: int  # transfers minus reversed transfers
+    transfers: int
+    reversals: int
+
+
+def payout_groups(conn: Connection, period: Period | None = None) -> list[PayoutGroup]:
+    """Payout entries effective in ``period`` summed per transfer group and currency; a
+    reversal (failed or reversed transfer) counts in its original's group, negatively."""
+    original = aliased(entry_t)
+    group = func.coalesce(original.c.metadata["transfer_group"].as_string(),
+                          entry_t.c.metadata["transfer_group"].as_string(), "").label("group")
+    kind = func.coalesce(original.c.kind, entry_t.c.kind)
+    query = (select(group, posting_t.c.currency, entry_t.c.kind, func.count(), func.sum(posting_t.c.amount))
+             .select_from(posting_t.join(entry_t, entry_t.c.seq == posting_t.c.entry_seq)
+                          .outerjoin(original, original.c.seq == entry_t.c.reverses_seq))
+             .where(effective_within(entry_t.c.effective_at, period), kind == PAYOUT_KIND,
+                    entry_t.c.kind.in_((PAYOUT_KIND, "reversal")), posting_t.c.amount > 0)
+             .group_by(group, posting_t.c.currency, entry_t.c.kind))
+    totals: dict[tuple[str, str], list[int]] = {}
+    for name, currency, entry_kind, count, amount in conn.execute(query):
+        row = totals.setdefault((name, currency), [0, 0, 0])
+        # a payout's debit is the creator's payable; a reversal's debit is the Stripe balance coming back
+        if entry_kind == PAYOUT_KIND:
+            row[0] += int(amount)
+            row[1] += int(count)
+        else:
+            row[0] -= int(amount)
+            row[2] += int(count)
+    return [PayoutGroup(name, cur, *values) for (name, cur), values in sorted(totals.items())]
+
+
+def payout_groups_frame(conn: Connection, period: Period | None = None):
+    rows = payout_groups(conn, period)
+    data = [(r.transfer_group, r.currency, r.amount, format_minor(r.amount, r.currency), r.transfers, r.reversals)
+            for r in rows]
+    return int_frame(data, ["transfer_group", "currency", "amount", "amount_decimal", "transfers", "reversals"],
+                     integers=("amount", "transfers", "reversals"))

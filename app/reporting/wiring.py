@@ -14,7 +14,8 @@ def init_app(app: Flask) -> None:
     from . import bp
 
     for name, title in (("entries", "Journal entries"), ("postings", "Postings"),
-                        ("trial-balance", "Trial balance (at the period's end)")):
+                        ("trial-balance", "Trial balance (at the period's end)"),
+                        ("payouts", "Payouts per transfer group (ledger side of reconciliation)")):
         register_export_table(app, name, exports.LEDGER_TABLES[name], title=title)
     register_export_table(app, "activity", service.activity_frame, title="Monthly activity (chart data)")
     register_export_table(app, "creators", service.creators_frame, title="Per-creator period totals",

@@ -146,3 +146,16 @@ def test_monthly_activity_figures(books):
         owed = sum(-b.amount for b in reports.balances(conn, before=datetime(2027, 2, 1, tzinfo=timezone.utc))
                    if b.currency == "USD" and b.code.startswith("creator:") and ":recoverable:" not in b.code)
     assert usd["2027-01"].outstanding_payables == owed
+
+
+def test_payouts_per_transfer_group_net_of_reversals(books):
+    with books.engine.connect() as conn:
+        november = exports.payout_groups(conn, Period.parse("2026-11"))
+        january = exports.payout_groups(conn, Period.parse("2027-01"))
+        frame = exports.payout_groups_frame(conn, None)
+    assert november == [exports.PayoutGroup("settlement-2026-11", "JPY", 2_125, 2, 1),
+                        exports.PayoutGroup("settlement-2026-11", "KWD", 11_110, 1, 0),
+                        exports.PayoutGroup("settlement-2026-11", "USD", 4_000, 1, 0)]
+    # the reversal in January belongs to December's transfer group
+    assert january == [exports.PayoutGroup("settlement-2026-12", "USD", -500, 0, 1)]
+    assert frame[frame["transfer_group"] == "settlement-2026-12"]["amount"].sum() == 0
