@@ -41,7 +41,7 @@ from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import IO, Callable, Iterable, Iterator, Mapping, Optional
 
-from sqlalchemy import Connection, and_, func, select, true
+from sqlalchemy import Connection, and_, case, func, select, true
 from sqlalchemy.orm import aliased
 
 from . import reports
@@ -514,46 +514,31 @@ _CREATOR_ACCOUNT = re.compile(r"creator:(\d+):(payable|reserve):([A-Z]{3})")
 
 
 def creator_period(conn: Connection, period: Period, creator_id: int | None = None) -> list[CreatorPeriod]:
-    """Every creator's (or one creator's) payable and reserve over ``period``: two grouped
-    queries, one for the balances before the period and one for its movements by kind."""
+    """Every creator's (or one creator's) payable and reserve over ``period``, from one
+    grouped query over their postings up to the period's end: movements before the
+    period fall into the opening (kind NULL), those inside it are grouped by kind."""
     pattern = f"creator:{creator_id}:%" if creator_id is not None else "creator:%"
-    accounts = {row.id: row.code for row in conn.execute(
-        select(account_t.c.id, account_t.c.code).where(account_t.c.code.like(pattern)))}
-    accounts = {aid: match for aid, code in accounts.items() if (match := _CREATOR_ACCOUNT.fullmatch(code))}
-    if not accounts:
-        return []
-    ids = list(accounts)
-    opening = dict(conn.execute(
-        select(posting_t.c.account_id, func.sum(posting_t.c.amount))
-        .join(entry_t, entry_t.c.seq == posting_t.c.entry_seq)
-        .where(posting_t.c.account_id.in_(ids), entry_t.c.effective_at < period.starts_at)
-        .group_by(posting_t.c.account_id)).all())
     original = aliased(entry_t)
-    kind = func.coalesce(original.c.kind, entry_t.c.kind)
-    moved = conn.execute(
-        select(posting_t.c.account_id, kind, func.sum(posting_t.c.amount))
-        .select_from(posting_t.join(entry_t, entry_t.c.seq == posting_t.c.entry_seq)
-                     .outerjoin(original, original.c.seq == entry_t.c.reverses_seq))
-        .where(posting_t.c.account_id.in_(ids), effective_within(entry_t.c.effective_at, period))
-        .group_by(posting_t.c.account_id, kind)).all()
+    kind = case((entry_t.c.effective_at >= period.starts_at, func.coalesce(original.c.kind, entry_t.c.kind)),
+                else_=None).label("kind")
+    query = (select(account_t.c.code, kind, func.sum(posting_t.c.amount))
+             .select_from(posting_t.join(entry_t, entry_t.c.seq == posting_t.c.entry_seq)
+                          .join(account_t, account_t.c.id == posting_t.c.account_id)
+                          .outerjoin(original, original.c.seq == entry_t.c.reverses_seq))
+             .where(account_t.c.code.like(pattern), entry_t.c.effective_at < period.ends_at)
+             .group_by(account_t.c.code, kind))
     totals: dict[tuple[int, str], dict[str, int]] = {}
-
-    def row_for(account_id: int) -> tuple[dict[str, int], str]:
-        match = accounts[account_id]
-        key = (int(match[1]), match[3])
-        return totals.setdefault(key, dict.fromkeys(
-            ("opening", "earned", "refunds", "reserve", "paid_out", "other", "reserve_opening", "reserve_moved"), 0)
-        ), match[2]
-
-    for account_id in ids:
-        row, purpose = row_for(account_id)
-        owed = -int(opening.get(account_id) or 0)
-        row["opening" if purpose == "payable" else "reserve_opening"] += owed
-    for account_id, entry_kind, amount in moved:
-        row, purpose = row_for(account_id)
+    for code, entry_kind, amount in conn.execute(query):
+        match = _CREATOR_ACCOUNT.fullmatch(code)
+        if not match:
+            continue  # recoverable: money the creator owes, not part of what they are owed
+        row = totals.setdefault((int(match[1]), match[3]), dict.fromkeys(
+            ("opening", "earned", "refunds", "reserve", "paid_out", "other", "reserve_closing"), 0))
         owed = -int(amount)
-        if purpose == "reserve":
-            row["reserve_moved"] += owed
+        if match[2] == "reserve":
+            row["reserve_closing"] += owed
+        elif entry_kind is None:
+            row["opening"] += owed
         elif entry_kind in SALE_KINDS:
             row["earned"] += owed
         elif entry_kind in REFUND_KINDS:
@@ -568,7 +553,7 @@ def creator_period(conn: Connection, period: Period, creator_id: int | None = No
     for (cid, cur), t in sorted(totals.items()):
         closing = t["opening"] + t["earned"] + t["refunds"] + t["reserve"] + t["other"] - t["paid_out"]
         out.append(CreatorPeriod(cid, cur, t["opening"], t["earned"], t["refunds"], t["reserve"], t["paid_out"],
-                                 t["other"], closing, t["reserve_opening"] + t["reserve_moved"]))
+                                 t["other"], closing, t["reserve_closing"]))
     return out
 
 
