@@ -97,6 +97,16 @@ def account_page(uow: UnitOfWork, actor: Actor, code: str, *, page: int = 1) -> 
     return AccountPage(found[0], Paged(rows, page, pages, total))
 
 
+def account_page_frame(found: AccountPage):
+    """The drill-down page as a table (integer amounts and the balance after each)."""
+    cur = found.account.currency
+    rows = [(pid, seq, key, kind, eff, memo, amount, after, format_minor(amount, cur), format_minor(after, cur))
+            for pid, seq, key, kind, eff, memo, amount, after in found.postings.rows]
+    return exports.int_frame(rows, ["posting_id", "entry_seq", "entry_key", "entry_kind", "effective_at", "memo",
+                                    "amount", "balance_after", "amount_decimal", "balance_after_decimal"],
+                             integers=("posting_id", "entry_seq", "amount", "balance_after"))
+
+
 def _aware(value):
     from ledger.types import as_utc
 
@@ -157,6 +167,12 @@ def entries_page(uow: UnitOfWork, actor: Actor, *, period: Period | None, kind: 
                 .group_by(posting_t.c.entry_seq, posting_t.c.currency).order_by(posting_t.c.currency)):
             moved.setdefault(seq, []).append((int(amount), cur))
     return Paged([(h, moved.get(h.seq, [])) for h in heads], page, pages, total)
+
+
+def entries_frame(uow: UnitOfWork, actor: Actor, *, period: Period | None, kind: str | None):
+    _may_read(actor)
+    frame = exports.entries_frame(uow.session.connection(), period)
+    return frame[frame["kind"] == kind].reset_index(drop=True) if kind else frame
 
 
 def entry_kinds(uow: UnitOfWork, actor: Actor) -> list[str]:

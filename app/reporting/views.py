@@ -65,12 +65,17 @@ def _csv(frame, filename: str) -> Response:
     return _download(exports.table_bytes(frame, "csv"), filename, "text/csv")
 
 
+def _activity():
+    """The monthly activity up to ``?as_of`` (the day, the instant after it, the rows)."""
+    day, before = _as_of()
+    with acting() as (uow, actor):
+        return day, before, service.activity(uow, actor, before=before)
+
+
 @bp.get("/")
 @role_required(*STAFF)
 def dashboard():
-    day, before = _as_of()
-    with acting() as (uow, actor):
-        rows = service.activity(uow, actor, before=before)
+    day, before, rows = _activity()
     currencies = sorted({r.currency for r in rows})
     recent = {cur: [r for r in rows if r.currency == cur][-CHART_MONTHS:] for cur in currencies}
     return render_template("reporting/dashboard.html", day=day, currencies=currencies, recent=recent,
@@ -80,9 +85,7 @@ def dashboard():
 @bp.get("/charts/<currency>.svg")
 @role_required(*STAFF)
 def chart(currency: str):
-    _, before = _as_of()
-    with acting() as (uow, actor):
-        rows = [r for r in service.activity(uow, actor, before=before) if r.currency == currency]
+    rows = [r for r in _activity()[2] if r.currency == currency]
     if not rows:
         raise NotFound(f"No activity in {currency!r}.")
     return Response(activity_svg(rows[-CHART_MONTHS:], currency), mimetype="image/svg+xml")
@@ -91,9 +94,7 @@ def chart(currency: str):
 @bp.get("/activity.csv")
 @role_required(*STAFF)
 def activity_csv():
-    day, before = _as_of()
-    with acting() as (uow, actor):
-        rows = service.activity(uow, actor, before=before)
+    day, _, rows = _activity()
     return _csv(exports.monthly_activity_frame(rows), f"activity-to-{day}.csv")
 
 
@@ -128,13 +129,7 @@ def account(code: str):
     with acting() as (uow, actor):
         found = service.account_page(uow, actor, code, page=page)
     if csv:
-        cur = found.account.currency
-        frame = exports.int_frame(
-            [(pid, seq, key, kind, eff, memo, amt, after, exports.format_minor(amt, cur),
-              exports.format_minor(after, cur)) for pid, seq, key, kind, eff, memo, amt, after in found.postings.rows],
-            ["posting_id", "entry_seq", "entry_key", "entry_kind", "effective_at", "memo", "amount", "balance_after",
-             "amount_decimal", "balance_after_decimal"], integers=("posting_id", "entry_seq", "amount", "balance_after"))
-        return _csv(frame, f"account-{code.replace(':', '_')}-page{page}.csv")
+        return _csv(service.account_page_frame(found), f"account-{code.replace(':', '_')}-page{page}.csv")
     return render_template("reporting/account.html", found=found)
 
 
@@ -146,9 +141,7 @@ def entries():
     csv = _wants_csv()
     with acting() as (uow, actor):
         if csv:
-            frame = service.build_tables(uow, actor, ["entries"], period)["entries"]
-            if kind:
-                frame = frame[frame["kind"] == kind]
+            frame = service.entries_frame(uow, actor, period=period, kind=kind)
             return _csv(frame, f"entries-{period.name if period else 'all'}.csv")
         found = service.entries_page(uow, actor, period=period, kind=kind, page=_page())
         kinds = service.entry_kinds(uow, actor)
