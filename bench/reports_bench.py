@@ -108,8 +108,8 @@ def build(url: str, postings: int, creators: int) -> None:
         # a few transfers failed in June: reversed in July
         with sessions() as s:
             seqs = s.connection().execute(text(
-                "SELECT seq FROM ledger_entry WHERE kind = 'payout.transfer' AND idempotency_key LIKE 'payout:item:6:%' "
-                "ORDER BY seq LIMIT 10")).scalars().all()
+                "SELECT seq FROM ledger_entry WHERE kind = 'payout.transfer' "
+                "AND idempotency_key LIKE 'payout:item:6:%' ORDER BY seq LIMIT 10")).scalars().all()
             for seq in seqs:
                 ledger.reverse(s, seq, idempotency_key=f"reversal:{seq}", now=now,
                                effective_at=datetime(YEAR, 7, 2, tzinfo=timezone.utc))

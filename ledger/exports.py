@@ -567,7 +567,7 @@ def creator_period_frame(rows: list[CreatorPeriod]):
                   integers=("creator_id", *CREATOR_COLUMNS))
 
 
-# ---------------------------------------------------------------- payouts per transfer group (reconciliation, ledger side)
+# ---------------------------------------------------------------- payouts per transfer group (reconciliation)
 
 
 @dataclass(frozen=True)

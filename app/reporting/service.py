@@ -23,6 +23,7 @@ from ledger import exports, reports
 from ledger.exports import Period
 from ledger.models import Account, Entry, Posting
 from ledger.money import format_minor
+from ledger.types import as_utc
 
 from .tables import export_tables
 
@@ -107,10 +108,8 @@ def account_page_frame(found: AccountPage):
                              integers=("posting_id", "entry_seq", "amount", "balance_after"))
 
 
-def _aware(value):
-    from ledger.types import as_utc
-
-    return as_utc(value) if isinstance(value, datetime) else as_utc(datetime.fromisoformat(str(value)))
+def _aware(value) -> datetime:
+    return as_utc(value if isinstance(value, datetime) else datetime.fromisoformat(str(value)))
 
 
 # ---------------------------------------------------------------- entries

@@ -160,7 +160,8 @@ def test_export_downloads(books):
     assert list(sheets) == ["postings", "creators"]
     assert sheets["postings"]["amount"].sum() == 0 and sheets["postings"]["amount"].dtype == "int64"
     archive = zipfile.ZipFile(io.BytesIO(books.get("/reports/exports/download?format=csv").data))
-    assert sorted(archive.namelist()) == ["activity.csv", "entries.csv", "payouts.csv", "postings.csv", "trial-balance.csv"]
+    assert sorted(archive.namelist()) == ["activity.csv", "entries.csv", "payouts.csv", "postings.csv",
+                                          "trial-balance.csv"]
     beancount = books.get("/reports/exports/download?format=beancount&period=2026-10")
     assert 'filename="cameo-2026-10.beancount"' in beancount.headers["Content-Disposition"]
     assert "2026-11-01 balance Liabilities:Creator:C7:Payable:USD  -50.00 ~ 0 USD" in body(beancount)
