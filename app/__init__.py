@@ -67,6 +67,10 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from . import accounting
 
     accounting.init_app(app)
+
+    from .reporting import wiring as reporting
+
+    reporting.init_app(app)
     return app
 
 
