@@ -47,6 +47,7 @@ from sqlalchemy.orm import aliased
 from . import reports
 from .models import Account, Entry, Posting
 from .money import format_minor
+from .periods import Period, months
 
 entry_t, posting_t, account_t = Entry.__table__, Posting.__table__, Account.__table__
 
@@ -58,54 +59,6 @@ REFUND_KINDS = ("licence.refund", "licence.dispute")
 
 
 # ---------------------------------------------------------------- periods
-
-
-@dataclass(frozen=True)
-class Period:
-    """A half-open range of business time with a name (``2026-10``, ``2026``)."""
-
-    name: str
-    starts_at: datetime
-    ends_at: datetime
-
-    @classmethod
-    def month(cls, year: int, month: int) -> "Period":
-        start = datetime(year, month, 1, tzinfo=timezone.utc)
-        end = datetime(year + month // 12, month % 12 + 1, 1, tzinfo=timezone.utc)
-        return cls(f"{year:04d}-{month:02d}", start, end)
-
-    @classmethod
-    def year(cls, year: int) -> "Period":
-        if not 1970 <= year <= 9998:
-            raise ValueError(f"{year} is not a plausible calendar year")
-        return cls(f"{year:04d}", datetime(year, 1, 1, tzinfo=timezone.utc),
-                   datetime(year + 1, 1, 1, tzinfo=timezone.utc))
-
-    @classmethod
-    def parse(cls, text: str) -> "Period":
-        """``YYYY-MM`` → that calendar month (UTC); anything else is a ``ValueError``."""
-        match = re.fullmatch(r"(\d{4})-(\d{2})", (text or "").strip())
-        if not match or not 1 <= int(match[2]) <= 12 or int(match[1]) < 1970:
-            raise ValueError(f"{text!r} is not a period: use a month such as 2026-10")
-        return cls.month(int(match[1]), int(match[2]))
-
-    @classmethod
-    def containing(cls, instant: datetime) -> "Period":
-        instant = instant.astimezone(timezone.utc)
-        return cls.month(instant.year, instant.month)
-
-    def next(self) -> "Period":
-        return Period.containing(self.ends_at)
-
-
-def months(first: datetime, last: datetime) -> list[Period]:
-    """Every calendar month from the one holding ``first`` to the one holding ``last``."""
-    out, current = [], Period.containing(first)
-    while current.starts_at <= last:
-        out.append(current)
-        current = current.next()
-    return out
-
 
 def effective_within(column, period: Period | None):
     if period is None:

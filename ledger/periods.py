@@ -1,4 +1,9 @@
-"""Closing accounting periods (invariant 6).
+"""Accounting periods: named calendar ranges, and closing them (invariant 6).
+
+``Period`` is the one value object for "a month" (``2026-10``) or "a year" (``2026``)
+everywhere — statements, settlement runs, reconciliation, exports: the half-open UTC
+range ``[first instant, first instant of the next)``, the same half-open ranges the
+closed periods and ``reports.balances(before=…)`` use, so months tile without overlap.
 
 A closed period is a half-open range [starts_at, ends_at) in which no entry may be
 effective.  The check runs in Python before posting and again in a BEFORE INSERT
@@ -8,7 +13,9 @@ into it after the close; on SQLite the write lock gives the same guarantee.
 """
 from __future__ import annotations
 
-from datetime import datetime
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import and_, select, text
 from sqlalchemy.orm import Session
@@ -19,6 +26,61 @@ from .types import as_utc
 
 period_t = ClosedPeriod.__table__
 entry_t = Entry.__table__
+
+MONTH = re.compile(r"(\d{4})-(\d{2})")
+
+
+@dataclass(frozen=True)
+class Period:
+    """A half-open range of business time with a name (``2026-10``, ``2026``)."""
+
+    name: str
+    starts_at: datetime
+    ends_at: datetime
+
+    @classmethod
+    def month(cls, year: int, month: int) -> "Period":
+        start = datetime(year, month, 1, tzinfo=timezone.utc)
+        end = datetime(year + month // 12, month % 12 + 1, 1, tzinfo=timezone.utc)
+        return cls(f"{year:04d}-{month:02d}", start, end)
+
+    @classmethod
+    def year(cls, year: int) -> "Period":
+        if not 1970 <= year <= 9998:
+            raise ValueError(f"{year} is not a plausible calendar year")
+        return cls(f"{year:04d}", datetime(year, 1, 1, tzinfo=timezone.utc),
+                   datetime(year + 1, 1, 1, tzinfo=timezone.utc))
+
+    @classmethod
+    def parse(cls, text: str | None) -> "Period":
+        """``YYYY-MM`` → that calendar month (UTC); anything else is a ``ValueError``."""
+        match = MONTH.fullmatch((text or "").strip())
+        if not match or not 1 <= int(match[2]) <= 12 or not 1970 <= int(match[1]) <= 9998:
+            raise ValueError(f"{(text or '')[:20]!r} is not a period: write a month as YYYY-MM, e.g. 2026-10")
+        return cls.month(int(match[1]), int(match[2]))
+
+    @classmethod
+    def containing(cls, instant: datetime) -> "Period":
+        instant = as_utc(instant)
+        return cls.month(instant.year, instant.month)
+
+    def contains(self, instant: datetime) -> bool:
+        return self.starts_at <= as_utc(instant) < self.ends_at
+
+    def next(self) -> "Period":
+        return Period.containing(self.ends_at)
+
+    def previous(self) -> "Period":
+        return Period.containing(self.starts_at - timedelta(days=1))
+
+
+def months(first: datetime, last: datetime) -> list[Period]:
+    """Every calendar month from the one holding ``first`` to the one holding ``last``."""
+    out, current = [], Period.containing(first)
+    while current.starts_at <= last:
+        out.append(current)
+        current = current.next()
+    return out
 
 
 def close_period(

@@ -43,7 +43,7 @@ from app.payments.gateway import BalanceTransaction, InvalidPaymentRequest, Paym
 from app.payments.problems import provider_problem
 from ledger.models import Account, Entry, Posting
 
-from .periods import Period, parse_period
+from .periods import Period, parse_period, settlement_group
 
 STAFF_ROLES = ("accountant", "admin", "system")
 
@@ -345,7 +345,7 @@ def fetch_stripe_side(gateway: PaymentGateway, period: Period, payouts: Sequence
                       sales: Sequence[Mapping[str, Any]]) -> StripeSide:
     """Everything Stripe says about the period (and the counterparts the ledger names)."""
     transfers = {t.id: t for t in gateway.list_transfers(created_gte=period.starts_at, created_lt=period.ends_at)}
-    groups = {period.settlement_group} | {p["transfer_group"] for p in payouts if p.get("transfer_group")}
+    groups = {settlement_group(period)} | {p["transfer_group"] for p in payouts if p.get("transfer_group")}
     for group in sorted(groups):
         transfers.update({t.id: t for t in gateway.list_transfers(transfer_group=group)})
     transactions = list(gateway.list_balance_transactions(created_gte=period.starts_at, created_lt=period.ends_at))

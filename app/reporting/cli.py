@@ -13,7 +13,7 @@ from app.db import get_db
 from app.errors import Problem
 from app.marketplace.actors import SYSTEM
 from ledger import exports
-from ledger.exports import Period
+from ledger.periods import Period
 
 from . import service
 

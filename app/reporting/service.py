@@ -20,7 +20,7 @@ from app.marketplace.actors import Actor
 from app.marketplace.models import User
 from app.payments.models import ConnectAccount
 from ledger import exports, reports
-from ledger.exports import Period
+from ledger.periods import Period
 from ledger.models import Account, Entry, Posting
 from ledger.money import format_minor
 from ledger.types import as_utc

@@ -7,7 +7,7 @@ subsystems add theirs from their own ``init_app``::
                           needs_period=True)
 
 A builder receives a SQLAlchemy ``Connection`` (open a ``Session(bind=conn)`` for ORM
-reads) and a ``ledger.exports.Period`` — or ``None`` for "the whole book" when the
+reads) and a ``ledger.periods.Period`` — or ``None`` for "the whole book" when the
 table allows that — and returns a pandas DataFrame whose money columns are ``Int64``
 minor units (plus ``*_decimal`` text if wanted), never floats.
 """
@@ -19,7 +19,7 @@ from typing import Callable, Optional
 from flask import Flask, current_app
 from sqlalchemy import Connection
 
-from ledger.exports import Period
+from ledger.periods import Period
 
 Builder = Callable[[Connection, Optional[Period]], object]
 EXTENSION = "cameo.export_tables"

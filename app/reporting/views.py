@@ -10,7 +10,7 @@ from flask import Response, render_template, request
 from app.errors import NotFound
 from app.web.support import acting, now, role_required
 from ledger import exports
-from ledger.exports import Period
+from ledger.periods import Period
 
 from . import bp, service
 from .charts import SERIES_LABELS, activity_svg

@@ -7,9 +7,8 @@ is a 400 that names the expected form.
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 
 from sqlmodel import select
 
@@ -20,9 +19,9 @@ from app.marketplace.models import Cameo, Licence, Organisation, User
 from app.payments.payout_status import PayoutStatus, payout_status
 from ledger import statements as ledger_statements
 from ledger.money import CURRENCY_EXPONENTS
+from ledger.periods import Period
 from ledger.statements import Statement
 
-PERIOD = re.compile(r"(?P<year>\d{4})-(?P<month>\d{2})")
 DEFAULT_CURRENCY = "USD"
 
 
@@ -31,21 +30,11 @@ class BadPeriod(Problem):
     title = "Bad period"
 
 
-@dataclass(frozen=True)
-class Period:
-    name: str  # "2026-10"
-    start: datetime
-    end: datetime
-
-
 def parse_period(text: str) -> Period:
-    found = PERIOD.fullmatch(text or "")
-    year, month = (int(found["year"]), int(found["month"])) if found else (0, 0)
-    if not (found and 1 <= month <= 12 and year >= 1970):
-        raise BadPeriod(f"{text[:20]!r} is not a period: write a month as YYYY-MM, e.g. 2026-10.")
-    start = datetime(year, month, 1, tzinfo=timezone.utc)
-    end = datetime(year + month // 12, month % 12 + 1, 1, tzinfo=timezone.utc)
-    return Period(f"{year:04d}-{month:02d}", start, end)
+    try:
+        return Period.parse(text)
+    except ValueError as exc:
+        raise BadPeriod(f"{exc}.") from None
 
 
 @dataclass(frozen=True)
@@ -107,12 +96,12 @@ def creator_statement(uow: UnitOfWork, actor: Actor, now: datetime, creator_id: 
     elif currency.upper() not in CURRENCY_EXPONENTS:
         raise Problem(f"{currency[:10]!r} is not a currency code (ISO 4217, e.g. USD).", status=400,
                       title="Bad currency")
-    statement = ledger_statements.creator_statement(conn, creator_id, currency.upper(), period.start, period.end)
+    statement = ledger_statements.creator_statement(conn, creator_id, currency.upper(), period.starts_at, period.ends_at)
     return CreatorStatement(
         statement=statement, period=period, creator_id=user.id, creator_name=user.display_name,
         currencies=in_period, licences=_licence_names(uow, {l.licence_id for l in statement.lines} - {None}),
         brands=_brand_names(uow, {l.brand_id for l in statement.lines} - {None}),
-        payout=payout_status(uow.session, creator_id), open_period=now < period.end)
+        payout=payout_status(uow.session, creator_id), open_period=now < period.ends_at)
 
 
 def _licence_names(uow: UnitOfWork, licence_ids: set[int]) -> dict[int, str]:

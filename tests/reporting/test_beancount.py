@@ -20,7 +20,8 @@ from beancount import loader
 from beancount.core import data, realization
 
 from ledger import exports, reports
-from ledger.exports import Period, beancount_account
+from ledger.exports import beancount_account
+from ledger.periods import Period
 from ledger.money import format_minor
 
 

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from ledger import exports, reports
-from ledger.exports import Period
+from ledger.periods import Period
 from tests.reporting.ledger_story import AVA, BEN
 
 
