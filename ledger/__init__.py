@@ -9,7 +9,9 @@ Modules, from the inside out:
 ``chain``      the sealer that links committed entries into a hash chain
 ``verify``     recompute everything from postings and name the first bad entry
 ``reports``    balances at a point in time, the trial balance
-``periods``    closed accounting periods
+``periods``    ``Period`` (a named month or year) and closing periods
+``statements`` a creator's statement for a period, checked against the balances
+``exports``    entries/postings/trial balance as frames, CSV/XLSX/Parquet, Beancount
 ``chart``      the chart of accounts (codes → behaviour)
 ``recipes``    the money flows of the marketplace as pure entry builders
 ``ddl``        triggers that make the journal append-only in the database
