@@ -287,3 +287,20 @@ def months_with_activity(conn: Connection, creator_id: int) -> list[ActivePeriod
              .where(account_t.c.code.like(f"creator:{int(creator_id)}:%")))
     found = sorted({(str(m), c) for m, c in conn.execute(query)}, key=lambda mc: mc[1])
     return [ActivePeriod(m, c) for m, c in sorted(found, key=lambda mc: mc[0], reverse=True)]
+
+
+def creators_with_activity(conn: Connection, start: datetime, end: datetime) -> list[tuple[int, str]]:
+    """(creator id, currency) pairs whose accounts moved in ``[start, end)``, sorted."""
+    query = (select(account_t.c.code).distinct()
+             .select_from(posting_t.join(entry_t, entry_t.c.seq == posting_t.c.entry_seq)
+                          .join(account_t, account_t.c.id == posting_t.c.account_id))
+             .where(account_t.c.code.like("creator:%"), entry_t.c.effective_at >= as_utc(start),
+                    entry_t.c.effective_at < as_utc(end)))
+    found = {(int(m["id"]), code[-3:]) for (code,) in conn.execute(query) if (m := _CREATOR_ACCOUNT.fullmatch(code))}
+    return sorted(found)
+
+
+def period_statements(conn: Connection, start: datetime, end: datetime) -> Iterable[Statement]:
+    """The statement of every creator and currency with activity in ``[start, end)``."""
+    for creator_id, currency in creators_with_activity(conn, start, end):
+        yield creator_statement(conn, creator_id, currency, start, end)

@@ -18,6 +18,7 @@ from __future__ import annotations
 from flask import Flask
 
 from app.errors import Conflict
+from app.reporting.tables import register_export_table
 from ledger import PeriodClosed
 
 
@@ -38,3 +39,17 @@ def init_app(app: Flask) -> None:
 
     app.register_blueprint(views.bp)
     cli.init_app(app)
+    register_export_table(app, "reconciliation", reconciliation_frame, title="Reconciliation with Stripe",
+                          needs_period=True, by_default=False)
+
+
+def reconciliation_frame(conn, period):
+    """Every reconciliation row of ``period`` (the ``reconciliation`` export); asks Stripe."""
+    from sqlmodel import Session
+
+    from app.payments.wiring import get_gateway
+
+    from .reconciliation import reconcile_period
+
+    with Session(bind=conn) as session:
+        return reconcile_period(session, get_gateway(), period).uniform()

@@ -264,7 +264,7 @@ def check_tables(names: Iterable[str] | None, period: Period | None) -> list[str
     """The tables to export: the named ones (all that fit the period when ``None``)."""
     known = export_tables()
     if names is None:
-        return [n for n, t in known.items() if period is not None or not t.needs_period]
+        return [n for n, t in known.items() if t.by_default and (period is not None or not t.needs_period)]
     chosen = [n.strip() for n in names if n.strip()]
     unknown = [n for n in chosen if n not in known]
     if unknown or not chosen:

@@ -31,13 +31,15 @@ class ExportTable:
     title: str
     build: Builder
     needs_period: bool = False
+    by_default: bool = True  # False: only when named (e.g. it asks Stripe, which may be unreachable)
 
 
-def register_export_table(app: Flask, name: str, build: Builder, *, title: str, needs_period: bool = False) -> None:
+def register_export_table(app: Flask, name: str, build: Builder, *, title: str, needs_period: bool = False,
+                          by_default: bool = True) -> None:
     registry: dict[str, ExportTable] = app.extensions.setdefault(EXTENSION, {})
     if name in registry:
         raise ValueError(f"export table {name!r} is registered twice")
-    registry[name] = ExportTable(name, title, build, needs_period)
+    registry[name] = ExportTable(name, title, build, needs_period, by_default)
 
 
 def export_tables(app: Flask | None = None) -> dict[str, ExportTable]:

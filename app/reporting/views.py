@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 from datetime import date, datetime, time, timedelta, timezone
 
-from flask import Response, render_template, request
+from flask import Response, render_template, request, url_for
 
 from app.errors import NotFound
 from app.web.support import acting, now, role_required
@@ -214,4 +214,4 @@ def payees_csv():
 @bp.app_template_global("statement_url")
 def statement_url(creator_id: int, period: Period) -> str:
     """The per-creator statement page, served by the statements subsystem."""
-    return f"/statements/{creator_id}/{period.name}"
+    return url_for("statements.creator_statement", creator_id=creator_id, period_file=period.name)

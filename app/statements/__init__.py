@@ -18,6 +18,11 @@ bp = Blueprint("statements", __name__, url_prefix="/statements")
 
 
 def init_app(app: Flask) -> None:
+    from app.reporting.tables import register_export_table
+
     from . import views  # noqa: F401 — registers the routes
+    from .exports import period_frame
 
     app.register_blueprint(bp)
+    register_export_table(app, "statements", period_frame, title="Creator statements (every line, every creator)",
+                          needs_period=True)

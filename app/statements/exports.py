@@ -16,7 +16,11 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from ledger.money import format_minor
-from ledger.statements import SECTION_TITLES, StatementLine
+import pandas as pd
+from sqlalchemy import Connection
+
+from ledger.periods import Period
+from ledger.statements import SECTION_TITLES, StatementLine, period_statements
 
 from .service import CreatorStatement
 
@@ -187,3 +191,30 @@ def as_pdf(cs: CreatorStatement, *, now: datetime) -> bytes:
     for note in notes(cs):
         pdf.multi_cell(0, 5, clean(note), new_x="LMARGIN", new_y="NEXT")
     return bytes(pdf.output())
+
+
+STATEMENT_FRAME_COLUMNS = {"creator_id": "Int64", "currency": "string", "section": "string", "seq": "Int64",
+                           "effective_at": "string", "kind": "string", "licence_id": "Int64", "brand_id": "Int64",
+                           "gross": "Int64", "commission": "Int64", "net": "Int64", "reserve": "Int64",
+                           "recoverable": "Int64"}
+
+
+def period_frame(conn: Connection, period: Period) -> pd.DataFrame:
+    """Every creator's statement for ``period`` as one table (the ``statements`` export):
+    an opening and a closing row per creator and currency around their ledger lines,
+    amounts in integer minor units."""
+    records: list[dict] = []
+    for st in period_statements(conn, period.starts_at, period.ends_at):
+        base = {"creator_id": st.creator_id, "currency": st.currency}
+
+        def balance_row(section: str, balances, at: datetime) -> dict:
+            return {**base, "section": section, "effective_at": at.isoformat(), "net": balances.payable,
+                    "reserve": balances.reserve, "recoverable": balances.recoverable}
+
+        records.append(balance_row("opening", st.opening, st.period_start))
+        records += [{**base, "section": line.section, "seq": line.seq, "effective_at": line.effective_at.isoformat(),
+                     "kind": line.kind, "licence_id": line.licence_id, "brand_id": line.brand_id, "gross": line.gross,
+                     "commission": line.commission, "net": line.change.payable, "reserve": line.change.reserve,
+                     "recoverable": line.change.recoverable} for line in st.lines]
+        records.append(balance_row("closing", st.closing, st.period_end))
+    return pd.DataFrame.from_records(records, columns=list(STATEMENT_FRAME_COLUMNS)).astype(STATEMENT_FRAME_COLUMNS)
