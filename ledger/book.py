@@ -15,7 +15,8 @@ one).  Per batch the statements are:
 4. one multi-row INSERT for the postings (a single statement per group of whole
    entries, which is what lets PostgreSQL's statement trigger check the balance);
 5. one guarded ``UPDATE`` per touched balance row, in (account, shard) order so
-   concurrent writers lock rows in the same order and cannot deadlock.  The WHERE
+   concurrent writers lock rows in the same order and cannot deadlock (on
+   PostgreSQL all of them in one statement that locks in that order).  The WHERE
    clause refuses to take a guarded account below zero (invariant 4), and a CHECK
    constraint on the row says the same again.
 
@@ -242,11 +243,17 @@ class Ledger:
         return existing
 
     def accounts(self, session: Session, codes: Iterable[str]) -> dict[str, AccountRef]:
-        codes = sorted(set(codes))
-        if not codes:
-            return {}
-        rows = session.connection().execute(_SELECT_ACCOUNTS, {"codes": codes})
-        return {row.code: AccountRef(*row) for row in rows}
+        """The existing accounts among ``codes`` (known ones from the cache, the rest read)."""
+        codes = set(codes)
+        found = {code: self._known[code] for code in codes if code in self._known}
+        missing = sorted(codes - set(found))
+        if missing:
+            rows = session.connection().execute(_SELECT_ACCOUNTS, {"codes": missing})
+            read = {row.code: AccountRef(*row) for row in rows}
+            if not session.info.get(_OPENED_ACCOUNTS):
+                self._known.update(read)
+            found.update(read)
+        return found
 
     # -- posting ----------------------------------------------------------------
     def post(self, session: Session, draft: EntryDraft, *, now: datetime) -> PostedEntry:
@@ -337,12 +344,7 @@ class Ledger:
     # -- internals ----------------------------------------------------------------
     def _resolve_accounts(self, session: Session, drafts: Sequence[EntryDraft]) -> dict[str, AccountRef]:
         wanted = {l.account for d in drafts for l in d.lines}
-        accounts = {code: self._known[code] for code in wanted if code in self._known}
-        if len(accounts) < len(wanted):
-            found = self.accounts(session, wanted - set(accounts))
-            if not session.info.get(_OPENED_ACCOUNTS):
-                self._known.update(found)
-            accounts.update(found)
+        accounts = self.accounts(session, wanted)
         for d in drafts:
             for line in d.lines:
                 ref = accounts.get(line.account)
@@ -427,11 +429,18 @@ class Ledger:
                 deltas[key] += line.amount
                 last[key] = max(last.get(key, 0), seq)
                 codes[ref.id] = ref
+        changed = [key for key in sorted(deltas) if deltas[key] != 0]  # fixed lock order: no deadlocks
+        if conn.dialect.name == "postgresql" and len(changed) > 1:
+            columns = ([a for a, _ in changed], [s for _, s in changed], [deltas[k] for k in changed],
+                       [last[k] for k in changed])
+            updated = set(map(tuple, conn.exec_driver_sql(sql.PG_UPDATE_BALANCES, columns)))
+            for account_id, shard in changed:
+                if (account_id, shard) not in updated:
+                    raise InsufficientBalance(codes[account_id].code)
+            return
         statement = sql.update_balance(conn.dialect.name)
-        for account_id, shard in sorted(deltas):  # fixed lock order: no deadlocks between writers
+        for account_id, shard in changed:
             delta = deltas[(account_id, shard)]
-            if delta == 0:
-                continue
             result = conn.exec_driver_sql(statement, (delta, last[(account_id, shard)], account_id, shard, delta))
             if result.rowcount != 1:
                 raise InsufficientBalance(codes[account_id].code)

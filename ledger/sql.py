@@ -79,3 +79,20 @@ def update_balance(dialect: str) -> str:
         f"UPDATE ledger_balance SET amount = amount + {p}, version = version + 1, last_seq = {p} "
         f"WHERE account_id = {p} AND shard = {p} AND (guard = 0 OR (amount + {p}) * guard >= 0)"
     )
+
+
+# PostgreSQL: every balance row of a batch in ONE statement.  The ``locked`` CTE takes
+# the row locks in (account, shard) order — ``ORDER BY … FOR UPDATE`` locks rows as
+# the sort hands them out — so concurrent writers cannot deadlock, exactly as the
+# one-UPDATE-per-row loop did.  The guard is the same WHERE clause; a row it refuses
+# is missing from RETURNING and the caller names its account.
+PG_UPDATE_BALANCES = (
+    "WITH d AS MATERIALIZED (SELECT * FROM unnest(%s::int[], %s::smallint[], %s::bigint[], %s::bigint[]) "
+    "AS d(account_id, shard, delta, last_seq)), "
+    "locked AS MATERIALIZED (SELECT b.account_id, b.shard FROM ledger_balance b "
+    "JOIN d ON b.account_id = d.account_id AND b.shard = d.shard ORDER BY b.account_id, b.shard FOR UPDATE OF b) "
+    "UPDATE ledger_balance b SET amount = b.amount + d.delta, version = b.version + 1, last_seq = d.last_seq "
+    "FROM d JOIN locked l ON l.account_id = d.account_id AND l.shard = d.shard "
+    "WHERE b.account_id = d.account_id AND b.shard = d.shard AND (b.guard = 0 OR (b.amount + d.delta) * b.guard >= 0) "
+    "RETURNING b.account_id, b.shard"
+)
