@@ -65,6 +65,20 @@ PG_INSERT_ENTRIES = (
 )
 PG_COPY_POSTINGS = f"COPY ledger_posting ({', '.join(POSTING_COLUMNS)}) FROM STDIN"
 
+# PostgreSQL, small batches: the entries AND their postings in one statement.  The
+# postings carry their entry's key and join the entries the INSERT actually made, so
+# a replayed key or an entry refused for its closed period gets no postings; all
+# postings of an entry are in this one statement, which is what the balance trigger
+# checks at its end.  ``ORDER BY n`` keeps the postings in the order they were listed.
+PG_INSERT_ENTRIES_WITH_POSTINGS = (
+    "WITH e AS (" + PG_INSERT_ENTRIES + "), "
+    f"p AS (INSERT INTO ledger_posting ({', '.join(POSTING_COLUMNS)}) "
+    "SELECT e.seq, x.account_id, x.amount, x.currency "
+    "FROM unnest(%b::text[], %b::int[], %b::bigint[], %b::text[]) WITH ORDINALITY AS x(k, account_id, amount, currency, n) "
+    "JOIN e ON e.idempotency_key = x.k ORDER BY x.n) "
+    "SELECT seq, idempotency_key FROM e"
+)
+
 
 @lru_cache(maxsize=256)
 def insert_postings(dialect: str, rows: int) -> str:
