@@ -1,12 +1,13 @@
 """Reporting derivative uses: check each against its licence, price it, record it,
 post it to the ledger and sign a receipt — all in ONE transaction.
 
-Concurrency: the licences of a batch are locked (``FOR UPDATE``, in id order) before
-anything is counted, so two batches against one capped licence cannot both pass the
-cap, and a concurrent resend of the same event waits and then sees the first.  The
-unique (brand organisation, event id) constraint is the last word: rows are inserted
-with ``ON CONFLICT DO NOTHING`` and a row that lost the race is answered
-``duplicate`` with the winner's receipt.  The ledger entry's idempotency key is
+Concurrency: the licences of a batch are locked in id order before anything is
+counted — capped ones ``FOR UPDATE``, so two batches against one capped licence
+cannot both pass the cap; uncapped ones ``FOR SHARE``, so reporters run side by side
+while a revocation waits for them (see ``store``).  The unique (brand organisation,
+event id) constraint is the last word: rows are inserted with ``ON CONFLICT DO
+NOTHING`` (a concurrent resend waits for the first insert to commit or roll back),
+and a row that lost the race is answered ``duplicate`` with the winner's receipt.  The ledger entry's idempotency key is
 ``usage:<brand_org_id>:<event_id>``.  On SQLite the transaction is ``BEGIN
 IMMEDIATE`` (one writer), which gives the same guarantees.
 """
