@@ -51,17 +51,33 @@ def insert_entries(dialect: str, rows: int) -> str:
 
 # PostgreSQL: one array parameter per column and ``unnest`` — the statement text never
 # changes with the row count, and binding 8 arrays is far cheaper than 8,000 scalars.
+# ``%b`` sends the arrays in binary: the text form would make psycopg scan (and quote)
+# every element, which costs more than the insert itself.
 PG_INSERT_ENTRIES = (
     f"INSERT INTO ledger_entry ({', '.join(ENTRY_COLUMNS)}) "
     "SELECT k, kind, e, p, memo, r, CAST(m AS JSON), h FROM unnest("
-    "%s::text[], %s::text[], %s::timestamptz[], %s::timestamptz[], %s::text[], %s::bigint[], %s::text[], "
-    "%s::text[]) AS t(k, kind, e, p, memo, r, m, h) "
+    "%b::text[], %b::text[], %b::timestamptz[], %b::timestamptz[], %b::text[], %b::bigint[], %b::text[], "
+    "%b::text[]) AS t(k, kind, e, p, memo, r, m, h) "
     # The code-side closed-period check, folded into the insert to save a round trip:
     # a row it filters out comes back missing and the caller says why.
     "WHERE NOT EXISTS (SELECT 1 FROM ledger_closed_period c WHERE t.e >= c.starts_at AND t.e < c.ends_at) "
     "ON CONFLICT (idempotency_key) DO NOTHING RETURNING seq, idempotency_key"
 )
 PG_COPY_POSTINGS = f"COPY ledger_posting ({', '.join(POSTING_COLUMNS)}) FROM STDIN"
+
+# PostgreSQL, small batches: the entries AND their postings in one statement.  The
+# postings carry their entry's key and join the entries the INSERT actually made, so
+# a replayed key or an entry refused for its closed period gets no postings; all
+# postings of an entry are in this one statement, which is what the balance trigger
+# checks at its end.  ``ORDER BY n`` keeps the postings in the order they were listed.
+PG_INSERT_ENTRIES_WITH_POSTINGS = (
+    "WITH e AS (" + PG_INSERT_ENTRIES + "), "
+    f"p AS (INSERT INTO ledger_posting ({', '.join(POSTING_COLUMNS)}) "
+    "SELECT e.seq, x.account_id, x.amount, x.currency "
+    "FROM unnest(%b::text[], %b::int[], %b::bigint[], %b::text[]) WITH ORDINALITY AS x(k, account_id, amount, currency, n) "
+    "JOIN e ON e.idempotency_key = x.k ORDER BY x.n) "
+    "SELECT seq, idempotency_key FROM e"
+)
 
 
 @lru_cache(maxsize=256)
@@ -79,3 +95,20 @@ def update_balance(dialect: str) -> str:
         f"UPDATE ledger_balance SET amount = amount + {p}, version = version + 1, last_seq = {p} "
         f"WHERE account_id = {p} AND shard = {p} AND (guard = 0 OR (amount + {p}) * guard >= 0)"
     )
+
+
+# PostgreSQL: every balance row of a batch in ONE statement.  The ``locked`` CTE takes
+# the row locks in (account, shard) order — ``ORDER BY … FOR UPDATE`` locks rows as
+# the sort hands them out — so concurrent writers cannot deadlock, exactly as the
+# one-UPDATE-per-row loop did.  The guard is the same WHERE clause; a row it refuses
+# is missing from RETURNING and the caller names its account.
+PG_UPDATE_BALANCES = (
+    "WITH d AS MATERIALIZED (SELECT * FROM unnest(%b::int[], %b::smallint[], %b::bigint[], %b::bigint[]) "
+    "AS d(account_id, shard, delta, last_seq)), "
+    "locked AS MATERIALIZED (SELECT b.account_id, b.shard FROM ledger_balance b "
+    "JOIN d ON b.account_id = d.account_id AND b.shard = d.shard ORDER BY b.account_id, b.shard FOR UPDATE OF b) "
+    "UPDATE ledger_balance b SET amount = b.amount + d.delta, version = b.version + 1, last_seq = d.last_seq "
+    "FROM d JOIN locked l ON l.account_id = d.account_id AND l.shard = d.shard "
+    "WHERE b.account_id = d.account_id AND b.shard = d.shard AND (b.guard = 0 OR (b.amount + d.delta) * b.guard >= 0) "
+    "RETURNING b.account_id, b.shard"
+)

@@ -8,10 +8,11 @@ import csv
 import io
 from typing import Literal, Optional
 
-from flask import Flask, Response, current_app, g, stream_with_context, url_for
+from flask import Flask, Response, current_app, g, request, stream_with_context, url_for
 from flask_openapi3 import APIBlueprint, Tag
 from pydantic import BaseModel, Field
 
+from app.auth.tokens import token_actor
 from app.db import get_db
 from app.ledger_service import get_ledger
 from app.marketplace.models import User
@@ -22,13 +23,39 @@ from app.metering.schemas import UsageIn
 from app.metering.wiring import receipt_keys
 
 from . import models as m
-from .routes import _page, authenticate, call
+from .routes import Unauthorised, _page, call
 
 P = m.ProblemOut
 usage_api = APIBlueprint("api_v1_usage", __name__, url_prefix="/api/v1", abp_security=[{"bearer": []}],
                          abp_responses={401: P, 403: P, 404: P, 409: P, 422: P, 429: P})
-usage_api.before_request(authenticate)
 T_USAGE = Tag(name="usage", description="Derivative uses of licensed cameos, and their signed receipts.")
+REPORT_ENDPOINT = "api_v1_usage.report_usage"
+
+
+@usage_api.before_request
+def authenticate():
+    """Check the bearer token in a unit of work that POST /usage then writes in: one
+    transaction per report (the token's use is recorded in it, at most once a minute).
+    The read endpoints record the use and let go of the unit of work at once."""
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthorised("Send an API token: `Authorization: Bearer cx_…`.")
+    uow = g.usage_uow = get_db().unit_of_work().__enter__()
+    actor = token_actor(uow.session, token.strip(), current_app.config["CLOCK"](), ip=request.remote_addr or "",
+                        user_agent=request.headers.get("User-Agent", ""))
+    if actor is None:
+        raise Unauthorised("The API token is unknown, revoked, or its owner is inactive.")
+    g.api_user_id, g.usage_actor = actor.user_id, actor
+    if request.endpoint != REPORT_ENDPOINT:
+        uow.commit()
+        _release()
+
+
+@usage_api.teardown_request
+def _release(_exc: BaseException | None = None) -> None:
+    uow = g.pop("usage_uow", None)
+    if uow is not None:
+        uow.__exit__(None, None, None)  # rolls back whatever was not committed
 
 
 class UsageResultOut(BaseModel):
@@ -86,11 +113,7 @@ def _iso(value) -> str:
     return value.isoformat().replace("+00:00", "Z")
 
 
-def _verify_url(token: str) -> str:
-    return url_for("metering_public.verify", receipt=token, _external=True)
-
-
-def result_out(outcome: usage.Outcome) -> dict:
+def result_out(outcome: usage.Outcome, verify_base: str) -> dict:
     body = {"index": outcome.index, "event_id": outcome.event_id, "status": outcome.status}
     if outcome.reason:
         body["reason"] = outcome.reason
@@ -100,8 +123,9 @@ def result_out(outcome: usage.Outcome) -> dict:
         body["usage_id"] = outcome.usage.id
         body["price"] = {"amount_minor": outcome.usage.price_minor, "currency": outcome.usage.currency}
     if outcome.receipt is not None:
+        # a token is base64url.base64url: URL-safe as it is, so it is appended, not quoted
         body.update(receipt_id=outcome.receipt.id, receipt=outcome.receipt.token,
-                    verify_url=_verify_url(outcome.receipt.token))
+                    verify_url=verify_base + outcome.receipt.token)
     return body
 
 
@@ -120,19 +144,18 @@ def report_usage(body: UsageIn):
     """Report one derivative use or a batch of up to 1,000.  Idempotent on the brand's
     ``event_id``.  Each accepted use is priced by its licence (per-use royalty ×
     quantity), posted to the ledger and answered with a signed receipt."""
-    now = current_app.config["CLOCK"]()
-
-    def service(uow, actor):
-        return usage.report_usage(uow, actor, now, body.events, ledger=get_ledger(), keys=receipt_keys())
-
-    def render(_uow, outcomes):
-        results = [result_out(o) for o in outcomes]
-        counts = {s: sum(1 for o in outcomes if o.status == s) for s in ("accepted", "duplicate", "rejected")}
-        return {"results": results, "accepted": counts["accepted"], "duplicates": counts["duplicate"],
-                "rejected": counts["rejected"]}
-
-    result, _ = call(service, render=render, write=True)
-    return result, (207 if result["rejected"] else 200)
+    uow = g.usage_uow
+    outcomes = usage.report_usage(uow, g.usage_actor, current_app.config["CLOCK"](), body.events,
+                                  ledger=get_ledger(), keys=receipt_keys())
+    uow.commit()
+    verify_base = url_for("metering_public.verify", receipt="-", _external=True)[:-1]
+    counts = {"accepted": 0, "duplicate": 0, "rejected": 0}
+    results = []
+    for outcome in outcomes:
+        counts[outcome.status] += 1
+        results.append(result_out(outcome, verify_base))
+    return ({"results": results, "accepted": counts["accepted"], "duplicates": counts["duplicate"],
+             "rejected": counts["rejected"]}, 207 if counts["rejected"] else 200)
 
 
 @usage_api.get("/licences/<int:licence_id>/usage", tags=[T_USAGE], responses={200: UsagePage})

@@ -17,7 +17,7 @@ import threading
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
@@ -118,11 +118,22 @@ class KeyStore:
         } for kid, key in items]}
 
 
+def signer(store: KeyStore, now: datetime) -> tuple[str, Callable[[Mapping[str, Any]], str]]:
+    """The current key's id and a function signing payloads with it (``kid`` is added):
+    a batch looks the key up once and then only pays for the signatures."""
+    kid, key = store.signing_key(now)
+
+    def sign_payload(payload: Mapping[str, Any]) -> str:
+        body = canonical({**payload, "kid": kid, "v": RECEIPT_VERSION})
+        return f"{b64url(body)}.{b64url(key.sign(body))}"
+
+    return kid, sign_payload
+
+
 def sign(store: KeyStore, payload: Mapping[str, Any], *, now: datetime) -> tuple[str, str]:
     """Sign ``payload`` (``kid`` is added) with the current key: (kid, compact token)."""
-    kid, key = store.signing_key(now)
-    body = canonical({**payload, "kid": kid, "v": RECEIPT_VERSION})
-    return kid, f"{b64url(body)}.{b64url(key.sign(body))}"
+    kid, sign_payload = signer(store, now)
+    return kid, sign_payload(payload)
 
 
 @dataclass(frozen=True)

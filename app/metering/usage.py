@@ -1,24 +1,23 @@
 """Reporting derivative uses: check each against its licence, price it, record it,
 post it to the ledger and sign a receipt — all in ONE transaction.
 
-Concurrency: the licences of a batch are locked (``FOR UPDATE``, in id order) before
-anything is counted, so two batches against one capped licence cannot both pass the
-cap, and a concurrent resend of the same event waits and then sees the first.  The
-unique (brand organisation, event id) constraint is the last word: rows are inserted
-with ``ON CONFLICT DO NOTHING`` and a row that lost the race is answered
-``duplicate`` with the winner's receipt.  The ledger entry's idempotency key is
+Concurrency: the licences of a batch are locked in id order before anything is
+counted — capped ones ``FOR UPDATE``, so two batches against one capped licence
+cannot both pass the cap; uncapped ones ``FOR SHARE``, so reporters run side by side
+while a revocation waits for them (see ``store``).  The unique (brand organisation,
+event id) constraint is the last word: rows are inserted with ``ON CONFLICT DO
+NOTHING`` (a concurrent resend waits for the first insert to commit or roll back),
+and a row that lost the race is answered ``duplicate`` with the winner's receipt.  The ledger entry's idempotency key is
 ``usage:<brand_org_id>:<event_id>``.  On SQLite the transaction is ``BEGIN
 IMMEDIATE`` (one writer), which gives the same guarantees.
 """
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Any, Iterable, Iterator, Sequence
+from typing import Any, Iterator, Sequence
 
-from sqlalchemy import func, insert
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import select
 
 from app.db import UnitOfWork
@@ -26,14 +25,15 @@ from app.errors import NotFound
 from app.marketplace.actors import Actor
 from app.marketplace.models import Licence
 from app.marketplace.pagination import Page, paginate
-from ledger import Ledger
+from ledger import EntryDraft, Ledger
 from ledger.canonical import iso_utc
 from ledger.chart import open_accounts_for
 from ledger.recipes import Owner, derivative_use
 
-from . import receipts
+from . import receipts, store
 from .models import Receipt, UsageEvent
 from .schemas import UsageEventIn
+from .store import ReceiptRef, Terms, UsageRef
 
 REASONS = ("not_your_licence", "licence_not_active", "outside_term", "territory_not_licensed", "media_not_licensed",
            "usage_cap_exceeded", "licence_revoked", "unknown_licence", "invalid")
@@ -48,53 +48,25 @@ class Outcome:
     status: str  # accepted | duplicate | rejected
     reason: str | None = None
     detail: str | None = None
-    usage: UsageEvent | None = None
-    receipt: Receipt | None = None
+    usage: UsageRef | None = None
+    receipt: ReceiptRef | None = None
 
 
 @dataclass
 class _Pending:
     index: int
     event: UsageEventIn
-    licence: Licence
+    licence: Terms
     price: int
-    row: dict[str, Any] = field(default_factory=dict)
+    key: str | None = None  # the ledger entry's idempotency key (priced uses only)
+    usage_id: int = 0
 
 
 def ledger_key(brand_org_id: int, event_id: str) -> str:
     return f"usage:{brand_org_id}:{event_id}"
 
 
-def _insert(session):
-    name = session.get_bind().dialect.name
-    if name == "postgresql":
-        return postgresql.insert(UsageEvent.__table__)
-    if name == "sqlite":
-        return sqlite.insert(UsageEvent.__table__)
-    raise NotImplementedError(name)  # pragma: no cover
-
-
-def _chunks(items: Sequence, size: int = 500) -> Iterator[Sequence]:
-    for start in range(0, len(items), size):
-        yield items[start:start + size]
-
-
-def _existing(uow: UnitOfWork, org_id: int, event_ids: Iterable[str]) -> dict[str, tuple[UsageEvent, Receipt | None]]:
-    found: dict[str, tuple[UsageEvent, Receipt | None]] = {}
-    for chunk in _chunks(sorted(set(event_ids))):
-        rows = uow.session.exec(
-            select(UsageEvent, Receipt).join(Receipt, Receipt.usage_event_id == UsageEvent.id, isouter=True)
-            .where(UsageEvent.brand_org_id == org_id, UsageEvent.event_id.in_(chunk))).all()
-        found.update({usage.event_id: (usage, receipt) for usage, receipt in rows})
-    return found
-
-
-def _used(uow: UnitOfWork, licence_id: int) -> int:
-    return int(uow.session.exec(select(func.coalesce(func.sum(UsageEvent.quantity), 0))
-                                .where(UsageEvent.licence_id == licence_id)).one())
-
-
-def check_event(licence: Licence, event: UsageEventIn, now: datetime) -> tuple[str, str] | None:
+def check_event(licence: Licence | Terms, event: UsageEventIn, now: datetime) -> tuple[str, str] | None:
     """Why ``event`` may not be recorded under ``licence`` (not counting the cap), or None."""
     if licence.status == "revoked":
         return "licence_revoked", "The licence has been revoked."
@@ -110,46 +82,53 @@ def check_event(licence: Licence, event: UsageEventIn, now: datetime) -> tuple[s
         return "media_not_licensed", f"Licensed media: {', '.join(licence.media)}."
     if not licence.owners:
         return "invalid", "The licence has no owners on record."
+    price = licence.per_use_royalty_minor * event.quantity
+    if price > MAX_PRICE:
+        return "invalid", "The price of this use is out of range."
     return None
 
 
-def receipt_payload(receipt_id: str, usage: UsageEvent, licence: Licence, issued_at: datetime) -> dict[str, Any]:
+def receipt_payload(receipt_id: str, usage_id: int, event: UsageEventIn, licence: Licence | Terms, price: int,
+                    issued_at: datetime) -> dict[str, Any]:
     return {
         "typ": "cameo-exchange/usage-receipt",
         "receipt_id": receipt_id,
-        "usage_id": usage.id,
+        "usage_id": usage_id,
         "licence_id": licence.id,
         "licence_contract_sha256": licence.contract_sha256,
-        "brand_org_id": usage.brand_org_id,
+        "brand_org_id": licence.brand_org_id,
         "cameo_id": licence.cameo_id,
-        "event_id": usage.event_id,
-        "kind": usage.kind,
-        "quantity": usage.quantity,
-        "territory": usage.territory,
-        "media": usage.media,
-        "price_minor": usage.price_minor,
-        "currency": usage.currency,
-        "occurred_at": iso_utc(usage.occurred_at),
-        "content": {"sha256": usage.content_sha256, "url": usage.content_url},
+        "event_id": event.event_id,
+        "kind": event.kind,
+        "quantity": event.quantity,
+        "territory": event.territory,
+        "media": event.media,
+        "price_minor": price,
+        "currency": licence.currency,
+        "occurred_at": iso_utc(event.occurred_at),
+        "content": {"sha256": event.content_sha256, "url": event.content_url},
         "issued_at": iso_utc(issued_at),
     }
 
 
 def report_usage(uow: UnitOfWork, actor: Actor, now: datetime, events: Sequence[UsageEventIn], *,
                  ledger: Ledger, keys: receipts.KeyStore) -> list[Outcome]:
-    """Record what may be recorded, answer every event; the caller commits."""
-    session = uow.session
+    """Record what may be recorded, answer every event; the caller commits.
+
+    Statements for a batch on one licence without a cap: lock the licence, insert the
+    uses, insert the receipts, post the entries (see ``Ledger.post_batch``).  What was
+    recorded before is looked up only where the answer depends on it — events that
+    would be rejected (a resent use stays a ``duplicate``) and uses of capped licences
+    (a resend must not count twice) — everywhere else the unique constraint answers.
+    """
+    conn = uow.session.connection()
     outcomes: list[Outcome | None] = [None] * len(events)
-    licence_ids = sorted({e.licence_id for e in events})
-    licences = {lic.id: lic for lic in session.exec(
-        select(Licence).where(Licence.id.in_(licence_ids)).order_by(Licence.id)
-        .with_for_update().execution_options(populate_existing=True))}
+    licences = store.lock_licences(conn, sorted({e.licence_id for e in events}))
 
     def reject(i: int, reason: str, detail: str) -> None:
         outcomes[i] = Outcome(i, events[i].event_id, "rejected", reason, detail)
 
-    # who may report against which licence, then which events were seen before
-    by_org: dict[int, list[int]] = {}
+    mine: list[tuple[int, Terms, tuple[str, str] | None]] = []  # (index, licence, problem)
     for i, event in enumerate(events):
         licence = licences.get(event.licence_id)
         if licence is None:
@@ -157,108 +136,116 @@ def report_usage(uow: UnitOfWork, actor: Actor, now: datetime, events: Sequence[
         elif licence.brand_org_id not in actor.org_ids:
             reject(i, "not_your_licence", "This licence belongs to another brand.")
         else:
-            by_org.setdefault(licence.brand_org_id, []).append(i)
-    seen: dict[tuple[int, str], tuple[UsageEvent, Receipt | None]] = {}
-    for org_id, indices in by_org.items():
-        for event_id, found in _existing(uow, org_id, (events[i].event_id for i in indices)).items():
-            seen[(org_id, event_id)] = found
+            mine.append((i, licence, check_event(licence, event, now)))
 
-    used: dict[int, int] = {}
+    lookups: dict[int, set[str]] = {}
+    for i, licence, problem in mine:
+        if problem is not None or licence.usage_cap is not None:
+            lookups.setdefault(licence.brand_org_id, set()).add(events[i].event_id)
+    seen = {(org_id, event_id): found for org_id, event_ids in lookups.items()
+            for event_id, found in store.recorded(conn, org_id, event_ids).items()}
+    capped = sorted({licence.id for _, licence, problem in mine if problem is None and licence.usage_cap is not None})
+    used = store.used(conn, capped) if capped else {}
+
     pending: list[_Pending] = []
     claimed: dict[tuple[int, str], int] = {}
-    for org_id, indices in by_org.items():
-        for i in indices:
-            event, licence = events[i], licences[events[i].licence_id]
-            key = (org_id, event.event_id)
-            if key in seen:
-                usage, receipt = seen[key]
-                outcomes[i] = Outcome(i, event.event_id, "duplicate", usage=usage, receipt=receipt)
-                continue
-            if key in claimed:
-                outcomes[i] = Outcome(i, event.event_id, "duplicate", detail=f"same event_id as events[{claimed[key]}]")
-                continue
-            problem = check_event(licence, event, now)
-            price = licence.per_use_royalty_minor * event.quantity
-            if problem is None and price > MAX_PRICE:
-                problem = ("invalid", "The price of this use is out of range.")
-            if problem is None and licence.usage_cap is not None:
-                if licence.id not in used:
-                    used[licence.id] = _used(uow, licence.id)
-                if used[licence.id] + event.quantity > licence.usage_cap:
-                    problem = ("usage_cap_exceeded", f"The licence allows {licence.usage_cap} uses; "
-                               f"{used[licence.id]} are recorded.")
-                else:
-                    used[licence.id] += event.quantity
-            if problem is not None:
-                reject(i, *problem)
-                continue
-            claimed[key] = i
-            pending.append(_Pending(i, event, licence, price))
+    for i, licence, problem in mine:
+        event = events[i]
+        key = (licence.brand_org_id, event.event_id)
+        if key in seen:
+            usage_ref, receipt_ref = seen[key]
+            outcomes[i] = Outcome(i, event.event_id, "duplicate", usage=usage_ref, receipt=receipt_ref)
+            continue
+        if key in claimed:
+            outcomes[i] = Outcome(i, event.event_id, "duplicate", detail=f"same event_id as events[{claimed[key]}]")
+            continue
+        if problem is None and licence.usage_cap is not None:
+            if used[licence.id] + event.quantity > licence.usage_cap:
+                problem = ("usage_cap_exceeded", f"The licence allows {licence.usage_cap} uses; "
+                           f"{used[licence.id]} are recorded.")
+            else:
+                used[licence.id] += event.quantity
+        if problem is not None:
+            reject(i, *problem)
+            continue
+        claimed[key] = i
+        pending.append(_Pending(i, event, licence, licence.per_use_royalty_minor * event.quantity))
 
-    _record(uow, actor, now, pending, outcomes, ledger=ledger, keys=keys)
+    _record(conn, actor, now, pending, outcomes, ledger=ledger, keys=keys, session=uow.session)
     # in-batch repeats answer with the first occurrence's usage and receipt
     for i, outcome in enumerate(outcomes):
         if outcome is not None and outcome.status == "duplicate" and outcome.usage is None:
             first = outcomes[claimed[(licences[events[i].licence_id].brand_org_id, events[i].event_id)]]
             outcome.usage, outcome.receipt = first.usage, first.receipt
-            if first.status == "rejected":  # pragma: no cover — a claimed event is never rejected
-                outcomes[i] = Outcome(i, events[i].event_id, "rejected", first.reason, first.detail)
     return [o for o in outcomes if o is not None]
 
 
-def _record(uow: UnitOfWork, actor: Actor, now: datetime, pending: list[_Pending], outcomes: list,
-            *, ledger: Ledger, keys: receipts.KeyStore) -> None:
+def _record(conn, actor: Actor, now: datetime, pending: list[_Pending], outcomes: list, *, ledger: Ledger,
+            keys: receipts.KeyStore, session) -> None:
     if not pending:
         return
-    session = uow.session
+    rows = []
     for p in pending:
-        e = p.event
-        p.row = dict(brand_org_id=p.licence.brand_org_id, event_id=e.event_id, licence_id=p.licence.id,
-                     reported_by=actor.user_id, kind=e.kind, quantity=e.quantity, occurred_at=e.occurred_at,
-                     territory=e.territory, media=e.media, content_sha256=e.content_sha256,
-                     content_url=e.content_url, price_minor=p.price, currency=p.licence.currency,
-                     ledger_key=ledger_key(p.licence.brand_org_id, e.event_id) if p.price else None,
-                     recorded_at=now)
-    inserted: dict[tuple[int, str], int] = {}
-    table = UsageEvent.__table__
-    for chunk in _chunks(pending):
-        stmt = _insert(session).on_conflict_do_nothing(index_elements=["brand_org_id", "event_id"]).returning(
-            table.c.id, table.c.brand_org_id, table.c.event_id)
-        for row in session.execute(stmt, [p.row for p in chunk]):
-            inserted[(row.brand_org_id, row.event_id)] = row.id
+        e, org_id = p.event, p.licence.brand_org_id
+        p.key = ledger_key(org_id, e.event_id) if p.price else None
+        rows.append((org_id, e.event_id, p.licence.id, actor.user_id, e.kind, e.quantity, e.occurred_at, e.territory,
+                     e.media, e.content_sha256, e.content_url, p.price, p.licence.currency, p.key, now))
+    inserted = store.insert_usage(conn, rows)
 
     # events that lost a race with a concurrent request are that request's duplicates
-    lost = [p for p in pending if (p.licence.brand_org_id, p.event.event_id) not in inserted]
-    for org_id in {p.licence.brand_org_id for p in lost}:
-        found = _existing(uow, org_id, (p.event.event_id for p in lost if p.licence.brand_org_id == org_id))
-        for p in lost:
-            if p.licence.brand_org_id == org_id:
-                usage, receipt = found[p.event.event_id]
-                outcomes[p.index] = Outcome(p.index, p.event.event_id, "duplicate", usage=usage, receipt=receipt)
-    won = [p for p in pending if (p.licence.brand_org_id, p.event.event_id) in inserted]
+    won: list[_Pending] = []
+    lost: dict[int, list[_Pending]] = {}
+    for p in pending:
+        usage_id = inserted.get((p.licence.brand_org_id, p.event.event_id))
+        if usage_id is None:
+            lost.setdefault(p.licence.brand_org_id, []).append(p)
+        else:
+            p.usage_id = usage_id
+            won.append(p)
+    for org_id, losers in lost.items():
+        found = store.recorded(conn, org_id, (p.event.event_id for p in losers))
+        for p in losers:
+            usage_ref, receipt_ref = found[p.event.event_id]
+            outcomes[p.index] = Outcome(p.index, p.event.event_id, "duplicate", usage=usage_ref, receipt=receipt_ref)
 
-    drafts = [derivative_use(
-        key=p.row["ledger_key"], effective_at=now, currency=p.licence.currency, price=p.price,
-        commission_bps=p.licence.commission_bps, brand_id=p.licence.brand_org_id,
-        owners=[Owner(int(o["user_id"]), int(o["share_bps"])) for o in p.licence.owners],
-        memo=f"{p.event.kind} x{p.event.quantity} under licence {p.licence.id}",
-        meta={"usage_event_id": inserted[(p.licence.brand_org_id, p.event.event_id)], "licence_id": p.licence.id,
-              "event_id": p.event.event_id, "occurred_at": iso_utc(p.event.occurred_at)},
-    ) for p in won if p.price]
+    # sign and store the receipts, then post: the brand's and creators' balance rows
+    # are locked from their UPDATE to the commit, so that comes last
+    kid, sign = receipts.signer(keys, now)
+    receipt_rows = []
+    for p in won:
+        receipt_id = "rcpt_" + secrets.token_hex(12)
+        token = sign(receipt_payload(receipt_id, p.usage_id, p.event, p.licence, p.price, now))
+        receipt_rows.append((receipt_id, p.usage_id, token))
+        outcomes[p.index] = Outcome(p.index, p.event.event_id, "accepted",
+                                    usage=UsageRef(p.usage_id, p.price, p.licence.currency),
+                                    receipt=ReceiptRef(receipt_id, token))
+    store.insert_receipts(conn, kid, now, receipt_rows)
+
+    drafts = _drafts(now, [p for p in won if p.price])
     if drafts:
         open_accounts_for(ledger, session, drafts)
         ledger.post_batch(session, drafts, now=now)
 
-    receipt_rows = []
-    for p in won:
-        usage = UsageEvent(id=inserted[(p.licence.brand_org_id, p.event.event_id)], **p.row)
-        receipt_id = "rcpt_" + secrets.token_hex(12)
-        kid, token = receipts.sign(keys, receipt_payload(receipt_id, usage, p.licence, now), now=now)
-        receipt = Receipt(id=receipt_id, usage_event_id=usage.id, key_id=kid, token=token, issued_at=now)
-        receipt_rows.append(receipt.model_dump())
-        outcomes[p.index] = Outcome(p.index, p.event.event_id, "accepted", usage=usage, receipt=receipt)
-    for chunk in _chunks(receipt_rows):
-        session.execute(insert(Receipt.__table__), list(chunk))
+
+def _drafts(now: datetime, priced: list[_Pending]) -> list[EntryDraft]:
+    """One ``derivative_use`` entry per priced use.  Uses of one licence at one price
+    split the same way, so the recipe runs once per (licence, price) and each use's
+    entry is that template with its own key, memo and meta."""
+    templates: dict[tuple[int, int], EntryDraft] = {}
+    drafts = []
+    for p in priced:
+        licence = p.licence
+        template = templates.get((licence.id, p.price))
+        if template is None:
+            template = templates[(licence.id, p.price)] = derivative_use(
+                key="template", effective_at=now, currency=licence.currency, price=p.price,
+                commission_bps=licence.commission_bps, brand_id=licence.brand_org_id,
+                owners=[Owner(int(o["user_id"]), int(o["share_bps"])) for o in licence.owners])
+        drafts.append(replace(
+            template, idempotency_key=p.key, memo=f"{p.event.kind} x{p.event.quantity} under licence {licence.id}",
+            meta={"usage_event_id": p.usage_id, "licence_id": licence.id, "event_id": p.event.event_id,
+                  "occurred_at": iso_utc(p.event.occurred_at)}))
+    return drafts
 
 
 # --- reading --------------------------------------------------------------------------

@@ -1,0 +1,159 @@
+"""The statements of the usage write path, each one round trip for a whole batch.
+
+``report_usage`` runs on the request's hot path, so it reads and writes through
+SQLAlchemy Core (no ORM objects, no flushes) with statements built once.  On
+PostgreSQL the inserts bind one array per column and ``unnest`` them: the statement
+text never changes with the batch size, so psycopg prepares it once per connection
+and the server neither re-parses nor re-plans it (SQLAlchemy's multi-row VALUES
+would send — and make psycopg parse — a new statement of 15 binds per row), and the
+arrays go in binary (``%b``), which spares psycopg quoting every element.  SQLite
+takes the same rows through ordinary Core inserts.
+
+Locks: licences without a usage cap are read ``FOR SHARE`` (a concurrent revocation
+waits, other reporters do not), capped ones ``FOR UPDATE`` (their uses are counted,
+so reporters against one capped licence take turns).  Shared locks are taken first,
+in one statement, then exclusive ones, each in licence id order.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Iterable, NamedTuple, Sequence
+
+from sqlalchemy import Connection, bindparam, func, insert, select
+from sqlalchemy.dialects import sqlite
+
+from app.marketplace.models import Licence
+
+from .models import Receipt, UsageEvent
+
+usage_t, receipt_t, licence_t = UsageEvent.__table__, Receipt.__table__, Licence.__table__
+
+USAGE_COLUMNS = ("brand_org_id", "event_id", "licence_id", "reported_by", "kind", "quantity", "occurred_at",
+                 "territory", "media", "content_sha256", "content_url", "price_minor", "currency", "ledger_key",
+                 "recorded_at")
+_PG_USAGE_TYPES = ("int", "text", "int", "int", "text", "bigint", "timestamptz", "text", "text", "text", "text",
+                   "bigint", "text", "text", "timestamptz")
+PG_INSERT_USAGE = (
+    f"INSERT INTO mt_usage_event ({', '.join(USAGE_COLUMNS)}) SELECT * FROM unnest("
+    + ", ".join(f"%b::{t}[]" for t in _PG_USAGE_TYPES)
+    + ") ON CONFLICT (brand_org_id, event_id) DO NOTHING RETURNING id, brand_org_id, event_id"
+)
+RECEIPT_COLUMNS = ("id", "usage_event_id", "key_id", "token", "issued_at")
+PG_INSERT_RECEIPTS = (
+    f"INSERT INTO mt_receipt ({', '.join(RECEIPT_COLUMNS)}) "
+    "SELECT r.id, r.usage_event_id, %s, r.token, %s FROM unnest(%b::text[], %b::bigint[], %b::text[]) "
+    "AS r(id, usage_event_id, token)"
+)
+CHUNK = 500  # rows per statement on SQLite (15 binds a row, under its 32,766 limit)
+
+
+@dataclass(frozen=True, slots=True)
+class Terms:
+    """What reporting a use needs to know of its licence (not the contract text)."""
+
+    id: int
+    brand_org_id: int
+    cameo_id: int
+    status: str
+    term_start: datetime
+    ends_at: datetime
+    territories: list[str]
+    media: list[str]
+    owners: list[dict[str, int]]
+    usage_cap: int | None
+    per_use_royalty_minor: int
+    commission_bps: int
+    currency: str
+    contract_sha256: str | None
+
+
+class UsageRef(NamedTuple):
+    """A recorded use, as the API answers it."""
+
+    id: int
+    price_minor: int
+    currency: str
+
+
+class ReceiptRef(NamedTuple):
+    id: str
+    token: str
+
+
+_TERMS = select(*(licence_t.c[name] for name in Terms.__slots__)).where(
+    licence_t.c.id.in_(bindparam("ids", expanding=True))).order_by(licence_t.c.id)
+_SHARED = _TERMS.where(licence_t.c.usage_cap.is_(None)).with_for_update(read=True)
+_EXCLUSIVE = _TERMS.with_for_update()
+_RECORDED = (
+    select(usage_t.c.event_id, usage_t.c.id, usage_t.c.price_minor, usage_t.c.currency, receipt_t.c.id,
+           receipt_t.c.token)
+    .outerjoin(receipt_t, receipt_t.c.usage_event_id == usage_t.c.id)
+    .where(usage_t.c.brand_org_id == bindparam("org_id"), usage_t.c.event_id.in_(bindparam("event_ids", expanding=True)))
+)
+_USED = (select(usage_t.c.licence_id, func.sum(usage_t.c.quantity))
+         .where(usage_t.c.licence_id.in_(bindparam("ids", expanding=True))).group_by(usage_t.c.licence_id))
+_SQLITE_INSERT_USAGE = (sqlite.insert(usage_t).on_conflict_do_nothing(index_elements=["brand_org_id", "event_id"])
+                        .returning(usage_t.c.id, usage_t.c.brand_org_id, usage_t.c.event_id))
+
+
+def _chunks(items: Sequence, size: int = CHUNK) -> Iterable[Sequence]:
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+def lock_licences(conn: Connection, ids: Sequence[int]) -> dict[int, Terms]:
+    found = {row[0]: Terms(*row) for row in conn.execute(_SHARED, {"ids": list(ids)})}
+    capped = [i for i in ids if i not in found]
+    if capped:
+        found.update((row[0], Terms(*row)) for row in conn.execute(_EXCLUSIVE, {"ids": capped}))
+    return found
+
+
+def recorded(conn: Connection, org_id: int, event_ids: Iterable[str]
+             ) -> dict[str, tuple[UsageRef, ReceiptRef | None]]:
+    """Uses the brand recorded before under these event ids, with their receipts."""
+    found = {}
+    for chunk in _chunks(sorted(set(event_ids))):
+        for event_id, usage_id, price, currency, receipt_id, token in conn.execute(
+                _RECORDED, {"org_id": org_id, "event_ids": list(chunk)}):
+            found[event_id] = (UsageRef(usage_id, price, currency),
+                               ReceiptRef(receipt_id, token) if receipt_id is not None else None)
+    return found
+
+
+def used(conn: Connection, licence_ids: Sequence[int]) -> dict[int, int]:
+    """Uses recorded so far per licence (call with the licences locked)."""
+    totals = {i: 0 for i in licence_ids}
+    totals.update((lid, int(total)) for lid, total in conn.execute(_USED, {"ids": list(licence_ids)}))
+    return totals
+
+
+def insert_usage(conn: Connection, rows: Sequence[tuple]) -> dict[tuple[int, str], int]:
+    """Insert rows (``USAGE_COLUMNS`` order) unless their (brand, event id) exists:
+    {(brand, event id): new id} for the rows that went in."""
+    if conn.dialect.name == "postgresql":
+        result = conn.exec_driver_sql(PG_INSERT_USAGE, tuple(list(column) for column in zip(*rows)))
+        return {(org_id, event_id): usage_id for usage_id, org_id, event_id in result}
+    inserted = {}
+    for chunk in _chunks(rows):
+        for usage_id, org_id, event_id in conn.execute(_SQLITE_INSERT_USAGE,
+                                                       [dict(zip(USAGE_COLUMNS, row)) for row in chunk]):
+            inserted[(org_id, event_id)] = usage_id
+    return inserted
+
+
+def insert_receipts(conn: Connection, key_id: str, issued_at: datetime, rows: Sequence[tuple[str, int, str]]) -> None:
+    """Insert receipts given as (receipt id, usage id, token)."""
+    if not rows:
+        return
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql(PG_INSERT_RECEIPTS, (key_id, issued_at, *(list(c) for c in zip(*rows))))
+        return
+    for chunk in _chunks(rows):
+        conn.execute(insert(receipt_t), [{"id": rid, "usage_event_id": uid, "key_id": key_id, "token": token,
+                                          "issued_at": issued_at} for rid, uid, token in chunk])
+
+
+def as_row(values: dict[str, Any]) -> tuple:
+    return tuple(values[name] for name in USAGE_COLUMNS)
