@@ -59,6 +59,10 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from .metering import wiring as metering
 
     metering.init_app(app)
+
+    from .settlement import wiring as settlement
+
+    settlement.init_app(app)
     return app
 
 
