@@ -108,7 +108,8 @@ class SettleWorld:
         self.at(now)
         return self.settler().settle(period, now=now, actor="test", **kwargs)
 
-    def cli(self, *args: str):
+    def cli(self, *args: str, now: datetime = AFTER_OCT):
+        self.at(now)
         return self.app.test_cli_runner().invoke(args=["settle", *args])
 
     # -- reading ------------------------------------------------------------------------------------
