@@ -107,6 +107,9 @@ def from_environment(environ: Mapping[str, str] | None = None, instance_path: Pa
     if env == "production" and database_url.startswith("sqlite"):
         # Allowed (small deployments), but say so loudly in the log at start-up.
         pass
+    if _int(environ, "SETTLEMENT_WORKERS", 4) < 1 or _int(environ, "SETTLEMENT_STRIPE_WRITES_PER_SECOND", 90) < 0:
+        raise ConfigError("SETTLEMENT_WORKERS must be at least 1 and SETTLEMENT_STRIPE_WRITES_PER_SECOND "
+                          "at least 0 (0: no pacing)")
     optional: dict[str, Any] = {k: environ[k] for k in OPTIONAL_STR if environ.get(k)}
     optional.update({k: _int(environ, k, 0) for k in OPTIONAL_INT if environ.get(k)})
     return optional | {
