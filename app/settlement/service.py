@@ -42,13 +42,14 @@ from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Callable, Mapping, Optional
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import ARRAY, Integer, any_, cast, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from app.db import Database
 from app.payments.gateway import (GatewayUnavailable, InsufficientPlatformFunds, InvalidPaymentRequest,
                                   PaymentDeclined, PaymentError, PaymentGateway, RateLimited, Transfer)
-from app.payments.payout_status import payout_statuses
+from app.payments.models import ConnectAccount
+from app.payments.payout_status import PayoutStatus, describe, payout_statuses
 from ledger import InsufficientBalance, Ledger, chart, recipes
 
 from .errors import SettlementError, SettlementRefused
@@ -77,6 +78,17 @@ def transfer_idempotency_key(item_id: int, attempt: int = 1) -> str:
 
 def reserve_key(period: str, creator_id: int, currency: str) -> str:
     return f"settlement:{period}:reserve:{creator_id}:{currency}"
+
+
+def statuses_of(session, creator_ids: set[int]) -> dict[int, PayoutStatus]:
+    """``payout_status`` for many creators in one query (PostgreSQL: one array parameter
+    instead of an IN list of thousands of binds)."""
+    if session.get_bind().dialect.name != "postgresql":
+        return payout_statuses(session, sorted(creator_ids))
+    rows = session.scalars(select(ConnectAccount).where(
+        ConnectAccount.creator_id == any_(cast(list(creator_ids), ARRAY(Integer))))).all()
+    by_creator = {row.creator_id: row for row in rows}
+    return {creator_id: describe(by_creator.get(creator_id)) for creator_id in creator_ids}
 
 
 # -- views ----------------------------------------------------------------------------------------
@@ -257,7 +269,7 @@ class Settler:
                     .order_by(SettlementItem.id).with_for_update()).all()
                 if not failed:
                     raise SettlementRefused(f"{period.name} has no failed items to retry")
-                statuses = payout_statuses(uow.session, sorted({i.creator_id for i in failed}))
+                statuses = statuses_of(uow.session, {i.creator_id for i in failed})
                 for item in failed:
                     status = statuses[item.creator_id]
                     if not status.can_pay:
@@ -302,8 +314,7 @@ class Settler:
 
     def _decisions(self, uow, period: Period):
         lines = plan_lines(uow.session.connection(), period)
-        statuses = payout_statuses(uow.session, sorted({line.creator_id for line in lines}))
-        return decide(lines, statuses, self.min_payout)
+        return decide(lines, statuses_of(uow.session, {line.creator_id for line in lines}), self.min_payout)
 
     def _dry_run(self, period: Period) -> RunReport:
         existing = self.report(period)

@@ -7,6 +7,7 @@ import logging
 from flask import Flask, current_app
 
 from app.db import get_db
+from app.errors import Problem
 from app.ledger_service import get_ledger
 
 from .errors import SettlementRefused
@@ -40,6 +41,9 @@ def run_scheduled_settlement(app: Flask) -> RunReport | None:
         return existing
     try:
         report = settler_for(app, gateway=get_gateway(app)).settle(period, now=now, actor="scheduler")
+    except Problem as exc:  # payments not configured
+        log.error("settlement %s not started: %s", period.name, exc.detail or exc.title)
+        return None
     except SettlementRefused as exc:
         log.warning("settlement %s not started: %s", period.name, exc)
         return None
