@@ -14,7 +14,7 @@ a few days of November, under licences with 0, 14 and 30 holdback days.
 (b) **payout submission** — ``--payouts`` creators have onboarded connected accounts
     (the rest are held); the run pays them against the Stripe emulator (its own
     process) throttled to Stripe's live-mode limit of 100 writes/s, with the service
-    pacing itself at that limit and 8 workers.  Transfers per second ÷ 100 (target
+    pacing itself at that limit and 8 workers (`--workers`).  Transfers per second ÷ 100 (target
     ≥ 0.9); 429s seen and retried are counted.
 """
 from __future__ import annotations
@@ -71,13 +71,13 @@ def start_emulator() -> tuple[subprocess.Popen, str]:
     raise RuntimeError("the Stripe emulator did not start")
 
 
-def make_app(url: str, instance: Path, api_base: str):
+def make_app(url: str, instance: Path, api_base: str, workers: int = 8):
     from app import create_app
 
     return create_app({"DATABASE_URL": url, "INSTANCE_PATH": str(instance), "SECRET_KEY": "bench-" + "x" * 32,
                        "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000", "CLOCK": lambda: NOW,
                        "STRIPE_SECRET_KEY": "sk_test_bench", "STRIPE_API_BASE": api_base,
-                       "STRIPE_MAX_NETWORK_RETRIES": 5, "SETTLEMENT_WORKERS": 8,
+                       "STRIPE_MAX_NETWORK_RETRIES": 5, "SETTLEMENT_WORKERS": workers,
                        "SETTLEMENT_STRIPE_WRITES_PER_SECOND": STRIPE_LIMIT, "LOG_LEVEL": "WARNING"})
 
 
@@ -159,6 +159,7 @@ def main() -> None:
     parser.add_argument("--creators", type=int, default=10_000)
     parser.add_argument("--postings", type=int, default=1_000_000)
     parser.add_argument("--payouts", type=int, default=2_000)
+    parser.add_argument("--workers", type=int, default=8, help="payout items paid at once")
     parser.add_argument("--quick", action="store_true", help="1,000 creators, 60,000 postings, 300 payouts")
     args = parser.parse_args()
     if args.quick:
@@ -174,7 +175,7 @@ def main() -> None:
     try:
         with scratch_database("postgresql") as url:
             instance = Path(url.rsplit("/", 1)[-1])
-            app = make_app(url, Path("/tmp") / instance, api_base)
+            app = make_app(url, Path("/tmp") / instance, api_base, args.workers)
             print(f"settlement benchmark on PostgreSQL (one run; the machine is shared: preliminary figures)")
             populate(app, creators=args.creators, postings=args.postings, payouts=args.payouts, api_base=api_base)
             db, period = get_db(app), Period.parse(PERIOD)
