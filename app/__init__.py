@@ -71,6 +71,10 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from .reporting import wiring as reporting
 
     reporting.init_app(app)
+
+    from .settlement import wiring as settlement
+
+    settlement.init_app(app)
     return app
 
 

@@ -5,6 +5,7 @@ Every variable is documented in the README's Configuration section.
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -56,6 +57,37 @@ def _int(environ: Mapping[str, str], name: str, default: int) -> int:
         raise ConfigError(f"{name} must be an integer, got {raw!r}") from None
 
 
+# Settlement: cron "minute hour day month weekday" (UTC) and minimum payouts in minor units.
+DEFAULT_SETTLEMENT_SCHEDULE = "0 6 1 * *"
+DEFAULT_MIN_PAYOUT = {"USD": 1000, "EUR": 1000, "GBP": 1000, "JPY": 1000}
+_CRON_FIELD = re.compile(r"^[0-9*,/\-A-Za-z?LW#]+$")
+
+
+def parse_settlement_schedule(raw: str | None) -> str:
+    """A five-field crontab expression (checked in full by the scheduler at start-up)."""
+    value = (raw or "").strip() or DEFAULT_SETTLEMENT_SCHEDULE
+    fields = value.split()
+    if len(fields) != 5 or not all(_CRON_FIELD.match(f) for f in fields):
+        raise ConfigError(f"SETTLEMENT_SCHEDULE must be a crontab expression 'minute hour day month weekday' "
+                          f"(UTC), e.g. {DEFAULT_SETTLEMENT_SCHEDULE!r}; got {raw!r}")
+    return value
+
+
+def parse_min_payout(raw: str | None) -> dict[str, int]:
+    """``"USD=1000,EUR=1000"`` (minor units) over the defaults; currencies must be ISO 4217."""
+    from ledger.money import CURRENCY_EXPONENTS
+
+    result = dict(DEFAULT_MIN_PAYOUT)
+    for part in filter(None, (p.strip() for p in (raw or "").split(","))):
+        currency, sep, amount = (x.strip() for x in part.partition("="))
+        currency = currency.upper()
+        if not sep or currency not in CURRENCY_EXPONENTS or not amount.isdigit():
+            raise ConfigError(f"SETTLEMENT_MIN_PAYOUT must look like 'USD=1000,EUR=1000' (ISO currency = "
+                              f"non-negative minor units); cannot read {part!r}")
+        result[currency] = int(amount)
+    return result
+
+
 # Optional settings whose defaults live with the subsystem that uses them; the
 # environment overrides them only when set.
 OPTIONAL_INT = ("PREVIEW_MAX_BYTES", "RECORDING_MAX_BYTES")
@@ -75,6 +107,9 @@ def from_environment(environ: Mapping[str, str] | None = None, instance_path: Pa
     if env == "production" and database_url.startswith("sqlite"):
         # Allowed (small deployments), but say so loudly in the log at start-up.
         pass
+    if _int(environ, "SETTLEMENT_WORKERS", 4) < 1 or _int(environ, "SETTLEMENT_STRIPE_WRITES_PER_SECOND", 90) < 0:
+        raise ConfigError("SETTLEMENT_WORKERS must be at least 1 and SETTLEMENT_STRIPE_WRITES_PER_SECOND "
+                          "at least 0 (0: no pacing)")
     optional: dict[str, Any] = {k: environ[k] for k in OPTIONAL_STR if environ.get(k)}
     optional.update({k: _int(environ, k, 0) for k in OPTIONAL_INT if environ.get(k)})
     return optional | {
@@ -87,6 +122,10 @@ def from_environment(environ: Mapping[str, str] | None = None, instance_path: Pa
         "STRIPE_API_BASE": environ.get("STRIPE_API_BASE", ""),
         "STRIPE_WEBHOOK_SECRET": environ.get("STRIPE_WEBHOOK_SECRET", ""),
         "LOG_LEVEL": environ.get("LOG_LEVEL", "INFO"),
+        "SETTLEMENT_SCHEDULE": parse_settlement_schedule(environ.get("SETTLEMENT_SCHEDULE")),
+        "SETTLEMENT_MIN_PAYOUT": parse_min_payout(environ.get("SETTLEMENT_MIN_PAYOUT")),
+        "SETTLEMENT_WORKERS": _int(environ, "SETTLEMENT_WORKERS", 4),
+        "SETTLEMENT_STRIPE_WRITES_PER_SECOND": _int(environ, "SETTLEMENT_STRIPE_WRITES_PER_SECOND", 90),
         # Werkzeug refuses bodies above this with 413 before reading them; per-field
         # limits (preview, recording) are checked again by the services.
         "MAX_CONTENT_LENGTH": _int(environ, "MAX_UPLOAD_BYTES", 64 * 1024 * 1024),

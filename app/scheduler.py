@@ -8,7 +8,9 @@ when the scheduler starts (nothing happens at import).
 
 Jobs:
 * ``ledger-seal`` — links committed entries into the hash chain every few seconds.
-  (Settlement and other jobs register here as they land.)
+* ``payments-retry-events`` — applies stored Stripe events that could not be applied yet.
+* ``settlement-monthly`` — settles the previous month (``SETTLEMENT_SCHEDULE``, cron, UTC);
+  a no-op once that period's run is done, a resume when it was interrupted.
 """
 from __future__ import annotations
 
@@ -19,10 +21,12 @@ from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.triggers.cron import CronTrigger
 from flask import Flask
 
 from ledger import chain
 
+from .config import ConfigError
 from .db import get_db
 
 log = logging.getLogger(__name__)
@@ -50,6 +54,23 @@ def payments_retry_job() -> None:
 
 
 PAYMENTS_RETRY_INTERVAL_SECONDS = 60
+SETTLEMENT_JOB_ID = "settlement-monthly"
+
+
+def settlement_job() -> None:
+    """Settle the month before the clock's (``app.settlement``)."""
+    from .settlement.wiring import run_scheduled_settlement
+
+    app = _context["app"]
+    with app.app_context():
+        run_scheduled_settlement(app)
+
+
+def settlement_trigger(expression: str) -> CronTrigger:
+    try:
+        return CronTrigger.from_crontab(expression, timezone="UTC")
+    except ValueError as exc:
+        raise ConfigError(f"SETTLEMENT_SCHEDULE {expression!r} is not a valid crontab expression: {exc}") from None
 
 JOBS: list[tuple[str, Callable[[], None], dict]] = [
     ("ledger-seal", seal_job, {"trigger": "interval", "seconds": SEAL_INTERVAL_SECONDS}),
@@ -67,6 +88,8 @@ def build_scheduler(app: Flask, scheduler_class: type[BaseScheduler] = BlockingS
     )
     for job_id, func, trigger in JOBS:
         scheduler.add_job(func, id=job_id, replace_existing=True, **trigger)
+    scheduler.add_job(settlement_job, id=SETTLEMENT_JOB_ID, replace_existing=True,
+                      trigger=settlement_trigger(app.config["SETTLEMENT_SCHEDULE"]))
     return scheduler
 
 

@@ -1,7 +1,7 @@
 """accounting: the close report of each closed period
 
 Revision ID: 0008_accounting
-Revises: 0006_connect
+Revises: 0007_settlement
 Create Date: 2026-11-25
 """
 from alembic import op
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 
 revision = "0008_accounting"
-down_revision = "0006_connect"
+down_revision = "0007_settlement"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,538 @@
+"""Settlement runs: plan a period once, then pay each item through a checkpointed state machine.
+
+A run (``Settler.settle``) holds the settlement lock (``locks``) from start to end, then:
+
+1. **plan** — if the period has no ``settlement_run`` row yet: ``planning.plan_lines``
+   (one set-based query), ``payout_status`` for every creator in it, and in ONE
+   transaction the run row, its items and the reserve hold/release entries.  A run
+   killed before that commit left nothing; after it, a restart finds the row and
+   resumes.  ``on_step("run.planned")``.
+2. **pay** every ``planned``/``posted`` item (``pay_item``), a commit after each step:
+
+   a. post the payout entry (``payout:item:<id>``), status ``posted``, commit
+      (``item.posted``) — the money leaves the payable before Stripe is asked;
+   b. outside any transaction, ``create_transfer`` with idempotency key
+      ``payout-item-<id>`` and ``transfer_group`` = the run's (``item.transferred``).
+      Repeating it after a crash returns the same transfer, so nobody is paid twice;
+      a resumed run first looks the group's transfers up by their ``ledger_key``
+      metadata, which covers a restart after Stripe's 24-hour key expiry as well;
+   c. record the transfer id, status ``paid``, commit (``item.paid``).
+
+   A definitive refusal (invalid request, declined, insufficient platform funds)
+   reverses the payout entry — the amount is payable again — and marks the item
+   ``failed`` (``item.failed``).  Transient trouble (5xx, 429, timeouts, lost
+   responses) is retried with bounded backoff; if it persists the item stays
+   ``posted`` (``item.deferred``) and the next start of the run resumes it.
+3. **finish** — counts and status: ``completed``, ``completed_with_failures`` or
+   ``incomplete`` (items still to resume).
+
+``on_step(step, view)`` observes every checkpoint (the CLI's progress bar, and the
+crash test that kills the process at each step); views are detached snapshots.
+``retry_failed`` re-plans a run's failed items with ``attempt + 1`` — new ledger and
+Stripe keys (``…:<attempt>`` / ``…-<attempt>``) — and pays them the same way.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field, fields
+from datetime import datetime
+from typing import Callable, Mapping, Optional
+
+from sqlalchemy import ARRAY, Integer, any_, cast, func, insert, select
+from sqlalchemy.exc import IntegrityError
+
+from app.db import Database
+from app.payments.gateway import (GatewayUnavailable, InsufficientPlatformFunds, InvalidPaymentRequest,
+                                  PaymentDeclined, PaymentError, PaymentGateway, RateLimited, Transfer)
+from app.payments.models import ConnectAccount
+from app.payments.payout_status import PayoutStatus, describe, payout_statuses
+from ledger import InsufficientBalance, Ledger, chart, recipes
+
+from .errors import SettlementError, SettlementRefused
+from .locks import DEFAULT_WAIT_SECONDS, settlement_lock
+from .models import UNFINISHED_ITEM_STATUSES, SettlementItem, SettlementRun
+from .planning import Period, decide, plan_lines
+
+log = logging.getLogger(__name__)
+
+STEPS = ("run.locked", "run.planned", "run.paying", "item.posted", "item.transferred", "item.paid", "item.failed",
+         "item.deferred", "run.finished")
+DEFINITIVE_ERRORS = (InvalidPaymentRequest, PaymentDeclined, InsufficientPlatformFunds)
+TRANSIENT_ERRORS = (GatewayUnavailable, RateLimited)
+MAX_ERROR_CHARS = 1000
+DONE_RUN_STATUSES = ("completed", "completed_with_failures")
+
+
+# -- keys (shared contracts: statements and reconciliation read these) ------------------------
+def payout_key(item_id: int, attempt: int = 1) -> str:
+    return f"payout:item:{item_id}" if attempt == 1 else f"payout:item:{item_id}:{attempt}"
+
+
+def transfer_idempotency_key(item_id: int, attempt: int = 1) -> str:
+    return f"payout-item-{item_id}" if attempt == 1 else f"payout-item-{item_id}-{attempt}"
+
+
+def reserve_key(period: str, creator_id: int, currency: str) -> str:
+    return f"settlement:{period}:reserve:{creator_id}:{currency}"
+
+
+def statuses_of(session, creator_ids: set[int]) -> dict[int, PayoutStatus]:
+    """``payout_status`` for many creators in one query (PostgreSQL: one array parameter
+    instead of an IN list of thousands of binds)."""
+    if session.get_bind().dialect.name != "postgresql":
+        return payout_statuses(session, sorted(creator_ids))
+    rows = session.scalars(select(ConnectAccount).where(
+        ConnectAccount.creator_id == any_(cast(list(creator_ids), ARRAY(Integer))))).all()
+    by_creator = {row.creator_id: row for row in rows}
+    return {creator_id: describe(by_creator.get(creator_id)) for creator_id in creator_ids}
+
+
+# -- views ----------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ItemView:
+    id: Optional[int]
+    run_id: Optional[int]
+    creator_id: int
+    currency: str
+    payable: int
+    reserve: int
+    amount: int
+    status: str
+    hold_reason: Optional[str] = None
+    destination: Optional[str] = None
+    attempt: int = 1
+    transfer_id: Optional[str] = None
+    entry_seq: Optional[int] = None
+    reversal_seq: Optional[int] = None
+    reversed_amount: int = 0
+    last_error: Optional[str] = None
+
+    @classmethod
+    def of(cls, row: SettlementItem) -> "ItemView":
+        return cls(**{f.name: getattr(row, f.name) for f in fields(cls)})
+
+
+@dataclass(frozen=True)
+class RunView:
+    id: int
+    period: str
+    status: str
+    transfer_group: str
+    item_count: int
+    paid_count: int
+    held_count: int
+    below_minimum_count: int
+    failed_count: int
+    created_by: str
+    created_at: datetime
+    started_at: Optional[datetime]
+    finished_at: Optional[datetime]
+
+    @classmethod
+    def of(cls, row: SettlementRun) -> "RunView":
+        return cls(**{f.name: getattr(row, f.name) for f in fields(cls)})
+
+
+@dataclass
+class CurrencySummary:
+    paid: int = 0
+    paid_amount: int = 0
+    held: int = 0
+    held_amount: int = 0
+    below_minimum: int = 0
+    below_minimum_amount: int = 0
+    failed: int = 0
+    failed_amount: int = 0
+    pending: int = 0  # planned or posted: still to pay (a dry run's "would pay")
+    pending_amount: int = 0
+    reserve: int = 0
+
+
+@dataclass(frozen=True)
+class RunReport:
+    period: str
+    run: Optional[RunView]
+    items: tuple[ItemView, ...]
+    dry_run: bool = False
+    note: str = ""
+
+    def by_currency(self) -> dict[str, CurrencySummary]:
+        summary: dict[str, CurrencySummary] = defaultdict(CurrencySummary)
+        for item in self.items:
+            row = summary[item.currency]
+            row.reserve += item.reserve
+            bucket = {"paid": "paid", "reversed": "paid", "partially_reversed": "paid", "held": "held",
+                      "below_minimum": "below_minimum", "failed": "failed"}.get(item.status, "pending")
+            setattr(row, bucket, getattr(row, bucket) + 1)
+            amount = item.amount - item.reversed_amount if bucket == "paid" else item.amount
+            setattr(row, f"{bucket}_amount", getattr(row, f"{bucket}_amount") + amount)
+        return dict(sorted(summary.items()))
+
+    @property
+    def failed(self) -> list[ItemView]:
+        return [i for i in self.items if i.status == "failed"]
+
+    @property
+    def unfinished(self) -> list[ItemView]:
+        return [i for i in self.items if i.status in UNFINISHED_ITEM_STATUSES]
+
+
+Observer = Callable[[str, object], None]
+
+
+def _ignore(_step: str, _subject: object) -> None:
+    return None
+
+
+# -- pacing and retries ---------------------------------------------------------------------------
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Our retries of transient Stripe trouble, on top of the SDK's own."""
+
+    attempts: int = 3
+    first_delay: float = 0.5
+    max_delay: float = 5.0
+    sleep: Callable[[float], None] = time.sleep
+
+    def delay(self, attempt: int) -> float:
+        return min(self.max_delay, self.first_delay * 2 ** (attempt - 1))
+
+
+class Pacer:
+    """At most ``per_second`` Stripe writes from this process (evenly spaced, shared by threads)."""
+
+    def __init__(self, per_second: float | None):
+        self.interval = 1.0 / per_second if per_second else 0.0
+        self._next = 0.0
+        self._lock = threading.Lock()
+
+    def wait(self) -> None:
+        if not self.interval:
+            return
+        with self._lock:
+            now = time.monotonic()
+            slot = max(now, self._next)
+            self._next = slot + self.interval
+        if slot > now:
+            time.sleep(slot - now)
+
+
+# -- the service ----------------------------------------------------------------------------------
+@dataclass
+class Settler:
+    db: Database
+    ledger: Ledger
+    gateway: Optional[PaymentGateway]
+    min_payout: Mapping[str, int]
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    workers: int = 1
+    writes_per_second: Optional[float] = None
+    lock_wait_seconds: float = DEFAULT_WAIT_SECONDS
+
+    def __post_init__(self) -> None:
+        self._pacer = Pacer(self.writes_per_second)
+        self._periods: dict[int, str] = {}
+
+    # ---- entry points ----
+    def settle(self, period: Period, *, now: datetime, actor: str, dry_run: bool = False,
+               on_step: Observer | None = None) -> RunReport:
+        """Plan ``period`` (once) and pay what is due; resume it if it was interrupted."""
+        step = on_step or _ignore
+        if period.end > now:
+            raise SettlementRefused(f"{period.name} is not over yet: it ends {period.end:%Y-%m-%d %H:%M} UTC")
+        if dry_run:
+            return self._dry_run(period)
+        gateway = self._gateway()
+        with settlement_lock(self.db.engine, wait_seconds=self.lock_wait_seconds):
+            step("run.locked", None)
+            run_id = self._find_or_plan(period, now, actor, step)
+            return self._pay_run(gateway, run_id, now, step)
+
+    def retry_failed(self, period: Period, *, now: datetime, actor: str,
+                     on_step: Observer | None = None) -> RunReport:
+        """Pay a run's failed items again (attempt + 1), for creators who can be paid now."""
+        step = on_step or _ignore
+        gateway = self._gateway()
+        with settlement_lock(self.db.engine, wait_seconds=self.lock_wait_seconds):
+            step("run.locked", None)
+            with self.db.unit_of_work() as uow:
+                run = self._run(uow, period.name)
+                if run is None:
+                    raise SettlementRefused(f"{period.name} has no settlement run to retry")
+                self._refuse_if_later_run(uow, period)
+                failed = uow.session.scalars(select(SettlementItem).where(
+                    SettlementItem.run_id == run.id, SettlementItem.status == "failed")
+                    .order_by(SettlementItem.id).with_for_update()).all()
+                if not failed:
+                    raise SettlementRefused(f"{period.name} has no failed items to retry")
+                statuses = statuses_of(uow.session, {i.creator_id for i in failed})
+                for item in failed:
+                    status = statuses[item.creator_id]
+                    if not status.can_pay:
+                        item.last_error = f"not retried: {status.hold_reason}"
+                        continue
+                    item.attempt += 1
+                    item.status, item.destination = "planned", status.stripe_account_id
+                    item.transfer_id = item.entry_seq = item.reversal_seq = item.last_error = None
+                    item.reversed_amount, item.updated_at = 0, now
+                log.info("settlement %s: retrying %d failed items (by %s)", period.name, len(failed), actor)
+                uow.commit()
+                run_id = run.id
+            return self._pay_run(gateway, run_id, now, step)
+
+    def report(self, period: Period | str, *, note: str = "") -> RunReport:
+        name = period.name if isinstance(period, Period) else period
+        with self.db.unit_of_work() as uow:
+            run = self._run(uow, name)
+            if run is None:
+                return RunReport(name, None, (), note=note or "no run for this period")
+            items = uow.session.scalars(select(SettlementItem).where(SettlementItem.run_id == run.id)
+                                        .order_by(SettlementItem.id)).all()
+            return RunReport(name, RunView.of(run), tuple(ItemView.of(i) for i in items), note=note)
+
+    # ---- planning ----
+    def _gateway(self) -> PaymentGateway:
+        if self.gateway is None:
+            raise SettlementError("payments are not configured (STRIPE_SECRET_KEY): nothing can be paid")
+        return self.gateway
+
+    @staticmethod
+    def _run(uow, period: str) -> SettlementRun | None:
+        return uow.session.scalars(select(SettlementRun).where(SettlementRun.period == period)).first()
+
+    @staticmethod
+    def _refuse_if_later_run(uow, period: Period) -> None:
+        later = uow.session.scalars(select(SettlementRun.period).where(SettlementRun.period > period.name)
+                                    .order_by(SettlementRun.period)).first()
+        if later is not None:
+            raise SettlementRefused(f"{later} is already settled; what {period.name} left unpaid is "
+                                    f"carried into {later}'s run and later ones")
+
+    def _decisions(self, uow, period: Period):
+        lines = plan_lines(uow.session.connection(), period)
+        return decide(lines, statuses_of(uow.session, {line.creator_id for line in lines}), self.min_payout)
+
+    def _dry_run(self, period: Period) -> RunReport:
+        existing = self.report(period)
+        if existing.run is not None:
+            return RunReport(period.name, existing.run, existing.items, dry_run=True,
+                             note=f"{period.name} is already planned ({existing.run.status}); nothing would be "
+                                  "planned again")
+        with self.db.unit_of_work() as uow:  # read only: rolled back when it closes
+            decisions = self._decisions(uow, period)
+        items = tuple(ItemView(None, None, d.line.creator_id, d.line.currency, d.line.payable, d.line.reserve,
+                               d.line.amount, d.status, d.hold_reason, d.destination) for d in decisions)
+        return RunReport(period.name, None, items, dry_run=True, note="dry run: nothing was changed")
+
+    def _find_or_plan(self, period: Period, now: datetime, actor: str, step: Observer) -> int:
+        with self.db.unit_of_work() as uow:
+            run = self._run(uow, period.name)
+            if run is not None:
+                return run.id
+            self._refuse_if_later_run(uow, period)
+            decisions = self._decisions(uow, period)
+            run = SettlementRun(
+                period=period.name, period_start=period.start, period_end=period.end,
+                transfer_group=period.transfer_group, status="planned", item_count=len(decisions),
+                held_count=sum(d.status == "held" for d in decisions),
+                below_minimum_count=sum(d.status == "below_minimum" for d in decisions),
+                created_by=actor, created_at=now)
+            uow.session.add(run)
+            try:
+                uow.session.flush()
+            except IntegrityError:  # a run that did not take the lock (should not happen)
+                raise SettlementRefused(f"{period.name} already has a settlement run") from None
+            reserve_seqs = self._move_reserves(uow, period, decisions, now)
+            # the payouts will credit the platform's Stripe balance account of each currency
+            chart.open_accounts(self.ledger, uow.session, {chart.stripe_clearing(d.line.currency) for d in decisions})
+            if decisions:
+                uow.session.execute(insert(SettlementItem), [dict(
+                    run_id=run.id, creator_id=d.line.creator_id, currency=d.line.currency,
+                    payable=d.line.payable, reserve=d.line.reserve, amount=d.line.amount,
+                    reserve_entry_seq=reserve_seqs.get((d.line.creator_id, d.line.currency)),
+                    status=d.status, hold_reason=d.hold_reason, destination=d.destination, attempt=1,
+                    reversed_amount=0, created_at=now, updated_at=now) for d in decisions])
+            uow.commit()
+            view = RunView.of(run)
+        log.info("settlement %s planned: %d items (%d held, %d below minimum)", period.name, view.item_count,
+                 view.held_count, view.below_minimum_count)
+        step("run.planned", view)
+        return view.id
+
+    def _move_reserves(self, uow, period: Period, decisions, now: datetime) -> dict[tuple[int, str], int]:
+        drafts = {}
+        for d in decisions:
+            move, line = d.line.reserve_move, d.line
+            if move == 0:
+                continue
+            recipe = recipes.holdback_to_reserve if move > 0 else recipes.reserve_release
+            drafts[(line.creator_id, line.currency)] = recipe(
+                key=reserve_key(period.name, line.creator_id, line.currency), effective_at=now,
+                currency=line.currency, amount=abs(move), creator_id=line.creator_id,
+                memo=f"settlement {period.name}: reserve {'held' if move > 0 else 'released'}",
+                meta={"period": period.name, "creator_id": line.creator_id})
+        if not drafts:
+            return {}
+        chart.open_accounts_for(self.ledger, uow.session, drafts.values())
+        posted = self.ledger.post_batch(uow.session, list(drafts.values()), now=now)
+        return {key: entry.seq for key, entry in zip(drafts, posted)}
+
+    # ---- paying ----
+    def _pay_run(self, gateway: PaymentGateway, run_id: int, now: datetime, step: Observer) -> RunReport:
+        with self.db.unit_of_work() as uow:
+            run = uow.session.get(SettlementRun, run_id, with_for_update=True)
+            period, group = run.period, run.transfer_group
+            todo = uow.session.scalars(select(SettlementItem.id).where(
+                SettlementItem.run_id == run_id, SettlementItem.status.in_(UNFINISHED_ITEM_STATUSES))
+                .order_by(SettlementItem.id)).all()
+            done = run.status if not todo and run.status in DONE_RUN_STATUSES else None
+            if todo:
+                run.status, run.started_at = "paying", run.started_at or now
+                uow.commit()
+        if done:
+            return self.report(period, note=f"{period} was already settled ({done}); nothing to do")
+        step("run.paying", len(todo))
+        self._recover_transfers(gateway, run_id, group, now, step)
+        if self.workers > 1 and len(todo) > 1:
+            with ThreadPoolExecutor(self.workers, thread_name_prefix="settle") as pool:
+                list(pool.map(lambda item_id: self.pay_item(gateway, item_id, now, step), todo))
+        else:
+            for item_id in todo:
+                self.pay_item(gateway, item_id, now, step)
+        view = self._finish(run_id, now)
+        step("run.finished", view)
+        return self.report(period)
+
+    def _finish(self, run_id: int, now: datetime) -> RunView:
+        with self.db.unit_of_work() as uow:
+            run = uow.session.get(SettlementRun, run_id, with_for_update=True)
+            counts = dict(uow.session.execute(select(SettlementItem.status, func.count()).where(
+                SettlementItem.run_id == run_id).group_by(SettlementItem.status)).all())
+            run.item_count = sum(counts.values())
+            run.paid_count = sum(counts.get(s, 0) for s in ("paid", "reversed", "partially_reversed"))
+            run.held_count, run.below_minimum_count = counts.get("held", 0), counts.get("below_minimum", 0)
+            run.failed_count = counts.get("failed", 0)
+            if any(counts.get(s) for s in UNFINISHED_ITEM_STATUSES):
+                run.status = "incomplete"
+            else:
+                run.status = "completed_with_failures" if run.failed_count else "completed"
+                run.finished_at = now
+            uow.commit()
+            return RunView.of(run)
+
+    def _recover_transfers(self, gateway: PaymentGateway, run_id: int, group: str, now: datetime,
+                           step: Observer) -> None:
+        """Items left ``posted`` by an interrupted run: record transfers Stripe already made."""
+        with self.db.unit_of_work() as uow:
+            posted = {payout_key(i.id, i.attempt): i.id for i in uow.session.scalars(select(SettlementItem).where(
+                SettlementItem.run_id == run_id, SettlementItem.status == "posted"))}
+        if not posted:
+            return
+        try:
+            made = [t for t in gateway.list_transfers(transfer_group=group) if t.metadata.get("ledger_key") in posted]
+        except PaymentError as exc:  # the idempotency keys still protect the retry
+            log.warning("settlement: could not list transfers of %s (%s); relying on idempotency keys", group, exc)
+            return
+        for transfer in made:
+            self._record_transfer(posted[transfer.metadata["ledger_key"]], transfer, now, step)
+
+    def pay_item(self, gateway: PaymentGateway, item_id: int, now: datetime, step: Observer = _ignore) -> None:
+        """Take one item from ``planned``/``posted`` as far as it can go (see the module docstring)."""
+        with self.db.unit_of_work() as uow:
+            item = uow.session.get(SettlementItem, item_id, with_for_update=True)
+            if item.status == "planned":
+                try:
+                    entry = self.ledger.post(uow.session, self._payout_draft(uow, item, now), now=now)
+                except InsufficientBalance:
+                    uow.rollback()
+                    self._fail(item_id, "the creator's payable no longer covers this amount (refunds since "
+                                        "planning?); it stays payable", now, step, reverse=False)
+                    return
+                item.status, item.entry_seq, item.updated_at = "posted", entry.seq, now
+                uow.commit()
+                step("item.posted", ItemView.of(item))
+            elif item.status != "posted":
+                return
+            view = ItemView.of(item)
+        try:
+            transfer = self._transfer(gateway, view)
+        except DEFINITIVE_ERRORS as exc:
+            self._fail(item_id, f"Stripe refused the transfer: {type(exc).__name__}: {exc}", now, step)
+            return
+        except PaymentError as exc:
+            with self.db.unit_of_work() as uow:
+                item = uow.session.get(SettlementItem, item_id, with_for_update=True)
+                item.last_error = f"{type(exc).__name__}: {exc}"[:MAX_ERROR_CHARS]
+                item.updated_at = now
+                uow.commit()
+                deferred = ItemView.of(item)
+            log.warning("settlement item %s deferred: %s", item_id, exc)
+            step("item.deferred", deferred)
+            return
+        step("item.transferred", view)
+        self._record_transfer(item_id, transfer, now, step)
+
+    def _payout_draft(self, uow, item: SettlementItem, now: datetime):
+        run = uow.session.get(SettlementRun, item.run_id)
+        return recipes.payout_transfer(
+            key=payout_key(item.id, item.attempt), effective_at=now, currency=item.currency, amount=item.amount,
+            creator_id=item.creator_id, memo=f"settlement {run.period}: payout to creator {item.creator_id}",
+            meta={"period": run.period, "item_id": item.id, "creator_id": item.creator_id,
+                  "transfer_group": run.transfer_group})
+
+    def _transfer(self, gateway: PaymentGateway, item: ItemView) -> Transfer:
+        period = self._period_of(item.run_id)
+        for attempt in range(1, self.retry.attempts + 1):
+            self._pacer.wait()
+            try:
+                return gateway.create_transfer(
+                    amount=item.amount, currency=item.currency, destination=item.destination or "",
+                    idempotency_key=transfer_idempotency_key(item.id, item.attempt),
+                    transfer_group=f"settlement-{period}",
+                    metadata={"item_id": str(item.id), "ledger_key": payout_key(item.id, item.attempt),
+                              "period": period})
+            except TRANSIENT_ERRORS:
+                if attempt == self.retry.attempts:
+                    raise
+                self.retry.sleep(self.retry.delay(attempt))
+        raise AssertionError("unreachable")
+
+    def _period_of(self, run_id: int) -> str:
+        period = self._periods.get(run_id)
+        if period is None:
+            with self.db.unit_of_work() as uow:
+                period = self._periods[run_id] = uow.session.get(SettlementRun, run_id).period
+        return period
+
+    def _record_transfer(self, item_id: int, transfer: Transfer, now: datetime, step: Observer) -> None:
+        with self.db.unit_of_work() as uow:
+            item = uow.session.get(SettlementItem, item_id, with_for_update=True)
+            if item.transfer_id is None:
+                item.transfer_id = transfer.id
+            if item.status == "posted":  # a reversal webhook may have been first
+                item.status = "paid"
+            item.last_error, item.updated_at = None, now
+            uow.commit()
+            view = ItemView.of(item)
+        step("item.paid", view)
+
+    def _fail(self, item_id: int, error: str, now: datetime, step: Observer, *, reverse: bool = True) -> None:
+        with self.db.unit_of_work() as uow:
+            item = uow.session.get(SettlementItem, item_id, with_for_update=True)
+            if item.status not in UNFINISHED_ITEM_STATUSES:
+                return
+            if reverse and item.entry_seq is not None:
+                reversal = self.ledger.reverse(
+                    uow.session, item.entry_seq, idempotency_key=payout_key(item.id, item.attempt) + ":failed",
+                    now=now, memo=f"payout item {item.id} failed: back to the payable",
+                    meta={"item_id": item.id, "creator_id": item.creator_id})
+                item.reversal_seq = reversal.seq
+            item.status, item.last_error, item.updated_at = "failed", error[:MAX_ERROR_CHARS], now
+            uow.commit()
+            view = ItemView.of(item)
+        log.warning("settlement item %s failed: %s", item_id, error)
+        step("item.failed", view)
