@@ -30,6 +30,10 @@ entry_t = Entry.__table__
 MONTH = re.compile(r"(\d{4})-(\d{2})")
 
 
+class InvalidPeriod(ValueError):
+    """Text that does not name a month (``YYYY-MM``)."""
+
+
 @dataclass(frozen=True)
 class Period:
     """A half-open range of business time with a name (``2026-10``, ``2026``)."""
@@ -56,7 +60,7 @@ class Period:
         """``YYYY-MM`` → that calendar month (UTC); anything else is a ``ValueError``."""
         match = MONTH.fullmatch((text or "").strip())
         if not match or not 1 <= int(match[2]) <= 12 or not 1970 <= int(match[1]) <= 9998:
-            raise ValueError(f"{(text or '')[:20]!r} is not a period: write a month as YYYY-MM, e.g. 2026-10")
+            raise InvalidPeriod(f"{(text or '')[:20]!r} is not a period: write a month as YYYY-MM, e.g. 2026-10")
         return cls.month(int(match[1]), int(match[2]))
 
     @classmethod

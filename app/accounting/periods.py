@@ -27,5 +27,7 @@ def previous_month(moment: datetime) -> Period:
 
 
 def settlement_group(period: Period) -> str:
-    """The Stripe ``transfer_group`` of a period's settlement run (shared contract)."""
-    return f"settlement-{period.name}"
+    """The Stripe ``transfer_group`` of a period's settlement run."""
+    from app.settlement.planning import transfer_group
+
+    return transfer_group(period)

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Mapping
 
 from sqlalchemy import Connection, text
@@ -38,43 +38,21 @@ from sqlalchemy import Connection, text
 from app.payments.payout_status import PayoutStatus
 from ledger import format_minor
 from ledger.money import CURRENCY_EXPONENTS
+from ledger.periods import InvalidPeriod, Period  # noqa: F401 — callers import them from here
 from ledger.sql import db_time
 
-PERIOD_PATTERN = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 _ACCOUNT = re.compile(r"^creator:(\d+):(payable|reserve):([A-Z]{3})$")
 PAYOUT_KINDS = ("payout.transfer", "payout.reversal")
 
 
-class InvalidPeriod(ValueError):
-    """A period that is not ``YYYY-MM``."""
+def transfer_group(period: Period) -> str:
+    """The Stripe ``transfer_group`` of a period's run (reconciliation finds the run's transfers by it)."""
+    return f"settlement-{period.name}"
 
 
-@dataclass(frozen=True)
-class Period:
-    name: str  # YYYY-MM
-    start: datetime
-    end: datetime  # exclusive
-
-    @classmethod
-    def parse(cls, value: str) -> "Period":
-        match = PERIOD_PATTERN.match((value or "").strip())
-        if not match:
-            raise InvalidPeriod(f"a period is a month written YYYY-MM (e.g. 2026-10), not {value!r}")
-        year, month = int(match[1]), int(match[2])
-        start = datetime(year, month, 1, tzinfo=timezone.utc)
-        end = datetime(year + month // 12, month % 12 + 1, 1, tzinfo=timezone.utc)
-        return cls(f"{year:04d}-{month:02d}", start, end)
-
-    @classmethod
-    def before(cls, moment: datetime) -> "Period":
-        """The month before the one ``moment`` falls in (what a scheduled run settles)."""
-        first = moment.astimezone(timezone.utc).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
-        last_month = first - timedelta(days=1)
-        return cls.parse(f"{last_month.year:04d}-{last_month.month:02d}")
-
-    @property
-    def transfer_group(self) -> str:
-        return f"settlement-{self.name}"
+def period_before(moment: datetime) -> Period:
+    """The month before the one ``moment`` falls in (what a scheduled run settles)."""
+    return Period.containing(moment).previous()
 
 
 @dataclass(frozen=True)
@@ -168,9 +146,9 @@ def plan_lines(conn: Connection, period: Period) -> list[PlanLine]:
         # jit_above_cost; compiling the query would take longer than running it.
         conn.execute(text("SET LOCAL jit = off"))
     max_holdback = conn.execute(text("SELECT COALESCE(MAX(holdback_days), 0) FROM mk_licence")).scalar_one()
-    window_start = period.end - timedelta(days=int(max_holdback))
+    window_start = period.ends_at - timedelta(days=int(max_holdback))
     rows = conn.execute(text(plan_sql(dialect)), {
-        "period_end": db_time(period.end, dialect), "window_start": db_time(window_start, dialect)})
+        "period_end": db_time(period.ends_at, dialect), "window_start": db_time(window_start, dialect)})
     # per (creator, currency): [payable now, reserve now, late, held]; liabilities are credits (negative)
     sums: dict[tuple[int, str], list[int]] = {}
     for code, current, late, held in rows:

@@ -55,7 +55,7 @@ from ledger import InsufficientBalance, Ledger, chart, recipes
 from .errors import SettlementError, SettlementRefused
 from .locks import DEFAULT_WAIT_SECONDS, settlement_lock
 from .models import UNFINISHED_ITEM_STATUSES, SettlementItem, SettlementRun
-from .planning import Period, decide, plan_lines
+from .planning import Period, decide, plan_lines, transfer_group
 
 log = logging.getLogger(__name__)
 
@@ -242,8 +242,8 @@ class Settler:
                on_step: Observer | None = None) -> RunReport:
         """Plan ``period`` (once) and pay what is due; resume it if it was interrupted."""
         step = on_step or _ignore
-        if period.end > now:
-            raise SettlementRefused(f"{period.name} is not over yet: it ends {period.end:%Y-%m-%d %H:%M} UTC")
+        if period.ends_at > now:
+            raise SettlementRefused(f"{period.name} is not over yet: it ends {period.ends_at:%Y-%m-%d %H:%M} UTC")
         if dry_run:
             return self._dry_run(period)
         gateway = self._gateway()
@@ -336,8 +336,8 @@ class Settler:
             self._refuse_if_later_run(uow, period)
             decisions = self._decisions(uow, period)
             run = SettlementRun(
-                period=period.name, period_start=period.start, period_end=period.end,
-                transfer_group=period.transfer_group, status="planned", item_count=len(decisions),
+                period=period.name, period_start=period.starts_at, period_end=period.ends_at,
+                transfer_group=transfer_group(period), status="planned", item_count=len(decisions),
                 held_count=sum(d.status == "held" for d in decisions),
                 below_minimum_count=sum(d.status == "below_minimum" for d in decisions),
                 created_by=actor, created_at=now)

@@ -11,7 +11,7 @@ from app.errors import Problem
 from app.ledger_service import get_ledger
 
 from .errors import SettlementRefused
-from .planning import Period
+from .planning import period_before
 from .locks import DEFAULT_WAIT_SECONDS
 from .service import DONE_RUN_STATUSES, RetryPolicy, RunReport, Settler
 
@@ -34,7 +34,7 @@ def run_scheduled_settlement(app: Flask) -> RunReport | None:
     from app.payments.wiring import get_gateway
 
     now = app.config["CLOCK"]()
-    period = Period.before(now)
+    period = period_before(now)
     existing = settler_for(app).report(period)
     if existing.run is not None and existing.run.status in DONE_RUN_STATUSES:
         log.info("settlement %s already %s", period.name, existing.run.status)

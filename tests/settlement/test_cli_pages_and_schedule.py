@@ -13,7 +13,7 @@ from sqlalchemy import inspect, text
 from app import scheduler
 from app.config import ConfigError, from_environment
 from app.db import get_db
-from app.settlement.planning import Period
+from app.settlement.planning import Period, period_before
 from tests.conftest import make_test_app
 
 from .world import AFTER_OCT, OCT
@@ -70,8 +70,8 @@ def test_a_dry_run_changes_nothing_and_calls_nobody(world_any_db):
 
 
 @pytest.mark.parametrize("args,code,message", [
-    (["--period", "2026-13"], 2, "a period is a month written YYYY-MM"),
-    (["--period", "october"], 2, "a period is a month written YYYY-MM"),
+    (["--period", "2026-13"], 2, "write a month as YYYY-MM"),
+    (["--period", "october"], 2, "write a month as YYYY-MM"),
     ([], 2, "Missing option '--period'"),
     (["--period", "2026-10", "--dry-run", "--retry-failed"], 2, "cannot be combined"),
     (["--period", "2026-11"], 1, "2026-11 is not over yet"),
@@ -161,7 +161,7 @@ def test_admin_retry_button_pays_failed_items(world):
 def test_the_monthly_job_settles_the_previous_month_once(world):
     w = world
     people = some_earnings(w)
-    assert Period.before(utc(2026, 11, 1, 6)) == OCT and Period.before(utc(2027, 1, 15)).name == "2026-12"
+    assert period_before(utc(2026, 11, 1, 6)) == OCT and period_before(utc(2027, 1, 15)).name == "2026-12"
     scheduler._context["app"] = w.app
     try:
         w.at(AFTER_OCT)

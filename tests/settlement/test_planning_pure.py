@@ -6,16 +6,17 @@ from datetime import datetime, timezone
 import pytest
 
 from app.payments.payout_status import PayoutStatus
-from app.settlement.planning import Decision, InvalidPeriod, Period, PlanLine, decide, min_payout_for
+from app.settlement.planning import (Decision, InvalidPeriod, Period, PlanLine, decide, min_payout_for, period_before,
+                                     transfer_group)
 from app.settlement.service import payout_key, reserve_key, transfer_idempotency_key
 
 
 def test_periods_are_calendar_months_in_utc():
     december = Period.parse("2026-12")
-    assert (december.start, december.end) == (datetime(2026, 12, 1, tzinfo=timezone.utc),
+    assert (december.starts_at, december.ends_at) == (datetime(2026, 12, 1, tzinfo=timezone.utc),
                                               datetime(2027, 1, 1, tzinfo=timezone.utc))
-    assert december.transfer_group == "settlement-2026-12"
-    assert Period.before(datetime(2027, 1, 1, 6, tzinfo=timezone.utc)) == december
+    assert transfer_group(december) == "settlement-2026-12"
+    assert period_before(datetime(2027, 1, 1, 6, tzinfo=timezone.utc)) == december
     for bad in ("2026-00", "2026-13", "26-10", "2026-1", "", "2026-10-01"):
         with pytest.raises(InvalidPeriod, match="YYYY-MM"):
             Period.parse(bad)

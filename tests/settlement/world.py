@@ -19,7 +19,7 @@ from app.marketplace.models import Licence, User
 from app.payments.models import ConnectAccount
 from app.payments.wiring import get_gateway
 from app.settlement.models import SettlementItem, SettlementRun
-from app.settlement.planning import Period
+from app.settlement.planning import Period, transfer_group
 from app.settlement.service import RetryPolicy, payout_key
 from app.settlement.wiring import settler_for
 from ledger import UnknownAccount, chart, recipes
@@ -162,7 +162,7 @@ class SettleWorld:
     def assert_one_transfer_per_paid_item(self, period: Period = OCT) -> None:
         """Every paid item has exactly one Stripe transfer, for its amount, to its creator's account."""
         paid = {i.id: i for i in self.items(period).values() if i.status in ("paid", "reversed", "partially_reversed")}
-        transfers = [t for t in self.transfers() if t["transfer_group"] == period.transfer_group]
+        transfers = [t for t in self.transfers() if t["transfer_group"] == transfer_group(period)]
         by_item: dict[str, list[dict]] = {}
         for t in transfers:
             by_item.setdefault(t["metadata"]["item_id"], []).append(t)
