@@ -114,6 +114,8 @@ def notes(cs: CreatorStatement) -> list[str]:
     said = []
     if cs.open_period:
         said.append("This period has not ended yet: the figures can still change.")
+    if cs.settlement:
+        said.append(cs.settlement)
     if st.carried_forward:
         said.append(f"{format_minor(st.carried_forward, cur)} {cur} is carried forward to the next period: "
                     "it is paid in a later payout run.")

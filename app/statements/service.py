@@ -17,6 +17,7 @@ from app.errors import Forbidden, NotFound, Problem
 from app.marketplace.actors import Actor
 from app.marketplace.models import Cameo, Licence, Organisation, User
 from app.payments.payout_status import PayoutStatus, payout_status
+from app.settlement.explain import explain, settlement_item
 from ledger import statements as ledger_statements
 from ledger.money import CURRENCY_EXPONENTS
 from ledger.periods import Period
@@ -56,6 +57,7 @@ class CreatorStatement:
     brands: dict[int, str]  # brand organisation id → name
     payout: PayoutStatus
     open_period: bool  # the period has not ended yet: figures may still change
+    settlement: str | None = None  # what this period's settlement run did, in words
 
 
 def readable_creator(uow: UnitOfWork, actor: Actor, creator_id: int) -> User:
@@ -101,7 +103,8 @@ def creator_statement(uow: UnitOfWork, actor: Actor, now: datetime, creator_id: 
         statement=statement, period=period, creator_id=user.id, creator_name=user.display_name,
         currencies=in_period, licences=_licence_names(uow, {l.licence_id for l in statement.lines} - {None}),
         brands=_brand_names(uow, {l.brand_id for l in statement.lines} - {None}),
-        payout=payout_status(uow.session, creator_id), open_period=now < period.ends_at)
+        payout=payout_status(uow.session, creator_id), open_period=now < period.ends_at,
+        settlement=explain(settlement_item(uow.session, period.name, creator_id, currency.upper()), period.name))
 
 
 def _licence_names(uow: UnitOfWork, licence_ids: set[int]) -> dict[int, str]:

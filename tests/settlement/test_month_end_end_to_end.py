@@ -5,7 +5,12 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
+from sqlmodel import select
+
 from app.db import get_db
+from app.marketplace.actors import actor_for
+from app.marketplace.models import User
+from app.statements import service as statements
 from app.payments.models import ConnectAccount
 from app.payments.wiring import get_gateway
 from tests.accounting.books import Books
@@ -32,6 +37,13 @@ def onboard(world, creator_id: int) -> str:
     return account.id
 
 
+def statement_says(world, creator_id: int) -> str | None:
+    """What the creator's October statement says about the settlement run (read as the accountant)."""
+    with get_db(world.app).unit_of_work() as uow:
+        fay = actor_for(uow, uow.session.exec(select(User).where(User.email == FAY)).one())
+        return statements.creator_statement(uow, fay, world.now, creator_id, "2026-10", "USD").settlement
+
+
 def cli(world, *args: str):
     return world.app.test_cli_runner().invoke(args=list(args))
 
@@ -56,6 +68,9 @@ def test_a_sale_is_settled_reconciled_and_both_months_close(world):
                                                                                           "settlement-2026-10")
     assert world.payable(ben) == 0 and world.payable(chloe) == 24_000
     assert run is not None
+    assert statement_says(world, ben) == f"The 2026-10 settlement run paid 560.00 USD to your Stripe account " \
+                                         f"(transfer {transfer['id']})."
+    assert statement_says(world, chloe).startswith("The 2026-10 settlement run held 240.00 USD: No Stripe account")
 
     world.at(utc(2026, 11, 2, 9))
     october = cli(world, "reconcile", "--period", "2026-10")
