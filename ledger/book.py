@@ -144,6 +144,27 @@ class AccountRef:
         return 0 if self.allow_negative else NORMAL_SIGN[self.type]
 
 
+@dataclass(frozen=True)
+class AccountDefinition:
+    """The definition of an account to open."""
+
+    code: str
+    type: str
+    currency: str
+    allow_negative: bool = False
+    shards: int = 1
+    name: str = ""
+    meta: Mapping[str, Any] = field(default_factory=dict)
+
+    def check(self) -> None:
+        if self.type not in ACCOUNT_TYPES:
+            raise LedgerError(f"unknown account type {self.type!r}")
+        if self.currency not in CURRENCY_EXPONENTS:
+            raise LedgerError(f"unknown currency {self.currency!r}")
+        if not 1 <= self.shards <= 64 or (self.shards > 1 and not self.allow_negative):
+            raise LedgerError("sharded (hot) accounts must allow negative balances")
+
+
 def validate_draft(draft: EntryDraft) -> None:
     """Invariant 1 and field limits, checked before anything touches the database."""
     if not isinstance(draft.idempotency_key, str) or not 0 < len(draft.idempotency_key) <= 200:
@@ -216,33 +237,40 @@ class Ledger:
         meta: Mapping[str, Any] | None = None,
     ) -> AccountRef:
         """Open ``code`` (idempotent: the same definition returns the existing account)."""
-        if type not in ACCOUNT_TYPES:
-            raise LedgerError(f"unknown account type {type!r}")
-        if currency not in CURRENCY_EXPONENTS:
-            raise LedgerError(f"unknown currency {currency!r}")
-        if not 1 <= shards <= 64 or (shards > 1 and not allow_negative):
-            raise LedgerError("sharded (hot) accounts must allow negative balances")
-        existing = self.accounts(session, [code]).get(code)
-        if existing is None:
-            session.info[_OPENED_ACCOUNTS] = True
-            conn = session.connection()
-            account_id = conn.execute(
-                account_t.insert().returning(account_t.c.id),
-                dict(code=code, type=type, currency=currency, allow_negative=allow_negative,
-                     shards=shards, name=name, metadata=dict(meta or {})),
-            ).scalar_one()
-            ref = AccountRef(account_id, code, type, currency, allow_negative, shards)
-            conn.execute(
-                balance_t.insert(),
-                [dict(account_id=account_id, shard=s, amount=0, version=0, last_seq=0, guard=ref.guard)
-                 for s in range(shards)],
-            )
-            return ref
-        if (existing.type, existing.currency, existing.allow_negative, existing.shards) != (
-            type, currency, allow_negative, shards
-        ):
-            raise AccountConflict(f"account {code} exists with a different definition")
-        return existing
+        spec = AccountDefinition(code, type, currency, allow_negative, shards, name, dict(meta or {}))
+        return self.open_accounts(session, [spec])[code]
+
+    def open_accounts(self, session: Session, specs: Sequence["AccountDefinition"]) -> dict[str, AccountRef]:
+        """Open every account in ``specs`` that does not exist yet — one INSERT for the
+        accounts and one for their balance rows, however many there are (a first
+        settlement run opens thousands of reserve accounts).  Existing accounts must
+        have the same definition (``AccountConflict`` otherwise)."""
+        by_code = {spec.code: spec for spec in specs}
+        for spec in by_code.values():
+            spec.check()
+        existing = self.accounts(session, by_code)
+        for code, ref in existing.items():
+            spec = by_code[code]
+            if (ref.type, ref.currency, ref.allow_negative, ref.shards) != (
+                spec.type, spec.currency, spec.allow_negative, spec.shards
+            ):
+                raise AccountConflict(f"account {code} exists with a different definition")
+        new = [spec for code, spec in sorted(by_code.items()) if code not in existing]
+        if not new:
+            return existing
+        session.info[_OPENED_ACCOUNTS] = True
+        conn = session.connection()
+        ids = dict(conn.execute(
+            account_t.insert().returning(account_t.c.code, account_t.c.id, sort_by_parameter_order=True),
+            [dict(code=spec.code, type=spec.type, currency=spec.currency, allow_negative=spec.allow_negative,
+                  shards=spec.shards, name=spec.name, metadata=spec.meta) for spec in new],
+        ).all())
+        opened = {spec.code: AccountRef(ids[spec.code], spec.code, spec.type, spec.currency, spec.allow_negative,
+                                        spec.shards) for spec in new}
+        conn.execute(balance_t.insert(), [
+            dict(account_id=ref.id, shard=s, amount=0, version=0, last_seq=0, guard=ref.guard)
+            for ref in opened.values() for s in range(ref.shards)])
+        return {**existing, **opened}
 
     def accounts(self, session: Session, codes: Iterable[str]) -> dict[str, AccountRef]:
         """The existing accounts among ``codes`` (known ones from the cache, the rest read)."""

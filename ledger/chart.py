@@ -15,7 +15,7 @@ from typing import Iterable
 
 from sqlalchemy.orm import Session
 
-from .book import EntryDraft, Ledger
+from .book import AccountDefinition, EntryDraft, Ledger
 from .errors import UnknownAccount
 from .money import CURRENCY_EXPONENTS
 
@@ -92,10 +92,13 @@ def open_accounts(ledger: Ledger, session: Session, codes: Iterable[str]) -> Non
     """Open every account in ``codes`` that does not exist yet, as the chart defines it."""
     codes = set(codes)
     missing = codes - set(ledger.accounts(session, codes))
-    for code in sorted(missing):
-        spec = spec_for(code)
-        ledger.open_account(session, code, spec.type, spec.currency, allow_negative=spec.allow_negative,
-                            shards=spec.shards, name=spec.name)
+    if missing:
+        ledger.open_accounts(session, [_definition(code) for code in sorted(missing)])
+
+
+def _definition(code: str) -> AccountDefinition:
+    spec = spec_for(code)
+    return AccountDefinition(code, spec.type, spec.currency, spec.allow_negative, spec.shards, spec.name)
 
 
 def open_accounts_for(ledger: Ledger, session: Session, drafts: Iterable[EntryDraft]) -> None:

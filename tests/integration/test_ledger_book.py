@@ -308,3 +308,26 @@ def test_rewriting_an_entry_and_its_stored_hash_breaks_the_chain(opened):
     assert report.first_bad_seq == victim.seq
     assert [p.message for p in report.problems if p.seq == victim.seq] == [
         "seal hash does not match the entry (chain broken)"]
+
+
+def test_open_accounts_opens_many_at_once_and_keeps_existing_ones(book):
+    from ledger import AccountConflict
+    from ledger.book import AccountDefinition
+
+    book.open(PAYABLE)
+    wanted = [AccountDefinition(PAYABLE, "liability", "USD"), AccountDefinition(COMMISSION, "revenue", "USD",
+                                                                                  allow_negative=True, shards=16),
+              *(AccountDefinition(f"creator:{i}:reserve:USD", "liability", "USD") for i in range(100, 400))]
+    with book.session() as s:
+        opened = book.ledger.open_accounts(s, wanted)
+        s.commit()
+    assert len(opened) == 302 and len({ref.id for ref in opened.values()}) == 302
+    assert book.scalar("SELECT COUNT(*) FROM ledger_account") == 302
+    assert book.scalar("SELECT COUNT(*) FROM ledger_balance") == 301 + 16  # one row per shard, all zero
+    assert book.scalar("SELECT COUNT(*) FROM ledger_balance WHERE amount <> 0") == 0
+    with book.session() as s:  # again: nothing new
+        assert book.ledger.open_accounts(s, wanted) == opened
+    with book.session() as s, pytest.raises(AccountConflict):
+        book.ledger.open_accounts(s, [AccountDefinition(PAYABLE, "asset", "USD")])
+    with book.session() as s, pytest.raises(LedgerError, match="sharded"):
+        book.ledger.open_accounts(s, [AccountDefinition("platform:x:USD", "asset", "USD", shards=4)])
