@@ -13,8 +13,9 @@ runs, ours ÷ plain SQL (time; 1.00 = as fast as the hand-written query):
     ``SELECT account_id, sum(amount) … WHERE effective_at < … GROUP BY account_id``
 (a') trial balance now (maintained balance rows) ÷ the same SUM over every posting
 (b) one creator's statement for one month: ``ledger.exports.creator_period`` (the
-    per-creator period aggregate; ledger/statements.py lives on another branch) ÷ one
-    conditional-aggregate query over that creator's postings
+    per-creator period totals of the ``creators`` export) and (b') the full statement a
+    creator reads, ``ledger.statements.creator_statement`` (every line, checked against
+    the balance rows), each ÷ one conditional-aggregate query over that creator's postings
 (c) a period's payouts per transfer group, net of reversals (ledger side of the
     reconciliation): ``ledger.exports.payout_groups`` ÷ one GROUP BY over the JSON
     ``transfer_group``
@@ -38,6 +39,7 @@ from bench.common import Timer, scratch_database  # noqa: E402
 from ledger import Ledger, chart, recipes  # noqa: E402
 from ledger.db import make_engine  # noqa: E402
 from ledger.exports import creator_period, payout_groups  # noqa: E402
+from ledger.statements import creator_statement  # noqa: E402
 from ledger.periods import Period  # noqa: E402
 from ledger.recipes import Owner  # noqa: E402
 from ledger.reports import trial_balance  # noqa: E402
@@ -192,7 +194,10 @@ def measure(url: str, runs: int) -> None:
         assert (ours.opening, ours.earned, ours.reserve, ours.paid_out, ours.closing) == (
             -payable[0], -payable[1], -payable[2], payable[3], -payable[4])
         assert ours.reserve_closing == -by_code[f"creator:{creator}:reserve:USD"][4]
-        row(f"(b) creator {creator} statement for {june.name}", ours_t, raw_t)
+        row(f"(b) creator {creator} period totals for {june.name}", ours_t, raw_t)
+        full_t, full = best(lambda: creator_statement(conn, creator, "USD", june.starts_at, june.ends_at), runs)
+        assert (full.opening.payable, full.closing.payable) == (-payable[0], -payable[4])
+        row(f"(b') creator {creator} full statement for {june.name}", full_t, raw_t)
 
         # (c) payouts per transfer group, June and July (July holds June's reversals)
         for period in (june, july):
