@@ -7,6 +7,7 @@ from typing import Callable
 from flask import Response, current_app, g, request
 from flask_openapi3 import APIBlueprint, Tag
 
+from app.auth.tokens import token_actor
 from app.db import get_db
 from app.errors import Problem
 from app.marketplace import (accounts, audit, cameos, consent, contracts, licences, offers,
@@ -40,11 +41,11 @@ def authenticate():
         raise Unauthorised("Send an API token: `Authorization: Bearer cx_…`.")
     now = current_app.config["CLOCK"]()
     with get_db().unit_of_work() as uow:
-        user = accounts.user_for_token(uow, token.strip(), now)
-        if user is None:
+        actor = token_actor(uow.session, token.strip(), now)
+        if actor is None:
             raise Unauthorised("The API token is unknown, revoked, or its owner is inactive.")
         uow.commit()
-        g.api_user_id = user.id
+        g.api_user_id = actor.user_id
 
 
 def now():

@@ -110,15 +110,3 @@ def revoke_token(uow: UnitOfWork, actor: Actor, now: datetime, token_id: int) ->
     return token
 
 
-def user_for_token(uow: UnitOfWork, plain: str, now: datetime) -> User | None:
-    """The active owner of a live token, or None.  Marks the token used."""
-    if not plain.startswith(TOKEN_PREFIX) or len(plain) > 100:
-        return None
-    token = uow.session.exec(select(ApiToken).where(ApiToken.token_hash == hash_token(plain))).first()
-    if token is None or token.revoked_at is not None:
-        return None
-    user = uow.session.get(User, token.user_id)
-    if user is None or not user.is_active:
-        return None
-    token.last_used_at = now
-    return user

@@ -34,7 +34,7 @@ PEOPLE = {"ava": "ava@creators.example", "ben": "ben@creators.example", "chloe":
           "dana": "dana@northwind.example", "eli": "eli@lumen.example", "fay": "fay@books.example",
           "gus": "gus@cameo.example"}
 FAST_HASH = {"PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000"}
-# A token's last_used_at moves on every request; everything else must stay put when a request is refused.
+# A token's last_used_at moves (at most once a minute); everything else must stay put when a request is refused.
 VOLATILE = {"mk_api_token"}
 
 
