@@ -9,6 +9,6 @@ from app.marketplace.models import (  # noqa: F401
     Membership, Offer, Organisation, User,
 )
 from app.payments.models import LicencePayment, LicencePaymentAdjustment, StripeEvent, UsageInvoice  # noqa: F401
-from app.metering.models import Receipt, UsageEvent  # noqa: F401
+from app.metering.models import UsageEvent  # noqa: F401
 from app.accounting.models import PeriodClose  # noqa: F401
 from app.settlement.models import SettlementItem, SettlementRun  # noqa: F401

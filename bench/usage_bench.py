@@ -12,8 +12,10 @@ loop of keep-alive HTTP clients on 127.0.0.1 measures
 (c) accepted usage events/s sent in batches of 1,000,
 
 and prints (b) and (c) as ratios to (a), plus the ledger entries/s that resulted
-(counted in the database).  Every event is priced, posted and signed: each accepted
-event is one usage row, one receipt and one ledger entry.
+(counted in the database), and the CPU each request cost the app server, PostgreSQL
+and the load generator (from /proc).  Every event is priced, posted and signed: each
+accepted event is one usage row with its receipt; the uses of one licence in one
+request are one ledger entry (a single-event request: one entry per event).
 
 The client shares the machine's cores with the server, so it stays cheap: request
 bodies are filled into a prepared template, and an answer is checked by its status
@@ -108,6 +110,30 @@ def stop_server(proc: subprocess.Popen) -> None:
         os.killpg(proc.pid, signal.SIGKILL)
 
 
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(server_pgid: int) -> dict[str, float]:
+    """CPU time used so far by the app server (its process group), PostgreSQL (every
+    ``postgres`` process) and this load generator, from /proc."""
+    totals = {"app": 0.0, "postgres": 0.0}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue
+        comm = text[text.index("(") + 1:text.rindex(")")]
+        fields = text[text.rindex(")") + 2:].split()
+        used = (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime + stime
+        if int(fields[2]) == server_pgid:
+            totals["app"] += used
+        elif comm == "postgres":
+            totals["postgres"] += used
+    times = os.times()
+    totals["client"] = times.user + times.system
+    return totals
+
+
 def load(port: int, clients: int, seconds: float, make_request) -> tuple[int, int, float]:
     """Run ``clients`` keep-alive loops for ``seconds``; (requests, events accepted, elapsed)."""
     stop = time.monotonic() + seconds
@@ -189,11 +215,19 @@ def main() -> None:
 
             load(port, args.clients, 1.0, healthz)  # warm up every worker
             load(port, args.clients, 1.0, lambda n, i: single(n + 100, i))
-            h_req, _, h_s = load(port, args.clients, args.seconds, healthz)
+            cpu: dict[str, dict[str, float]] = {}
+
+            def phase(name: str, seconds: float, make_request) -> tuple[int, int, float]:
+                start = cpu_seconds(server.pid)
+                result = load(port, args.clients, seconds, make_request)
+                cpu[name] = {k: v - start[k] for k, v in cpu_seconds(server.pid).items()}
+                return result
+
+            h_req, _, h_s = phase("healthz", args.seconds, healthz)
             before = entries()
-            s_req, s_acc, s_s = load(port, args.clients, args.seconds, single)
+            s_req, s_acc, s_s = phase("single", args.seconds, single)
             mid = entries()
-            b_req, b_acc, b_s = load(port, args.clients, max(args.seconds, 8.0), batch)
+            b_req, b_acc, b_s = phase("batch", max(args.seconds, 8.0), batch)
             after = entries()
         finally:
             stop_server(server)
@@ -208,6 +242,10 @@ def main() -> None:
           f"   ledger entries/s {(mid - before) / s_s:>8,.0f}")
     print(f"  1,000-event batches POST /usage  {batch_rate:>10,.0f} events/s   ratio to /healthz {batch_rate / health:5.2f}"
           f"   ledger entries/s {(after - mid) / b_s:>8,.0f}   ({b_req} batches)")
+    print("  CPU per request, ms (app server / PostgreSQL / load generator):")
+    for name, requests in (("healthz", h_req), ("single", s_req), ("batch", b_req)):
+        used = cpu[name]
+        print(f"    {name:<8} " + " / ".join(f"{used[k] * 1000 / requests:8.2f}" for k in ("app", "postgres", "client")))
 
 
 if __name__ == "__main__":

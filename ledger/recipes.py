@@ -87,12 +87,27 @@ def derivative_use(*, key: str, effective_at: datetime, currency: str, price: in
                    brand_id: int, owners: Sequence[Owner], memo: str = "",
                    meta: Mapping[str, Any] | None = None) -> EntryDraft:
     """A metered use billed to the brand: receivable against the owners' payable and commission."""
-    parts = split(price, commission_bps, owners)
-    return _draft(key, "usage.royalty", effective_at, [
-        (chart.brand_receivable(brand_id, currency), price, currency),
-        *_credit_owners(parts, currency),
-        (chart.commission_revenue(currency), -parts.commission, currency),
-    ], memo or "derivative use", meta)
+    return derivative_uses(key=key, effective_at=effective_at, currency=currency, prices={price: 1},
+                           commission_bps=commission_bps, brand_id=brand_id, owners=owners,
+                           memo=memo or "derivative use", meta=meta)
+
+
+def derivative_uses(*, key: str, effective_at: datetime, currency: str, prices: Mapping[int, int],
+                    commission_bps: int, brand_id: int, owners: Sequence[Owner], memo: str = "",
+                    meta: Mapping[str, Any] | None = None) -> EntryDraft:
+    """Several metered uses of one licence as one entry; ``prices`` maps each price to
+    how many uses had it.  Every use is split on its own — its commission rounded, its
+    owners' parts allocated — exactly as ``derivative_use`` would, and the entry posts
+    the sums: a use is worth the same to everyone whether it came alone or in a batch."""
+    if not prices or any(count < 1 for count in prices.values()):
+        raise MoneyError("derivative uses need at least one use of each price")
+    lines: list[tuple[str, int, str]] = []
+    for price, count in prices.items():
+        parts = split(price, commission_bps, owners)
+        lines.append((chart.brand_receivable(brand_id, currency), price * count, currency))
+        lines.extend((account, amount * count, cur) for account, amount, cur in _credit_owners(parts, currency))
+        lines.append((chart.commission_revenue(currency), -parts.commission * count, currency))
+    return _draft(key, "usage.royalty", effective_at, lines, memo or "derivative uses", meta)
 
 
 def usage_invoice_paid(*, key: str, effective_at: datetime, currency: str, amount: int, stripe_fee: int,

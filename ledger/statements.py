@@ -98,7 +98,7 @@ class Summary:
     """Sales of one licence, or uses of one licence by one brand, summed."""
 
     licence_id: int | None
-    count: int  # entries: sales, or metered uses
+    count: int  # sales, or metered uses (an entry of several uses says how many in ``meta["uses"]``)
     gross: int
     commission: int
     net: int  # this creator's share
@@ -262,10 +262,15 @@ def _summaries(lines: Iterable[StatementLine], section: str, by_brand: bool) -> 
             brand = line.brand_id if by_brand else None
             # sort key: known licences (and brands) first, in id order
             groups[(line.licence_id is None, line.licence_id or 0, brand is None, brand or 0)].append(line)
-    return tuple(Summary(group[0].licence_id, len(group), sum(l.gross or 0 for l in group),
+    return tuple(Summary(group[0].licence_id, sum(_count(l) for l in group), sum(l.gross or 0 for l in group),
                          sum(l.commission or 0 for l in group), sum(l.net for l in group),
                          any(l.co_owned for l in group), group[0].brand_id if by_brand else None)
                  for _, group in sorted(groups.items()))
+
+
+def _count(line: StatementLine) -> int:
+    uses = line.meta.get("uses") if line.section == "uses" else None
+    return uses if isinstance(uses, int) and not isinstance(uses, bool) and uses > 0 else 1
 
 
 @dataclass(frozen=True)

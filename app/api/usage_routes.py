@@ -18,7 +18,7 @@ from app.ledger_service import get_ledger
 from app.marketplace.models import User
 from app.marketplace.wiring import request_actor
 from app.metering import usage
-from app.metering.models import Receipt, UsageEvent
+from app.metering.models import UsageEvent
 from app.metering.schemas import UsageIn
 from app.metering.wiring import receipt_keys
 
@@ -72,7 +72,8 @@ class UsageResultOut(BaseModel):
     usage_id: Optional[int] = None
     price: Optional[m.MoneyOut] = None
     receipt_id: Optional[str] = None
-    receipt: Optional[str] = Field(default=None, description="base64url(payload).base64url(Ed25519 signature)")
+    receipt: Optional[str] = Field(default=None, description="base64url(payload).base64url(Merkle proof)."
+                                   "base64url(Ed25519 signature of the report's root); see /.well-known")
     verify_url: Optional[str] = None
 
 
@@ -100,8 +101,8 @@ class UsageOut(BaseModel):
     content_url: Optional[str]
     price: m.MoneyOut
     recorded_at: str
-    receipt_id: Optional[str]
-    receipt: Optional[str]
+    receipt_id: str
+    receipt: str
 
 
 class UsagePage(BaseModel):
@@ -123,20 +124,18 @@ def result_out(outcome: usage.Outcome, verify_base: str) -> dict:
         body["usage_id"] = outcome.usage.id
         body["price"] = {"amount_minor": outcome.usage.price_minor, "currency": outcome.usage.currency}
     if outcome.receipt is not None:
-        # a token is base64url.base64url: URL-safe as it is, so it is appended, not quoted
+        # a token is base64url parts joined by dots: URL-safe as it is, so it is appended, not quoted
         body.update(receipt_id=outcome.receipt.id, receipt=outcome.receipt.token,
                     verify_url=verify_base + outcome.receipt.token)
     return body
 
 
-def usage_out(_uow, item: tuple[UsageEvent, Receipt | None]) -> dict:
-    row, receipt = item
+def usage_out(_uow, row: UsageEvent) -> dict:
     return {"id": row.id, "licence_id": row.licence_id, "brand_org_id": row.brand_org_id, "event_id": row.event_id,
             "kind": row.kind, "quantity": row.quantity, "occurred_at": _iso(row.occurred_at),
             "territory": row.territory, "media": row.media, "content_sha256": row.content_sha256,
             "content_url": row.content_url, "price": {"amount_minor": row.price_minor, "currency": row.currency},
-            "recorded_at": _iso(row.recorded_at), "receipt_id": receipt.id if receipt else None,
-            "receipt": receipt.token if receipt else None}
+            "recorded_at": _iso(row.recorded_at), "receipt_id": row.receipt_id, "receipt": row.receipt_token}
 
 
 @usage_api.post("/usage", tags=[T_USAGE], responses={200: UsageResultsOut, 207: UsageResultsOut})
@@ -188,11 +187,11 @@ def export_usage(path: m.LicencePath):
         writer.writerow(CSV_COLUMNS)
         with get_db().unit_of_work() as uow:
             actor = request_actor(uow, uow.session.get(User, user_id))
-            for n, (row, receipt) in enumerate(usage.iter_usage(uow, actor, path.licence_id)):
+            for n, row in enumerate(usage.iter_usage(uow, actor, path.licence_id)):
                 writer.writerow([_cell(v) for v in (
                     row.id, row.event_id, row.licence_id, row.brand_org_id, row.kind, row.quantity,
                     _iso(row.occurred_at), row.territory, row.media, row.content_sha256, row.content_url,
-                    row.price_minor, row.currency, _iso(row.recorded_at), receipt.id if receipt else None)])
+                    row.price_minor, row.currency, _iso(row.recorded_at), row.receipt_id)])
                 if n % 500 == 499:
                     yield buffer.getvalue()
                     buffer.seek(0)

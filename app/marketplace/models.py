@@ -230,6 +230,7 @@ class Licence(_Terms, table=True):
         CheckConstraint(_in("status", LICENCE_STATUSES), name="ck_mk_licence_status"),
         CheckConstraint("upfront_fee_minor >= 0 AND per_use_royalty_minor >= 0", name="ck_mk_licence_money"),
         Index("ix_mk_licence_status_ends_at", "status", "ends_at"),
+        Index("uq_mk_licence_id_brand", "id", "brand_org_id", unique=True),  # a use names its licence and brand
     )
 
     id: Optional[int] = Field(default=None, primary_key=True)

@@ -1,16 +1,20 @@
-"""Metering tables: each reported derivative use, and the signed receipt it earned.
+"""Metering table: each reported derivative use, with the signed receipt it earned.
 
 ``mt_usage_event`` is unique on (brand organisation, the brand's own event id): the
-database, not only the service, makes a re-sent event a duplicate.  Amounts are
-integer minor units next to their ISO 4217 currency.  Rows are written once (a usage
-is corrected in the ledger by a reversal, never by editing the usage row).
+database, not only the service, makes a re-sent event a duplicate, and its foreign
+key to the licence's (id, brand) makes a use of another brand's licence impossible.
+Amounts are integer minor units next to their ISO 4217 currency.  A row is written
+once, receipt included (a use is corrected in the ledger by a reversal, never by
+editing its row).  ``ledger_key`` is the idempotency key of the ``usage.royalty``
+entry that posted the use (one entry per licence per report).
 """
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Optional
 
-from sqlalchemy import BigInteger, CheckConstraint, Column, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (BigInteger, CheckConstraint, Column, ForeignKey, ForeignKeyConstraint, Index, Integer, String,
+                        Text, UniqueConstraint)
 from sqlmodel import Field, SQLModel
 
 from ledger.types import UTCDateTime
@@ -26,13 +30,15 @@ class UsageEvent(SQLModel, table=True):
         CheckConstraint("price_minor >= 0", name="ck_mt_usage_event_price"),
         CheckConstraint("kind IN ('render', 'publication', 'impressions')", name="ck_mt_usage_event_kind"),
         Index("ix_mt_usage_event_licence_id_id", "licence_id", "id"),
+        ForeignKeyConstraint(["licence_id", "brand_org_id"], ["mk_licence.id", "mk_licence.brand_org_id"],
+                             name="fk_mt_usage_event_licence_brand"),
     )
 
     id: Optional[int] = Field(default=None, sa_column=Column(BigInteger().with_variant(Integer, "sqlite"),
                                                              primary_key=True))
-    brand_org_id: int = Field(sa_column=Column(Integer, ForeignKey("mk_organisation.id"), nullable=False))
+    brand_org_id: int = Field(sa_column=Column(Integer, nullable=False))
     event_id: str = Field(sa_column=Column(String(200), nullable=False))
-    licence_id: int = Field(sa_column=Column(Integer, ForeignKey("mk_licence.id"), nullable=False))
+    licence_id: int = Field(sa_column=Column(Integer, nullable=False))
     reported_by: int = Field(sa_column=Column(Integer, ForeignKey("mk_user.id"), nullable=False))
     kind: str = Field(sa_column=Column(String(16), nullable=False))
     quantity: int = Field(sa_column=Column(BigInteger, nullable=False))
@@ -45,18 +51,7 @@ class UsageEvent(SQLModel, table=True):
     currency: str = Field(sa_column=Column(String(3), nullable=False))
     ledger_key: Optional[str] = Field(default=None, sa_column=Column(String(300), nullable=True))
     recorded_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
-
-
-class Receipt(SQLModel, table=True):
-    """The platform's Ed25519-signed statement that a use was licensed; ``token`` is
-    the compact ``base64url(payload).base64url(signature)`` handed to the brand."""
-
-    __tablename__ = "mt_receipt"
-    __table_args__ = (UniqueConstraint("usage_event_id", name="uq_mt_receipt_usage_event_id"),)
-
-    id: str = Field(sa_column=Column(String(40), primary_key=True))
-    usage_event_id: int = Field(sa_column=Column(BigInteger().with_variant(Integer, "sqlite"),
-                                                 ForeignKey("mt_usage_event.id"), nullable=False))
-    key_id: str = Field(sa_column=Column(String(64), nullable=False))
-    token: str = Field(sa_column=Column(Text, nullable=False))
-    issued_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+    # the receipt: ``token`` is the compact receipt handed to the brand (see receipts.py)
+    receipt_id: str = Field(sa_column=Column(String(40), nullable=False))
+    receipt_key_id: str = Field(sa_column=Column(String(64), nullable=False))
+    receipt_token: str = Field(sa_column=Column(Text, nullable=False))

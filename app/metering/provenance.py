@@ -32,7 +32,7 @@ def manifest_for(receipt: str, *, title: str, generator_version: str = "0.1.0") 
     payload = receipts.unverified_payload(receipt)
     if payload is None:
         raise ValueError("that is not a Cameo Exchange receipt")
-    licence = {key: payload.get(key) for key in ("receipt_id", "usage_id", "licence_id", "licence_contract_sha256",
+    licence = {key: payload.get(key) for key in ("receipt_id", "event_id", "licence_id", "licence_contract_sha256",
                                                  "brand_org_id", "cameo_id", "kind", "occurred_at", "kid")}
     return {
         "claim_generator_info": [{"name": "cameo-exchange", "version": generator_version}],

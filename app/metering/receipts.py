@@ -1,15 +1,30 @@
-"""Receipts anyone can verify: Ed25519 signatures over canonical JSON.
+"""Receipts anyone can verify: Ed25519 signatures over canonical JSON, one per batch.
 
-A receipt is ``base64url(payload) "." base64url(signature)`` where ``payload`` is the
-canonical JSON (sorted keys, no spaces, UTF-8) of what was licensed and ``kid`` in it
-names the platform key that signed it.  Keys live in ``instance/receipt_keys/<kid>.pem``
-(PKCS#8, mode 0600); ``current`` names the signing key.  A key is generated on first
-use; rotation adds a key and makes it current, and every old key keeps verifying.
-The public keys are published as a JWK set (OKP / Ed25519).
+A receipt is ``base64url(payload) "." base64url(proof) "." base64url(signature)``.
+``payload`` is the canonical JSON (sorted keys, no spaces, UTF-8) of what was licensed;
+``kid`` in it names the platform key and ``v`` is 2.  The platform signs once per
+report, not once per use: the payloads of a report are the leaves of a Merkle tree
+(leaf ``sha256(0x00 || payload)``, node ``sha256(0x01 || left || right)``, an odd
+last node moves up a level as it is), and the signature is over
+``"cameo-exchange/receipt-root/v2" 0x00 || root``.  ``proof`` is the path from the
+leaf to the root: 33 bytes a step, a side byte (0: the sibling is on the left,
+1: on the right) and the sibling's hash; a report of one use has an empty proof.
+So a receipt still proves its own use by itself, and a 1,000-use report costs one
+signature instead of 1,000 (the same construction as Certificate Transparency's
+audit paths, RFC 6962, with domain-separated leaf and node hashes).
+
+Receipts of version 1 (``base64url(payload) "." base64url(signature)``, the payload
+itself signed) keep verifying.
+
+Keys live in ``instance/receipt_keys/<kid>.pem`` (PKCS#8, mode 0600); ``current``
+names the signing key.  A key is generated on first use; rotation adds a key and
+makes it current, and every old key keeps verifying.  The public keys are published
+as a JWK set (OKP / Ed25519).
 """
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import os
 import secrets
@@ -17,29 +32,84 @@ import threading
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any, Mapping, Sequence
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-RECEIPT_VERSION = 1
+RECEIPT_VERSION = 2
 KID_ALPHABET = set("abcdefghijklmnopqrstuvwxyz0123456789-")
+LEAF, NODE = b"\x00", b"\x01"
+ROOT_CONTEXT = b"cameo-exchange/receipt-root/v2\x00"
+STEP = 33  # a proof step: side byte + sha256
+MAX_PROOF_STEPS = 64
+_B64URL = set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
 
 
 def b64url(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).decode("ascii").rstrip("=")
 
 
-def b64url_decode(text: str) -> bytes:
-    if not text or any(c not in "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_" for c in text):
+def b64url_decode(text: str, *, allow_empty: bool = False) -> bytes:
+    if (not text and not allow_empty) or not _B64URL.issuperset(text) or len(text) % 4 == 1:
         raise ValueError("not base64url")
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
 def canonical(payload: Mapping[str, Any]) -> bytes:
-    return json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
-                      allow_nan=False).encode("utf-8")
+    return _CANONICAL.encode(payload).encode("utf-8")
+
+
+# -- the Merkle tree -------------------------------------------------------------------
+
+def leaf_hash(body: bytes) -> bytes:
+    return hashlib.sha256(LEAF + body).digest()
+
+
+def _node(left: bytes, right: bytes) -> bytes:
+    return hashlib.sha256(NODE + left + right).digest()
+
+
+def merkle_tree(leaves: Sequence[bytes]) -> tuple[bytes, list[bytes]]:
+    """The root over ``leaves`` (leaf hashes) and each leaf's proof.
+
+    Level ``d`` pairs nodes ``2j`` and ``2j + 1`` into node ``j`` of level ``d + 1``,
+    so leaf ``i``'s ancestor at level ``d`` is ``i >> d`` and its sibling ``(i >> d) ^ 1``.
+    """
+    if not leaves:
+        raise ValueError("a tree needs at least one leaf")
+    levels = [list(leaves)]
+    while len(levels[-1]) > 1:
+        below = levels[-1]
+        levels.append([_node(below[j], below[j + 1]) if j + 1 < len(below) else below[j]
+                       for j in range(0, len(below), 2)])
+    proofs = []
+    for i in range(len(leaves)):
+        steps = bytearray()
+        for depth, level in enumerate(levels[:-1]):
+            sibling = (i >> depth) ^ 1
+            if sibling < len(level):
+                steps += (b"\x00" if sibling < (i >> depth) else b"\x01") + level[sibling]
+        proofs.append(bytes(steps))
+    return levels[-1][0], proofs
+
+
+def root_from_proof(leaf: bytes, proof: bytes) -> bytes:
+    """Climb from ``leaf`` along ``proof``; ValueError when the proof is not well formed."""
+    if len(proof) % STEP or len(proof) > STEP * MAX_PROOF_STEPS:
+        raise ValueError("malformed proof")
+    node = leaf
+    for at in range(0, len(proof), STEP):
+        side, sibling = proof[at], proof[at + 1:at + STEP]
+        if side == 0:
+            node = _node(sibling, node)
+        elif side == 1:
+            node = _node(node, sibling)
+        else:
+            raise ValueError("malformed proof")
+    return node
 
 
 class KeyStore:
@@ -118,22 +188,21 @@ class KeyStore:
         } for kid, key in items]}
 
 
-def signer(store: KeyStore, now: datetime) -> tuple[str, Callable[[Mapping[str, Any]], str]]:
-    """The current key's id and a function signing payloads with it (``kid`` is added):
-    a batch looks the key up once and then only pays for the signatures."""
+def sign_batch(store: KeyStore, payloads: Sequence[Mapping[str, Any]], *, now: datetime
+               ) -> tuple[str, list[str], str]:
+    """Sign ``payloads`` (``kid`` and ``v`` are added) with the current key and one
+    signature: (kid, one token per payload in order, the root in hex)."""
     kid, key = store.signing_key(now)
-
-    def sign_payload(payload: Mapping[str, Any]) -> str:
-        body = canonical({**payload, "kid": kid, "v": RECEIPT_VERSION})
-        return f"{b64url(body)}.{b64url(key.sign(body))}"
-
-    return kid, sign_payload
+    bodies = [canonical({**payload, "kid": kid, "v": RECEIPT_VERSION}) for payload in payloads]
+    root, proofs = merkle_tree([leaf_hash(body) for body in bodies])
+    signature = b64url(key.sign(ROOT_CONTEXT + root))
+    return kid, [f"{b64url(body)}.{b64url(proof)}.{signature}" for body, proof in zip(bodies, proofs)], root.hex()
 
 
 def sign(store: KeyStore, payload: Mapping[str, Any], *, now: datetime) -> tuple[str, str]:
-    """Sign ``payload`` (``kid`` is added) with the current key: (kid, compact token)."""
-    kid, sign_payload = signer(store, now)
-    return kid, sign_payload(payload)
+    """Sign one ``payload`` (a batch of one): (kid, token)."""
+    kid, (token,), _root = sign_batch(store, [payload], now=now)
+    return kid, token
 
 
 @dataclass(frozen=True)
@@ -155,20 +224,25 @@ def unverified_payload(token: str) -> dict[str, Any] | None:
 def check(token: str, public_key) -> Checked:
     """Verify ``token``; ``public_key(kid)`` returns the key or ``None`` when unknown."""
     parts = token.strip().split(".")
-    if len(parts) != 2:
+    if len(parts) not in (2, 3):
         return Checked(False, "malformed")
     try:
-        body, signature = b64url_decode(parts[0]), b64url_decode(parts[1])
+        body, signature = b64url_decode(parts[0]), b64url_decode(parts[-1])
         payload = json.loads(body)
+        if len(parts) == 3:  # version 2: the signature is over the root the proof leads to
+            signed = ROOT_CONTEXT + root_from_proof(leaf_hash(body), b64url_decode(parts[1], allow_empty=True))
+        else:
+            signed = body
     except (ValueError, UnicodeDecodeError):
         return Checked(False, "malformed")
-    if not isinstance(payload, dict) or not isinstance(payload.get("kid"), str):
+    if not isinstance(payload, dict) or not isinstance(payload.get("kid"), str) \
+            or payload.get("v") != (RECEIPT_VERSION if len(parts) == 3 else 1):
         return Checked(False, "malformed")
     key = public_key(payload["kid"]) if set(payload["kid"]) <= KID_ALPHABET else None
     if key is None:
         return Checked(False, "unknown_key", payload)
     try:
-        key.verify(signature, body)
+        key.verify(signature, signed)
     except InvalidSignature:
         return Checked(False, "bad_signature", payload)
     return Checked(True, "ok", payload)

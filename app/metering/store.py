@@ -9,6 +9,8 @@ would send — and make psycopg parse — a new statement of 15 binds per row), 
 arrays go in binary (``%b``), which spares psycopg quoting every element.  SQLite
 takes the same rows through ordinary Core inserts.
 
+A use's receipt is written with it, in the same row and the same INSERT.
+
 Locks: licences without a usage cap are read ``FOR SHARE`` (a concurrent revocation
 waits, other reporters do not), capped ones ``FOR UPDATE`` (their uses are counted,
 so reporters against one capped licence take turns).  Shared locks are taken first,
@@ -18,34 +20,28 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Iterable, NamedTuple, Sequence
+from typing import Iterable, NamedTuple, Sequence
 
-from sqlalchemy import Connection, bindparam, func, insert, select
+from sqlalchemy import Connection, bindparam, func, select
 from sqlalchemy.dialects import sqlite
 
 from app.marketplace.models import Licence
 
-from .models import Receipt, UsageEvent
+from .models import UsageEvent
 
-usage_t, receipt_t, licence_t = UsageEvent.__table__, Receipt.__table__, Licence.__table__
+usage_t, licence_t = UsageEvent.__table__, Licence.__table__
 
 USAGE_COLUMNS = ("brand_org_id", "event_id", "licence_id", "reported_by", "kind", "quantity", "occurred_at",
                  "territory", "media", "content_sha256", "content_url", "price_minor", "currency", "ledger_key",
-                 "recorded_at")
+                 "recorded_at", "receipt_id", "receipt_key_id", "receipt_token")
 _PG_USAGE_TYPES = ("int", "text", "int", "int", "text", "bigint", "timestamptz", "text", "text", "text", "text",
-                   "bigint", "text", "text", "timestamptz")
+                   "bigint", "text", "text", "timestamptz", "text", "text", "text")
 PG_INSERT_USAGE = (
     f"INSERT INTO mt_usage_event ({', '.join(USAGE_COLUMNS)}) SELECT * FROM unnest("
     + ", ".join(f"%b::{t}[]" for t in _PG_USAGE_TYPES)
     + ") ON CONFLICT (brand_org_id, event_id) DO NOTHING RETURNING id, brand_org_id, event_id"
 )
-RECEIPT_COLUMNS = ("id", "usage_event_id", "key_id", "token", "issued_at")
-PG_INSERT_RECEIPTS = (
-    f"INSERT INTO mt_receipt ({', '.join(RECEIPT_COLUMNS)}) "
-    "SELECT r.id, r.usage_event_id, %s, r.token, %s FROM unnest(%b::text[], %b::bigint[], %b::text[]) "
-    "AS r(id, usage_event_id, token)"
-)
-CHUNK = 500  # rows per statement on SQLite (15 binds a row, under its 32,766 limit)
+CHUNK = 500  # rows per statement on SQLite (18 binds a row, under its 32,766 limit)
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,9 +82,8 @@ _TERMS = select(*(licence_t.c[name] for name in Terms.__slots__)).where(
 _SHARED = _TERMS.where(licence_t.c.usage_cap.is_(None)).with_for_update(read=True)
 _EXCLUSIVE = _TERMS.with_for_update()
 _RECORDED = (
-    select(usage_t.c.event_id, usage_t.c.id, usage_t.c.price_minor, usage_t.c.currency, receipt_t.c.id,
-           receipt_t.c.token)
-    .outerjoin(receipt_t, receipt_t.c.usage_event_id == usage_t.c.id)
+    select(usage_t.c.event_id, usage_t.c.id, usage_t.c.price_minor, usage_t.c.currency, usage_t.c.receipt_id,
+           usage_t.c.receipt_token)
     .where(usage_t.c.brand_org_id == bindparam("org_id"), usage_t.c.event_id.in_(bindparam("event_ids", expanding=True)))
 )
 _USED = (select(usage_t.c.licence_id, func.sum(usage_t.c.quantity))
@@ -110,15 +105,13 @@ def lock_licences(conn: Connection, ids: Sequence[int]) -> dict[int, Terms]:
     return found
 
 
-def recorded(conn: Connection, org_id: int, event_ids: Iterable[str]
-             ) -> dict[str, tuple[UsageRef, ReceiptRef | None]]:
+def recorded(conn: Connection, org_id: int, event_ids: Iterable[str]) -> dict[str, tuple[UsageRef, ReceiptRef]]:
     """Uses the brand recorded before under these event ids, with their receipts."""
     found = {}
     for chunk in _chunks(sorted(set(event_ids))):
         for event_id, usage_id, price, currency, receipt_id, token in conn.execute(
                 _RECORDED, {"org_id": org_id, "event_ids": list(chunk)}):
-            found[event_id] = (UsageRef(usage_id, price, currency),
-                               ReceiptRef(receipt_id, token) if receipt_id is not None else None)
+            found[event_id] = (UsageRef(usage_id, price, currency), ReceiptRef(receipt_id, token))
     return found
 
 
@@ -131,7 +124,10 @@ def used(conn: Connection, licence_ids: Sequence[int]) -> dict[int, int]:
 
 def insert_usage(conn: Connection, rows: Sequence[tuple]) -> dict[tuple[int, str], int]:
     """Insert rows (``USAGE_COLUMNS`` order) unless their (brand, event id) exists:
-    {(brand, event id): new id} for the rows that went in."""
+    {(brand, event id): new id} for the rows that went in.  Rows go in (brand, event id)
+    order, so two reports racing on the same events wait for each other in the same
+    order (no deadlock) and one of them records all the events they share."""
+    rows = sorted(rows, key=lambda row: (row[0], row[1]))
     if conn.dialect.name == "postgresql":
         result = conn.exec_driver_sql(PG_INSERT_USAGE, tuple(list(column) for column in zip(*rows)))
         return {(org_id, event_id): usage_id for usage_id, org_id, event_id in result}
@@ -142,18 +138,3 @@ def insert_usage(conn: Connection, rows: Sequence[tuple]) -> dict[tuple[int, str
             inserted[(org_id, event_id)] = usage_id
     return inserted
 
-
-def insert_receipts(conn: Connection, key_id: str, issued_at: datetime, rows: Sequence[tuple[str, int, str]]) -> None:
-    """Insert receipts given as (receipt id, usage id, token)."""
-    if not rows:
-        return
-    if conn.dialect.name == "postgresql":
-        conn.exec_driver_sql(PG_INSERT_RECEIPTS, (key_id, issued_at, *(list(c) for c in zip(*rows))))
-        return
-    for chunk in _chunks(rows):
-        conn.execute(insert(receipt_t), [{"id": rid, "usage_event_id": uid, "key_id": key_id, "token": token,
-                                          "issued_at": issued_at} for rid, uid, token in chunk])
-
-
-def as_row(values: dict[str, Any]) -> tuple:
-    return tuple(values[name] for name in USAGE_COLUMNS)

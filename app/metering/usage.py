@@ -5,16 +5,29 @@ Concurrency: the licences of a batch are locked in id order before anything is
 counted — capped ones ``FOR UPDATE``, so two batches against one capped licence
 cannot both pass the cap; uncapped ones ``FOR SHARE``, so reporters run side by side
 while a revocation waits for them (see ``store``).  The unique (brand organisation,
-event id) constraint is the last word: rows are inserted with ``ON CONFLICT DO
-NOTHING`` (a concurrent resend waits for the first insert to commit or roll back),
-and a row that lost the race is answered ``duplicate`` with the winner's receipt.  The ledger entry's idempotency key is
-``usage:<brand_org_id>:<event_id>``.  On SQLite the transaction is ``BEGIN
-IMMEDIATE`` (one writer), which gives the same guarantees.
+event id) constraint is the last word: rows are inserted in event id order with ``ON
+CONFLICT DO NOTHING`` (a concurrent resend waits for the first insert to commit or
+roll back), and a row that lost the race is answered ``duplicate`` with the winner's
+receipt.  On SQLite the transaction is ``BEGIN IMMEDIATE`` (one writer), which gives
+the same guarantees.
+
+Ledger: the uses of one licence in one report are ONE ``usage.royalty`` entry.  Each
+use is split on its own (``ledger.recipes.derivative_uses``), so a use is worth the
+same to the brand, each co-owner and the platform whether it came alone or among a
+thousand; the entry posts the sums and says how many uses it holds (``uses``,
+``quantity``) and the Merkle root their receipts hang from (``receipts_root``), which
+anchors every receipt in the ledger's hash chain.  Every use row names its entry
+(``ledger_key``).  The entry's key is ``usage:<brand>:<event id>`` for a single use,
+and for several a digest of the group's sorted event ids (``entry_key``): two reports
+that race on the same events insert them in the same order, so one of them records
+them all and the other none, and no two entries can claim one key.
 """
 from __future__ import annotations
 
+import hashlib
 import secrets
-from dataclasses import dataclass, replace
+from collections import Counter
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Iterator, Sequence
 
@@ -28,10 +41,10 @@ from app.marketplace.pagination import Page, paginate
 from ledger import EntryDraft, Ledger
 from ledger.canonical import iso_utc
 from ledger.chart import open_accounts_for
-from ledger.recipes import Owner, derivative_use
+from ledger.recipes import Owner, derivative_uses
 
 from . import receipts, store
-from .models import Receipt, UsageEvent
+from .models import UsageEvent
 from .schemas import UsageEventIn
 from .store import ReceiptRef, Terms, UsageRef
 
@@ -39,6 +52,7 @@ REASONS = ("not_your_licence", "licence_not_active", "outside_term", "territory_
            "usage_cap_exceeded", "licence_revoked", "unknown_licence", "invalid")
 CLOCK_SKEW = timedelta(minutes=5)
 MAX_PRICE = 10**13
+MAX_KEY = 200  # ledger idempotency keys are at most 200 characters
 
 
 @dataclass
@@ -58,12 +72,18 @@ class _Pending:
     event: UsageEventIn
     licence: Terms
     price: int
-    key: str | None = None  # the ledger entry's idempotency key (priced uses only)
+    key: str | None = None  # the idempotency key of its licence's entry (priced uses only)
     usage_id: int = 0
+    receipt: ReceiptRef | None = None
 
 
-def ledger_key(brand_org_id: int, event_id: str) -> str:
-    return f"usage:{brand_org_id}:{event_id}"
+def entry_key(brand_org_id: int, event_ids: Sequence[str]) -> str:
+    """The idempotency key of the entry for these uses of one licence in one report."""
+    ordered = sorted(event_ids)
+    if len(ordered) == 1 and len(key := f"usage:{brand_org_id}:{ordered[0]}") <= MAX_KEY:
+        return key
+    digest = hashlib.sha256("\n".join(ordered).encode()).hexdigest()[:32]  # event ids have no newlines
+    return f"usage:{brand_org_id}:{ordered[0][:100]}+{len(ordered) - 1}@{digest}"
 
 
 def check_event(licence: Licence | Terms, event: UsageEventIn, now: datetime) -> tuple[str, str] | None:
@@ -88,12 +108,13 @@ def check_event(licence: Licence | Terms, event: UsageEventIn, now: datetime) ->
     return None
 
 
-def receipt_payload(receipt_id: str, usage_id: int, event: UsageEventIn, licence: Licence | Terms, price: int,
+def receipt_payload(receipt_id: str, event: UsageEventIn, licence: Licence | Terms, price: int,
                     issued_at: datetime) -> dict[str, Any]:
+    """What a receipt says.  The use's row id is not in it: receipts are signed before
+    the row is written (the row carries its receipt); (brand, event id) names the use."""
     return {
         "typ": "cameo-exchange/usage-receipt",
         "receipt_id": receipt_id,
-        "usage_id": usage_id,
         "licence_id": licence.id,
         "licence_contract_sha256": licence.contract_sha256,
         "brand_org_id": licence.brand_org_id,
@@ -184,12 +205,26 @@ def _record(conn, actor: Actor, now: datetime, pending: list[_Pending], outcomes
             keys: receipts.KeyStore, session) -> None:
     if not pending:
         return
+    # the receipts are signed first (one signature for the report): each goes into its use's row
+    for p in pending:
+        p.receipt = ReceiptRef("rcpt_" + secrets.token_hex(12), "")
+    kid, tokens, root = receipts.sign_batch(
+        keys, [receipt_payload(p.receipt.id, p.event, p.licence, p.price, now) for p in pending], now=now)
+    groups: dict[int, list[_Pending]] = {}
+    for p, token in zip(pending, tokens):
+        p.receipt = ReceiptRef(p.receipt.id, token)
+        if p.price:
+            groups.setdefault(p.licence.id, []).append(p)
+    for group in groups.values():
+        key = entry_key(group[0].licence.brand_org_id, [p.event.event_id for p in group])
+        for p in group:
+            p.key = key
     rows = []
     for p in pending:
-        e, org_id = p.event, p.licence.brand_org_id
-        p.key = ledger_key(org_id, e.event_id) if p.price else None
-        rows.append((org_id, e.event_id, p.licence.id, actor.user_id, e.kind, e.quantity, e.occurred_at, e.territory,
-                     e.media, e.content_sha256, e.content_url, p.price, p.licence.currency, p.key, now))
+        e = p.event
+        rows.append((p.licence.brand_org_id, e.event_id, p.licence.id, actor.user_id, e.kind, e.quantity,
+                     e.occurred_at, e.territory, e.media, e.content_sha256, e.content_url, p.price, p.licence.currency,
+                     p.key, now, p.receipt.id, kid, p.receipt.token))
     inserted = store.insert_usage(conn, rows)
 
     # events that lost a race with a concurrent request are that request's duplicates
@@ -202,49 +237,42 @@ def _record(conn, actor: Actor, now: datetime, pending: list[_Pending], outcomes
         else:
             p.usage_id = usage_id
             won.append(p)
+            outcomes[p.index] = Outcome(p.index, p.event.event_id, "accepted",
+                                        usage=UsageRef(usage_id, p.price, p.licence.currency), receipt=p.receipt)
     for org_id, losers in lost.items():
         found = store.recorded(conn, org_id, (p.event.event_id for p in losers))
         for p in losers:
             usage_ref, receipt_ref = found[p.event.event_id]
             outcomes[p.index] = Outcome(p.index, p.event.event_id, "duplicate", usage=usage_ref, receipt=receipt_ref)
 
-    # sign and store the receipts, then post: the brand's and creators' balance rows
-    # are locked from their UPDATE to the commit, so that comes last
-    kid, sign = receipts.signer(keys, now)
-    receipt_rows = []
-    for p in won:
-        receipt_id = "rcpt_" + secrets.token_hex(12)
-        token = sign(receipt_payload(receipt_id, p.usage_id, p.event, p.licence, p.price, now))
-        receipt_rows.append((receipt_id, p.usage_id, token))
-        outcomes[p.index] = Outcome(p.index, p.event.event_id, "accepted",
-                                    usage=UsageRef(p.usage_id, p.price, p.licence.currency),
-                                    receipt=ReceiptRef(receipt_id, token))
-    store.insert_receipts(conn, kid, now, receipt_rows)
-
-    drafts = _drafts(now, [p for p in won if p.price])
+    # post last: the brand's and creators' balance rows stay locked from their UPDATE to the commit
+    drafts = _drafts(now, [p for p in won if p.price], root)
     if drafts:
         open_accounts_for(ledger, session, drafts)
         ledger.post_batch(session, drafts, now=now)
 
 
-def _drafts(now: datetime, priced: list[_Pending]) -> list[EntryDraft]:
-    """One ``derivative_use`` entry per priced use.  Uses of one licence at one price
-    split the same way, so the recipe runs once per (licence, price) and each use's
-    entry is that template with its own key, memo and meta."""
-    templates: dict[tuple[int, int], EntryDraft] = {}
-    drafts = []
+def _drafts(now: datetime, priced: list[_Pending], receipts_root: str) -> list[EntryDraft]:
+    """One ``usage.royalty`` entry per licence: its uses, each split on its own, summed."""
+    groups: dict[str, list[_Pending]] = {}
     for p in priced:
-        licence = p.licence
-        template = templates.get((licence.id, p.price))
-        if template is None:
-            template = templates[(licence.id, p.price)] = derivative_use(
-                key="template", effective_at=now, currency=licence.currency, price=p.price,
-                commission_bps=licence.commission_bps, brand_id=licence.brand_org_id,
-                owners=[Owner(int(o["user_id"]), int(o["share_bps"])) for o in licence.owners])
-        drafts.append(replace(
-            template, idempotency_key=p.key, memo=f"{p.event.kind} x{p.event.quantity} under licence {licence.id}",
-            meta={"usage_event_id": p.usage_id, "licence_id": licence.id, "event_id": p.event.event_id,
-                  "occurred_at": iso_utc(p.event.occurred_at)}))
+        groups.setdefault(p.key, []).append(p)
+    drafts = []
+    for key, group in groups.items():
+        licence, first = group[0].licence, group[0].event
+        if len(group) == 1:
+            memo = f"{first.kind} x{first.quantity} under licence {licence.id}"
+            detail = {"usage_event_id": group[0].usage_id, "event_id": first.event_id,
+                      "occurred_at": iso_utc(first.occurred_at)}
+        else:
+            memo = f"{len(group)} uses under licence {licence.id}"
+            detail = {"first_event_id": first.event_id}
+        drafts.append(derivative_uses(
+            key=key, effective_at=now, currency=licence.currency, prices=Counter(p.price for p in group),
+            commission_bps=licence.commission_bps, brand_id=licence.brand_org_id,
+            owners=[Owner(int(o["user_id"]), int(o["share_bps"])) for o in licence.owners], memo=memo,
+            meta={"licence_id": licence.id, "uses": len(group), "quantity": sum(p.event.quantity for p in group),
+                  **detail, "receipts_root": receipts_root}))
     return drafts
 
 
@@ -264,23 +292,17 @@ def readable_licence(uow: UnitOfWork, actor: Actor, licence_id: int) -> Licence:
 
 def list_usage(uow: UnitOfWork, actor: Actor, licence_id: int, *, cursor: str | None, limit: int) -> Page:
     readable_licence(uow, actor, licence_id)
-    page = paginate(uow, select(UsageEvent).where(UsageEvent.licence_id == licence_id), UsageEvent.id,
+    return paginate(uow, select(UsageEvent).where(UsageEvent.licence_id == licence_id), UsageEvent.id,
                     cursor=cursor, limit=limit)
-    found = {r.usage_event_id: r for r in uow.session.exec(
-        select(Receipt).where(Receipt.usage_event_id.in_([u.id for u in page.items])))} if page.items else {}
-    page.items = [(usage, found.get(usage.id)) for usage in page.items]
-    return page
 
 
-def iter_usage(uow: UnitOfWork, actor: Actor, licence_id: int, *, chunk: int = 1000
-               ) -> Iterator[tuple[UsageEvent, Receipt | None]]:
+def iter_usage(uow: UnitOfWork, actor: Actor, licence_id: int, *, chunk: int = 1000) -> Iterator[UsageEvent]:
     readable_licence(uow, actor, licence_id)
     last = 0
     while True:
-        rows = uow.session.exec(
-            select(UsageEvent, Receipt).join(Receipt, Receipt.usage_event_id == UsageEvent.id, isouter=True)
-            .where(UsageEvent.licence_id == licence_id, UsageEvent.id > last).order_by(UsageEvent.id).limit(chunk)).all()
+        rows = uow.session.exec(select(UsageEvent).where(UsageEvent.licence_id == licence_id, UsageEvent.id > last)
+                                .order_by(UsageEvent.id).limit(chunk)).all()
         if not rows:
             return
-        yield from ((u, r) for u, r in rows)
-        last = rows[-1][0].id
+        yield from rows
+        last = rows[-1].id

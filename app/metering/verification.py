@@ -5,12 +5,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from sqlmodel import select
+
 from app.db import UnitOfWork
 from app.marketplace.models import Licence
 from ledger.canonical import iso_utc
 
 from . import receipts
-from .models import Receipt
+from .models import UsageEvent
 
 REASON_TEXT = {
     "ok": "The signature is the platform's.",
@@ -43,8 +45,7 @@ def verify_receipt(uow: UnitOfWork, keys: receipts.KeyStore, token: str, now: da
     if not checked.valid:
         return result
     payload = checked.payload or {}
-    stored = uow.session.get(Receipt, str(payload.get("receipt_id", "")))
-    result["recorded"] = stored is not None and stored.token == token.strip()
+    result["recorded"] = _recorded(uow, payload, token.strip())
     licence = uow.session.get(Licence, payload["licence_id"]) if isinstance(payload.get("licence_id"), int) else None
     result["licensed"] = True  # the platform signed that this use was accepted under the licence
     if licence is not None:
@@ -52,3 +53,13 @@ def verify_receipt(uow: UnitOfWork, keys: receipts.KeyStore, token: str, now: da
         result["licence_live"] = result["licence"]["live"]
         result["contract_matches"] = licence.contract_sha256 == payload.get("licence_contract_sha256")
     return result
+
+
+def _recorded(uow: UnitOfWork, payload: dict[str, Any], token: str) -> bool:
+    """Whether the platform holds this very receipt for the use it names (brand, event id)."""
+    brand, event_id = payload.get("brand_org_id"), payload.get("event_id")
+    if not isinstance(brand, int) or not isinstance(event_id, str):
+        return False
+    stored = uow.session.exec(select(UsageEvent.receipt_token).where(
+        UsageEvent.brand_org_id == brand, UsageEvent.event_id == event_id)).first()
+    return stored == token

@@ -35,8 +35,8 @@ def test_valid_receipt_says_licensed_under_which_terms(world):
     out = verify(world, res["receipt"])
     assert out["valid"] and out["licensed"] and out["licence_live"] and out["recorded"]
     r = out["receipt"]
-    assert (r["receipt_id"], r["usage_id"], r["licence_id"], r["quantity"], r["price_minor"], r["currency"]) == (
-        res["receipt_id"], res["usage_id"], 1, 3, 750, "USD")
+    assert (r["receipt_id"], r["event_id"], r["licence_id"], r["quantity"], r["price_minor"], r["currency"]) == (
+        res["receipt_id"], "v-1", 1, 3, 750, "USD")
     assert r["brand_org_id"] == 1 and r["cameo_id"] == 1 and r["kind"] == "render"
     assert r["content"] == {"sha256": "ab" * 32, "url": "https://cdn.example/v1.mp4"}
     assert r["occurred_at"] == "2026-10-16T09:30:00.000000Z" and r["issued_at"].startswith("2026-10-16T12:00")
@@ -61,10 +61,10 @@ def test_html_page(world):
 
 def test_tampered_receipt_is_invalid(world):
     res = accepted(world, "v-tamper", quantity=1)
-    body, _, sig = res["receipt"].partition(".")
+    body, proof, sig = res["receipt"].split(".")
     payload = json.loads(b64url_decode(body))
     payload["quantity"] = 1000
-    forged = f"{b64url(receipts.canonical(payload))}.{sig}"
+    forged = f"{b64url(receipts.canonical(payload))}.{proof}.{sig}"
     out = verify(world, forged)
     assert not out["valid"] and out["reason"] == "bad_signature" and not out["licensed"] and out["receipt"] is None
     assert verify(world, "garbage")["reason"] == "malformed"
@@ -101,3 +101,21 @@ def test_rotate_key_cli_old_receipts_stay_valid(world):
     assert kids == {old_kid, new_kid}
     listed = world.app.test_cli_runner().invoke(args=["receipts", "keys"])
     assert old_kid in listed.output and new_kid in listed.output
+
+
+def test_a_batchs_receipts_share_one_signature_and_are_anchored_in_its_ledger_entry(world):
+    events = [ev(f"anchor-{i}") for i in range(5)]
+    results = post(world, "dana", {"events": events}).get_json()["results"]
+    tokens = [res["receipt"] for res in results]
+    assert len({t.split(".")[2] for t in tokens}) == 1  # one signature for the report
+    [(meta,)] = world.sql("SELECT metadata FROM ledger_entry WHERE kind = 'usage.royalty'")
+    meta = json.loads(meta) if isinstance(meta, str) else meta
+    assert meta["uses"] == 5
+    for token in tokens:
+        assert verify(world, token)["recorded"]
+        body, proof, _ = token.split(".")
+        leaf = receipts.leaf_hash(b64url_decode(body))
+        assert receipts.root_from_proof(leaf, b64url_decode(proof, allow_empty=True)).hex() == meta["receipts_root"]
+    # someone else's receipt for the same use is not the one on record
+    body, proof, sig = tokens[0].split(".")
+    assert not verify(world, f"{tokens[1].split('.')[0]}.{proof}.{sig}")["recorded"]

@@ -3,6 +3,7 @@ balances to the cent and verifies; on PostgreSQL, concurrent resends of one even
 give one row and one ledger entry, and concurrent batches cannot overrun a cap."""
 from __future__ import annotations
 
+import json
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
@@ -20,6 +21,7 @@ from app.metering import usage
 from app.metering.schemas import UsageEventIn
 from app.metering.wiring import receipt_keys
 from ledger import chain
+from ledger.recipes import Owner, split
 from ledger.verify import verify
 
 WHEN = datetime(2026, 10, 16, 9, 30, tzinfo=timezone.utc)
@@ -70,8 +72,13 @@ def test_batch_of_1000_balances_to_the_cent_and_verifies(seeded, clock):
     assert balance(seeded, "platform:revenue:commission:EUR") == -commission
     ben, chloe = balance(seeded, "creator:2:payable:EUR"), balance(seeded, "creator:3:payable:EUR")
     assert ben + chloe == -(total - commission)
-    assert scalar(seeded, "SELECT count(*) FROM ledger_entry WHERE kind = 'usage.royalty'") == 1000
-    assert scalar(seeded, "SELECT count(*) FROM mt_receipt") == 1000
+    # each use is split on its own (the largest remainder of each use goes where it would alone)
+    splits = [split(500 * q, 2000, [Owner(2, 7000), Owner(3, 3000)]) for q in quantities]
+    assert (ben, chloe) == (-sum(s.owners[0][1] for s in splits), -sum(s.owners[1][1] for s in splits))
+    # one entry holds the report's uses of the licence; every use row names it
+    assert scalar(seeded, "SELECT count(*) FROM ledger_entry WHERE kind = 'usage.royalty'") == 1
+    assert scalar(seeded, "SELECT count(DISTINCT receipt_id) FROM mt_usage_event") == 1000
+    assert entries_of_uses(seeded) == {"uses": 1000, "entries": 1, "orphans": 0, "quantity": sum(quantities)}
     # resending the whole batch records nothing new
     again = report(seeded, "eli@lumen.example", [event(f"imp-{i}", 3, q) for i, q in enumerate(quantities)], clock())
     assert {o.status for o in again} == {"duplicate"}
@@ -79,6 +86,17 @@ def test_batch_of_1000_balances_to_the_cent_and_verifies(seeded, clock):
     chain.seal(get_db(seeded).engine, now=clock())
     with get_db(seeded).engine.connect() as conn:
         assert verify(conn).ok
+
+
+def entries_of_uses(app) -> dict[str, int]:
+    """Uses summed over the usage.royalty entries, and uses whose entry is missing."""
+    with get_db(app).engine.connect() as conn:
+        metas = [m if isinstance(m, dict) else json.loads(m) for (m,) in conn.execute(
+            text("SELECT metadata FROM ledger_entry WHERE kind = 'usage.royalty'"))]
+        orphans = conn.execute(text("SELECT count(*) FROM mt_usage_event u WHERE NOT EXISTS "
+                                    "(SELECT 1 FROM ledger_entry e WHERE e.idempotency_key = u.ledger_key)")).scalar()
+    return {"uses": sum(m["uses"] for m in metas), "entries": len(metas), "orphans": orphans,
+            "quantity": sum(m["quantity"] for m in metas)}
 
 
 def usage_commission(price: int) -> int:
@@ -119,8 +137,9 @@ def test_concurrent_resends_give_one_row_and_one_entry(pg_app, clock):
     assert sorted(o.status for o in firsts).count("accepted") == 1
     assert {o.receipt.token for o in firsts} == {firsts[0].receipt.token}
     assert scalar(app, "SELECT count(*) FROM mt_usage_event WHERE event_id = 'same-1'") == 1
-    assert scalar(app, "SELECT count(*) FROM ledger_entry WHERE idempotency_key = 'usage:2:same-1'") == 1
     assert scalar(app, "SELECT count(*) FROM mt_usage_event WHERE event_id LIKE 'own-%'") == 4
+    # five uses, each in exactly one entry: same-1 in the winner's, own-i in each batch's
+    assert entries_of_uses(app)["uses"] == 5 and entries_of_uses(app)["orphans"] == 0
     assert balance(app, "brand:2:receivable:EUR") == 500 * 5
 
 

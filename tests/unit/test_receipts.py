@@ -2,7 +2,10 @@
 from __future__ import annotations
 
 import json
+import math
 from datetime import datetime, timezone
+
+import pytest
 
 from app.metering import receipts
 from app.metering.receipts import KeyStore, b64url, b64url_decode
@@ -14,9 +17,12 @@ PAYLOAD = {"receipt_id": "rcpt_1", "licence_id": 1, "quantity": 3, "content": {"
 def test_sign_and_check_round_trip(tmp_path):
     store = KeyStore(tmp_path / "keys")
     kid, token = receipts.sign(store, PAYLOAD, now=NOW)
-    body, _, sig = token.partition(".")
-    assert json.loads(b64url_decode(body)) == {**PAYLOAD, "kid": kid, "v": 1}
-    assert b64url_decode(body) == receipts.canonical({**PAYLOAD, "kid": kid, "v": 1})  # canonical bytes are signed
+    body, proof, sig = token.split(".")
+    assert json.loads(b64url_decode(body)) == {**PAYLOAD, "kid": kid, "v": 2}
+    assert b64url_decode(body) == receipts.canonical({**PAYLOAD, "kid": kid, "v": 2})  # canonical bytes are the leaf
+    assert proof == ""  # a report of one use: the leaf is the root
+    root = receipts.leaf_hash(b64url_decode(body))
+    store.public_key(kid).verify(b64url_decode(sig), receipts.ROOT_CONTEXT + root)  # raises if not
     checked = receipts.check(token, store.public_key)
     assert checked.valid and checked.reason == "ok" and checked.payload["licence_id"] == 1
     assert oct((tmp_path / "keys" / f"{kid}.pem").stat().st_mode & 0o777) == "0o600"
@@ -25,13 +31,57 @@ def test_sign_and_check_round_trip(tmp_path):
 def test_tampered_payload_or_signature_is_invalid(tmp_path):
     store = KeyStore(tmp_path / "keys")
     kid, token = receipts.sign(store, PAYLOAD, now=NOW)
-    body, _, sig = token.partition(".")
-    forged = receipts.canonical({**PAYLOAD, "quantity": 1, "kid": kid, "v": 1})
-    assert receipts.check(f"{b64url(forged)}.{sig}", store.public_key).reason == "bad_signature"
+    body, proof, sig = token.split(".")
+    forged = receipts.canonical({**PAYLOAD, "quantity": 1, "kid": kid, "v": 2})
+    assert receipts.check(f"{b64url(forged)}.{proof}.{sig}", store.public_key).reason == "bad_signature"
     flipped = sig[:-2] + ("A" if sig[-2] != "A" else "B") + sig[-1]
-    assert receipts.check(f"{body}.{flipped}", store.public_key).reason == "bad_signature"
-    for junk in ("", "abc", "a.b.c", "!!.??", f"{body}.", "e30.AAAA"):
-        assert not receipts.check(junk, store.public_key).valid
+    assert receipts.check(f"{body}.{proof}.{flipped}", store.public_key).reason == "bad_signature"
+    for junk in ("", "abc", "a.b.c", "!!.??", f"{body}.", f"{body}..", "e30.AAAA", "e30..AAAA", f"{body}.A.{sig}",
+                 f"{body}.{b64url(bytes(33))}.{sig}"[:-1], "a.b.c.d"):
+        assert not receipts.check(junk, store.public_key).valid, junk
+
+
+@pytest.mark.parametrize("size", [2, 3, 5, 8, 13, 1000])
+def test_every_receipt_of_a_batch_verifies_on_its_own_with_one_signature(tmp_path, size):
+    store = KeyStore(tmp_path / "keys")
+    payloads = [{**PAYLOAD, "receipt_id": f"rcpt_{i}"} for i in range(size)]
+    kid, tokens, root = receipts.sign_batch(store, payloads, now=NOW)
+    assert len(tokens) == size and len({t.split(".")[2] for t in tokens}) == 1  # one signature for all
+    for i, token in enumerate(tokens):
+        checked = receipts.check(token, store.public_key)
+        assert checked.valid and checked.payload["receipt_id"] == f"rcpt_{i}"
+        body, proof, _ = token.split(".")
+        assert receipts.root_from_proof(receipts.leaf_hash(b64url_decode(body)), b64url_decode(proof, allow_empty=True)
+                                        ).hex() == root
+        assert len(b64url_decode(proof, allow_empty=True)) <= 33 * math.ceil(math.log2(size))
+
+
+def test_a_proof_cannot_be_moved_to_another_payload_or_altered(tmp_path):
+    store = KeyStore(tmp_path / "keys")
+    _, tokens, _ = receipts.sign_batch(store, [{**PAYLOAD, "receipt_id": f"rcpt_{i}"} for i in range(4)], now=NOW)
+    (b0, p0, s0), (b1, p1, _) = tokens[0].split("."), tokens[1].split(".")
+    assert receipts.check(f"{b1}.{p0}.{s0}", store.public_key).reason == "bad_signature"  # another leaf's path
+    raw = bytearray(b64url_decode(p0))
+    raw[0] ^= 1  # the sibling's side
+    assert receipts.check(f"{b0}.{b64url(bytes(raw))}.{s0}", store.public_key).reason == "bad_signature"
+    raw[0] = 7  # neither left nor right
+    assert receipts.check(f"{b0}.{b64url(bytes(raw))}.{s0}", store.public_key).reason == "malformed"
+    # an inner node presented as a leaf: leaves and nodes are hashed apart
+    inner = b64url_decode(p1)[1:33]
+    assert receipts.check(f"{b64url(inner)}.{b64url(b64url_decode(p0)[33:])}.{s0}", store.public_key).valid is False
+
+
+def test_version_1_receipts_keep_verifying(tmp_path):
+    store = KeyStore(tmp_path / "keys")
+    kid, key = store.signing_key(NOW)
+    body = receipts.canonical({**PAYLOAD, "kid": kid, "v": 1})
+    token = f"{b64url(body)}.{b64url(key.sign(body))}"
+    assert receipts.check(token, store.public_key).valid
+    # a version 2 payload cannot pass as version 1 (nor the other way round)
+    body2 = receipts.canonical({**PAYLOAD, "kid": kid, "v": 2})
+    assert receipts.check(f"{b64url(body2)}.{b64url(key.sign(body2))}", store.public_key).reason == "malformed"
+    assert receipts.check(f"{b64url(body)}..{b64url(key.sign(receipts.ROOT_CONTEXT + receipts.leaf_hash(body)))}",
+                          store.public_key).reason == "malformed"
 
 
 def test_unknown_key_is_invalid(tmp_path):
