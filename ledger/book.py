@@ -307,11 +307,17 @@ class Ledger:
             if conn.dialect.name != "postgresql":  # PostgreSQL checks inside the INSERT
                 self._check_periods(conn, unique)
             self._check_not_reversed(conn, unique)
-            # PostgreSQL: a few postings ride in the entries' INSERT (one round trip less);
-            # many go by COPY, which loads them faster than the joining INSERT does
-            with_postings = (conn.dialect.name == "postgresql"
-                             and sum(len(d.lines) for d in unique) <= COPY_THRESHOLD)
-            inserted = self._insert_entries(conn, unique, hashes, now, accounts if with_postings else None)
+            # PostgreSQL: one entry goes in one statement with its postings and balances;
+            # a few postings ride in the entries' INSERT (one round trip less); many go
+            # by COPY, which loads them faster than the joining INSERT does
+            postgres = conn.dialect.name == "postgresql"
+            one = postgres and len(unique) == 1 and len(unique[0].lines) <= COPY_THRESHOLD
+            with_postings = postgres and sum(len(d.lines) for d in unique) <= COPY_THRESHOLD
+            refused: list[int] = []
+            if one:
+                inserted, refused = self._post_one(conn, unique[0], hashes, now, accounts)
+            else:
+                inserted = self._insert_entries(conn, unique, hashes, now, accounts if with_postings else None)
             replayed = {d.idempotency_key for d in unique} - set(inserted)
             stored = self._load_by_keys(conn, replayed) if replayed else {}
             if len(stored) < len(replayed):  # neither inserted nor there before: a closed period
@@ -321,9 +327,13 @@ class Ledger:
                 if stored[key].content_hash != hashes[key]:
                     raise IdempotencyConflict(f"key {key} was used before for a different entry")
             fresh = [d for d in unique if d.idempotency_key in inserted]
-            if not with_postings:
-                self._insert_postings(conn, fresh, inserted, accounts)
-            self._apply_balances(conn, fresh, inserted, accounts)
+            if refused:
+                by_id = {ref.id: ref.code for ref in accounts.values()}
+                raise InsufficientBalance(by_id[min(refused)])
+            if not one:
+                if not with_postings:
+                    self._insert_postings(conn, fresh, inserted, accounts)
+                self._apply_balances(conn, fresh, inserted, accounts)
         except DBAPIError as exc:
             translated = _translate(exc)
             if translated is None:
@@ -435,6 +445,21 @@ class Ledger:
                                               tuple(v for row in rows for v in row))
             inserted.update({key: seq for seq, key in result})
         return inserted
+
+    def _post_one(self, conn, draft, hashes, now, accounts) -> tuple[dict[str, int], list[int]]:
+        """PostgreSQL: one entry, its postings and its balances in one statement:
+        ({key: seq} if it went in, the accounts whose balance guard refused it)."""
+        effective_at = as_utc(draft.effective_at)
+        params: list[Any] = [draft.idempotency_key, draft.kind, as_utc(now), draft.memo, draft.reverses_seq,
+                             sql.db_json(draft.meta), hashes[draft.idempotency_key], effective_at]
+        for line in draft.lines:
+            ref = accounts[line.account]
+            params += (ref.id, line.amount, line.currency, ref.shards)
+        rows = sql.on_driver(conn, sql.pg_post_one_entry(len(draft.lines)), tuple(params))
+        if not rows:
+            return {}, []
+        seq, key, refused = rows[0]
+        return {key: seq}, list(refused)
 
     def _insert_postings(self, conn, drafts, seqs, accounts) -> None:
         """All postings of an entry go in one statement (PostgreSQL's balance trigger needs that)."""

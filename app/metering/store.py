@@ -26,6 +26,7 @@ from sqlalchemy import Connection, bindparam, func, select
 from sqlalchemy.dialects import sqlite
 
 from app.marketplace.models import Licence
+from ledger.sql import on_driver
 
 from .models import UsageEvent
 
@@ -39,6 +40,12 @@ _PG_USAGE_TYPES = ("int", "text", "int", "int", "text", "bigint", "timestamptz",
 PG_INSERT_USAGE = (
     f"INSERT INTO mt_usage_event ({', '.join(USAGE_COLUMNS)}) SELECT * FROM unnest("
     + ", ".join(f"%b::{t}[]" for t in _PG_USAGE_TYPES)
+    + ") ON CONFLICT (brand_org_id, event_id) DO NOTHING RETURNING id, brand_org_id, event_id"
+)
+# one row (a single-event report): scalars, which bind cheaper than 18 one-element arrays
+PG_INSERT_ONE_USAGE = (
+    f"INSERT INTO mt_usage_event ({', '.join(USAGE_COLUMNS)}) VALUES ("
+    + ", ".join(f"%s::{t}" for t in _PG_USAGE_TYPES)
     + ") ON CONFLICT (brand_org_id, event_id) DO NOTHING RETURNING id, brand_org_id, event_id"
 )
 CHUNK = 500  # rows per statement on SQLite (18 binds a row, under its 32,766 limit)
@@ -81,6 +88,10 @@ _TERMS = select(*(licence_t.c[name] for name in Terms.__slots__)).where(
     licence_t.c.id.in_(bindparam("ids", expanding=True))).order_by(licence_t.c.id)
 _SHARED = _TERMS.where(licence_t.c.usage_cap.is_(None)).with_for_update(read=True)
 _EXCLUSIVE = _TERMS.with_for_update()
+# PostgreSQL: the same two reads as fixed text, run on the driver (``ledger.sql.on_driver``)
+_PG_TERMS = (f"SELECT {', '.join(Terms.__slots__)} FROM mk_licence WHERE id = ANY(%s::int[])")
+PG_SHARED = _PG_TERMS + " AND usage_cap IS NULL ORDER BY id FOR SHARE"
+PG_EXCLUSIVE = _PG_TERMS + " ORDER BY id FOR UPDATE"
 _RECORDED = (
     select(usage_t.c.event_id, usage_t.c.id, usage_t.c.price_minor, usage_t.c.currency, usage_t.c.receipt_id,
            usage_t.c.receipt_token)
@@ -98,10 +109,16 @@ def _chunks(items: Sequence, size: int = CHUNK) -> Iterable[Sequence]:
 
 
 def lock_licences(conn: Connection, ids: Sequence[int]) -> dict[int, Terms]:
-    found = {row[0]: Terms(*row) for row in conn.execute(_SHARED, {"ids": list(ids)})}
+    if conn.dialect.name == "postgresql":
+        def read(shared: bool, wanted: list[int]):
+            return on_driver(conn, PG_SHARED if shared else PG_EXCLUSIVE, (wanted,))
+    else:
+        def read(shared: bool, wanted: list[int]):
+            return conn.execute(_SHARED if shared else _EXCLUSIVE, {"ids": wanted})
+    found = {row[0]: Terms(*row) for row in read(True, list(ids))}
     capped = [i for i in ids if i not in found]
     if capped:
-        found.update((row[0], Terms(*row)) for row in conn.execute(_EXCLUSIVE, {"ids": capped}))
+        found.update((row[0], Terms(*row)) for row in read(False, capped))
     return found
 
 
@@ -129,7 +146,10 @@ def insert_usage(conn: Connection, rows: Sequence[tuple]) -> dict[tuple[int, str
     order (no deadlock) and one of them records all the events they share."""
     rows = sorted(rows, key=lambda row: (row[0], row[1]))
     if conn.dialect.name == "postgresql":
-        result = conn.exec_driver_sql(PG_INSERT_USAGE, tuple(list(column) for column in zip(*rows)))
+        if len(rows) == 1:
+            result = on_driver(conn, PG_INSERT_ONE_USAGE, tuple(rows[0]))
+        else:
+            result = on_driver(conn, PG_INSERT_USAGE, tuple(list(column) for column in zip(*rows)))
         return {(org_id, event_id): usage_id for usage_id, org_id, event_id in result}
     inserted = {}
     for chunk in _chunks(rows):
