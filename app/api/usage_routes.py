@@ -73,7 +73,8 @@ class UsageResultOut(BaseModel):
     price: Optional[m.MoneyOut] = None
     receipt_id: Optional[str] = None
     receipt: Optional[str] = Field(default=None, description="base64url(payload).base64url(Merkle proof)."
-                                   "base64url(Ed25519 signature of the report's root); see /.well-known")
+                                   "base64url(Ed25519 signature over the report's Merkle root); keys at "
+                                   "/.well-known/cameo-receipt-keys.json")
     verify_url: Optional[str] = None
 
 
