@@ -83,7 +83,8 @@ def entry_key(brand_org_id: int, event_ids: Sequence[str]) -> str:
     if len(ordered) == 1 and len(key := f"usage:{brand_org_id}:{ordered[0]}") <= MAX_KEY:
         return key
     digest = hashlib.sha256("\n".join(ordered).encode()).hexdigest()[:32]  # event ids have no newlines
-    return f"usage:{brand_org_id}:{ordered[0][:100]}+{len(ordered) - 1}@{digest}"
+    # "#" cannot occur in an event id, so this key can never be a single use's key
+    return f"usage:{brand_org_id}:{ordered[0][:100]}+{len(ordered) - 1}#{digest}"
 
 
 def check_event(licence: Licence | Terms, event: UsageEventIn, now: datetime) -> tuple[str, str] | None:
