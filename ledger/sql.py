@@ -45,6 +45,16 @@ def on_driver(conn: Connection, statement: str, params: Any = None) -> list[tupl
         raise DBAPIError.instance(statement, params, exc, dbapi.Error, dialect=conn.dialect) from exc
 
 
+@lru_cache(maxsize=64)
+def pg_text(statement) -> str:
+    """A SQLAlchemy Core statement as PostgreSQL (psycopg) SQL text, compiled once, for
+    ``on_driver`` with a dict of its bind values: the hot path keeps one definition of
+    each query and skips SQLAlchemy only when running it."""
+    from sqlalchemy.dialects.postgresql.psycopg import PGDialect_psycopg
+
+    return str(statement.compile(dialect=PGDialect_psycopg()))
+
+
 def placeholder(dialect: str) -> str:
     return "?" if dialect == "sqlite" else "%s"
 

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from app.marketplace.accounts import TOKEN_PREFIX, hash_token
 from app.marketplace.actors import Actor
 from app.marketplace.models import ApiToken, Membership, User
-from ledger.sql import on_driver
+from ledger.sql import on_driver, pg_text
 from ledger.types import as_utc
 
 TOUCH_EVERY = timedelta(minutes=1)
@@ -31,12 +31,6 @@ _LOOKUP = (
     .join(_user, _user.c.id == _token.c.user_id)
     .outerjoin(_member, _member.c.user_id == _user.c.id)
     .where(_token.c.token_hash == bindparam("token_hash"), _token.c.revoked_at.is_(None), _user.c.is_active)
-)
-# PostgreSQL: the same lookup as fixed text, run on the driver (``ledger.sql.on_driver``)
-PG_LOOKUP = (
-    "SELECT t.id, t.last_used_at, u.id, u.role, m.organisation_id FROM mk_api_token t "
-    "JOIN mk_user u ON u.id = t.user_id LEFT OUTER JOIN mk_membership m ON m.user_id = u.id "
-    "WHERE t.token_hash = %s AND t.revoked_at IS NULL AND u.is_active"
 )
 _TOUCH = (
     update(_token)
@@ -52,7 +46,7 @@ def token_actor(session: Session, plain: str, now: datetime, *, ip: str = "", us
         return None
     conn = session.connection()
     if conn.dialect.name == "postgresql":
-        rows = on_driver(conn, PG_LOOKUP, (hash_token(plain),))
+        rows = on_driver(conn, pg_text(_LOOKUP), {"token_hash": hash_token(plain)})
     else:
         rows = conn.execute(_LOOKUP, {"token_hash": hash_token(plain)}).all()
     if not rows:

@@ -22,11 +22,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Iterable, NamedTuple, Sequence
 
-from sqlalchemy import Connection, bindparam, func, select
+from sqlalchemy import ARRAY, Connection, Integer, any_, bindparam, func, select
 from sqlalchemy.dialects import sqlite
 
 from app.marketplace.models import Licence
-from ledger.sql import on_driver
+from ledger.sql import on_driver, pg_text
 
 from .models import UsageEvent
 
@@ -84,14 +84,16 @@ class ReceiptRef(NamedTuple):
     token: str
 
 
-_TERMS = select(*(licence_t.c[name] for name in Terms.__slots__)).where(
+_TERMS_COLUMNS = tuple(licence_t.c[name] for name in Terms.__slots__)
+_TERMS = select(*_TERMS_COLUMNS).where(
     licence_t.c.id.in_(bindparam("ids", expanding=True))).order_by(licence_t.c.id)
 _SHARED = _TERMS.where(licence_t.c.usage_cap.is_(None)).with_for_update(read=True)
 _EXCLUSIVE = _TERMS.with_for_update()
-# PostgreSQL: the same two reads as fixed text, run on the driver (``ledger.sql.on_driver``)
-_PG_TERMS = (f"SELECT {', '.join(Terms.__slots__)} FROM mk_licence WHERE id = ANY(%s::int[])")
-PG_SHARED = _PG_TERMS + " AND usage_cap IS NULL ORDER BY id FOR SHARE"
-PG_EXCLUSIVE = _PG_TERMS + " ORDER BY id FOR UPDATE"
+# PostgreSQL: the same two reads with ``= ANY(array)``: fixed text, run on the driver
+_TERMS_ANY = select(*_TERMS_COLUMNS).where(
+    licence_t.c.id == any_(bindparam("ids", type_=ARRAY(Integer)))).order_by(licence_t.c.id)
+_PG_SHARED = _TERMS_ANY.where(licence_t.c.usage_cap.is_(None)).with_for_update(read=True)
+_PG_EXCLUSIVE = _TERMS_ANY.with_for_update()
 _RECORDED = (
     select(usage_t.c.event_id, usage_t.c.id, usage_t.c.price_minor, usage_t.c.currency, usage_t.c.receipt_id,
            usage_t.c.receipt_token)
@@ -111,7 +113,7 @@ def _chunks(items: Sequence, size: int = CHUNK) -> Iterable[Sequence]:
 def lock_licences(conn: Connection, ids: Sequence[int]) -> dict[int, Terms]:
     if conn.dialect.name == "postgresql":
         def read(shared: bool, wanted: list[int]):
-            return on_driver(conn, PG_SHARED if shared else PG_EXCLUSIVE, (wanted,))
+            return on_driver(conn, pg_text(_PG_SHARED if shared else _PG_EXCLUSIVE), {"ids": wanted})
     else:
         def read(shared: bool, wanted: list[int]):
             return conn.execute(_SHARED if shared else _EXCLUSIVE, {"ids": wanted})

@@ -207,13 +207,13 @@ def _record(conn, actor: Actor, now: datetime, pending: list[_Pending], outcomes
     if not pending:
         return
     # the receipts are signed first (one signature for the report): each goes into its use's row
-    for p in pending:
-        p.receipt = ReceiptRef("rcpt_" + secrets.token_hex(12), "")
+    receipt_ids = ["rcpt_" + secrets.token_hex(12) for _ in pending]
     kid, tokens, root = receipts.sign_batch(
-        keys, [receipt_payload(p.receipt.id, p.event, p.licence, p.price, now) for p in pending], now=now)
+        keys, [receipt_payload(rid, p.event, p.licence, p.price, now) for rid, p in zip(receipt_ids, pending)],
+        now=now)
     groups: dict[int, list[_Pending]] = {}
-    for p, token in zip(pending, tokens):
-        p.receipt = ReceiptRef(p.receipt.id, token)
+    for p, receipt_id, token in zip(pending, receipt_ids, tokens):
+        p.receipt = ReceiptRef(receipt_id, token)
         if p.price:
             groups.setdefault(p.licence.id, []).append(p)
     for group in groups.values():
