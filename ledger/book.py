@@ -22,8 +22,16 @@ one).  Per batch the statements are:
    clause refuses to take a guarded account below zero (invariant 4), and a CHECK
    constraint on the row says the same again.
 
-Hot house accounts (commission, Stripe clearing) are opened with several balance
-shards; an entry updates shard ``seq % shards``, so writers rarely meet on a row.
+Busy accounts are opened with several balance shards, so writers rarely meet on a
+row.  A house account (commission, Stripe clearing; unguarded) moves shard ``seq %
+shards``.  A guarded account (a creator's payable, a brand's receivable) moves by
+its net change in the batch: away from zero — which the guard can never refuse, and
+which is what every sale and metered use does — onto shard ``last seq % shards``;
+towards zero (a payout, a refund, a paid invoice) by a *fold*: every shard row of the
+account is locked, their sum plus the change goes to shard 0 and the others become
+zero, refused if that sum would cross zero.  So the guard always sees the whole
+balance, each row stays on its side of zero (the CHECK holds per row), and the
+account's balance is the sum of its rows either way.
 The hash chain is not computed here at all: ``ledger.chain.seal`` links committed
 entries afterwards, so posting takes no global lock.
 """
@@ -143,6 +151,11 @@ class AccountRef:
         """+1/−1: the balance must stay on this side of zero; 0: unguarded."""
         return 0 if self.allow_negative else NORMAL_SIGN[self.type]
 
+    def folds(self, delta: int) -> bool:
+        """Whether moving the balance by ``delta`` must see the whole balance: a guarded
+        account with several shards, moving towards zero."""
+        return self.shards > 1 and delta * self.guard < 0
+
 
 @dataclass(frozen=True)
 class AccountDefinition:
@@ -161,8 +174,8 @@ class AccountDefinition:
             raise LedgerError(f"unknown account type {self.type!r}")
         if self.currency not in CURRENCY_EXPONENTS:
             raise LedgerError(f"unknown currency {self.currency!r}")
-        if not 1 <= self.shards <= 64 or (self.shards > 1 and not self.allow_negative):
-            raise LedgerError("sharded (hot) accounts must allow negative balances")
+        if not 1 <= self.shards <= 64:
+            raise LedgerError("an account has 1 to 64 balance shards")
 
 
 def validate_draft(draft: EntryDraft) -> None:
@@ -452,9 +465,13 @@ class Ledger:
         effective_at = as_utc(draft.effective_at)
         params: list[Any] = [draft.idempotency_key, draft.kind, as_utc(now), draft.memo, draft.reverses_seq,
                              sql.db_json(draft.meta), hashes[draft.idempotency_key], effective_at]
+        net: dict[str, int] = defaultdict(int)
+        for line in draft.lines:
+            net[line.account] += line.amount
         for line in draft.lines:
             ref = accounts[line.account]
-            params += (ref.id, line.amount, line.currency, ref.shards)
+            fold = ref.folds(net[line.account])
+            params += (ref.id, line.amount, line.currency, 1 if fold else ref.shards, fold)  # a fold ends on shard 0
         rows = sql.on_driver(conn, sql.pg_post_one_entry(len(draft.lines)), tuple(params))
         if not rows:
             return {}, []
@@ -486,33 +503,51 @@ class Ledger:
         if rows:
             flush()
 
-    def _apply_balances(self, conn, drafts, seqs, accounts) -> None:
-        deltas: dict[tuple[int, int], int] = defaultdict(int)
-        last: dict[tuple[int, int], int] = {}
-        codes: dict[int, AccountRef] = {}
+    @staticmethod
+    def _balance_moves(drafts, seqs, accounts) -> dict[tuple[int, int], tuple[int, int, bool]]:
+        """{(account id, shard): (delta, last seq, fold)} for posting ``drafts``, in
+        (account, shard) order — the lock order.  A house account moves shard ``seq %
+        shards`` entry by entry; a guarded account moves by its net change (see the
+        module docstring)."""
+        moves: dict[tuple[int, int], list] = {}
+        net: dict[int, list] = {}  # guarded accounts: id -> [delta, last seq, ref]
         for d in drafts:
             seq = seqs[d.idempotency_key]
             for line in d.lines:
                 ref = accounts[line.account]
-                key = (ref.id, seq % ref.shards)
-                deltas[key] += line.amount
-                last[key] = max(last.get(key, 0), seq)
-                codes[ref.id] = ref
-        changed = [key for key in sorted(deltas) if deltas[key] != 0]  # fixed lock order: no deadlocks
-        if conn.dialect.name == "postgresql" and len(changed) > 1:
-            columns = ([a for a, _ in changed], [s for _, s in changed], [deltas[k] for k in changed],
-                       [last[k] for k in changed])
+                if ref.guard:
+                    move = net.setdefault(ref.id, [0, 0, ref])
+                else:
+                    move = moves.setdefault((ref.id, seq % ref.shards), [0, 0, False])
+                move[0] += line.amount
+                move[1] = max(move[1], seq)
+        for account_id, (delta, last, ref) in net.items():
+            fold = ref.folds(delta)
+            moves[(account_id, 0 if fold else last % ref.shards)] = [delta, last, fold]
+        return {key: (m[0], m[1], m[2]) for key, m in sorted(moves.items()) if m[0] != 0}
+
+    def _apply_balances(self, conn, drafts, seqs, accounts) -> None:
+        moves = self._balance_moves(drafts, seqs, accounts)
+        codes = {ref.id: ref.code for ref in accounts.values()}
+        dialect = conn.dialect.name
+        if dialect == "postgresql" and (len(moves) > 1 or any(fold for _, _, fold in moves.values())):
+            keys = list(moves)
+            columns = ([a for a, _ in keys], [s for _, s in keys], [moves[k][0] for k in keys],
+                       [moves[k][1] for k in keys], [moves[k][2] for k in keys])
             updated = set(map(tuple, conn.exec_driver_sql(sql.PG_UPDATE_BALANCES, columns)))
-            for account_id, shard in changed:
-                if (account_id, shard) not in updated:
-                    raise InsufficientBalance(codes[account_id].code)
+            for key in keys:
+                if key not in updated:
+                    raise InsufficientBalance(codes[key[0]])
             return
-        statement = sql.update_balance(conn.dialect.name)
-        for account_id, shard in changed:
-            delta = deltas[(account_id, shard)]
-            result = conn.exec_driver_sql(statement, (delta, last[(account_id, shard)], account_id, shard, delta))
-            if result.rowcount != 1:
-                raise InsufficientBalance(codes[account_id].code)
+        for (account_id, shard), (delta, last, fold) in moves.items():
+            if fold:  # SQLite only (PostgreSQL folds above): the one writer, so the total stays true
+                total = conn.exec_driver_sql(sql.account_total(dialect), (account_id,)).scalar() + delta
+                moved = conn.exec_driver_sql(sql.fold_balance(dialect), (total, last, account_id, total)).rowcount > 0
+            else:
+                moved = conn.exec_driver_sql(sql.update_balance(dialect),
+                                             (delta, last, account_id, shard, delta)).rowcount == 1
+            if not moved:
+                raise InsufficientBalance(codes[account_id])
 
     def _load_by_keys(self, conn, keys: Iterable[str]) -> dict[str, PostedEntry]:
         rows = conn.execute(select(entry_t).where(entry_t.c.idempotency_key.in_(sorted(keys)))).all()

@@ -4,8 +4,11 @@ Codes are structured text, ``owner:id:purpose:CURRENCY``, so a code alone says w
 an account is.  ``spec_for(code)`` derives type, currency, the non-negative rule and
 the number of balance shards from the code; ``open_accounts`` opens whatever a set
 of drafts needs.  House accounts are touched by every sale and every use, so they
-get sharded balance rows (see ledger.book) and may go negative; user accounts keep
-one guarded row.
+get sharded balance rows (see ledger.book) and may go negative.  A creator's payable
+and a brand's receivable are guarded (never below zero) and touched by every use of
+that creator's cameos and that brand's licences, so they are sharded too: what they
+earn or owe spreads over the shards, and a payout or payment folds the shards and
+checks the guard against the whole balance.  Reserves and recoverables keep one row.
 """
 from __future__ import annotations
 
@@ -20,6 +23,7 @@ from .errors import UnknownAccount
 from .money import CURRENCY_EXPONENTS
 
 HOT_SHARDS = 16
+USER_SHARDS = 8  # a brand sending uses in parallel, a creator licensed by many brands
 
 
 @dataclass(frozen=True)
@@ -39,10 +43,10 @@ _RULES: tuple[tuple[re.Pattern[str], str, bool, int, str], ...] = tuple(
         (r"platform:stripe:(?P<cur>[A-Z]{3})", "asset", True, HOT_SHARDS, "Stripe balance"),
         (r"platform:fees:stripe:(?P<cur>[A-Z]{3})", "expense", True, HOT_SHARDS, "Stripe fees"),
         (r"platform:revenue:commission:(?P<cur>[A-Z]{3})", "revenue", True, HOT_SHARDS, "Commission revenue"),
-        (r"creator:(?P<id>\d+):payable:(?P<cur>[A-Z]{3})", "liability", False, 1, "Payable to creator {id}"),
+        (r"creator:(?P<id>\d+):payable:(?P<cur>[A-Z]{3})", "liability", False, USER_SHARDS, "Payable to creator {id}"),
         (r"creator:(?P<id>\d+):reserve:(?P<cur>[A-Z]{3})", "liability", False, 1, "Reserve held for creator {id}"),
         (r"creator:(?P<id>\d+):recoverable:(?P<cur>[A-Z]{3})", "asset", False, 1, "Due from creator {id}"),
-        (r"brand:(?P<id>\d+):receivable:(?P<cur>[A-Z]{3})", "asset", False, 1, "Receivable from brand {id}"),
+        (r"brand:(?P<id>\d+):receivable:(?P<cur>[A-Z]{3})", "asset", False, USER_SHARDS, "Receivable from brand {id}"),
     )
 )
 

@@ -8,11 +8,13 @@
                     form (ledger.canonical), computed when it is posted.
 ``ledger_posting``  signed amounts: positive debits, negative credits, never zero.
 ``ledger_balance``  the only mutable rows: the running balance of each account,
-                    updated in the posting transaction.  Ordinary accounts have one
-                    row (shard 0) so a read is O(1); hot house accounts spread their
-                    balance over several shard rows so concurrent writers do not queue
-                    on one row lock (their balance is the sum of a handful of rows).
-                    ``guard`` is the database's copy of the non-negative rule.
+                    updated in the posting transaction.  Quiet accounts have one row
+                    (shard 0); busy ones (house accounts, payables, receivables)
+                    spread their balance over a few shard rows so concurrent writers
+                    do not queue on one row lock.  A balance is the sum of its rows:
+                    O(shards), a handful.  ``guard`` is the database's copy of the
+                    non-negative rule, checked on every row (ledger.book keeps each
+                    row of a guarded account on its side of zero).
 ``ledger_seal``     the hash chain, written by the sealer after commit in ``seq``
                     order: ``hash = sha256(prev_hash || seq || posted_at || content_hash)``.
 ``ledger_closed_period``  half-open [starts_at, ends_at) ranges nobody may post into.
@@ -56,7 +58,6 @@ class Account(SQLModel, table=True):
             name="ck_ledger_account_type",
         ),
         CheckConstraint("shards >= 1 AND shards <= 64", name="ck_ledger_account_shards"),
-        CheckConstraint("shards = 1 OR allow_negative", name="ck_ledger_account_hot_may_go_negative"),
     )
 
     id: Optional[int] = Field(default=None, primary_key=True)

@@ -130,20 +130,59 @@ def update_balance(dialect: str) -> str:
     )
 
 
-# PostgreSQL: every balance row of a batch in ONE statement.  The ``locked`` CTE takes
-# the row locks in (account, shard) order — ``ORDER BY … FOR UPDATE`` locks rows as
-# the sort hands them out — so concurrent writers cannot deadlock, exactly as the
-# one-UPDATE-per-row loop did.  The guard is the same WHERE clause; a row it refuses
-# is missing from RETURNING and the caller names its account.
+@lru_cache(maxsize=4)
+def fold_balance(dialect: str) -> str:
+    """Set a guarded account's balance to a new total, all of it on shard 0 and the
+    other shards emptied — unless the total crosses zero.  The caller read the old
+    total with the rows locked (SQLite: the one writer)."""
+    p = placeholder(dialect)
+    return (
+        f"UPDATE ledger_balance SET amount = CASE WHEN shard = 0 THEN {p} ELSE 0 END, version = version + 1, "
+        f"last_seq = {p} WHERE account_id = {p} AND {p} * guard >= 0"
+    )
+
+
+@lru_cache(maxsize=4)
+def account_total(dialect: str) -> str:
+    return f"SELECT coalesce(sum(amount), 0) FROM ledger_balance WHERE account_id = {placeholder(dialect)}"
+
+
+def _pg_move_balances(returning: str) -> str:
+    """PostgreSQL: apply the moves in CTE ``d`` (account_id, shard, delta, last_seq,
+    fold) to the balance rows, as a CTE ``u`` returning ``returning``.
+
+    The ``locked`` CTE takes the row locks in (account, shard) order — ``ORDER BY …
+    FOR UPDATE`` locks rows as the sort hands them out — so concurrent writers cannot
+    deadlock.  A plain move adds its delta to one row, refused (missing from ``u``)
+    if a guarded row would cross zero; ``b.amount`` is the row's latest committed
+    value, re-read after any lock wait.  A fold (a guarded account with several
+    shards moving towards zero) locks every shard row of the account, takes their
+    sum — rows locked ``FOR UPDATE`` are read as committed after the wait — and puts
+    the new total on shard 0 and zero on the rest, refused as a whole if the total
+    would cross zero.  Either way every row stays on its side of zero, as the CHECK
+    constraint says again.
+    """
+    return (
+        "locked AS MATERIALIZED (SELECT b.account_id, b.shard, b.amount FROM ledger_balance b "
+        "JOIN d ON b.account_id = d.account_id AND (b.shard = d.shard OR d.fold) "
+        "ORDER BY b.account_id, b.shard FOR UPDATE OF b), "
+        "total AS (SELECT account_id, sum(amount) AS amount FROM locked GROUP BY account_id), "
+        "u AS (UPDATE ledger_balance b SET amount = CASE WHEN NOT d.fold THEN b.amount + d.delta "
+        "WHEN b.shard = 0 THEN t.amount + d.delta ELSE 0 END, version = b.version + 1, last_seq = d.last_seq "
+        "FROM d JOIN total t ON t.account_id = d.account_id "
+        "JOIN locked l ON l.account_id = d.account_id AND (l.shard = d.shard OR d.fold) "
+        "WHERE b.account_id = l.account_id AND b.shard = l.shard "
+        "AND (b.guard = 0 OR (CASE WHEN d.fold THEN t.amount ELSE b.amount END + d.delta) * b.guard >= 0) "
+        f"RETURNING {returning})"
+    )
+
+
+# PostgreSQL: every balance move of a batch in ONE statement; a move the guard refused
+# is missing from the result and the caller names its account.
 PG_UPDATE_BALANCES = (
-    "WITH d AS MATERIALIZED (SELECT * FROM unnest(%b::int[], %b::smallint[], %b::bigint[], %b::bigint[]) "
-    "AS d(account_id, shard, delta, last_seq)), "
-    "locked AS MATERIALIZED (SELECT b.account_id, b.shard FROM ledger_balance b "
-    "JOIN d ON b.account_id = d.account_id AND b.shard = d.shard ORDER BY b.account_id, b.shard FOR UPDATE OF b) "
-    "UPDATE ledger_balance b SET amount = b.amount + d.delta, version = b.version + 1, last_seq = d.last_seq "
-    "FROM d JOIN locked l ON l.account_id = d.account_id AND l.shard = d.shard "
-    "WHERE b.account_id = d.account_id AND b.shard = d.shard AND (b.guard = 0 OR (b.amount + d.delta) * b.guard >= 0) "
-    "RETURNING b.account_id, b.shard"
+    "WITH d AS MATERIALIZED (SELECT * FROM unnest(%b::int[], %b::smallint[], %b::bigint[], %b::bigint[], "
+    "%b::bool[]) AS d(account_id, shard, delta, last_seq, fold)), "
+    + _pg_move_balances("b.account_id, b.shard") + " SELECT account_id, shard FROM u"
 )
 
 
@@ -152,30 +191,25 @@ PG_UPDATE_BALANCES = (
 # arrays: binding a handful of one-element arrays costs more than the statement.
 # The postings join the entry the INSERT actually made, so a replayed key (or an
 # entry refused for its closed period) posts nothing and moves no balance.  Each
-# line carries its account's shard count; the entry moves shard ``seq % shards``,
-# as ``Ledger._apply_balances`` does.  The balance rows are locked in (account,
-# shard) order and guarded exactly as ``PG_UPDATE_BALANCES`` does; the accounts
-# whose guard refused come back in the third column (an empty array: all moved).
+# line carries its account's shard count and whether its account folds (both decided
+# by ``Ledger._post_one``); a plain move goes to shard ``seq % shards``, as in
+# ``Ledger._balance_moves``.  The accounts whose guard refused come back in the
+# third column (an empty array: all moved).
 @lru_cache(maxsize=32)
 def pg_post_one_entry(lines: int) -> str:
-    values = ", ".join(f"(%s::int, %s::bigint, %s::text, %s::int, {n})" for n in range(lines))
+    values = ", ".join(f"(%s::int, %s::bigint, %s::text, %s::int, %s::bool, {n})" for n in range(lines))
     return (
         f"WITH e AS (INSERT INTO ledger_entry ({', '.join(ENTRY_COLUMNS)}) "
         "SELECT %s::text, %s::text, t.e, %s::timestamptz, %s::text, %s::bigint, CAST(%s::text AS JSON), %s::text "
         "FROM (SELECT %s::timestamptz AS e) t "
         "WHERE NOT EXISTS (SELECT 1 FROM ledger_closed_period c WHERE t.e >= c.starts_at AND t.e < c.ends_at) "
         "ON CONFLICT (idempotency_key) DO NOTHING RETURNING seq, idempotency_key), "
-        f"x(account_id, amount, currency, shards, n) AS (VALUES {values}), "
+        f"x(account_id, amount, currency, shards, fold, n) AS (VALUES {values}), "
         f"p AS (INSERT INTO ledger_posting ({', '.join(POSTING_COLUMNS)}) "
         "SELECT e.seq, x.account_id, x.amount, x.currency FROM e CROSS JOIN x ORDER BY x.n), "
         "d AS MATERIALIZED (SELECT x.account_id, CAST(e.seq %% x.shards AS smallint) AS shard, "
-        "sum(x.amount) AS delta, e.seq AS last_seq FROM e CROSS JOIN x "
-        "GROUP BY x.account_id, x.shards, e.seq HAVING sum(x.amount) <> 0), "
-        "locked AS MATERIALIZED (SELECT b.account_id, b.shard FROM ledger_balance b "
-        "JOIN d ON b.account_id = d.account_id AND b.shard = d.shard ORDER BY b.account_id, b.shard FOR UPDATE OF b), "
-        "u AS (UPDATE ledger_balance b SET amount = b.amount + d.delta, version = b.version + 1, last_seq = d.last_seq "
-        "FROM d JOIN locked l ON l.account_id = d.account_id AND l.shard = d.shard "
-        "WHERE b.account_id = d.account_id AND b.shard = d.shard "
-        "AND (b.guard = 0 OR (b.amount + d.delta) * b.guard >= 0) RETURNING b.account_id) "
-        "SELECT e.seq, e.idempotency_key, ARRAY(SELECT account_id FROM d EXCEPT SELECT account_id FROM u) FROM e"
+        "sum(x.amount) AS delta, e.seq AS last_seq, x.fold FROM e CROSS JOIN x "
+        "GROUP BY x.account_id, x.shards, x.fold, e.seq HAVING sum(x.amount) <> 0), "
+        + _pg_move_balances("b.account_id") +
+        " SELECT e.seq, e.idempotency_key, ARRAY(SELECT account_id FROM d EXCEPT SELECT account_id FROM u) FROM e"
     )

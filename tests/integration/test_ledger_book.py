@@ -241,15 +241,67 @@ def test_balances_as_of_and_trial_balance(opened):
         assert {r.code: r.normal for r in now_tb.rows}[PAYABLE] == 16_000
 
 
-def test_hot_house_accounts_spread_over_shards_but_read_as_one(opened):
-    opened.post(*(sale(f"s{i}") for i in range(40)), now=T0)
-    shards_used = opened.scalar(
-        "SELECT count(*) FROM ledger_balance b JOIN ledger_account a ON a.id = b.account_id "
-        "WHERE a.code = :c AND b.amount <> 0", c=COMMISSION)
-    assert shards_used > 1
+def rows_of(book, code):
+    """{shard: amount} of an account's balance rows."""
+    with book.engine.connect() as conn:
+        return dict(conn.execute(text("SELECT b.shard, b.amount FROM ledger_balance b JOIN ledger_account a "
+                                      "ON a.id = b.account_id WHERE a.code = :c"), {"c": code}).all())
+
+
+def test_busy_accounts_spread_over_shards_but_read_as_one(opened):
+    for i in range(40):  # one entry per commit, as sales arrive
+        opened.post(sale(f"s{i}"), now=T0)
+    commission = rows_of(opened, COMMISSION)
+    assert len(commission) == 16 and sum(1 for v in commission.values() if v) > 1
     assert opened.balance(COMMISSION) == -2_000 * 40
-    assert opened.scalar("SELECT amount FROM ledger_balance b JOIN ledger_account a ON a.id = b.account_id "
-                         "WHERE a.code = :c", c=PAYABLE) == -8_000 * 40
+    # a guarded payable spreads what it earns too, and every row stays on its side of zero
+    payable = rows_of(opened, PAYABLE)
+    assert len(payable) == 8 and sum(1 for v in payable.values() if v) > 1
+    assert all(v <= 0 for v in payable.values())
+    assert opened.balance(PAYABLE) == -8_000 * 40
+
+
+def payout(key, amount):
+    return recipes.payout_transfer(key=key, effective_at=T0, currency="USD", amount=amount, creator_id=42)
+
+
+def test_a_payout_folds_the_payables_shards_and_is_checked_against_the_whole_balance(opened):
+    # worked example: eight sales of 100.00 (creator's part 80.00 each) land on several shards;
+    # no single shard holds 120.00, yet a payout of 120.00 is within the 640.00 owed
+    for i in range(8):
+        opened.post(sale(f"s{i}"), now=T0)
+    assert min(rows_of(opened, PAYABLE).values()) > -12_000
+    opened.post(payout("p1", 12_000), now=T0)
+    assert rows_of(opened, PAYABLE) == {0: -52_000, **{shard: 0 for shard in range(1, 8)}}
+    assert opened.balance(PAYABLE) == -52_000
+    # more than the whole balance is refused, and nothing moves
+    before = counts(opened)
+    with pytest.raises(InsufficientBalance) as info:
+        opened.post(payout("p2", 52_001), now=T0)
+    assert info.value.account_code == PAYABLE
+    assert counts(opened) == before
+    # exactly the rest is fine, and new earnings spread again afterwards
+    opened.post(payout("p3", 52_000), now=T0)
+    assert opened.balance(PAYABLE) == 0
+    opened.post(sale("s8"), now=T0)
+    assert opened.balance(PAYABLE) == -8_000
+    with opened.engine.connect() as conn:
+        assert verify(conn).ok
+
+
+def test_a_batch_moves_a_guarded_account_by_its_net_change(opened):
+    opened.post(sale("s0"), now=T0)  # 80.00 owed
+    # in one batch: a sale (+80.00 owed) and a payout of 150.00: net −70.00, within 160.00
+    opened.post(sale("s1"), payout("p1", 15_000), now=T0)
+    assert opened.balance(PAYABLE) == -1_000
+    assert rows_of(opened, PAYABLE)[0] == -1_000  # folded
+    # net +80.00 − 10.00: an increase, on one shard, no fold
+    opened.post(sale("s2"), payout("p2", 1_000), now=T0)
+    assert opened.balance(PAYABLE) == -8_000
+    # a batch whose net would cross zero is refused as a whole
+    with pytest.raises(InsufficientBalance):
+        opened.post(sale("s3"), payout("p3", 16_001), now=T0)
+    assert opened.balance(PAYABLE) == -8_000
 
 
 def test_seal_and_verify(opened):
@@ -315,19 +367,19 @@ def test_open_accounts_opens_many_at_once_and_keeps_existing_ones(book):
     from ledger.book import AccountDefinition
 
     book.open(PAYABLE)
-    wanted = [AccountDefinition(PAYABLE, "liability", "USD"), AccountDefinition(COMMISSION, "revenue", "USD",
-                                                                                  allow_negative=True, shards=16),
+    wanted = [AccountDefinition(PAYABLE, "liability", "USD", shards=8),
+              AccountDefinition(COMMISSION, "revenue", "USD", allow_negative=True, shards=16),
               *(AccountDefinition(f"creator:{i}:reserve:USD", "liability", "USD") for i in range(100, 400))]
     with book.session() as s:
         opened = book.ledger.open_accounts(s, wanted)
         s.commit()
     assert len(opened) == 302 and len({ref.id for ref in opened.values()}) == 302
     assert book.scalar("SELECT COUNT(*) FROM ledger_account") == 302
-    assert book.scalar("SELECT COUNT(*) FROM ledger_balance") == 301 + 16  # one row per shard, all zero
+    assert book.scalar("SELECT COUNT(*) FROM ledger_balance") == 300 + 8 + 16  # one row per shard, all zero
     assert book.scalar("SELECT COUNT(*) FROM ledger_balance WHERE amount <> 0") == 0
     with book.session() as s:  # again: nothing new
         assert book.ledger.open_accounts(s, wanted) == opened
     with book.session() as s, pytest.raises(AccountConflict):
         book.ledger.open_accounts(s, [AccountDefinition(PAYABLE, "asset", "USD")])
-    with book.session() as s, pytest.raises(LedgerError, match="sharded"):
-        book.ledger.open_accounts(s, [AccountDefinition("platform:x:USD", "asset", "USD", shards=4)])
+    with book.session() as s, pytest.raises(LedgerError, match="1 to 64"):
+        book.ledger.open_accounts(s, [AccountDefinition("platform:x:USD", "asset", "USD", shards=65)])

@@ -94,6 +94,42 @@ def test_fifty_concurrent_payouts_of_the_same_payable_exactly_one_succeeds(pg_bo
         assert verify(conn).ok
 
 
+def test_earnings_and_payouts_racing_on_one_sharded_payable_never_overdraw_or_deadlock(pg_book):
+    # sales spread the creator's earnings over the payable's shards while payouts fold
+    # them: every payout sees the whole balance, none overdraws, no writer deadlocks
+    pg_book.open("creator:7:payable:USD", "platform:stripe:USD", "platform:fees:stripe:USD",
+                 "platform:revenue:commission:USD")
+    per_writer = 25
+
+    def work(i):
+        paid = 0
+        for n in range(per_writer):
+            if i % 2 == 0:  # earns 80.00
+                pg_book.post(recipes.licence_sale(key=f"sale:{i}:{n}", effective_at=T, currency="USD", gross=10_000,
+                                                  stripe_fee=0, commission_bps=2000, owners=[Owner(7, 1)]), now=T)
+            else:
+                try:
+                    pg_book.post(recipes.payout_transfer(key=f"payout:{i}:{n}", effective_at=T, currency="USD",
+                                                         amount=8_000, creator_id=7), now=T)
+                    paid += 1
+                except InsufficientBalance:
+                    pass
+        return paid
+
+    results = run_together(WRITERS, work)
+    assert all(isinstance(r, int) for r in results), results
+    payouts = sum(results[1::2])
+    assert payouts == pg_book.scalar("SELECT count(*) FROM ledger_entry WHERE kind = 'payout.transfer'")
+    earned = 8_000 * per_writer * (WRITERS // 2)
+    assert pg_book.balance("creator:7:payable:USD") == -(earned - 8_000 * payouts) <= 0
+    assert pg_book.scalar("SELECT max(b.amount) FROM ledger_balance b JOIN ledger_account a ON a.id = b.account_id "
+                          "WHERE a.code = 'creator:7:payable:USD'") <= 0  # no row on the wrong side of zero
+    seal(pg_book.engine, now=T)
+    with pg_book.engine.connect() as conn:
+        report = verify(conn)
+    assert report.ok, report.problems
+
+
 def test_sealer_running_alongside_writers_never_leaves_a_hole(pg_book):
     pg_book.open("creator:1:payable:USD", "brand:1:receivable:USD", "platform:revenue:commission:USD")
     stop = threading.Event()
