@@ -76,6 +76,8 @@ def problem_response(problem: Problem) -> Response:
     response = Response(json.dumps(problem.body()), status=problem.status, mimetype=PROBLEM_JSON)
     if problem.status == 405 and "allow" in problem.extra:
         response.headers["Allow"] = ", ".join(problem.extra["allow"])
+    if "retry_after" in problem.extra:
+        response.headers["Retry-After"] = str(problem.extra["retry_after"])
     return response
 
 

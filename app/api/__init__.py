@@ -4,10 +4,7 @@ RFC 9457 problem+json errors (validation errors of the library included) and cur
 pagination."""
 from __future__ import annotations
 
-import hashlib
-
-from flask import Flask, jsonify, request
-from flask_limiter.util import get_remote_address
+from flask import Flask, jsonify
 from flask_openapi3 import Info
 
 from app.marketplace.schemas import validation_problem
@@ -16,13 +13,6 @@ from .models import ProblemOut
 
 SECURITY_SCHEMES = {"bearer": {"type": "http", "scheme": "bearer",
                                "description": "An API token (cx_…) issued at POST /api/v1/tokens or in the web UI."}}
-
-
-def _rate_key() -> str:
-    header = request.headers.get("Authorization", "")
-    if header:
-        return "token:" + hashlib.sha256(header.encode("utf-8", "replace")).hexdigest()[:24]
-    return "ip:" + (get_remote_address() or "")
 
 
 def _raise_problem(exc):
@@ -36,8 +26,7 @@ def openapi_document(app: Flask) -> dict:
 
 
 def init_app(app: Flask) -> None:
-    from app.auth import limiter
-
+    from .ratelimit import limit_api
     from .routes import api
 
     app.info = Info(title="Cameo Exchange API", version="1.0.0",
@@ -45,7 +34,7 @@ def init_app(app: Flask) -> None:
     app.security_schemes = SECURITY_SCHEMES
     app.validation_error_callback = _raise_problem
     app.validation_error_model = ProblemOut
-    limiter(app).limit(lambda: app.config["RATELIMIT_API"], key_func=_rate_key)(api)
+    limit_api(app, api)
     app.register_api(api)
 
     @app.get("/api/v1/openapi.json")

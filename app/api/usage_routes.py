@@ -204,9 +204,7 @@ def export_usage(path: m.LicencePath):
 
 
 def register(app: Flask) -> None:
-    from app.auth import limiter
+    from .ratelimit import limit_api
 
-    from . import _rate_key
-
-    limiter(app).limit(lambda: app.config["RATELIMIT_API"], key_func=_rate_key)(usage_api)
+    limit_api(app, usage_api)
     app.register_api(usage_api)

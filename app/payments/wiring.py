@@ -117,10 +117,9 @@ def init_app(app: Flask) -> None:
     from .api import payments_api
     from .webhooks import bp
 
-    from app.api import _rate_key
-    from app.auth import limiter
+    from app.api.ratelimit import limit_api
 
     app.register_blueprint(bp)
-    limiter(app).limit(lambda: app.config["RATELIMIT_API"], key_func=_rate_key)(payments_api)
+    limit_api(app, payments_api)
     app.register_api(payments_api)
     app.cli.add_command(payments_cli)

@@ -72,9 +72,21 @@ def test_login_is_rate_limited(sqlite_url, tmp_path, clock):
 def test_api_is_rate_limited_per_token(world):
     world.app.config["RATELIMIT_API"] = "2 per minute"
     assert [world.call("ava", "GET", "/me").status_code for _ in range(2)] == [200, 200]
-    body = problem(world.call("ava", "GET", "/me"), 429)
-    assert body["title"]
+    refused = world.call("ava", "GET", "/me")
+    body = problem(refused, 429)
+    assert body["title"] == "Too many requests" and "2 per 1 minute" in body["detail"]
+    assert 1 <= body["retry_after"] <= 60 and refused.headers["Retry-After"] == str(body["retry_after"])
+    # one budget per token across the whole API: the usage endpoints spend the same one
+    assert world.call("ava", "GET", "/licences/1/usage").status_code == 429
     assert world.call("ben", "GET", "/me").status_code == 200                    # another token, another bucket
+
+
+def test_api_rate_limit_comes_before_authentication(world):
+    world.app.config["RATELIMIT_API"] = "3 per minute"
+    bad = {"Authorization": "Bearer cx_not-a-token"}
+    codes = [world.client.get("/api/v1/me", headers=bad).status_code for _ in range(4)]
+    assert codes == [401, 401, 401, 429]  # the fourth bad token never reaches the database
+    assert world.call("ava", "GET", "/me").status_code == 200
 
 
 def test_secrets_never_logged(world, caplog):
