@@ -25,6 +25,9 @@ ENTRY_COLUMNS = ("idempotency_key", "kind", "effective_at", "posted_at", "memo",
 POSTING_COLUMNS = ("entry_seq", "account_id", "amount", "currency")
 
 
+_TUPLES_OK = 2  # libpq's PGRES_TUPLES_OK (psycopg.pq.ExecStatus.TUPLES_OK)
+
+
 def on_driver(conn: Connection, statement: str, params: Any = None) -> list[tuple]:
     """Run a fixed PostgreSQL statement on the DBAPI (psycopg) connection under
     ``conn``, in ``conn``'s transaction, and return its rows.
@@ -40,7 +43,9 @@ def on_driver(conn: Connection, statement: str, params: Any = None) -> list[tupl
     dbapi = conn.dialect.loaded_dbapi
     try:
         cursor = conn.connection.driver_connection.execute(statement, params, prepare=True)
-        return cursor.fetchall() if cursor.description is not None else []
+        # the result's status, not ``cursor.description``: that builds a Column object per
+        # result column on every call (~20 µs a statement)
+        return cursor.fetchall() if cursor.pgresult.status == _TUPLES_OK else []
     except dbapi.Error as exc:
         raise DBAPIError.instance(statement, params, exc, dbapi.Error, dialect=conn.dialect) from exc
 

@@ -3,12 +3,13 @@ request without one), across every API blueprint, checked before anything else r
 — authentication included, so a flood of bad tokens costs no database work.
 
 The check is one fixed-window hit on Flask-Limiter's own strategy and storage
-(``RATELIMIT_STORAGE_URI``), so the login form's limit and this one live in one store.
+(``RATELIMIT_STORAGE_URI``), so the login form's limit and this one live in one store
+and ``RATELIMIT_ENABLED = False`` turns both off.
 It does not go through Flask-Limiter's per-request resolution, which re-parses and
 filters every registered limit on each request: for the metered-use endpoint that
 bookkeeping cost ~0.12 ms of CPU a request, 8 % of the whole request
 (bench/usage_bench.py).  The limit string is parsed once per value, so a changed
-setting takes effect at the next request.
+setting (``RATELIMIT_API``, ``RATELIMIT_ENABLED``) takes effect at the next request.
 
 A refusal is a 429 problem saying when to come back, in its body and in
 ``Retry-After``.
@@ -62,7 +63,10 @@ def _check() -> None:
         return
     from app.auth import limiter
 
-    strategy = limiter(current_app).limiter
+    rate_limits = limiter(current_app)
+    if not (rate_limits.enabled and current_app.config.get("RATELIMIT_ENABLED", True)):
+        return
+    strategy = rate_limits.limiter
     item, key = _limit(current_app.config["RATELIMIT_API"]), rate_key()
     if not strategy.hit(item, _SCOPE, key):
         reset_at = strategy.get_window_stats(item, _SCOPE, key).reset_time
