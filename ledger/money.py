@@ -15,8 +15,7 @@ Two allocation rules keep every split exact:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
-from fractions import Fraction
+from decimal import Decimal, InvalidOperation
 from typing import Sequence
 
 # ISO 4217 minor-unit exponents for the currencies the marketplace accepts.
@@ -127,10 +126,11 @@ def allocate(total: int, shares: Sequence[int]) -> list[int]:
     if total < 0:
         return [-part for part in allocate(-total, shares)]
     whole = sum(shares)
-    quotas = [Fraction(total * s, whole) for s in shares]
-    parts = [int(q) for q in quotas]  # floor: everything is non-negative here
+    # quota i = total·s_i / whole = parts[i] + remainders[i] / whole: integers throughout
+    quotas = [divmod(total * s, whole) for s in shares]
+    parts = [part for part, _ in quotas]
     left = total - sum(parts)
-    by_remainder = sorted(range(len(shares)), key=lambda i: (-(quotas[i] - parts[i]), i))
+    by_remainder = sorted(range(len(shares)), key=lambda i: (-quotas[i][1], i))
     for i in by_remainder[:left]:
         parts[i] += 1
     return parts
@@ -142,5 +142,9 @@ def commission(amount: int, rate_bps: int) -> int:
     check_minor(rate_bps)
     if not 0 <= rate_bps <= 10_000:
         raise MoneyError("commission rate must be between 0 and 10000 basis points")
-    exact = Decimal(amount) * Decimal(rate_bps) / Decimal(10_000)
-    return int(exact.quantize(Decimal(1), rounding=ROUND_HALF_EVEN))
+    # amount·rate / 10000 = cut + rest / 10000 with 0 <= rest < 10000 (floor division,
+    # whatever the sign); round to the nearer integer, a tie to the even one
+    cut, rest = divmod(amount * rate_bps, 10_000)
+    if 2 * rest > 10_000 or (2 * rest == 10_000 and cut % 2):
+        cut += 1
+    return cut

@@ -92,3 +92,33 @@ def test_commission_rejects_out_of_range_rates():
         commission(100, 10001)
     with pytest.raises(MoneyError):
         commission(100, -1)
+
+
+def _commission_by_decimal(amount: int, bps: int) -> int:
+    """The textbook definition: exact decimal product, quantized half-even."""
+    from decimal import ROUND_HALF_EVEN, Decimal
+
+    return int((Decimal(amount) * Decimal(bps) / Decimal(10_000)).quantize(Decimal(1), rounding=ROUND_HALF_EVEN))
+
+
+def _allocate_by_fractions(total: int, shares: list[int]) -> list[int]:
+    """The textbook largest-remainder method on exact fractions (non-negative totals)."""
+    quotas = [Fraction(total * s, sum(shares)) for s in shares]
+    parts = [int(q) for q in quotas]
+    for i in sorted(range(len(shares)), key=lambda i: (-(quotas[i] - parts[i]), i))[:total - sum(parts)]:
+        parts[i] += 1
+    return parts
+
+
+@given(amount=st.integers(min_value=-(2**62) + 1, max_value=2**62 - 1), bps=st.integers(min_value=0, max_value=10_000))
+def test_integer_commission_is_the_decimal_half_even_one(amount, bps):
+    assert commission(amount, bps) == _commission_by_decimal(amount, bps)
+
+
+@given(
+    total=st.integers(min_value=0, max_value=10**15),
+    shares=st.lists(st.integers(min_value=0, max_value=10**6), min_size=1, max_size=12).filter(lambda s: sum(s) > 0),
+)
+def test_integer_allocation_is_the_fraction_largest_remainder_one(total, shares):
+    assert allocate(total, shares) == _allocate_by_fractions(total, shares)
+    assert allocate(-total, shares) == [-p for p in _allocate_by_fractions(total, shares)]
