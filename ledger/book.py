@@ -174,7 +174,7 @@ class AccountDefinition:
             raise LedgerError(f"unknown account type {self.type!r}")
         if self.currency not in CURRENCY_EXPONENTS:
             raise LedgerError(f"unknown currency {self.currency!r}")
-        if not 1 <= self.shards <= 64:
+        if not 1 <= self.shards <= sql.MAX_SHARDS:
             raise LedgerError("an account has 1 to 64 balance shards")
 
 

@@ -23,6 +23,7 @@ from .types import as_utc
 ENTRY_COLUMNS = ("idempotency_key", "kind", "effective_at", "posted_at", "memo", "reverses_seq", "metadata",
                  "content_hash")
 POSTING_COLUMNS = ("entry_seq", "account_id", "amount", "currency")
+MAX_SHARDS = 64  # balance rows an account may have (CHECK ck_ledger_account_shards)
 
 
 _TUPLES_OK = 2  # libpq's PGRES_TUPLES_OK (psycopg.pq.ExecStatus.TUPLES_OK)
@@ -158,7 +159,7 @@ def _pg_move_balances(returning: str) -> str:
 
     The ``locked`` CTE takes the row locks in (account, shard) order — ``ORDER BY …
     FOR UPDATE`` locks rows as the sort hands them out — so concurrent writers cannot
-    deadlock.  A plain move adds its delta to one row, refused (missing from ``u``)
+    deadlock; a plain move's row is one index probe, a fold's the account's range.  A plain move adds its delta to one row, refused (missing from ``u``)
     if a guarded row would cross zero; ``b.amount`` is the row's latest committed
     value, re-read after any lock wait.  A fold (a guarded account with several
     shards moving towards zero) locks every shard row of the account, takes their
@@ -169,7 +170,8 @@ def _pg_move_balances(returning: str) -> str:
     """
     return (
         "locked AS MATERIALIZED (SELECT b.account_id, b.shard, b.amount FROM ledger_balance b "
-        "JOIN d ON b.account_id = d.account_id AND (b.shard = d.shard OR d.fold) "
+        f"JOIN d ON b.account_id = d.account_id AND b.shard BETWEEN d.shard AND CASE WHEN d.fold THEN {MAX_SHARDS - 1} "
+        "ELSE d.shard END "
         "ORDER BY b.account_id, b.shard FOR UPDATE OF b), "
         "total AS (SELECT account_id, sum(amount) AS amount FROM locked GROUP BY account_id), "
         "u AS (UPDATE ledger_balance b SET amount = CASE WHEN NOT d.fold THEN b.amount + d.delta "
