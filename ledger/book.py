@@ -175,7 +175,7 @@ class AccountDefinition:
         if self.currency not in CURRENCY_EXPONENTS:
             raise LedgerError(f"unknown currency {self.currency!r}")
         if not 1 <= self.shards <= sql.MAX_SHARDS:
-            raise LedgerError("an account has 1 to 64 balance shards")
+            raise LedgerError(f"an account has 1 to {sql.MAX_SHARDS} balance shards")
 
 
 def validate_draft(draft: EntryDraft) -> None:
