@@ -12,22 +12,16 @@ from flask_wtf import FlaskForm
 from wtforms import StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
-from app.errors import Problem, ValidationProblem
 from app.payments.wiring import get_gateway
 from app.web.support import acting, now, role_required, submit
 
 from . import close as closing
-from .periods import Period, month_of, parse_period, previous_month
+from .periods import Period, month_of, period_in_address, previous_month
 from .reconciliation import CATEGORIES, SECTIONS, UNIFORM, reconcile, records
 
 bp = Blueprint("accounting", __name__, url_prefix="/accounting")
 STAFF = ("accountant", "admin")
 RECENT_MONTHS = 12
-
-
-class BadPeriod(Problem):
-    status = 400
-    title = "Bad period"
 
 
 class ClosePeriodForm(FlaskForm):
@@ -36,19 +30,12 @@ class ClosePeriodForm(FlaskForm):
                                     validators=[Optional(), Length(max=closing.MAX_REASON)])
 
 
-def _period(text: str | None) -> Period:
-    try:
-        return parse_period(text)
-    except ValidationProblem as problem:
-        raise BadPeriod(problem.detail) from None
-
-
 def _csv(body: str, filename: str) -> Response:
     return Response(body, mimetype="text/csv", headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
 
 def _reconciliation(period_text: str | None):
-    period = _period(period_text or previous_month(now()).name)
+    period = period_in_address(period_text or previous_month(now()).name)
     with acting() as (uow, actor):
         return reconcile(uow, actor, get_gateway(), period)
 
@@ -106,7 +93,7 @@ def close_period():
 
 
 def _closed(period_text: str):
-    wanted = _period(period_text)
+    wanted = period_in_address(period_text)
     with acting() as (uow, actor):
         return closing.close_report(uow, actor, wanted)
 

@@ -25,6 +25,7 @@ from flask import Flask, current_app, request
 from flask_limiter.util import get_remote_address
 from limits import RateLimitItem, parse
 
+from app.auth import limiter
 from app.errors import Problem
 
 _BLUEPRINTS = "cameo.api_rate_limited"
@@ -61,8 +62,6 @@ def limit_api(app: Flask, blueprint) -> None:
 def _check() -> None:
     if request.blueprint not in current_app.extensions[_BLUEPRINTS]:
         return
-    from app.auth import limiter
-
     rate_limits = limiter(current_app)
     if not (rate_limits.enabled and current_app.config.get("RATELIMIT_ENABLED", True)):
         return

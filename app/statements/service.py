@@ -12,6 +12,7 @@ from datetime import datetime
 
 from sqlmodel import select
 
+from app.accounting.periods import period_in_address
 from app.db import UnitOfWork
 from app.errors import Forbidden, NotFound, Problem
 from app.marketplace.actors import Actor
@@ -24,18 +25,6 @@ from ledger.periods import Period
 from ledger.statements import Statement
 
 DEFAULT_CURRENCY = "USD"
-
-
-class BadPeriod(Problem):
-    status = 400
-    title = "Bad period"
-
-
-def parse_period(text: str) -> Period:
-    try:
-        return Period.parse(text)
-    except ValueError as exc:
-        raise BadPeriod(f"{exc}.") from None
 
 
 @dataclass(frozen=True)
@@ -89,7 +78,7 @@ def creators(uow: UnitOfWork, actor: Actor) -> list[User]:
 def creator_statement(uow: UnitOfWork, actor: Actor, now: datetime, creator_id: int, period_text: str,
                       currency: str | None = None) -> CreatorStatement:
     user = readable_creator(uow, actor, creator_id)
-    period = parse_period(period_text)
+    period = period_in_address(period_text)
     conn = uow.session.connection()
     active = ledger_statements.months_with_activity(conn, creator_id)
     in_period = tuple(a.currency for a in active if a.month == period.name)
