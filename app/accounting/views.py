@@ -12,11 +12,12 @@ from flask_wtf import FlaskForm
 from wtforms import StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
+from app.downloads import download
 from app.payments.wiring import get_gateway
 from app.web.support import acting, now, role_required, submit
 
 from . import close as closing
-from .periods import Period, month_of, period_in_address, previous_month
+from .periods import month_of, period_in_address, previous_month
 from .reconciliation import CATEGORIES, SECTIONS, UNIFORM, reconcile, records
 
 bp = Blueprint("accounting", __name__, url_prefix="/accounting")
@@ -31,7 +32,7 @@ class ClosePeriodForm(FlaskForm):
 
 
 def _csv(body: str, filename: str) -> Response:
-    return Response(body, mimetype="text/csv", headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+    return download(body, filename, "text/csv")
 
 
 def _reconciliation(period_text: str | None):

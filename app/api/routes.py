@@ -9,6 +9,7 @@ from flask_openapi3 import APIBlueprint, Tag
 
 from app.auth.tokens import token_actor
 from app.db import get_db
+from app.downloads import download
 from app.errors import Problem
 from app.marketplace import (accounts, audit, cameos, consent, contracts, licences, offers,
                              templates)
@@ -354,8 +355,7 @@ def licence_contract_html(path: m.LicencePath):
 def licence_contract_pdf(path: m.LicencePath):
     pdf, _ = call(licences.signed_contract, path.licence_id,
                   render=lambda _u, lic: contracts.as_pdf(lic, now=now()))
-    return Response(pdf, mimetype="application/pdf",
-                    headers={"Content-Disposition": f'attachment; filename="licence-{path.licence_id}.pdf"'})
+    return download(pdf, f"licence-{path.licence_id}.pdf", "application/pdf")
 
 
 # --- audit ------------------------------------------------------------------------------

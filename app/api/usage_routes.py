@@ -8,12 +8,13 @@ import csv
 import io
 from typing import Literal, Optional
 
-from flask import Flask, Response, current_app, g, request, stream_with_context, url_for
+from flask import Flask, current_app, g, request, stream_with_context, url_for
 from flask_openapi3 import APIBlueprint, Tag
 from pydantic import BaseModel, Field
 
 from app.auth.tokens import token_actor
 from app.db import get_db
+from app.downloads import download
 from app.ledger_service import get_ledger
 from app.marketplace.models import User
 from app.marketplace.wiring import request_actor
@@ -199,8 +200,7 @@ def export_usage(path: m.LicencePath):
                     buffer.truncate()
         yield buffer.getvalue()
 
-    return Response(stream_with_context(rows()), mimetype="text/csv", headers={
-        "Content-Disposition": f'attachment; filename="licence-{path.licence_id}-usage.csv"'})
+    return download(stream_with_context(rows()), f"licence-{path.licence_id}-usage.csv", "text/csv")
 
 
 def register(app: Flask) -> None:

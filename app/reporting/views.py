@@ -7,6 +7,7 @@ from datetime import date, datetime, time, timedelta, timezone
 
 from flask import Response, render_template, request, url_for
 
+from app.downloads import download
 from app.errors import NotFound
 from app.web.support import acting, now, role_required
 from ledger import exports
@@ -57,12 +58,8 @@ def _wants_csv() -> bool:
     return fmt == "csv"
 
 
-def _download(body: bytes | str, filename: str, mimetype: str) -> Response:
-    return Response(body, mimetype=mimetype, headers={"Content-Disposition": f'attachment; filename="{filename}"'})
-
-
 def _csv(frame, filename: str) -> Response:
-    return _download(exports.table_bytes(frame, "csv"), filename, "text/csv")
+    return download(exports.table_bytes(frame, "csv"), filename, "text/csv")
 
 
 def _activity():
@@ -188,16 +185,16 @@ def export_download():
         if fmt == "beancount":
             text = io.StringIO()
             service.write_beancount(uow, actor, text, period)
-            return _download(text.getvalue(), f"{stem}.beancount", "text/plain")
+            return download(text.getvalue(), f"{stem}.beancount", "text/plain")
         names = request.args.getlist("tables") or None
         tables = service.build_tables(uow, actor, names, period)
     body = io.BytesIO()
     if fmt == "xlsx":
         exports.write_xlsx(tables, body)
-        return _download(body.getvalue(), f"{stem}.xlsx",
+        return download(body.getvalue(), f"{stem}.xlsx",
                          "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     exports.write_zip(tables, fmt, body)
-    return _download(body.getvalue(), f"{stem}-{fmt}.zip", "application/zip")
+    return download(body.getvalue(), f"{stem}-{fmt}.zip", "application/zip")
 
 
 @bp.get("/exports/payees")

@@ -1,8 +1,9 @@
 """Statement pages and downloads (thin: parse, one service call, render)."""
 from __future__ import annotations
 
-from flask import Response, render_template, request
+from flask import render_template, request
 
+from app.downloads import download
 from app.errors import NotFound
 from app.web.support import acting, now, role_required
 
@@ -39,11 +40,9 @@ def _statement(creator_id: int | None, period_file: str):
         cs = service.creator_statement(uow, actor, now(), actor.user_id if creator_id is None else creator_id,
                                        period, request.args.get("currency") or None)
     if extension == "csv":
-        return Response(exports.as_csv(cs), mimetype="text/csv",
-                        headers={"Content-Disposition": f'attachment; filename="{exports.filename(cs, "csv")}"'})
+        return download(exports.as_csv(cs), exports.filename(cs, "csv"), "text/csv")
     if extension == "pdf":
-        return Response(exports.as_pdf(cs, now=now()), mimetype="application/pdf",
-                        headers={"Content-Disposition": f'attachment; filename="{exports.filename(cs, "pdf")}"'})
+        return download(exports.as_pdf(cs, now=now()), exports.filename(cs, "pdf"), "application/pdf")
     return render_template("statements/statement.html", cs=cs, rows=exports.rows(cs), notes=exports.notes(cs),
                            by_id=creator_id is not None)
 

@@ -3,8 +3,9 @@ transitions: approve, decline, sign, revoke; the signed contract as HTML or PDF;
 brand's dashboard."""
 from __future__ import annotations
 
-from flask import Response, render_template, url_for
+from flask import render_template, url_for
 
+from app.downloads import download
 from app.marketplace import audit, cameos, contracts, licences
 from app.marketplace.models import Cameo
 from app.payments.licence_payments import start_licence_checkout
@@ -116,8 +117,7 @@ def pay_licence_fee(licence_id: int):
 def contract_html(licence_id: int):
     with acting() as (uow, actor):
         html = contracts.as_html(licences.signed_contract(uow, actor, licence_id))
-    return Response(html, mimetype="text/html",
-                    headers={"Content-Disposition": f'inline; filename="licence-{licence_id}.html"'})
+    return download(html, f"licence-{licence_id}.html", "text/html", inline=True)
 
 
 @bp.get("/licences/<int:licence_id>/contract.pdf")
@@ -125,5 +125,4 @@ def contract_html(licence_id: int):
 def contract_pdf(licence_id: int):
     with acting() as (uow, actor):
         pdf = contracts.as_pdf(licences.signed_contract(uow, actor, licence_id), now=now())
-    return Response(pdf, mimetype="application/pdf",
-                    headers={"Content-Disposition": f'attachment; filename="licence-{licence_id}.pdf"'})
+    return download(pdf, f"licence-{licence_id}.pdf", "application/pdf")
