@@ -7,9 +7,10 @@ from __future__ import annotations
 import os
 import re
 import secrets
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
+
+from ledger.money import CURRENCY_EXPONENTS
 
 ENVIRONMENTS = ("development", "production", "test")
 
@@ -75,8 +76,6 @@ def parse_settlement_schedule(raw: str | None) -> str:
 
 def parse_min_payout(raw: str | None) -> dict[str, int]:
     """``"USD=1000,EUR=1000"`` (minor units) over the defaults; currencies must be ISO 4217."""
-    from ledger.money import CURRENCY_EXPONENTS
-
     result = dict(DEFAULT_MIN_PAYOUT)
     for part in filter(None, (p.strip() for p in (raw or "").split(","))):
         currency, sep, amount = (x.strip() for x in part.partition("="))
@@ -88,10 +87,18 @@ def parse_min_payout(raw: str | None) -> dict[str, int]:
     return result
 
 
-# Optional settings whose defaults live with the subsystem that uses them; the
-# environment overrides them only when set.
-OPTIONAL_INT = ("PREVIEW_MAX_BYTES", "RECORDING_MAX_BYTES")
-OPTIONAL_STR = ("RATELIMIT_LOGIN", "RATELIMIT_API", "RATELIMIT_STORAGE_URI", "PASSWORD_HASH_METHOD")
+# Settings with a plain default that the environment may override (README: Configuration).
+DEFAULT_STR = {
+    "RATELIMIT_STORAGE_URI": "memory://",
+    "RATELIMIT_LOGIN": "10 per minute",
+    "RATELIMIT_API": "600 per minute",
+    "PASSWORD_HASH_METHOD": "scrypt",
+}
+DEFAULT_INT = {
+    "PREVIEW_MAX_BYTES": 5 * 1024 * 1024,
+    "RECORDING_MAX_BYTES": 50 * 1024 * 1024,
+}
+SETTLEMENT_LOCK_WAIT_SECONDS = 3.0  # how long a second run waits for the first before it is refused
 
 
 def from_environment(environ: Mapping[str, str] | None = None, instance_path: Path | None = None) -> dict[str, Any]:
@@ -110,9 +117,9 @@ def from_environment(environ: Mapping[str, str] | None = None, instance_path: Pa
     if _int(environ, "SETTLEMENT_WORKERS", 4) < 1 or _int(environ, "SETTLEMENT_STRIPE_WRITES_PER_SECOND", 90) < 0:
         raise ConfigError("SETTLEMENT_WORKERS must be at least 1 and SETTLEMENT_STRIPE_WRITES_PER_SECOND "
                           "at least 0 (0: no pacing)")
-    optional: dict[str, Any] = {k: environ[k] for k in OPTIONAL_STR if environ.get(k)}
-    optional.update({k: _int(environ, k, 0) for k in OPTIONAL_INT if environ.get(k)})
-    return optional | {
+    defaults: dict[str, Any] = {k: environ.get(k) or v for k, v in DEFAULT_STR.items()}
+    defaults.update({k: _int(environ, k, v) for k, v in DEFAULT_INT.items()})
+    return defaults | {
         "CAMEO_ENV": env,
         "INSTANCE_PATH": str(instance_path),
         "DATABASE_URL": database_url,
@@ -126,6 +133,8 @@ def from_environment(environ: Mapping[str, str] | None = None, instance_path: Pa
         "SETTLEMENT_MIN_PAYOUT": parse_min_payout(environ.get("SETTLEMENT_MIN_PAYOUT")),
         "SETTLEMENT_WORKERS": _int(environ, "SETTLEMENT_WORKERS", 4),
         "SETTLEMENT_STRIPE_WRITES_PER_SECOND": _int(environ, "SETTLEMENT_STRIPE_WRITES_PER_SECOND", 90),
+        "SETTLEMENT_LOCK_WAIT_SECONDS": SETTLEMENT_LOCK_WAIT_SECONDS,
+        "RECEIPT_KEYS_DIR": str(instance_path / "receipt_keys"),
         # Werkzeug refuses bodies above this with 413 before reading them; per-field
         # limits (preview, recording) are checked again by the services.
         "MAX_CONTENT_LENGTH": _int(environ, "MAX_UPLOAD_BYTES", 64 * 1024 * 1024),

@@ -47,7 +47,7 @@ def processes(port: int) -> tuple[dict[str, str], list[tuple[str, list[str]]]]:
         extra, command = _emulator_env(default_instance_path(), port)
         env.update(extra)
         procs.append(("stripe-emulator", command))
-    cameo = [sys.executable, "-m", "app.cli"]
+    cameo = [sys.executable, "-m", "app"]
     procs.append(("web", cameo + ["run", "--host", "127.0.0.1", "--port", str(port), "--no-reload"]))
     procs.append(("scheduler", cameo + ["scheduler"]))
     return env, procs

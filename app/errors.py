@@ -3,8 +3,10 @@
 Services raise ``Problem`` (or a subclass) with an HTTP status and, for bad input,
 field-level messages; routes never build error bodies themselves.  API paths
 (``/api/…``) and clients that ask for JSON get ``application/problem+json``; the web
-UI gets an HTML page.  Unexpected exceptions become a 500 problem without details —
-the traceback goes to the log, never to the client.
+UI gets an HTML page.  The ledger's ``PeriodClosed`` (an entry that would land in a
+closed month) is a 409 ``period_closed`` problem wherever it happens.  Unexpected
+exceptions become a 500 problem without details — the traceback goes to the log,
+never to the client.
 """
 from __future__ import annotations
 
@@ -13,6 +15,8 @@ from typing import Any, Mapping
 
 from flask import Flask, Response, json, render_template, request
 from werkzeug.exceptions import HTTPException
+
+from ledger import PeriodClosed
 
 log = logging.getLogger(__name__)
 PROBLEM_JSON = "application/problem+json"
@@ -81,16 +85,28 @@ def problem_response(problem: Problem) -> Response:
     return response
 
 
-def _render(problem: Problem):
+def render_problem(problem: Problem):
+    """The problem as the client wants it: problem+json for the API and JSON clients, else a page."""
     if wants_json():
         return problem_response(problem)
     return render_template("error.html", problem=problem), problem.status
 
 
+class PeriodClosedProblem(Conflict):
+    title = "Accounting period closed"
+
+
 def init_app(app: Flask) -> None:
+    # The ledger's refusals that a request can run into, translated here, at the one boundary.
+    @app.errorhandler(PeriodClosed)
+    def _period_closed(exc: PeriodClosed):
+        return render_problem(PeriodClosedProblem(
+            f"This would be booked in a closed accounting period ({exc}); nothing was recorded. "
+            "Corrections go into the next open period.", code="period_closed"))
+
     @app.errorhandler(Problem)
     def _problem(exc: Problem):
-        return _render(exc)
+        return render_problem(exc)
 
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException):
@@ -98,10 +114,10 @@ def init_app(app: Flask) -> None:
         if exc.code == 405 and getattr(exc, "valid_methods", None):
             extra["allow"] = list(exc.valid_methods)
         problem = Problem(exc.description or "", status=exc.code or 500, title=exc.name, **extra)
-        return _render(problem)
+        return render_problem(problem)
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):
         log.exception("unhandled error on %s %s", request.method, request.path)
-        return _render(Problem("The server hit an unexpected error; it has been logged.",
+        return render_problem(Problem("The server hit an unexpected error; it has been logged.",
                                status=500, title="Internal server error"))

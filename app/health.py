@@ -4,7 +4,9 @@ from __future__ import annotations
 from flask import Blueprint, jsonify
 from sqlalchemy.exc import SQLAlchemyError
 
-from .db import get_db
+from app.db import Database
+from app.kit.registry import provided
+
 from .errors import Problem
 
 bp = Blueprint("health", __name__)
@@ -13,7 +15,7 @@ bp = Blueprint("health", __name__)
 @bp.get("/healthz")
 def healthz():
     try:
-        get_db().ping()
+        provided(Database).ping()
     except SQLAlchemyError:
         raise Problem("The database is unreachable.", status=503, title="Service unavailable")
     return jsonify(status="ok")

@@ -26,8 +26,12 @@ from flask import Flask
 
 from ledger import chain
 
+from .clock import Clock
 from .config import ConfigError
-from .db import get_db
+from .db import Database
+from .kit.registry import provided
+from .payments.cli import retry_events
+from .settlement.jobs import settle_previous_month
 
 log = logging.getLogger(__name__)
 _context: dict[str, Flask] = {}
@@ -37,18 +41,16 @@ SEAL_INTERVAL_SECONDS = 5
 
 def seal_job() -> None:
     app = _context["app"]
-    result = chain.seal(get_db(app).engine, now=app.config["CLOCK"]())
+    result = chain.seal(provided(Database, app).engine, now=provided(Clock, app)())
     if result.sealed:
         log.info("sealed %d entries; head seq %d", result.sealed, result.head_seq)
 
 
 def payments_retry_job() -> None:
     """Apply the stored Stripe webhook events that could not be applied yet."""
-    from .payments.wiring import retry_events
-
     app = _context["app"]
     with app.app_context():
-        report = retry_events(app)
+        report = retry_events()
     if report.processed or report.pending:
         log.info("Stripe events: %d processed, %d pending", len(report.processed), len(report.pending))
 
@@ -58,12 +60,10 @@ SETTLEMENT_JOB_ID = "settlement-monthly"
 
 
 def settlement_job() -> None:
-    """Settle the month before the clock's (``app.settlement``)."""
-    from .settlement.wiring import run_scheduled_settlement
-
+    """Settle the month before the clock's (``app.settlement.jobs``)."""
     app = _context["app"]
     with app.app_context():
-        run_scheduled_settlement(app)
+        settle_previous_month()
 
 
 def settlement_trigger(expression: str) -> CronTrigger:
@@ -81,7 +81,7 @@ JOBS: list[tuple[str, Callable[[], None], dict]] = [
 def build_scheduler(app: Flask, scheduler_class: type[BaseScheduler] = BlockingScheduler) -> BaseScheduler:
     _context["app"] = app
     scheduler = scheduler_class(
-        jobstores={"default": SQLAlchemyJobStore(engine=get_db(app).engine)},
+        jobstores={"default": SQLAlchemyJobStore(engine=provided(Database, app).engine)},
         executors={"default": ThreadPoolExecutor(2)},
         job_defaults={"coalesce": True, "misfire_grace_time": 300, "max_instances": 1},
         timezone="UTC",

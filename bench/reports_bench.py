@@ -39,10 +39,10 @@ from bench.common import Timer, scratch_database  # noqa: E402
 from ledger import Ledger, chart, recipes  # noqa: E402
 from ledger.db import make_engine  # noqa: E402
 from ledger.exports import creator_period, payout_groups  # noqa: E402
-from ledger.statements import creator_statement  # noqa: E402
 from ledger.periods import Period  # noqa: E402
 from ledger.recipes import Owner  # noqa: E402
 from ledger.reports import trial_balance  # noqa: E402
+from ledger.statements import creator_statement  # noqa: E402
 
 YEAR = 2026
 BRANDS = 20

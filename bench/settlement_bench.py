@@ -30,6 +30,11 @@ import urllib.request
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+from app.db import Database
+from app.kit.registry import provided
+from app.payments.gateway import PaymentGateway
+from ledger import Ledger
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
@@ -82,18 +87,17 @@ def make_app(url: str, instance: Path, api_base: str, workers: int = 8, pace: fl
 
 
 def populate(app, *, creators: int, postings: int, payouts: int, api_base: str) -> None:
-    from app.db import get_db
-    from app.ledger_service import get_ledger
-    from app.marketplace.models import Licence, User
-    from app.marketplace.wiring import seed_marketplace
+
+    from app.marketplace.models import Licence
     from app.payments.models import ConnectAccount
-    from app.payments.wiring import get_gateway
+    from app.people.models import User
+    from app.seed import seed_demo
     from ledger import chart, recipes
     from ledger.recipes import Owner
 
     rng = random.Random(6)
-    seed_marketplace(app, now=NOW - timedelta(days=60))
-    db, ledger = get_db(app), get_ledger(app)
+    seed_demo(app, now=NOW - timedelta(days=60))
+    db, ledger = provided(Database, app), provided(Ledger, app)
     with db.unit_of_work() as uow:
         source = uow.session.get(Licence, 1).model_dump(exclude={"id"})
         licences = []
@@ -129,7 +133,7 @@ def populate(app, *, creators: int, postings: int, payouts: int, api_base: str) 
         conn.execute(text("ANALYZE"))
         conn.commit()
     control(api_base, "platform_funds", {"amount": 10**12, "currency": "usd"})
-    gateway = get_gateway(app)
+    gateway = provided(PaymentGateway, app)
     with Timer() as onboarding:
         rows = []
         for creator_id in creator_ids[:payouts]:
@@ -168,11 +172,9 @@ def main() -> None:
     if args.quick:
         args.creators, args.postings, args.payouts = 1_000, 60_000, 300
 
-    from app.db import get_db
-    from app.payments.wiring import get_gateway
+
     from app.settlement.planning import Period
     from app.settlement.service import Settler
-    from app.settlement.wiring import settler_for
 
     emulator, api_base = start_emulator()
     try:
@@ -181,8 +183,9 @@ def main() -> None:
             app = make_app(url, Path("/tmp") / instance, api_base, args.workers, args.pace)
             print(f"settlement benchmark on PostgreSQL (one run; the machine is shared: preliminary figures)")
             populate(app, creators=args.creators, postings=args.postings, payouts=args.payouts, api_base=api_base)
-            db, period = get_db(app), Period.parse(PERIOD)
-            settler: Settler = settler_for(app, gateway=get_gateway(app))
+            db, period = provided(Database, app), Period.parse(PERIOD)
+            settler: Settler = provided(Settler, app)
+            gateway = provided(PaymentGateway, app)
 
             def group_by():
                 with db.engine.connect() as conn:
@@ -212,7 +215,7 @@ def main() -> None:
                 if step in ("item.posted", "item.paid"):
                     stamps.append(time.perf_counter())
 
-            result = settler.settle(period, now=NOW, actor="bench", on_step=on_step)
+            result = settler.settle(period, now=NOW, actor="bench", gateway=gateway, on_step=on_step)
             paid = sum(i.status == "paid" for i in result.items)
             elapsed = stamps[-1] - stamps[0]
             writes = control(api_base, "requests?method=POST&path_prefix=/v1/transfers", method="GET")["requests"]
@@ -222,7 +225,7 @@ def main() -> None:
                   f"{throttled} answered 429 and retried")
             print(f"  {per_second:6.1f} transfers/s ÷ Stripe's {STRIPE_LIMIT} writes/s = ratio "
                   f"{per_second / STRIPE_LIMIT:4.2f}   (target ≥ 0.9)")
-            get_gateway(app).close()
+            provided(PaymentGateway, app).close()
             db.dispose()
     finally:
         emulator.terminate()

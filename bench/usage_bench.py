@@ -39,6 +39,9 @@ import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+from app.db import Database
+from app.kit.registry import provided
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
@@ -60,21 +63,20 @@ def free_port() -> int:
 def prepare(url: str, instance: Path, now: datetime) -> str:
     """Seed the demo marketplace (licences start an hour ago) and return eli's API token."""
     from app import create_app
-    from app.db import get_db
-    from app.marketplace import accounts
-    from app.marketplace.actors import actor_for
-    from app.marketplace.models import User
-    from app.marketplace.wiring import seed_marketplace
+    from app.people import accounts
+    from app.people.actors import actor_for
+    from app.people.models import User
+    from app.seed import seed_demo
 
     app = create_app({"DATABASE_URL": url, "INSTANCE_PATH": str(instance), "SECRET_KEY": "bench-" + "x" * 32,
                       "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000", "CLOCK": lambda: now - timedelta(hours=1)})
     with app.app_context():
-        seed_marketplace(app, now=now - timedelta(hours=1))
-        with get_db().unit_of_work() as uow:
+        seed_demo(app, now=now - timedelta(hours=1))
+        with provided(Database).unit_of_work() as uow:
             user = uow.session.exec(select(User).where(User.email == "eli@lumen.example")).one()
             token = accounts.issue_token(uow, actor_for(uow, user), now, name="bench")[1]
             uow.commit()
-    get_db(app).dispose()
+    provided(Database, app).dispose()
     return token
 
 

@@ -19,6 +19,8 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from app import create_app
+from app.db import Database
+from app.kit.registry import provided
 from app.migrate import upgrade
 
 PG_URL = os.environ.get("TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -140,7 +142,7 @@ def app(sqlite_url, tmp_path, clock):
     """The app on a fresh migrated SQLite database (API and web tests)."""
     application = make_test_app(sqlite_url, tmp_path, clock)
     yield application
-    application.extensions["cameo.db"].dispose()
+    provided(Database, application).dispose()
 
 
 @pytest.fixture
@@ -148,7 +150,7 @@ def app_any_db(database_url, tmp_path, clock):
     """The app on SQLite and on PostgreSQL (integration tests)."""
     application = make_test_app(database_url, tmp_path, clock)
     yield application
-    application.extensions["cameo.db"].dispose()
+    provided(Database, application).dispose()
 
 
 @pytest.fixture

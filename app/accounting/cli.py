@@ -5,15 +5,17 @@ Exit codes: 0 done / fully matched; 1 refused or something unmatched; 2 bad inpu
 from __future__ import annotations
 
 import click
-from flask import Flask, current_app
+from flask import current_app
 from flask.cli import with_appcontext
 from sqlmodel import select
 
-from app.db import get_db
+from app.clock import Clock
+from app.db import Database
 from app.errors import Problem, ValidationProblem
-from app.marketplace.actors import SYSTEM, actor_for
-from app.marketplace.models import User
-from app.payments.wiring import get_gateway
+from app.kit.registry import provided
+from app.payments.gateway import PaymentGateway
+from app.people.actors import SYSTEM, actor_for
+from app.people.models import User
 
 from . import close as closing
 from .periods import Period, parse_period
@@ -54,8 +56,8 @@ def reconcile_command(period: Period) -> None:
     """Reconcile a month's ledger against Stripe; exit 1 when anything is unmatched."""
     app = current_app._get_current_object()
     try:
-        with get_db(app).unit_of_work() as uow:
-            result = reconcile(uow, SYSTEM, get_gateway(app), period)
+        with provided(Database, app).unit_of_work() as uow:
+            result = reconcile(uow, SYSTEM, provided(PaymentGateway, app), period)
     except Problem as problem:
         raise _fail(problem) from None
     print_reconciliation(result)
@@ -72,12 +74,12 @@ def close_period_command(period: Period, email: str, override_reason: str | None
     """Close a month: reconcile, lock it in the ledger, store the close report."""
     app = current_app._get_current_object()
     try:
-        with get_db(app).unit_of_work() as uow:
+        with provided(Database, app).unit_of_work() as uow:
             user = uow.session.exec(select(User).where(User.email == email.strip().lower())).first()
             if user is None or not user.is_active or user.role not in closing.CLOSERS:
                 raise click.BadParameter(f"{email} is not an active accountant or admin", param_hint="--by")
-            row = closing.close_period(uow, actor_for(uow, user, user_agent="cameo close-period"), get_gateway(app),
-                                       app.config["CLOCK"](), period, override_reason)
+            row = closing.close_period(uow, actor_for(uow, user, user_agent="cameo close-period"), provided(PaymentGateway, app),
+                                       provided(Clock, app)(), period, override_reason)
             uow.commit()
             uow.session.expunge(row)
     except Problem as problem:
@@ -87,8 +89,3 @@ def close_period_command(period: Period, email: str, override_reason: str | None
                + (f" (override: {row.override_reason})" if row.override_reason else ""))
     for currency, total in row.trial_balance["totals"].items():
         click.echo(f"trial balance {currency}: debits {total['debit']} credits {total['credit']} (minor units)")
-
-
-def init_app(app: Flask) -> None:
-    app.cli.add_command(reconcile_command)
-    app.cli.add_command(close_period_command)

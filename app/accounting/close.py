@@ -32,18 +32,31 @@ from sqlmodel import select as sm_select
 
 from app.db import UnitOfWork
 from app.errors import Conflict, NotFound, ValidationProblem
-from app.marketplace import audit
-from app.marketplace.actors import Actor
-from app.marketplace.models import User
 from app.payments.gateway import PaymentError, PaymentGateway
-from ledger import AlreadyReversed, IdempotencyConflict, InsufficientBalance, Ledger, LedgerError, PostedEntry, reports
+from app.people import audit
+from app.people.actors import Actor
+from app.people.models import User
+from ledger import (
+    AlreadyReversed,
+    IdempotencyConflict,
+    InsufficientBalance,
+    Ledger,
+    LedgerError,
+    PostedEntry,
+    reports,
+)
 from ledger import periods as ledger_periods
 from ledger.canonical import iso_utc
 from ledger.models import ClosedPeriod, Entry, Posting
 
 from .models import PeriodClose
 from .periods import Period, parse_period
-from .reconciliation import fetch_stripe_side, match_sides, provider_problem, read_ledger_side
+from .reconciliation import (
+    fetch_stripe_side,
+    match_sides,
+    provider_problem,
+    read_ledger_side,
+)
 
 CLOSERS = ("accountant", "admin")
 MAX_REASON = 2000

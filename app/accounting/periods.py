@@ -8,8 +8,7 @@ from datetime import datetime
 from app.errors import Problem, ValidationProblem
 from ledger.periods import Period
 
-__all__ = ["BadPeriod", "Period", "month_of", "parse_period", "period_in_address", "previous_month",
-           "settlement_group"]
+__all__ = ["BadPeriod", "Period", "month_of", "parse_period", "period_in_address", "previous_month"]
 
 
 class BadPeriod(Problem):
@@ -39,10 +38,3 @@ def month_of(moment: datetime) -> Period:
 
 def previous_month(moment: datetime) -> Period:
     return Period.containing(moment).previous()
-
-
-def settlement_group(period: Period) -> str:
-    """The Stripe ``transfer_group`` of a period's settlement run."""
-    from app.settlement.planning import transfer_group
-
-    return transfer_group(period)

@@ -38,12 +38,19 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from app.db import UnitOfWork
-from app.marketplace.actors import Actor
-from app.payments.gateway import BalanceTransaction, InvalidPaymentRequest, PaymentError, PaymentGateway, Transfer
+from app.payments.gateway import (
+    BalanceTransaction,
+    InvalidPaymentRequest,
+    PaymentError,
+    PaymentGateway,
+    Transfer,
+)
 from app.payments.problems import provider_problem
+from app.people.actors import Actor
+from app.settlement.planning import transfer_group
 from ledger.models import Account, Entry, Posting
 
-from .periods import Period, parse_period, settlement_group
+from .periods import Period, parse_period
 
 STAFF_ROLES = ("accountant", "admin", "system")
 
@@ -345,7 +352,7 @@ def fetch_stripe_side(gateway: PaymentGateway, period: Period, payouts: Sequence
                       sales: Sequence[Mapping[str, Any]]) -> StripeSide:
     """Everything Stripe says about the period (and the counterparts the ledger names)."""
     transfers = {t.id: t for t in gateway.list_transfers(created_gte=period.starts_at, created_lt=period.ends_at)}
-    groups = {settlement_group(period)} | {p["transfer_group"] for p in payouts if p.get("transfer_group")}
+    groups = {transfer_group(period)} | {p["transfer_group"] for p in payouts if p.get("transfer_group")}
     for group in sorted(groups):
         transfers.update({t.id: t for t in gateway.list_transfers(transfer_group=group)})
     transactions = list(gateway.list_balance_transactions(created_gte=period.starts_at, created_lt=period.ends_at))

@@ -12,9 +12,10 @@ from flask_wtf import FlaskForm
 from wtforms import StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
-from app.downloads import download
-from app.payments.wiring import get_gateway
-from app.web.support import acting, now, role_required, submit
+from app.kit.downloads import download
+from app.kit.registry import provided
+from app.kit.web import acting, now, role_required, submit
+from app.payments.gateway import PaymentGateway
 
 from . import close as closing
 from .periods import month_of, period_in_address, previous_month
@@ -38,7 +39,7 @@ def _csv(body: str, filename: str) -> Response:
 def _reconciliation(period_text: str | None):
     period = period_in_address(period_text or previous_month(now()).name)
     with acting() as (uow, actor):
-        return reconcile(uow, actor, get_gateway(), period)
+        return reconcile(uow, actor, provided(PaymentGateway), period)
 
 
 @bp.get("/reconciliation")
@@ -86,7 +87,7 @@ def periods():
 def close_period():
     form = ClosePeriodForm()
     return submit(
-        form, lambda uow, actor: closing.close_period(uow, actor, get_gateway(), now(), form.period.data,
+        form, lambda uow, actor: closing.close_period(uow, actor, provided(PaymentGateway), now(), form.period.data,
                                                       form.override_reason.data),
         done=lambda row: f"Period {row.period} is closed.",
         then=lambda row: url_for(".close_report", period=row.period),

@@ -9,10 +9,11 @@ from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired, Length
 
-from app.db import get_db
-from app.marketplace import accounts
+from app.db import Database
+from app.kit.registry import provided
+from app.people import accounts
 
-from . import SessionUser
+from .session import SessionUser
 
 bp = Blueprint("auth", __name__)
 
@@ -32,7 +33,7 @@ def _safe_next(target: str | None) -> str:
 def login():
     form = LoginForm()
     if form.validate_on_submit():
-        with get_db().unit_of_work() as uow:
+        with provided(Database).unit_of_work() as uow:
             user = accounts.authenticate(uow, form.email.data, form.password.data)
             session_user = SessionUser(user) if user else None
         if session_user:

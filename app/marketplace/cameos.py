@@ -8,11 +8,13 @@ from sqlmodel import select
 
 from app.db import UnitOfWork
 from app.errors import Conflict, Forbidden, NotFound, ValidationProblem
+from app.paging import Page, paginate
+from app.people import audit
+from app.people.actors import Actor
+from app.people.models import Organisation, User
 
-from . import audit, catalogue
-from .actors import Actor
-from .models import Cameo, CameoApprovedBrand, CameoOwner, Consent, Licence, Organisation, User
-from .pagination import Page, paginate
+from . import catalogue
+from .models import Cameo, CameoApprovedBrand, CameoOwner, Consent, Licence
 from .schemas import CameoIn, CameoPatch, OwnersIn
 from .storage import IMAGE_TYPES, FileStore, sniff_image
 

@@ -8,11 +8,13 @@ from datetime import datetime
 
 from app.db import UnitOfWork
 from app.errors import Conflict, ValidationProblem
+from app.people import audit
+from app.people.actors import Actor
+from app.people.models import User
 
-from . import audit, licences
-from .actors import Actor
+from . import licences
 from .cameos import active_consent, get_cameo, get_managed_cameo, owners
-from .models import Cameo, Consent, User
+from .models import Cameo, Consent
 from .schemas import ConsentIn
 from .storage import RECORDING_TYPES, FileStore, sniff_recording
 

@@ -9,11 +9,13 @@ from datetime import datetime
 from sqlmodel import select
 
 from app.db import UnitOfWork
+from app.people import accounts
+from app.people.actors import Actor, actor_for
+from app.people.models import Membership, Organisation, User
 
-from . import accounts, cameos, consent, licences, offers, templates
-from .actors import Actor, actor_for
+from . import cameos, consent, licences, offers, templates
 from .catalogue import SEED_DIR
-from .models import Cameo, Licence, Offer, Organisation, User
+from .models import Cameo, Licence, Offer
 from .schemas import CameoIn, ConsentIn, LicenceRequestIn, OfferIn, OwnersIn
 from .storage import FileStore
 
@@ -44,8 +46,6 @@ def _people(uow: UnitOfWork, now: datetime, demo: dict, password_method: str) ->
 
 
 def _members(uow: UnitOfWork, org_id: int):
-    from .models import Membership
-
     return uow.session.exec(select(Membership).where(Membership.organisation_id == org_id)).all()
 
 

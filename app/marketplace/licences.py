@@ -24,12 +24,14 @@ from sqlmodel import select
 
 from app.db import UnitOfWork
 from app.errors import Conflict, Forbidden, NotFound, ValidationProblem
+from app.paging import Page, paginate
+from app.people import audit
+from app.people.actors import SYSTEM, Actor
+from app.people.models import Organisation, User
 
-from . import audit, catalogue, contracts
-from .actors import SYSTEM, Actor
+from . import catalogue, contracts
 from .cameos import active_consent, brand_may_see, owned_cameos, owner_ids, owners
-from .models import Cameo, ContractTemplate, Licence, Offer, Organisation, User
-from .pagination import Page, paginate
+from .models import Cameo, ContractTemplate, Licence, Offer
 from .schemas import LicenceRequestIn
 
 TRANSITIONS: dict[str, set[str]] = {

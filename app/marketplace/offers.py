@@ -9,12 +9,19 @@ from sqlmodel import select
 
 from app.db import UnitOfWork
 from app.errors import Conflict, Forbidden, NotFound
+from app.paging import Page, paginate
+from app.people import audit
+from app.people.actors import Actor
 
-from . import audit
-from .actors import Actor
-from .cameos import brand_may_see, brand_visible_cameos, get_managed_cameo, may_read, owned_cameos, owner_ids
+from .cameos import (
+    brand_may_see,
+    brand_visible_cameos,
+    get_managed_cameo,
+    may_read,
+    owned_cameos,
+    owner_ids,
+)
 from .models import Cameo, Offer
-from .pagination import Page, paginate
 from .schemas import OfferIn
 from .templates import get_template
 

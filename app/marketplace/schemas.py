@@ -1,56 +1,25 @@
 """Validated input of the marketplace services (pydantic), shared by the JSON API
-and the web forms.  Strict types: money is an integer count of minor units (floats,
-strings and booleans are refused), currencies are known ISO 4217 codes, every string
-is bounded and free of NUL and unpaired surrogates (PostgreSQL cannot store them).
-
-``validation_problem(exc)`` turns a pydantic ``ValidationError`` into a 422
-``ValidationProblem`` whose ``errors`` map each field path to its message.
-"""
+and the web forms; built from the strict types of ``app.validation``."""
 from __future__ import annotations
 
 import re
 from datetime import date
 from typing import Annotated, Literal, Optional
 
-from pydantic import (AfterValidator, BaseModel, ConfigDict, Field, StrictBool, StrictInt, ValidationError,
-                      model_validator)
+from pydantic import (
+    AfterValidator,
+    Field,
+    StrictBool,
+    StrictInt,
+    model_validator,
+)
 
-from app.errors import ValidationProblem
-from ledger.money import CURRENCY_EXPONENTS
+from app.validation import Id, MoneyIn, Strict, Text, unique
 
 from .models import CAMEO_KINDS, VISIBILITIES
 
-MAX_MINOR = 10**13  # 100 billion in a two-decimal currency; fits every column comfortably
-MAX_ID = 2**31 - 1
 MEDIA = ("social", "web", "tv", "radio", "print", "out_of_home", "streaming", "film", "podcast", "games")
 TERRITORY = re.compile(r"^(?:[A-Z]{2}|WORLDWIDE)$")
-
-
-def _clean(value: str) -> str:
-    if "\x00" in value:
-        raise ValueError("must not contain NUL characters")
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        raise ValueError("must be valid Unicode text") from None
-    return value
-
-
-def _not_blank(value: str) -> str:
-    if not value.strip():
-        raise ValueError("must not be blank")
-    return value.strip()
-
-
-def Text(max_length: int, *, min_length: int = 0, blank: bool = True):  # noqa: N802 — a type factory
-    validators = [AfterValidator(_clean)] + ([] if blank else [AfterValidator(_not_blank)])
-    return Annotated[str, Field(min_length=min_length, max_length=max_length), *validators]
-
-
-def _currency(code: str) -> str:
-    if code not in CURRENCY_EXPONENTS:
-        raise ValueError(f"unknown or unsupported ISO 4217 currency {code!r}")
-    return code
 
 
 def _territory(code: str) -> str:
@@ -59,24 +28,7 @@ def _territory(code: str) -> str:
     return code
 
 
-Id = Annotated[StrictInt, Field(ge=1, le=MAX_ID)]
-Currency = Annotated[str, Field(min_length=3, max_length=3, examples=["USD"]), AfterValidator(_currency)]
 Category = Text(40, min_length=1)
-
-
-def _unique(values: list) -> list:
-    if len(set(values)) != len(values):
-        raise ValueError("must not repeat an item")
-    return values
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class MoneyIn(Strict):
-    amount_minor: Annotated[StrictInt, Field(ge=0, le=MAX_MINOR, description="integer minor units, e.g. cents")]
-    currency: Currency
 
 
 class CameoIn(Strict):
@@ -84,16 +36,16 @@ class CameoIn(Strict):
     title: Text(120, min_length=1, blank=False)  # type: ignore[valid-type]
     description: Text(4000) = ""  # type: ignore[valid-type]
     visibility: Literal[VISIBILITIES] = "only_me"  # type: ignore[valid-type]
-    blocked_categories: Annotated[list[Category], Field(max_length=50), AfterValidator(_unique)] = []  # type: ignore[valid-type]
-    approved_brand_ids: Annotated[list[Id], Field(max_length=200), AfterValidator(_unique)] = []
+    blocked_categories: Annotated[list[Category], Field(max_length=50), AfterValidator(unique)] = []  # type: ignore[valid-type]
+    approved_brand_ids: Annotated[list[Id], Field(max_length=200), AfterValidator(unique)] = []
 
 
 class CameoPatch(Strict):
     title: Optional[Text(120, min_length=1, blank=False)] = None  # type: ignore[valid-type]
     description: Optional[Text(4000)] = None  # type: ignore[valid-type]
     visibility: Optional[Literal[VISIBILITIES]] = None  # type: ignore[valid-type]
-    blocked_categories: Optional[Annotated[list[Category], Field(max_length=50), AfterValidator(_unique)]] = None  # type: ignore[valid-type]
-    approved_brand_ids: Optional[Annotated[list[Id], Field(max_length=200), AfterValidator(_unique)]] = None
+    blocked_categories: Optional[Annotated[list[Category], Field(max_length=50), AfterValidator(unique)]] = None  # type: ignore[valid-type]
+    approved_brand_ids: Optional[Annotated[list[Id], Field(max_length=200), AfterValidator(unique)]] = None
 
 
 class OwnerShare(Strict):
@@ -123,9 +75,9 @@ class ConsentIn(Strict):
 
 class OfferIn(Strict):
     template_id: Id
-    media: Annotated[list[Literal[MEDIA]], Field(min_length=1, max_length=len(MEDIA)), AfterValidator(_unique)]  # type: ignore[valid-type]
+    media: Annotated[list[Literal[MEDIA]], Field(min_length=1, max_length=len(MEDIA)), AfterValidator(unique)]  # type: ignore[valid-type]
     territories: Annotated[list[Annotated[str, Field(max_length=9), AfterValidator(_territory)]],
-                           Field(min_length=1, max_length=250), AfterValidator(_unique)]
+                           Field(min_length=1, max_length=250), AfterValidator(unique)]
     term_days: Annotated[StrictInt, Field(ge=1, le=3650)]
     exclusivity: StrictBool = False
     usage_cap: Optional[Annotated[StrictInt, Field(ge=1, le=10**12)]] = None
@@ -145,14 +97,14 @@ class OfferIn(Strict):
 class LicenceRequestIn(Strict):
     intended_use: Annotated[Text(4000, min_length=40, blank=False), Field(  # type: ignore[valid-type]
         description="a reasonably specific description of the intended uses (California AB 2602)")]
-    categories: Annotated[list[Category], Field(max_length=20), AfterValidator(_unique)] = []  # type: ignore[valid-type]
+    categories: Annotated[list[Category], Field(max_length=20), AfterValidator(unique)] = []  # type: ignore[valid-type]
     starts_on: Optional[date] = None
     organisation_id: Optional[Id] = None
     # Optional narrowing to part of the offer's media and territories (default: all of them).
     media: Optional[Annotated[list[Literal[MEDIA]], Field(min_length=1, max_length=len(MEDIA)),  # type: ignore[valid-type]
-                              AfterValidator(_unique)]] = None
+                              AfterValidator(unique)]] = None
     territories: Optional[Annotated[list[Annotated[str, Field(max_length=9), AfterValidator(_territory)]],
-                                    Field(min_length=1, max_length=250), AfterValidator(_unique)]] = None
+                                    Field(min_length=1, max_length=250), AfterValidator(unique)]] = None
 
 
 class SignIn(Strict):
@@ -169,30 +121,3 @@ class TemplateIn(Strict):
     title: Text(200, min_length=1, blank=False)  # type: ignore[valid-type]
     summary: Text(2000) = ""  # type: ignore[valid-type]
     body: Text(100_000, min_length=50, blank=False)  # type: ignore[valid-type]
-
-
-class TokenIn(Strict):
-    name: Text(100, min_length=1, blank=False)  # type: ignore[valid-type]
-
-
-def _field_path(loc: tuple) -> str:
-    return ".".join(str(part) for part in loc) or "body"
-
-
-def validation_problem(exc: ValidationError) -> ValidationProblem:
-    errors: dict[str, str] = {}
-    for error in exc.errors(include_url=False, include_input=False):
-        message = error["msg"].removeprefix("Value error, ")
-        path = _field_path(error["loc"])
-        if error["type"] == "value_error" and ": " in message and path == "body":
-            path, message = message.split(": ", 1)  # model-level checks name their field
-        errors.setdefault(path, message)
-    return ValidationProblem("The request has invalid fields.", errors=errors)
-
-
-def parse(model: type[BaseModel], data: object) -> BaseModel:
-    """Validate ``data`` (e.g. a web form's dict) into ``model`` or raise a 422 problem."""
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        raise validation_problem(exc) from None

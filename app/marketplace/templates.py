@@ -9,11 +9,12 @@ from sqlmodel import select
 
 from app.db import UnitOfWork
 from app.errors import NotFound, ValidationProblem
+from app.paging import Page, paginate
+from app.people import audit
+from app.people.actors import SYSTEM, Actor
 
-from . import audit, catalogue, contracts
-from .actors import SYSTEM, Actor
+from . import catalogue, contracts
 from .models import ContractTemplate
-from .pagination import Page, paginate
 from .schemas import TemplateIn
 
 

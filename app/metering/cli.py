@@ -9,8 +9,13 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
+from app.clock import Clock
+from app.kit.registry import provided
+
 from . import receipts as receipts_module
-from .wiring import receipt_keys
+from .provenance import sign_media, verify_media
+from .receipts import KeyStore
+from .testca import make_test_ca
 
 receipts_cli = AppGroup("receipts", help="The platform's receipt-signing keys.")
 provenance_cli = AppGroup("provenance", help="Embed usage receipts in media files as C2PA manifests.")
@@ -19,20 +24,18 @@ provenance_cli = AppGroup("provenance", help="Embed usage receipts in media file
 @receipts_cli.command("rotate-key")
 def rotate_key() -> None:
     """Make a new signing key current; older keys keep verifying their receipts."""
-    kid = receipt_keys().rotate(current_app.config["CLOCK"]())
+    kid = provided(KeyStore).rotate(provided(Clock)())
     click.echo(f"new receipt key {kid} (old keys stay published for verification)")
 
 
 @receipts_cli.command("keys")
 def list_keys() -> None:
     """Print the published key set (JWKS)."""
-    click.echo(json.dumps(receipt_keys().jwks(), indent=2))
+    click.echo(json.dumps(provided(KeyStore).jwks(), indent=2))
 
 
 def _dev_signing_material(app: Flask) -> tuple[bytes, bytes]:
     """A development-only test CA under instance/c2pa_dev/, made on first use."""
-    from .testca import make_test_ca
-
     folder = Path(app.instance_path) / "c2pa_dev"
     chain, key = folder / "chain.pem", folder / "key.pem"
     if not (chain.exists() and key.exists()):
@@ -56,11 +59,9 @@ def _dev_signing_material(app: Flask) -> tuple[bytes, bytes]:
 @click.option("--alg", default="ES256", show_default=True, type=click.Choice(["ES256", "ES384", "PS256", "ED25519"]))
 def provenance_sign(receipt: str, source: Path, dest: Path, cert: Path | None, key: Path | None, alg: str) -> None:
     """Embed RECEIPT in the image as a C2PA manifest (likeness-licence + CAWG training-mining)."""
-    from .provenance import sign_media
-
     if receipt.startswith("@"):
         receipt = Path(receipt[1:]).read_text().strip()
-    checked = receipts_module.check(receipt, receipt_keys().public_key)
+    checked = receipts_module.check(receipt, provided(KeyStore).public_key)
     if not checked.valid:
         raise click.ClickException(f"the receipt does not verify ({checked.reason}); refusing to embed it")
     if (cert is None) != (key is None):
@@ -74,9 +75,7 @@ def provenance_sign(receipt: str, source: Path, dest: Path, cert: Path | None, k
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def provenance_verify(file: Path) -> None:
     """Read FILE's C2PA manifest and check the embedded receipt; exit 1 when invalid."""
-    from .provenance import verify_media
-
-    result = verify_media(file, receipt_keys().public_key)
+    result = verify_media(file, provided(KeyStore).public_key)
     if not result.has_manifest:
         raise click.ClickException(f"{file}: no C2PA manifest")
     click.echo(f"C2PA manifest: {result.c2pa_state}"
@@ -91,8 +90,3 @@ def provenance_verify(file: Path) -> None:
     if not result.ok:
         raise click.ClickException("INVALID")
     click.echo("OK: licensed use, receipt signed by the platform")
-
-
-def init_app(app: Flask) -> None:
-    app.cli.add_command(receipts_cli)
-    app.cli.add_command(provenance_cli)

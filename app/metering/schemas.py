@@ -4,9 +4,17 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal, Optional
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictInt, model_validator
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictInt,
+    model_validator,
+)
 
-from app.marketplace.schemas import MAX_ID, MEDIA, TERRITORY, Text
+from app.validation import MAX_ID, Text
+from app.marketplace.schemas import MEDIA, TERRITORY
 
 from .models import USAGE_KINDS
 

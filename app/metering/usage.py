@@ -35,9 +35,10 @@ from sqlmodel import select
 
 from app.db import UnitOfWork
 from app.errors import NotFound
-from app.marketplace.actors import Actor
+from app.marketplace.cameos import owner_ids
 from app.marketplace.models import Licence
-from app.marketplace.pagination import Page, paginate
+from app.paging import Page, paginate
+from app.people.actors import Actor
 from ledger import EntryDraft, Ledger
 from ledger.canonical import iso_utc
 from ledger.chart import open_accounts_for
@@ -281,8 +282,6 @@ def _drafts(now: datetime, priced: list[_Pending], receipts_root: str) -> list[E
 
 def readable_licence(uow: UnitOfWork, actor: Actor, licence_id: int) -> Licence:
     """The licence, if ``actor`` is of its brand or one of its creators; nobody else sees its usage."""
-    from app.marketplace.cameos import owner_ids
-
     licence = uow.session.get(Licence, licence_id)
     if licence is None or not (licence.brand_org_id in actor.org_ids
                                or actor.user_id in {int(o["user_id"]) for o in licence.owners or []}

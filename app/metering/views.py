@@ -2,19 +2,21 @@
 No login: anyone holding a receipt (or finding one in a C2PA manifest) can check it."""
 from __future__ import annotations
 
-from flask import Blueprint, current_app, jsonify, render_template, request
+from flask import Blueprint, jsonify, render_template, request
 
-from app.db import get_db
+from app.clock import Clock
+from app.db import Database
+from app.kit.registry import provided
 
+from .receipts import KeyStore
 from .verification import verify_receipt
-from .wiring import receipt_keys as key_store
 
 bp = Blueprint("metering_public", __name__, template_folder="templates")
 
 
 @bp.get("/.well-known/cameo-receipt-keys.json")
 def receipt_keys():
-    response = jsonify(key_store().jwks())
+    response = jsonify(provided(KeyStore).jwks())
     response.headers["Cache-Control"] = "public, max-age=300"
     response.headers["Access-Control-Allow-Origin"] = "*"
     return response
@@ -29,8 +31,8 @@ def _wants_json() -> bool:
 
 @bp.get("/verify/<path:receipt>")
 def verify(receipt: str):
-    with get_db().unit_of_work() as uow:
-        result = verify_receipt(uow, key_store(), receipt[:8192], current_app.config["CLOCK"]())
+    with provided(Database).unit_of_work() as uow:
+        result = verify_receipt(uow, provided(KeyStore), receipt[:8192], provided(Clock)())
     if _wants_json():
         response = jsonify(result)
         response.headers["Access-Control-Allow-Origin"] = "*"

@@ -1,50 +1,31 @@
-"""Payments: the :class:`~app.payments.gateway.PaymentGateway` interface and its factory.
+"""Payments: money in through Stripe Checkout, Connect onboarding, webhooks.
 
-``make_gateway(config)`` picks the backend from configuration keys:
-
-``STRIPE_SECRET_KEY``      required; ``sk_test_…`` (the local emulator accepts only test keys)
-``STRIPE_API_BASE``        when set, the URL of the local Stripe emulator (or any Stripe-compatible base)
-``STRIPE_WEBHOOK_SECRET``  ``whsec_…``, to verify incoming webhooks
-``STRIPE_MAX_NETWORK_RETRIES`` / ``STRIPE_TIMEOUT_SECONDS``  optional tuning
-
-Importing this package is cheap: ``stripe`` is imported only inside
-:func:`make_gateway`, by :mod:`app.payments.stripe_gateway`, the one module of the
-project that imports it.
+``gateway``           the one payment interface (``PaymentGateway``), its value types and errors
+``backend``           the gateway chosen by configuration (``make_gateway``)
+``stripe_gateway``    the Stripe implementation — the only module that imports ``stripe``
+``events``            the webhook inbox: store each event once, apply it through its handlers
+``licence_payments``  licence fees through Checkout; refunds and disputes
+``usage_invoices``    invoicing a brand's metered usage
+``connect``           creators' Stripe Express accounts and payout eligibility
+``payout_status``     why a creator can or cannot be paid, in words
+``problems``          gateway errors as HTTP problems
+``webhooks`` / ``api`` / ``cli``   POST /webhooks/stripe, the payments API, ``cameo payments …``
 """
-
 from __future__ import annotations
 
-from typing import Any, Mapping
+from flask import Flask
 
-from .gateway import (BalanceTransaction, ChargeInfo, CheckoutSession, ConnectedAccount,
-                      GatewayAuthError, GatewayUnavailable, IdempotencyKeyReused,
-                      InsufficientPlatformFunds, InvalidPaymentRequest, PaymentDeclined, PaymentError,
-                      PaymentGateway, RateLimited, Refund, Transfer, TransferReversal, WebhookEvent,
-                      WebhookSignatureError)
+from app.kit.api import register_api
+from app.kit.registry import provided
 
-__all__ = [
-    "BalanceTransaction", "ChargeInfo", "CheckoutSession", "ConnectedAccount", "GatewayAuthError",
-    "GatewayUnavailable", "IdempotencyKeyReused", "InsufficientPlatformFunds", "InvalidPaymentRequest",
-    "PaymentDeclined", "PaymentError", "PaymentGateway", "RateLimited", "Refund", "Transfer",
-    "TransferReversal", "WebhookEvent", "WebhookSignatureError", "make_gateway",
-]
+from . import api, cli, connect, licence_payments, usage_invoices, webhooks
+from .events import WebhookHandlers
 
 
-def make_gateway(config: Mapping[str, Any]) -> PaymentGateway:
-    """Build the configured gateway (today: Stripe, real or the local emulator)."""
-    secret_key = config.get("STRIPE_SECRET_KEY")
-    if not secret_key:
-        raise GatewayAuthError("STRIPE_SECRET_KEY is not configured")
-    from .stripe_gateway import StripeGateway  # the only place `stripe` gets imported
-
-    options: dict[str, Any] = {}
-    if config.get("STRIPE_MAX_NETWORK_RETRIES") is not None:
-        options["max_network_retries"] = int(config["STRIPE_MAX_NETWORK_RETRIES"])
-    if config.get("STRIPE_TIMEOUT_SECONDS") is not None:
-        options["timeout"] = float(config["STRIPE_TIMEOUT_SECONDS"])
-    return StripeGateway(
-        str(secret_key),
-        api_base=config.get("STRIPE_API_BASE") or None,
-        webhook_secret=config.get("STRIPE_WEBHOOK_SECRET") or None,
-        **options,
-    )
+def init_app(app: Flask) -> None:
+    handlers = provided(WebhookHandlers, app)
+    for feature in (licence_payments, usage_invoices, connect):
+        feature.register_handlers(handlers)
+    app.register_blueprint(webhooks.bp)
+    register_api(app, api.payments_api)
+    app.cli.add_command(cli.payments_cli)

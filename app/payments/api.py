@@ -1,27 +1,23 @@
-"""/api/v1 payment routes, in the style of app/api/routes.py (same authentication,
-problem+json errors): ``POST /licences/<id>/checkout``, ``GET /me/payouts``."""
+"""/api/v1 payment routes (bearer tokens, problem+json errors, ``app.kit.api``):
+``POST /licences/<id>/checkout``, ``GET /me/payouts``."""
 from __future__ import annotations
 
 from typing import Annotated, Optional
 
-from flask import current_app, g
-from flask_openapi3 import APIBlueprint, Tag
+from flask_openapi3 import Tag
 from pydantic import AfterValidator, BaseModel, Field
 
-from app.api import models as m
-from app.api.routes import authenticate, call
-from app.db import get_db
-from app.marketplace.models import User
-from app.marketplace.schemas import Strict, Text
-from app.marketplace.wiring import request_actor
+from app.kit.api import api_blueprint, authenticate, call
+from app.kit.registry import provided
+from app.kit.web import now
+from app.marketplace.api_models import LicencePath
+from app.validation import Strict, Text
 
 from .connect import PayoutsPanel, payouts_panel
+from .gateway import PaymentGateway
 from .licence_payments import CheckoutStarted, start_licence_checkout
-from .wiring import get_gateway
 
-P = m.ProblemOut
-payments_api = APIBlueprint("api_v1_payments", __name__, url_prefix="/api/v1", abp_security=[{"bearer": []}],
-                            abp_responses={401: P, 403: P, 404: P, 409: P, 422: P, 429: P, 502: P, 503: P})
+payments_api = api_blueprint("api_v1_payments", __name__, problems=(502, 503))
 payments_api.before_request(authenticate)
 T_PAY = Tag(name="payments")
 
@@ -56,16 +52,13 @@ def checkout_out(started: CheckoutStarted) -> dict:
 
 
 @payments_api.post("/licences/<int:licence_id>/checkout", tags=[T_PAY], responses={201: CheckoutOut})
-def licence_checkout(path: m.LicencePath, body: CheckoutIn):
+def licence_checkout(path: LicencePath, body: CheckoutIn):
     """Start paying a signed licence's upfront fee (the licensee brand): returns the Stripe Checkout URL.
     Asking again while the session is open returns the same session."""
-    gateway = get_gateway()
-    with get_db().unit_of_work() as uow:
-        actor = request_actor(uow, uow.session.get(User, g.api_user_id))
-        started = start_licence_checkout(uow, actor, current_app.config["CLOCK"](), path.licence_id, gateway,
-                                         body.success_url, body.cancel_url)
-        uow.commit()
-    return checkout_out(started), 201
+    gateway = provided(PaymentGateway)
+    return call(lambda uow, actor: start_licence_checkout(uow, actor, now(), path.licence_id, gateway,
+                                                          body.success_url, body.cancel_url),
+                render=lambda _uow, started: checkout_out(started), http_status=201, write=True)
 
 
 class PayoutsOut(BaseModel):

@@ -29,15 +29,15 @@ from sqlmodel import select
 
 from app.db import UnitOfWork
 from app.errors import Conflict
-from app.marketplace import audit
-from app.marketplace.actors import Actor
-from app.marketplace.models import User
+from app.people import audit
+from app.people.actors import Actor
+from app.people.models import User
 
-from .events import EventContext, register_handler
+from .events import EventContext, WebhookHandlers
 from .gateway import ConnectedAccount, PaymentError, PaymentGateway, WebhookEvent
-from .problems import provider_problem
 from .models import ConnectAccount
 from .payout_status import PayoutStatus, describe
+from .problems import provider_problem
 
 log = logging.getLogger(__name__)
 DEFAULT_COUNTRY = "US"
@@ -183,4 +183,5 @@ def on_account_updated(uow: UnitOfWork, event: WebhookEvent, ctx: EventContext) 
     uow.session.flush()
 
 
-register_handler("account.updated", on_account_updated)
+def register_handlers(handlers: WebhookHandlers) -> None:
+    handlers.register("account.updated", on_account_updated)

@@ -3,8 +3,9 @@
 1. ``store_event`` inserts the event by its Stripe id (``INSERT … ON CONFLICT DO
    NOTHING``) and commits — before any processing, so a processing failure never
    loses an event;
-2. ``process_event`` applies it in a unit of work of its own, through the handler
-   registered for its type (``register_handler``); the event row is locked, and
+2. ``process_event`` applies it in a unit of work of its own, through the handlers
+   registered for its type (``WebhookHandlers``: one per app, filled by each feature's
+   ``init_app``); the event row is locked, and
    ``processed_at`` is set in the same transaction as the handler's changes, so an
    event is applied at most once even when two deliveries race;
 3. a handler that cannot apply its event yet (e.g. a refund of a payment not yet
@@ -57,20 +58,35 @@ class EventContext:
 
 
 Handler = Callable[[UnitOfWork, WebhookEvent, EventContext], None]
-_HANDLERS: dict[str, list[Handler]] = {}
 
 
-def register_handler(event_type: str, fn: Handler) -> Handler:
-    """Have ``fn(uow, event, ctx)`` process every event of ``event_type`` (idempotently).
-    Registering the same function twice is a no-op; several functions may share a type."""
-    handlers = _HANDLERS.setdefault(event_type, [])
-    if fn not in handlers:
-        handlers.append(fn)
-    return fn
+class WebhookHandlers:
+    """Which functions process which Stripe event types: one registry per app (built by
+    the composition root), filled by the features when the app is created."""
 
+    def __init__(self) -> None:
+        self._by_type: dict[str, list[Handler]] = {}
 
-def handlers_for(event_type: str) -> tuple[Handler, ...]:
-    return tuple(_HANDLERS.get(event_type, ()))
+    def register(self, event_type: str, fn: Handler) -> Handler:
+        """Have ``fn(uow, event, ctx)`` process every event of ``event_type`` (idempotently).
+        Registering the same function twice is a no-op; several functions may share a type."""
+        handlers = self._by_type.setdefault(event_type, [])
+        if fn not in handlers:
+            handlers.append(fn)
+        return fn
+
+    def register_payment(self, kind: str, id_field: str,
+                         record: Callable[[UnitOfWork, EventContext, int, str, datetime], Any]) -> Handler:
+        """Call ``record(uow, ctx, object_id, payment_intent_id, paid_at)`` for every succeeded
+        payment whose metadata is ``{"kind": kind, id_field: "<object id>"}`` (whichever event
+        reports it)."""
+        handler = payment_handler(kind, id_field, record)
+        for event_type in PAYMENT_SUCCEEDED_TYPES:
+            self.register(event_type, handler)
+        return handler
+
+    def for_type(self, event_type: str) -> tuple[Handler, ...]:
+        return tuple(self._by_type.get(event_type, ()))
 
 
 def event_from_payload(payload: dict[str, Any]) -> WebhookEvent:
@@ -104,10 +120,9 @@ def paid_intent(event: WebhookEvent) -> PaidIntent | None:
     return PaidIntent(intent_id, obj.get("metadata") or {})
 
 
-def register_payment_handler(kind: str, id_field: str,
-                             record: Callable[[UnitOfWork, EventContext, int, str, datetime], Any]) -> Handler:
-    """Call ``record(uow, ctx, object_id, payment_intent_id, paid_at)`` for every succeeded payment
-    whose metadata is ``{"kind": kind, id_field: "<object id>"}`` (whichever event reports it)."""
+def payment_handler(kind: str, id_field: str,
+                    record: Callable[[UnitOfWork, EventContext, int, str, datetime], Any]) -> Handler:
+    """A handler of the succeeded payments whose metadata names ``kind`` and an ``id_field``."""
 
     def on_payment_succeeded(uow: UnitOfWork, event: WebhookEvent, ctx: EventContext) -> None:
         paid = paid_intent(event)
@@ -120,8 +135,6 @@ def register_payment_handler(kind: str, id_field: str,
             return
         record(uow, ctx, object_id, paid.payment_intent_id, event.created)
 
-    for event_type in PAYMENT_SUCCEEDED_TYPES:
-        register_handler(event_type, on_payment_succeeded)
     return on_payment_succeeded
 
 
@@ -150,7 +163,7 @@ def is_processed(db: Database, event_id: str) -> bool:
         return row is not None and row.processed_at is not None
 
 
-def process_event(db: Database, event_id: str, ctx: EventContext) -> bool:
+def process_event(db: Database, handlers: WebhookHandlers, event_id: str, ctx: EventContext) -> bool:
     """Apply one stored event; True when it is (now or already) processed."""
     failure: Exception | None = None
     with db.unit_of_work() as uow:
@@ -161,7 +174,7 @@ def process_event(db: Database, event_id: str, ctx: EventContext) -> bool:
             return True
         event = event_from_payload(row.payload)
         try:
-            for handler in handlers_for(row.type):
+            for handler in handlers.for_type(row.type):
                 handler(uow, event, ctx)
         except Exception as exc:  # noqa: BLE001 — every failure is recorded and retried
             failure = exc
@@ -219,7 +232,7 @@ class RetryReport:
     parked: tuple[str, ...] = ()
 
 
-def retry_pending(db: Database, ctx_factory: Callable[[], EventContext], *, limit: int = 500,
+def retry_pending(db: Database, handlers: WebhookHandlers, ctx_factory: Callable[[], EventContext], *, limit: int = 500,
                   passes: int = 3, include_parked: bool = False) -> RetryReport:
     """Process unprocessed events oldest first; a few passes, so an event that waited for
     another one of the same batch is applied in the same run.  Parked events are retried
@@ -227,7 +240,7 @@ def retry_pending(db: Database, ctx_factory: Callable[[], EventContext], *, limi
     processed: list[str] = []
     remaining = pending_event_ids(db, limit, include_parked=include_parked)
     for _ in range(passes):
-        still = [eid for eid in remaining if not process_event(db, eid, ctx_factory())]
+        still = [eid for eid in remaining if not process_event(db, handlers, eid, ctx_factory())]
         processed += [eid for eid in remaining if eid not in still]
         if len(still) in (0, len(remaining)):
             remaining = still

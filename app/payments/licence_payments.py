@@ -29,13 +29,24 @@ from sqlmodel import select
 
 from app.db import UnitOfWork
 from app.errors import Conflict, Forbidden
-from app.marketplace import audit, licences
-from app.marketplace.actors import Actor
+from app.marketplace import licences
 from app.marketplace.models import Licence
+from app.people import audit
+from app.people.actors import Actor
 from ledger import Ledger, UnknownAccount, chart, recipes
 
-from .events import EventContext, EventNotReady, register_handler, register_payment_handler
-from .gateway import CheckoutSession, IdempotencyKeyReused, PaymentError, PaymentGateway, WebhookEvent
+from .events import (
+    EventContext,
+    EventNotReady,
+    WebhookHandlers,
+)
+from .gateway import (
+    CheckoutSession,
+    IdempotencyKeyReused,
+    PaymentError,
+    PaymentGateway,
+    WebhookEvent,
+)
 from .models import LicencePayment, LicencePaymentAdjustment
 from .problems import provider_problem
 
@@ -167,9 +178,6 @@ def record_licence_payment(uow: UnitOfWork, ctx: EventContext, licence_id: int, 
     return payment
 
 
-on_payment_succeeded = register_payment_handler(KIND, "licence_id", record_licence_payment)
-
-
 # --- refunds and disputes ----------------------------------------------------------------------
 
 def _payment_for(uow: UnitOfWork, ctx: EventContext, payment_intent_id: str | None,
@@ -285,7 +293,9 @@ def on_dispute(uow: UnitOfWork, event: WebhookEvent, ctx: EventContext) -> None:
     apply_dispute(uow, ctx, event.data_object, event.created)
 
 
-register_handler("refund.created", on_refund_created)
-register_handler("charge.refunded", on_charge_refunded)
-register_handler("charge.dispute.created", on_dispute)
-register_handler("charge.dispute.funds_withdrawn", on_dispute)
+def register_handlers(handlers: WebhookHandlers) -> None:
+    handlers.register_payment(KIND, "licence_id", record_licence_payment)
+    handlers.register("refund.created", on_refund_created)
+    handlers.register("charge.refunded", on_charge_refunded)
+    handlers.register("charge.dispute.created", on_dispute)
+    handlers.register("charge.dispute.funds_withdrawn", on_dispute)

@@ -21,3 +21,10 @@ def provider_problem(exc: PaymentError) -> Problem:
         return Problem("The payment provider is unavailable; try again shortly.", status=503,
                        title="Payment provider unavailable")
     return PaymentProviderProblem("The payment provider refused the request.")
+
+
+class PaymentsUnavailable(Problem):
+    """Payments are not configured on this server (no Stripe key): a 503 wherever they are needed."""
+
+    status = 503
+    title = "Payments unavailable"

@@ -29,11 +29,25 @@ from typing import Any, Iterator, Mapping
 
 import stripe
 
-from .gateway import (BalanceTransaction, ChargeInfo, CheckoutSession, ConnectedAccount,
-                      GatewayAuthError, GatewayUnavailable, IdempotencyKeyReused,
-                      InsufficientPlatformFunds, InvalidPaymentRequest, PaymentDeclined, PaymentError,
-                      RateLimited, Refund, Transfer, TransferReversal, WebhookEvent,
-                      WebhookSignatureError)
+from .gateway import (
+    BalanceTransaction,
+    ChargeInfo,
+    CheckoutSession,
+    ConnectedAccount,
+    GatewayAuthError,
+    GatewayUnavailable,
+    IdempotencyKeyReused,
+    InsufficientPlatformFunds,
+    InvalidPaymentRequest,
+    PaymentDeclined,
+    PaymentError,
+    RateLimited,
+    Refund,
+    Transfer,
+    TransferReversal,
+    WebhookEvent,
+    WebhookSignatureError,
+)
 
 DEFAULT_TIMEOUT_SECONDS = 30.0
 WEBHOOK_TOLERANCE_SECONDS = 300

@@ -15,19 +15,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select as sa_select
+from sqlalchemy import func
+from sqlalchemy import select as sa_select
 from sqlmodel import select
 
 from app.db import UnitOfWork
 from app.errors import Conflict, NotFound, ValidationProblem
-from app.marketplace.models import Organisation
+from app.people.models import Organisation
 from ledger import chart, recipes
 from ledger.models import Account, Entry, Posting
 
-from .events import EventContext, register_payment_handler
+from .events import EventContext, WebhookHandlers
 from .gateway import PaymentError, PaymentGateway
-from .problems import provider_problem
 from .models import UsageInvoice
+from .problems import provider_problem
 
 KIND = "usage_invoice"
 
@@ -117,4 +118,5 @@ def record_invoice_payment(uow: UnitOfWork, ctx: EventContext, invoice_id: int, 
     return invoice
 
 
-on_payment_succeeded = register_payment_handler(KIND, "usage_invoice_id", record_invoice_payment)
+def register_handlers(handlers: WebhookHandlers) -> None:
+    handlers.register_payment(KIND, "usage_invoice_id", record_invoice_payment)

@@ -9,14 +9,16 @@ event still pending is one more processing attempt.
 """
 from __future__ import annotations
 
-from flask import Blueprint, current_app, jsonify, request
+from flask import Blueprint, jsonify, request
 
-from app.db import get_db
+from app.clock import Clock
+from app.db import Database
 from app.errors import Problem
+from app.kit.registry import provided
+from ledger import Ledger
 
-from .events import is_processed, process_event, store_event
-from .gateway import WebhookSignatureError
-from .wiring import event_context, get_gateway
+from .events import EventContext, WebhookHandlers, is_processed, process_event, store_event
+from .gateway import PaymentGateway, WebhookSignatureError
 
 bp = Blueprint("stripe_webhooks", __name__, url_prefix="/webhooks")
 
@@ -30,14 +32,16 @@ class BadSignature(Problem):
 def stripe_webhook():
     payload = request.get_data(cache=False)
     header = request.headers.get("Stripe-Signature", "")
-    now = current_app.config["CLOCK"]()
+    now = provided(Clock)()
+    gateway = provided(PaymentGateway)
     try:
-        event = get_gateway().parse_webhook(payload, header, now=now)
+        event = gateway.parse_webhook(payload, header, now=now)
     except WebhookSignatureError as exc:
         raise BadSignature(str(exc)) from None
-    db = get_db()
+    db = provided(Database)
     new = store_event(db, event, payload, now)
     if not new and is_processed(db, event.id):
         return jsonify(received=True, duplicate=True, processed=True), 200
-    processed = process_event(db, event.id, event_context())
+    context = EventContext(gateway=gateway, ledger=provided(Ledger), now=now)
+    processed = process_event(db, provided(WebhookHandlers), event.id, context)
     return jsonify(received=True, duplicate=not new, processed=processed), 200

@@ -6,12 +6,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-from flask import Flask
 from flask.cli import with_appcontext
 
-from app.db import get_db
+from app.db import Database
 from app.errors import Problem
-from app.marketplace.actors import SYSTEM
+from app.kit.exports import ExportTables
+from app.kit.registry import provided
+from app.people.actors import SYSTEM
 from ledger import exports
 from ledger.periods import Period
 
@@ -44,14 +45,14 @@ def export_command(fmt: str, period: Period | None, out: Path, tables: str | Non
     if not out.parent.exists():
         raise click.BadParameter(f"the folder {out.parent} does not exist", param_hint="--out")
     try:
-        with get_db().unit_of_work() as uow:
+        with provided(Database).unit_of_work() as uow:
             if fmt == "beancount":
                 with out.open("w", encoding="utf-8") as handle:
                     count = service.write_beancount(uow, SYSTEM, handle, period)
                 click.echo(f"wrote {count} transactions to {out}")
                 return
-            names = service.check_tables(tables.split(",") if tables else None, period)
-            built = service.build_tables(uow, SYSTEM, names, period)
+            names = service.check_tables(provided(ExportTables), tables.split(",") if tables else None, period)
+            built = service.build_tables(uow, SYSTEM, provided(ExportTables), names, period)
     except Problem as problem:
         raise click.UsageError(problem.detail or problem.title) from None
     for path in exports.write_tables(built, fmt, out):
@@ -68,12 +69,7 @@ def export_payees_command(year: int, out: Path) -> None:
     """Annual per-payee totals as CSV (payouts minus reversals, per creator and currency)."""
     if not out.parent.exists():
         raise click.BadParameter(f"the folder {out.parent} does not exist", param_hint="--out")
-    with get_db().unit_of_work() as uow:
+    with provided(Database).unit_of_work() as uow:
         frame = service.payee_frame(uow, SYSTEM, year)
     out.write_bytes(exports.table_bytes(frame, "csv"))
     click.echo(f"wrote {len(frame)} payee rows for {year} to {out}")
-
-
-def init_app(app: Flask) -> None:
-    app.cli.add_command(export_command)
-    app.cli.add_command(export_payees_command)

@@ -16,16 +16,15 @@ from sqlmodel import select as orm_select
 
 from app.db import UnitOfWork
 from app.errors import NotFound, Problem
-from app.marketplace.actors import Actor
-from app.marketplace.models import User
+from app.kit.exports import ExportTables
 from app.payments.models import ConnectAccount
+from app.people.actors import Actor
+from app.people.models import User
 from ledger import exports, reports
-from ledger.periods import Period
 from ledger.models import Account, Entry, Posting
 from ledger.money import format_minor
+from ledger.periods import Period
 from ledger.types import as_utc
-
-from .tables import export_tables
 
 READERS = ("accountant", "admin", "system")
 PER_PAGE = 50
@@ -260,9 +259,9 @@ def activity_frame(conn, period: Period | None):
     return exports.monthly_activity_frame(exports.monthly_activity(conn, before=before))
 
 
-def check_tables(names: Iterable[str] | None, period: Period | None) -> list[str]:
+def check_tables(tables: ExportTables, names: Iterable[str] | None, period: Period | None) -> list[str]:
     """The tables to export: the named ones (all that fit the period when ``None``)."""
-    known = export_tables()
+    known = tables.all()
     if names is None:
         return [n for n, t in known.items() if t.by_default and (period is not None or not t.needs_period)]
     chosen = [n.strip() for n in names if n.strip()]
@@ -275,11 +274,12 @@ def check_tables(names: Iterable[str] | None, period: Period | None) -> list[str
     return chosen
 
 
-def build_tables(uow: UnitOfWork, actor: Actor, names: list[str], period: Period | None) -> dict[str, Any]:
+def build_tables(uow: UnitOfWork, actor: Actor, tables: ExportTables, names: list[str],
+                 period: Period | None) -> dict[str, Any]:
     _may_read(actor)
-    known = export_tables()
+    known = tables.all()
     conn = uow.session.connection()
-    return {name: known[name].build(conn, period) for name in check_tables(names, period)}
+    return {name: known[name].build(conn, period) for name in check_tables(tables, names, period)}
 
 
 def write_beancount(uow: UnitOfWork, actor: Actor, out: TextIO, period: Period | None) -> int:

@@ -5,19 +5,21 @@ from __future__ import annotations
 import io
 from datetime import date, datetime, time, timedelta, timezone
 
-from flask import Response, render_template, request, url_for
+from flask import Blueprint, Response, render_template, request, url_for
 
-from app.downloads import download
 from app.errors import NotFound
-from app.web.support import acting, now, role_required
+from app.kit.downloads import download
+from app.kit.exports import ExportTables
+from app.kit.registry import provided
+from app.kit.web import acting, now, role_required
 from ledger import exports
 from ledger.periods import Period
 
-from . import bp, service
+from . import service
 from .charts import SERIES_LABELS, activity_svg
 from .service import BadRequest
-from .tables import export_tables
 
+bp = Blueprint("reporting", __name__, url_prefix="/reports")
 STAFF = ("accountant", "admin")
 CHART_MONTHS = 12
 
@@ -160,7 +162,7 @@ def creators():
     csv = _wants_csv()
     with acting() as (uow, actor):
         if csv:
-            frame = service.build_tables(uow, actor, ["creators"], period)["creators"]
+            frame = service.build_tables(uow, actor, provided(ExportTables), ["creators"], period)["creators"]
             return _csv(frame, f"creators-{period.name}.csv")
         rows = service.creators(uow, actor, period)
     return render_template("reporting/creators.html", rows=rows, period=period)
@@ -169,7 +171,7 @@ def creators():
 @bp.get("/exports")
 @role_required(*STAFF)
 def exports_page():
-    return render_template("reporting/exports.html", tables=export_tables(), formats=exports.FORMATS,
+    return render_template("reporting/exports.html", tables=provided(ExportTables).all(), formats=exports.FORMATS,
                            period=Period.containing(now()), year=now().year)
 
 
@@ -187,7 +189,7 @@ def export_download():
             service.write_beancount(uow, actor, text, period)
             return download(text.getvalue(), f"{stem}.beancount", "text/plain")
         names = request.args.getlist("tables") or None
-        tables = service.build_tables(uow, actor, names, period)
+        tables = service.build_tables(uow, actor, provided(ExportTables), names, period)
     body = io.BytesIO()
     if fmt == "xlsx":
         exports.write_xlsx(tables, body)

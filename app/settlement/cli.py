@@ -11,16 +11,17 @@ import getpass
 import threading
 
 import click
-from flask import current_app
 from flask.cli import with_appcontext
 
+from app.clock import Clock
 from app.errors import Problem
+from app.kit.registry import provided
+from app.payments.gateway import PaymentGateway
 from ledger import format_minor
 
 from .errors import SettlementError
 from .planning import InvalidPeriod, Period
-from .service import RunReport
-from .wiring import settler_for
+from .service import RunReport, Settler
 
 SHOWN_ITEMS = 20
 
@@ -94,20 +95,16 @@ def settle_command(period: str, dry_run: bool, retry_failed: bool) -> None:
         raise click.BadParameter(str(exc), param_hint="--period") from None
     if dry_run and retry_failed:
         raise click.UsageError("--dry-run and --retry-failed cannot be combined")
-    app = current_app._get_current_object()
-    now, actor = app.config["CLOCK"](), f"cli:{_user()}"
+    now, actor = provided(Clock)(), f"cli:{_user()}"
     try:
-        gateway = None
-        if not dry_run:
-            from app.payments.wiring import get_gateway
-
-            gateway = get_gateway(app)
-        settler = settler_for(app, gateway=gateway)
+        gateway = None if dry_run else provided(PaymentGateway)
+        settler = provided(Settler)
         progress = Progress()
         if retry_failed:
-            report = settler.retry_failed(parsed, now=now, actor=actor, on_step=progress)
+            report = settler.retry_failed(parsed, now=now, actor=actor, gateway=gateway, on_step=progress)
         else:
-            report = settler.settle(parsed, now=now, actor=actor, dry_run=dry_run, on_step=progress)
+            report = settler.settle(parsed, now=now, actor=actor, gateway=gateway, dry_run=dry_run,
+                                    on_step=progress)
     except (SettlementError, Problem) as exc:
         raise click.ClickException(getattr(exc, "detail", None) or str(exc)) from None
     print_report(report)

@@ -20,7 +20,7 @@ import logging
 from sqlalchemy import select
 
 from app.db import UnitOfWork
-from app.payments.events import EventContext, register_handler
+from app.payments.events import EventContext, WebhookHandlers
 from app.payments.gateway import WebhookEvent
 from ledger import EntryDraft, Line, chart
 
@@ -88,6 +88,6 @@ def on_transfer_event(uow: UnitOfWork, event: WebhookEvent, ctx: EventContext) -
         apply_transfer_reversal(uow, ctx, dict(event.data_object))
 
 
-def register() -> None:
+def register_handlers(handlers: WebhookHandlers) -> None:
     for event_type in ("transfer.reversed", "transfer.updated"):
-        register_handler(event_type, on_transfer_event)
+        handlers.register(event_type, on_transfer_event)

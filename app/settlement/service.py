@@ -46,8 +46,16 @@ from sqlalchemy import ARRAY, Integer, any_, cast, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from app.db import Database
-from app.payments.gateway import (GatewayUnavailable, InsufficientPlatformFunds, InvalidPaymentRequest,
-                                  PaymentDeclined, PaymentError, PaymentGateway, RateLimited, Transfer)
+from app.payments.gateway import (
+    GatewayUnavailable,
+    InsufficientPlatformFunds,
+    InvalidPaymentRequest,
+    PaymentDeclined,
+    PaymentError,
+    PaymentGateway,
+    RateLimited,
+    Transfer,
+)
 from app.payments.models import ConnectAccount
 from app.payments.payout_status import PayoutStatus, describe, payout_statuses
 from ledger import InsufficientBalance, Ledger, chart, recipes
@@ -65,6 +73,12 @@ DEFINITIVE_ERRORS = (InvalidPaymentRequest, PaymentDeclined, InsufficientPlatfor
 TRANSIENT_ERRORS = (GatewayUnavailable, RateLimited)
 MAX_ERROR_CHARS = 1000
 DONE_RUN_STATUSES = ("completed", "completed_with_failures")
+
+
+def _required(gateway: PaymentGateway | None) -> PaymentGateway:
+    if gateway is None:
+        raise SettlementError("payments are not configured (STRIPE_SECRET_KEY): nothing can be paid")
+    return gateway
 
 
 # -- keys (shared contracts: statements and reconciliation read these) ------------------------
@@ -224,9 +238,11 @@ class Pacer:
 # -- the service ----------------------------------------------------------------------------------
 @dataclass
 class Settler:
+    """Settles periods.  Built once per app (database, ledger, settings); the gateway is
+    an argument of the calls that pay, so planning, dry runs and reports need none."""
+
     db: Database
     ledger: Ledger
-    gateway: Optional[PaymentGateway]
     min_payout: Mapping[str, int]
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     workers: int = 1
@@ -238,25 +254,26 @@ class Settler:
         self._periods: dict[int, str] = {}
 
     # ---- entry points ----
-    def settle(self, period: Period, *, now: datetime, actor: str, dry_run: bool = False,
-               on_step: Observer | None = None) -> RunReport:
-        """Plan ``period`` (once) and pay what is due; resume it if it was interrupted."""
+    def settle(self, period: Period, *, now: datetime, actor: str, gateway: PaymentGateway | None = None,
+               dry_run: bool = False, on_step: Observer | None = None) -> RunReport:
+        """Plan ``period`` (once) and pay what is due through ``gateway``; resume it if it
+        was interrupted.  A dry run plans without writing anything and needs no gateway."""
         step = on_step or _ignore
         if period.ends_at > now:
             raise SettlementRefused(f"{period.name} is not over yet: it ends {period.ends_at:%Y-%m-%d %H:%M} UTC")
         if dry_run:
             return self._dry_run(period)
-        gateway = self._gateway()
+        gateway = _required(gateway)
         with settlement_lock(self.db.engine, wait_seconds=self.lock_wait_seconds):
             step("run.locked", None)
             run_id = self._find_or_plan(period, now, actor, step)
             return self._pay_run(gateway, run_id, now, step)
 
-    def retry_failed(self, period: Period, *, now: datetime, actor: str,
+    def retry_failed(self, period: Period, *, now: datetime, actor: str, gateway: PaymentGateway | None = None,
                      on_step: Observer | None = None) -> RunReport:
         """Pay a run's failed items again (attempt + 1), for creators who can be paid now."""
         step = on_step or _ignore
-        gateway = self._gateway()
+        gateway = _required(gateway)
         with settlement_lock(self.db.engine, wait_seconds=self.lock_wait_seconds):
             step("run.locked", None)
             with self.db.unit_of_work() as uow:
@@ -294,12 +311,13 @@ class Settler:
                                         .order_by(SettlementItem.id)).all()
             return RunReport(name, RunView.of(run), tuple(ItemView.of(i) for i in items), note=note)
 
-    # ---- planning ----
-    def _gateway(self) -> PaymentGateway:
-        if self.gateway is None:
-            raise SettlementError("payments are not configured (STRIPE_SECRET_KEY): nothing can be paid")
-        return self.gateway
+    def is_done(self, period: Period) -> bool:
+        """Whether ``period``'s run finished (nothing left to pay or resume)."""
+        with self.db.unit_of_work() as uow:
+            run = self._run(uow, period.name)
+            return run is not None and run.status in DONE_RUN_STATUSES
 
+    # ---- planning ----
     @staticmethod
     def _run(uow, period: str) -> SettlementRun | None:
         return uow.session.scalars(select(SettlementRun).where(SettlementRun.period == period)).first()

@@ -6,18 +6,20 @@ call ``Settler.retry_failed``, flash the outcome, redirect.
 """
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import func, select
 
-from app.db import get_db
+from app.db import Database
 from app.errors import Problem
-from app.web.support import role_required
+from app.kit.registry import provided
+from app.kit.web import now, role_required
+from app.payments.gateway import PaymentGateway
 
 from .errors import SettlementError
 from .models import ITEM_STATUSES, SettlementItem, SettlementRun
 from .planning import InvalidPeriod, Period
-from .wiring import settler_for
+from .service import Settler
 
 bp = Blueprint("settlement", __name__, url_prefix="/staff/settlements")
 PAGE_SIZE = 200
@@ -26,7 +28,7 @@ PAGE_SIZE = 200
 @bp.get("")
 @role_required("accountant", "admin")
 def runs():
-    with get_db().unit_of_work() as uow:
+    with provided(Database).unit_of_work() as uow:
         rows = uow.session.scalars(select(SettlementRun).order_by(SettlementRun.period.desc()).limit(120)).all()
         uow.session.expunge_all()
     return render_template("web/settlement_runs.html", runs=rows)
@@ -48,7 +50,7 @@ def run(period: str):
         wanted = None
     page = request.args.get("page", "1")
     page = int(page) if page.isdigit() and int(page) >= 1 else 1
-    with get_db().unit_of_work() as uow:
+    with provided(Database).unit_of_work() as uow:
         row = uow.session.scalars(select(SettlementRun).where(SettlementRun.period == _period(period).name)).first()
         if row is None:
             abort(404)
@@ -71,12 +73,9 @@ def run(period: str):
 @role_required("admin")
 def retry(period: str):
     parsed = _period(period)
-    app = current_app._get_current_object()
     try:
-        from app.payments.wiring import get_gateway
-
-        report = settler_for(app, gateway=get_gateway(app)).retry_failed(
-            parsed, now=app.config["CLOCK"](), actor=f"admin:{current_user.email}")
+        report = provided(Settler).retry_failed(parsed, now=now(), actor=f"admin:{current_user.email}",
+                                                gateway=provided(PaymentGateway))
     except (SettlementError, Problem) as exc:
         flash(getattr(exc, "detail", None) or str(exc), "error")
     else:

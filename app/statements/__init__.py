@@ -1,9 +1,9 @@
-"""Creator statements (issue #6.4): per creator, per month, per currency.
+"""Creator statements: per creator, per month, per currency.
 
-The figures come from ``ledger.statements`` (journal only; closing checked against
-the ledger's balance every time); ``service`` decides who may read which statement
-and names the licences, cameos and brands; ``exports`` lays the statement out as
-rows shared by the page, the CSV and the PDF; ``views`` are the pages:
+The figures come from the marketplace's books (``app.books.statements``: journal only,
+closing checked against the ledger's balance every time); ``service`` decides who may
+read which statement and names the licences, cameos and brands; ``exports`` lays the
+statement out as rows shared by the page, the CSV and the PDF; ``views`` are the pages:
 
   /statements                          a creator's periods (staff: the creators)
   /statements/<creator_id>             one creator's periods (staff, or that creator)
@@ -12,17 +12,15 @@ rows shared by the page, the CSV and the PDF; ``views`` are the pages:
 """
 from __future__ import annotations
 
-from flask import Blueprint, Flask
+from flask import Flask
 
-bp = Blueprint("statements", __name__, url_prefix="/statements")
+from app.kit.exports import ExportTables
+from app.kit.registry import provided
+
+from . import exports, views
 
 
 def init_app(app: Flask) -> None:
-    from app.reporting.tables import register_export_table
-
-    from . import views  # noqa: F401 — registers the routes
-    from .exports import period_frame
-
-    app.register_blueprint(bp)
-    register_export_table(app, "statements", period_frame, title="Creator statements (every line, every creator)",
-                          needs_period=True)
+    app.register_blueprint(views.bp)
+    provided(ExportTables, app).register("statements", exports.period_frame,
+                                         title="Creator statements (every line, every creator)", needs_period=True)

@@ -15,10 +15,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from ledger.money import format_minor
 import pandas as pd
 from sqlalchemy import Connection
 
+from ledger.money import format_minor
 from ledger.periods import Period
 from ledger.statements import SECTION_TITLES, StatementLine, period_statements
 

@@ -15,9 +15,10 @@ from sqlmodel import select
 from app.accounting.periods import period_in_address
 from app.db import UnitOfWork
 from app.errors import Forbidden, NotFound, Problem
-from app.marketplace.actors import Actor
-from app.marketplace.models import Cameo, Licence, Organisation, User
+from app.marketplace.models import Cameo, Licence
 from app.payments.payout_status import PayoutStatus, payout_status
+from app.people.actors import Actor
+from app.people.models import Organisation, User
 from app.settlement.explain import explain, settlement_item
 from ledger import statements as ledger_statements
 from ledger.money import CURRENCY_EXPONENTS

@@ -1,14 +1,15 @@
 """Statement pages and downloads (thin: parse, one service call, render)."""
 from __future__ import annotations
 
-from flask import render_template, request
+from flask import Blueprint, render_template, request
 
-from app.downloads import download
 from app.errors import NotFound
-from app.web.support import acting, now, role_required
+from app.kit.downloads import download
+from app.kit.web import acting, now, role_required
 
-from . import bp, exports, service
+from . import exports, service
 
+bp = Blueprint("statements", __name__, url_prefix="/statements")
 FORMATS = ("", "csv", "pdf")
 
 

@@ -13,8 +13,9 @@ from sqlmodel import select
 from app.db import UnitOfWork
 from app.errors import NotFound
 from app.marketplace import cameos
-from app.marketplace.actors import Actor
-from app.marketplace.models import AuditEvent, Cameo, Consent, Licence, Offer, Organisation, User
+from app.marketplace.models import Cameo, Consent, Licence, Offer
+from app.people.actors import Actor
+from app.people.models import AuditEvent, Organisation, User
 
 PER_PAGE = 12
 

@@ -6,12 +6,16 @@ from flask import Response, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from app.errors import NotFound
+from app.kit.registry import provided
 from app.marketplace import cameos, licences
-from app.marketplace.schemas import LicenceRequestIn, parse
+from app.marketplace.schemas import LicenceRequestIn
+from app.marketplace.storage import FileStore
+from app.validation import parse
 
-from . import bp, queries
+from . import queries
+from .blueprint import bp
 from .forms import INTENDED_USE_HINT, LicenceRequestForm, SearchForm
-from .support import acting, now, role_required, submit
+from app.kit.web import acting, now, role_required, submit
 
 
 @bp.get("/")
@@ -78,14 +82,13 @@ def request_licence(cameo_id: int):
 @bp.get("/cameos/<int:cameo_id>/preview")
 @login_required
 def preview(cameo_id: int):
-    from app.marketplace.wiring import file_store
 
     with acting() as (uow, actor):
         cameo = cameos.get_cameo(uow, actor, cameo_id)
         path, content_type = cameo.preview_path, cameo.preview_content_type
     if not path:
         raise NotFound("This cameo has no preview image.")
-    return Response(file_store().path(path).read_bytes(), mimetype=content_type,
+    return Response(provided(FileStore).path(path).read_bytes(), mimetype=content_type,
                     headers={"Cache-Control": "private, max-age=300", "X-Content-Type-Options": "nosniff"})
 
 

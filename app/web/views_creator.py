@@ -7,17 +7,27 @@ from flask import current_app, flash, redirect, render_template, url_for
 from flask_login import current_user
 
 from app.errors import Problem, ValidationProblem
+from app.kit.registry import provided
 from app.marketplace import cameos, consent, offers, templates
-from app.marketplace.models import User
-from app.marketplace.schemas import CameoIn, CameoPatch, ConsentIn, OfferIn, OwnersIn, parse
-from app.marketplace.wiring import file_store
+from app.marketplace.schemas import CameoIn, CameoPatch, ConsentIn, OfferIn, OwnersIn
+from app.marketplace.storage import FileStore
 from app.payments import connect
-from app.payments.wiring import get_gateway
+from app.payments.gateway import PaymentGateway
+from app.people.models import User
 from app.statements import service as statements
+from app.validation import parse
 
-from . import bp, queries
-from .forms import ActionForm, CameoForm, ConsentForm, OfferForm, OwnersForm, PermissionsForm
-from .support import acting, now, role_required, submit
+from . import queries
+from .blueprint import bp
+from .forms import (
+    ActionForm,
+    CameoForm,
+    ConsentForm,
+    OfferForm,
+    OwnersForm,
+    PermissionsForm,
+)
+from app.kit.web import acting, now, role_required, submit
 
 
 @bp.get("/dashboard")
@@ -48,7 +58,7 @@ def _onboarding_link():
     try:
         with acting() as (uow, actor):
             link = connect.start_onboarding(
-                uow, actor, now(), get_gateway(),
+                uow, actor, now(), provided(PaymentGateway),
                 return_url=url_for("web.stripe_onboarding_return", _external=True),
                 refresh_url=url_for("web.stripe_onboarding_refresh", _external=True))
             uow.commit()
@@ -80,7 +90,7 @@ def stripe_onboarding_return():
     """Back from Stripe: ask Stripe what the account looks like now (returning proves nothing)."""
     try:
         with acting() as (uow, actor):
-            status = connect.refresh_account(uow, actor, now(), get_gateway())
+            status = connect.refresh_account(uow, actor, now(), provided(PaymentGateway))
             uow.commit()
     except Problem as problem:
         flash(f"{problem.detail or problem.title} Your payout status updates when Stripe tells us.", "error")
@@ -111,7 +121,7 @@ def new_cameo():
         cameo = cameos.create_cameo(uow, actor, now(), data)
         picture = _upload(form.preview, "PREVIEW_MAX_BYTES")
         if picture is not None:
-            cameos.upload_preview(uow, actor, now(), cameo.id, picture, store=file_store(),
+            cameos.upload_preview(uow, actor, now(), cameo.id, picture, store=provided(FileStore),
                                   max_bytes=current_app.config["PREVIEW_MAX_BYTES"])
         return cameo
 
@@ -206,7 +216,7 @@ def record_consent(cameo_id: int):
         signed = parse(ConsentIn, {"accept_statement": bool(form.accept_statement.data),
                                    "statement_sha256": form.statement_sha256.data})
         return consent.record_consent(uow, actor, now(), cameo_id, signed,
-                                      _upload(form.recording, "RECORDING_MAX_BYTES") or b"", store=file_store(),
+                                      _upload(form.recording, "RECORDING_MAX_BYTES") or b"", store=provided(FileStore),
                                       max_bytes=current_app.config["RECORDING_MAX_BYTES"])
 
     return submit(form, action, page=lambda: _manage_page(cameo_id, consent_form=form),

@@ -5,15 +5,18 @@ from __future__ import annotations
 
 from flask import render_template, url_for
 
-from app.downloads import download
-from app.marketplace import audit, cameos, contracts, licences
+from app.kit.downloads import download
+from app.kit.registry import provided
+from app.marketplace import cameos, contracts, licences
 from app.marketplace.models import Cameo
+from app.payments.gateway import PaymentGateway
 from app.payments.licence_payments import start_licence_checkout
-from app.payments.wiring import get_gateway
+from app.people import audit
 
-from . import bp, queries
+from . import queries
+from .blueprint import bp
 from .forms import ActionForm, ReasonForm, SignForm
-from .support import acting, now, role_required, submit
+from app.kit.web import acting, now, role_required, submit
 
 
 @bp.get("/brand")
@@ -106,7 +109,7 @@ def pay_licence_fee(licence_id: int):
     """Send the licensee brand to Stripe Checkout for the upfront fee; back to this page after."""
     here = url_for("web.licence", licence_id=licence_id, _external=True)
     return submit(ActionForm(), lambda uow, actor: start_licence_checkout(
-                      uow, actor, now(), licence_id, get_gateway(), success_url=f"{here}?paid=1", cancel_url=here),
+                      uow, actor, now(), licence_id, provided(PaymentGateway), success_url=f"{here}?paid=1", cancel_url=here),
                   page=lambda: _licence_page(licence_id),
                   done="Opening Stripe Checkout: the licence becomes active once Stripe confirms the payment.",
                   then=lambda started: started.url or _here(licence_id), back=_here(licence_id))

@@ -3,8 +3,9 @@ from __future__ import annotations
 
 from flask import render_template
 
-from . import bp, queries
-from .support import acting, role_required
+from . import queries
+from .blueprint import bp
+from app.kit.web import acting, role_required
 
 
 @bp.get("/overview")

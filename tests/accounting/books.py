@@ -15,9 +15,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
-from app.db import get_db
-from app.ledger_service import get_ledger
-from ledger import chart, recipes
+from app.clock import Clock
+from app.db import Database
+from app.kit.registry import provided
+from ledger import Ledger, chart, recipes
 
 SHA = "cd" * 32
 
@@ -48,7 +49,7 @@ class Books:
         return when
 
     def now(self) -> datetime:
-        return self.world.app.config["CLOCK"]()
+        return provided(Clock, self.world.app)()
 
     @property
     def app(self):
@@ -94,9 +95,9 @@ class Books:
                 key=key, effective_at=self.now(), currency=currency, amount=amount, creator_id=creator_id,
                 memo=f"payout item {item_id}",
                 meta={"period": period, "item_id": item_id, "creator_id": creator_id, "transfer_group": group})
-            with get_db(self.app).unit_of_work() as uow:
-                chart.open_accounts_for(get_ledger(self.app), uow.session, [draft])
-                seq = get_ledger(self.app).post(uow.session, draft, now=self.now()).seq
+            with provided(Database, self.app).unit_of_work() as uow:
+                chart.open_accounts_for(provided(Ledger, self.app), uow.session, [draft])
+                seq = provided(Ledger, self.app).post(uow.session, draft, now=self.now()).seq
                 uow.commit()
         if stripe:
             metadata = {"item_id": str(item_id), "period": period}
@@ -112,8 +113,8 @@ class Books:
     def reverse_payout(self, payout: Payout) -> int:
         """The transfer reversed in Stripe and the payout entry reversed in the ledger (contract)."""
         self.world.gateway.reverse_transfer(payout.transfer_id, idempotency_key=f"payout-item-{payout.item_id}-reversal")
-        with get_db(self.app).unit_of_work() as uow:
-            posted = get_ledger(self.app).reverse(uow.session, payout.seq, now=self.now(),
+        with provided(Database, self.app).unit_of_work() as uow:
+            posted = provided(Ledger, self.app).reverse(uow.session, payout.seq, now=self.now(),
                                                   idempotency_key=f"payout:item:{payout.item_id}:reversal")
             uow.commit()
         return posted.seq
@@ -122,7 +123,7 @@ class Books:
     def rows(self, sql: str, **params) -> list[tuple]:
         from sqlalchemy import text
 
-        with get_db(self.app).engine.connect() as conn:
+        with provided(Database, self.app).engine.connect() as conn:
             return [tuple(r) for r in conn.execute(text(sql), params)]
 
     def entry_seq(self, key: str) -> int:

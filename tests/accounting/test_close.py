@@ -20,13 +20,13 @@ from sqlmodel import select
 from app.accounting import close as closing
 from app.accounting.models import PeriodClose
 from app.accounting.periods import parse_period
-from app.db import get_db
+from app.db import Database
 from app.errors import Conflict, Forbidden, NotFound, ValidationProblem
-from app.ledger_service import get_ledger
-from app.marketplace.actors import actor_for
-from app.marketplace.models import User
-from app.payments.wiring import get_gateway
-from ledger import chart, reports, statements
+from app.kit.registry import provided
+from app.payments.gateway import PaymentGateway
+from app.people.actors import actor_for
+from app.people.models import User
+from ledger import Ledger, chart, reports, statements
 
 from .books import at
 from .test_reconciliation import PERIOD, clean_month, cli, injected_month
@@ -35,15 +35,15 @@ FAY = "fay@books.example"
 
 
 def actor(books, email: str = FAY):
-    with get_db(books.app).unit_of_work() as uow:
+    with provided(Database, books.app).unit_of_work() as uow:
         user = uow.session.exec(select(User).where(User.email == email)).one()
         return actor_for(uow, user, user_agent="pytest")
 
 
 def close(books, reason=None, who: str = FAY, period: str = PERIOD):
     closer = actor(books, who)
-    with get_db(books.app).unit_of_work() as uow:
-        row = closing.close_period(uow, closer, get_gateway(books.app), books.now(), period, reason)
+    with provided(Database, books.app).unit_of_work() as uow:
+        row = closing.close_period(uow, closer, provided(PaymentGateway, books.app), books.now(), period, reason)
         uow.commit()
         uow.session.expunge(row)
         return row
@@ -104,7 +104,7 @@ def test_worked_month_close_report_shows_exactly_those_figures(books_any_db):
 
     # The same report read back, and the lock in the ledger.
     fay = actor(books)
-    with get_db(books.app).unit_of_work() as uow:
+    with provided(Database, books.app).unit_of_work() as uow:
         again = closing.close_report(uow, fay, PERIOD)
         uow.session.expunge(again)
     assert again.trial_balance == tb and again.ledger_period_id is not None
@@ -114,7 +114,7 @@ def test_worked_month_close_report_shows_exactly_those_figures(books_any_db):
 
     # The creators' statements of the month show the same figures, to the cent.
     start, end = at(2025, 10, 1), at(2025, 11, 1)
-    with get_db(books.app).engine.connect() as conn:
+    with provided(Database, books.app).engine.connect() as conn:
         ben_usd = statements.creator_statement(conn, ben, "USD", start, end)
         chloe_usd = statements.creator_statement(conn, chloe, "USD", start, end)
         ben_eur = statements.creator_statement(conn, ben, "EUR", start, end)
@@ -142,7 +142,7 @@ def test_close_is_refused_when_unreconciled_and_accepted_with_a_reason(books):
                    "--override-reason", "Item 2 transfer re-sent in November; items 3/4 disputed with Stripe")
     assert accepted.exit_code == 0, accepted.output
     assert "6 unmatched (override: Item 2 transfer" in accepted.output
-    with get_db(books.app).unit_of_work() as uow:
+    with provided(Database, books.app).unit_of_work() as uow:
         row = uow.session.exec(select(PeriodClose)).one()
         uow.session.expunge(row)
     assert row.override_reason.startswith("Item 2 transfer re-sent") and row.unmatched_count == 6
@@ -214,16 +214,16 @@ def test_a_correction_after_close_lands_in_the_next_open_period(books):
     ben_payable = chart.creator_payable(books.users["ben"], "USD")
     books.at(at(2025, 11, 2))
     row = close(books)
-    ledger, fay, ben = get_ledger(books.app), actor(books), actor(books, "ben@creators.example")
-    with get_db(books.app).unit_of_work() as uow:
+    ledger, fay, ben = provided(Ledger, books.app), actor(books), actor(books, "ben@creators.example")
+    with provided(Database, books.app).unit_of_work() as uow:
         with pytest.raises(Conflict, match="below zero"):  # part of Ben's share of the sale was paid out
             closing.correct_entry(uow, fay, ledger, books.now(), sale_seq, "sale booked twice")
-    with get_db(books.app).unit_of_work() as uow:
+    with provided(Database, books.app).unit_of_work() as uow:
         posted = closing.correct_entry(uow, fay, ledger, books.now(), payout_seq, "transfer returned by the bank")
         uow.commit()
     assert posted.effective_at == at(2025, 11, 2) and posted.reverses_seq == payout_seq
     assert posted.idempotency_key == f"correction:{payout_seq}" and posted.meta["reason"] == "transfer returned by the bank"
-    with get_db(books.app).engine.connect() as conn:
+    with provided(Database, books.app).engine.connect() as conn:
         october = reports.trial_balance(conn, before=parse_period(PERIOD).ends_at)
         november = reports.trial_balance(conn, before=parse_period("2025-11").ends_at)
     # October's figures are exactly those of its close report; the correction is November's.
@@ -234,7 +234,7 @@ def test_a_correction_after_close_lands_in_the_next_open_period(books):
     [(action, object_id)] = books.rows("SELECT action, object_id FROM mk_audit_event WHERE action = 'ledger.correction'")
     assert object_id == payout_seq
 
-    with get_db(books.app).unit_of_work() as uow:
+    with provided(Database, books.app).unit_of_work() as uow:
         with pytest.raises(Conflict, match="already been reversed"):
             closing.correct_entry(uow, fay, ledger, books.now(), payout_seq, "again")
         with pytest.raises(Conflict, match="itself a reversal"):
@@ -254,10 +254,10 @@ def test_a_correction_made_while_the_clock_is_inside_a_closed_month_moves_to_its
     close(books)
     books.at(at(2025, 10, 31, 18))
     fay = actor(books)
-    with get_db(books.app).unit_of_work() as uow:
+    with provided(Database, books.app).unit_of_work() as uow:
         assert closing.first_open_moment(uow, books.now()) == at(2025, 11, 1, 0)
         assert closing.first_open_moment(uow, at(2025, 9, 30)) == at(2025, 9, 30)
-        posted = closing.correct_entry(uow, fay, get_ledger(books.app), books.now(), payout_seq,
+        posted = closing.correct_entry(uow, fay, provided(Ledger, books.app), books.now(), payout_seq,
                                        "transfer returned by the bank")
         uow.commit()
     assert posted.effective_at == at(2025, 11, 1, 0)

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from app.accounting.periods import parse_period
 from app.accounting.reconciliation import reconcile
-from app.db import get_db
-from app.marketplace.actors import SYSTEM
-from app.payments.wiring import get_gateway
+from app.db import Database
+from app.kit.registry import provided
+from app.payments.gateway import PaymentGateway
+from app.people.actors import SYSTEM
 
 from .books import at
 
@@ -18,8 +19,8 @@ PERIOD = "2025-10"
 
 
 def run(books):
-    with get_db(books.app).unit_of_work() as uow:
-        return reconcile(uow, SYSTEM, get_gateway(books.app), PERIOD)
+    with provided(Database, books.app).unit_of_work() as uow:
+        return reconcile(uow, SYSTEM, provided(PaymentGateway, books.app), PERIOD)
 
 
 def by_category(result, section: str) -> dict[str, list[str]]:
@@ -119,8 +120,8 @@ def test_a_payout_just_after_the_month_made_for_it_matches_in_both_months(books)
     books.at(at(2025, 11, 1, 0, 0))
     books.pay_out(1, books.users["ben"], 10_000, period=PERIOD)
     for period in (PERIOD, "2025-11"):
-        with get_db(books.app).unit_of_work() as uow:
-            result = reconcile(uow, SYSTEM, get_gateway(books.app), parse_period(period))
+        with provided(Database, books.app).unit_of_work() as uow:
+            result = reconcile(uow, SYSTEM, provided(PaymentGateway, books.app), parse_period(period))
         assert by_category(result, "transfers") == {"matched": ["payout:item:1"]}, period
 
 

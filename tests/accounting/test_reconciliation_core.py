@@ -3,9 +3,22 @@ from __future__ import annotations
 
 import pandas as pd
 
-from app.accounting.periods import month_of, parse_period, previous_month, settlement_group
-from app.accounting.reconciliation import (BALANCE_SIDE, TRANSFER_LEDGER, TRANSFER_STRIPE, Reconciliation,
-                                           balance_frame, records, side_frame, transfers_frame)
+from app.accounting.periods import (
+    month_of,
+    parse_period,
+    previous_month,
+)
+from app.accounting.reconciliation import (
+    BALANCE_SIDE,
+    TRANSFER_LEDGER,
+    TRANSFER_STRIPE,
+    Reconciliation,
+    balance_frame,
+    records,
+    side_frame,
+    transfers_frame,
+)
+from app.settlement.planning import transfer_group
 from tests.accounting.books import at
 
 
@@ -80,4 +93,4 @@ def test_periods():
     assert parse_period("2025-12").ends_at == at(2026, 1, 1, 0)
     assert october.contains(at(2025, 10, 31, 23, 59)) and not october.contains(at(2025, 11, 1, 0))
     assert month_of(at(2025, 11, 1, 0)).name == "2025-11" and previous_month(at(2026, 1, 5)).name == "2025-12"
-    assert settlement_group(october) == "settlement-2025-10" and october.next().name == "2025-11"
+    assert transfer_group(october) == "settlement-2025-10" and october.next().name == "2025-11"

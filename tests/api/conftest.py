@@ -17,17 +17,18 @@ import hashlib
 import json
 import shutil
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import pytest
 from sqlalchemy import inspect, text
 from sqlmodel import select
 
-from app.db import get_db
-from app.marketplace import accounts
-from app.marketplace.actors import actor_for
-from app.marketplace.models import User
-from app.marketplace.wiring import seed_marketplace
+from app.clock import Clock
+from app.db import Database
+from app.kit.registry import provided
+from app.people import accounts
+from app.people.actors import actor_for
+from app.people.models import User
+from app.seed import seed_demo
 from tests.conftest import FrozenClock, make_test_app
 
 PEOPLE = {"ava": "ava@creators.example", "ben": "ben@creators.example", "chloe": "chloe@creators.example",
@@ -45,14 +46,14 @@ def seeded_template(sqlite_template, tmp_path_factory):
     shutil.copyfile(sqlite_template, root / "cameo.db")
     app = make_test_app(f"sqlite:///{root / 'cameo.db'}", root, FrozenClock(), **FAST_HASH)
     with app.app_context():
-        seed_marketplace(app, now=app.config["CLOCK"]())
-        with get_db().unit_of_work() as uow:
+        seed_demo(app, now=provided(Clock, app)())
+        with provided(Database).unit_of_work() as uow:
             tokens = {}
             for short, email in PEOPLE.items():
                 user = uow.session.exec(select(User).where(User.email == email)).one()
-                tokens[short] = accounts.issue_token(uow, actor_for(uow, user), app.config["CLOCK"](), name="tests")[1]
+                tokens[short] = accounts.issue_token(uow, actor_for(uow, user), provided(Clock, app)(), name="tests")[1]
             uow.commit()
-    get_db(app).dispose()
+    provided(Database, app).dispose()
     return root, tokens
 
 
@@ -76,12 +77,12 @@ class World:
         return self.client.open(f"/api/v1{path}", method=method.upper(), headers=self.headers(who), **kwargs)
 
     def sql(self, statement: str, **params):
-        with get_db(self.app).engine.connect() as conn:
+        with provided(Database, self.app).engine.connect() as conn:
             return conn.execute(text(statement), params).all()
 
     def fingerprint(self) -> str:
         """A hash of every marketplace row (but token last-use times)."""
-        engine = get_db(self.app).engine
+        engine = provided(Database, self.app).engine
         digest = hashlib.sha256()
         with engine.connect() as conn:
             for table in sorted(inspect(engine).get_table_names()):
@@ -92,7 +93,7 @@ class World:
 
     def services(self):
         """A unit of work for asserting on rows or driving services the API does not expose."""
-        return get_db(self.app).unit_of_work()
+        return provided(Database, self.app).unit_of_work()
 
 
 @pytest.fixture
@@ -103,7 +104,7 @@ def world(seeded_template, tmp_path, clock) -> World:
         shutil.copytree(root / "instance", tmp_path / "instance")
     app = make_test_app(f"sqlite:///{tmp_path / 'cameo.db'}", tmp_path, clock, **FAST_HASH)
     yield World(app=app, tokens=tokens, clock=clock)
-    get_db(app).dispose()
+    provided(Database, app).dispose()
 
 
 def problem(response, status: int) -> dict:

@@ -3,7 +3,11 @@ from __future__ import annotations
 
 import pytest
 
+from app.clock import Clock
 from app.config import ConfigError, from_environment, normalise_database_url
+from app.db import Database
+from app.kit.registry import provided
+from ledger import Ledger
 
 
 def test_healthz_checks_the_database(client):
@@ -64,7 +68,6 @@ def test_scheduler_jobs_persist_coalesce_and_have_a_misfire_grace_time(app):
     from apscheduler.schedulers.background import BackgroundScheduler
     from sqlalchemy import text
 
-    from app.db import get_db
     from app.scheduler import build_scheduler
 
     scheduler = build_scheduler(app, scheduler_class=BackgroundScheduler)
@@ -73,7 +76,7 @@ def test_scheduler_jobs_persist_coalesce_and_have_a_misfire_grace_time(app):
         jobs = {job.id: job for job in scheduler.get_jobs()}
         seal = jobs["ledger-seal"]
         assert seal.coalesce is True and seal.misfire_grace_time == 300 and seal.max_instances == 1
-        with get_db(app).engine.connect() as conn:  # the job store is the product's own database
+        with provided(Database, app).engine.connect() as conn:  # the job store is the product's own database
             assert "ledger-seal" in conn.execute(text("SELECT id FROM apscheduler_jobs")).scalars().all()
     finally:
         scheduler.shutdown(wait=False)
@@ -82,8 +85,6 @@ def test_scheduler_jobs_persist_coalesce_and_have_a_misfire_grace_time(app):
 def test_seal_job_seals_committed_entries(app):
     from datetime import datetime, timezone
 
-    from app.db import get_db
-    from app.ledger_service import get_ledger
     from app.scheduler import seal_job
     from ledger import chart, recipes
     from ledger.recipes import Owner
@@ -91,15 +92,15 @@ def test_seal_job_seals_committed_entries(app):
 
     draft = recipes.licence_sale(key="s", effective_at=datetime(2026, 10, 1, tzinfo=timezone.utc), currency="USD",
                                  gross=1000, stripe_fee=59, commission_bps=2000, owners=[Owner(1, 1)])
-    with get_db(app).unit_of_work() as uow:
-        chart.open_accounts_for(get_ledger(app), uow.session, [draft])
-        get_ledger(app).post(uow.session, draft, now=app.config["CLOCK"]())
+    with provided(Database, app).unit_of_work() as uow:
+        chart.open_accounts_for(provided(Ledger, app), uow.session, [draft])
+        provided(Ledger, app).post(uow.session, draft, now=provided(Clock, app)())
         uow.commit()
     from app.scheduler import build_scheduler
 
     build_scheduler(app)  # binds the job functions to this app
     seal_job()
-    with get_db(app).engine.connect() as conn:
+    with provided(Database, app).engine.connect() as conn:
         report = verify(conn)
     assert report.ok and report.unsealed == 0 and report.sealed_through == 1
 
@@ -107,16 +108,15 @@ def test_seal_job_seals_committed_entries(app):
 def test_seed_is_idempotent_and_prints_the_demo_logins(runner, app):
     from sqlalchemy import text
 
-    from app.db import get_db
 
     first = runner.invoke(args=["seed"])
     assert first.exit_code == 0, first.output
     assert "house accounts for USD" in first.output
-    with get_db(app).engine.connect() as conn:
+    with provided(Database, app).engine.connect() as conn:
         counts = [conn.execute(text(f"SELECT count(*) FROM {t}")).scalar() for t in ("ledger_account", "mk_user")]
     again = runner.invoke(args=["seed"])
     assert again.exit_code == 0, again.output
-    with get_db(app).engine.connect() as conn:
+    with provided(Database, app).engine.connect() as conn:
         assert [conn.execute(text(f"SELECT count(*) FROM {t}")).scalar() for t in ("ledger_account", "mk_user")] == counts
     assert counts[0] == 12
 
@@ -129,7 +129,10 @@ def test_oversized_request_bodies_are_refused_before_reading(app, client):
     assert response.mimetype == "application/problem+json"
 
 
-def test_optional_settings_come_from_the_environment_only_when_set(tmp_path):
+def test_settings_have_their_documented_defaults_and_the_environment_overrides_them(tmp_path):
     settings = from_environment({"RECORDING_MAX_BYTES": "1000", "RATELIMIT_API": "5 per minute"}, tmp_path)
     assert settings["RECORDING_MAX_BYTES"] == 1000 and settings["RATELIMIT_API"] == "5 per minute"
-    assert "PREVIEW_MAX_BYTES" not in from_environment({}, tmp_path)
+    defaults = from_environment({}, tmp_path)
+    assert defaults["PREVIEW_MAX_BYTES"] == 5 * 1024 * 1024 and defaults["RECORDING_MAX_BYTES"] == 50 * 1024 * 1024
+    assert (defaults["RATELIMIT_LOGIN"], defaults["RATELIMIT_API"]) == ("10 per minute", "600 per minute")
+    assert defaults["RECEIPT_KEYS_DIR"] == str(tmp_path / "receipt_keys")

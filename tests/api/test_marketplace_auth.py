@@ -4,6 +4,8 @@ from __future__ import annotations
 import hashlib
 import re
 
+from app.db import Database
+from app.kit.registry import provided
 from tests.conftest import make_test_app
 
 from .conftest import FAST_HASH, problem
@@ -33,7 +35,7 @@ def test_bad_tokens_are_refused(world):
 
 def test_inactive_user_token_stops_working(world):
     with world.services() as uow:
-        from app.marketplace.models import User
+        from app.people.models import User
 
         user = uow.session.get(User, 1)
         user.is_active = False
@@ -66,7 +68,7 @@ def test_login_is_rate_limited(sqlite_url, tmp_path, clock):
     client = app.test_client()
     codes = [client.post("/login", data={"email": "x@example.com", "password": "y"}).status_code for _ in range(4)]
     assert codes == [401, 401, 401, 429]
-    app.extensions["cameo.db"].dispose()
+    provided(Database, app).dispose()
 
 
 def test_api_is_rate_limited_per_token(world):

@@ -8,13 +8,14 @@ the demo world (tests/api/conftest.py):
 from __future__ import annotations
 
 import csv
-import json
 import io
+import json
 
 import pytest
 
-from app.db import get_db
-from app.ledger_service import get_ledger
+from app.db import Database
+from app.kit.registry import provided
+from ledger import Ledger
 from tests.api.conftest import problem
 
 SHA = "ab" * 32
@@ -40,9 +41,9 @@ def post(world, who, body):
 
 
 def balances(world) -> dict[str, int]:
-    with get_db(world.app).unit_of_work() as uow:
+    with provided(Database, world.app).unit_of_work() as uow:
         codes = [r[0] for r in world.sql("SELECT code FROM ledger_account")]
-        return {c: get_ledger(world.app).balance(uow.session, c).minor for c in codes}
+        return {c: provided(Ledger, world.app).balance(uow.session, c).minor for c in codes}
 
 
 def test_single_event_accepted_priced_and_posted(world):
@@ -78,7 +79,7 @@ def test_batch_of_co_owned_licence_balances_to_the_cent(world):
 
 def test_every_rejection_reason_in_one_mixed_batch(world):
     world.sql("SELECT 1")
-    with get_db(world.app).engine.begin() as conn:  # a second active licence of Northwind, then revoked
+    with provided(Database, world.app).engine.begin() as conn:  # a second active licence of Northwind, then revoked
         conn.exec_driver_sql("UPDATE mk_licence SET status='revoked' WHERE id = 3")
     events = [
         ev("ok-1"),                                                   # accepted
@@ -111,7 +112,7 @@ def test_every_rejection_reason_in_one_mixed_batch(world):
     r = post(world, "eli", {"events": [ev("l-rev", licence_id=3), ev("l-req", licence_id=2, media="web")]})
     got = {x["event_id"]: x.get("reason") for x in r.get_json()["results"]}
     assert got == {"l-rev": "licence_revoked", "l-req": "licence_not_active"}
-    with get_db(world.app).engine.begin() as conn:
+    with provided(Database, world.app).engine.begin() as conn:
         conn.exec_driver_sql("UPDATE mk_licence SET status='active' WHERE id = 3")
     r = post(world, "eli", {"events": [ev("l-fr", licence_id=3, territory="FR")]})
     assert r.get_json()["results"][0]["reason"] == "territory_not_licensed"

@@ -6,7 +6,8 @@ import json
 
 import pytest
 
-from app.db import get_db
+from app.db import Database
+from app.kit.registry import provided
 from app.metering import receipts
 from app.metering.receipts import b64url, b64url_decode
 from tests.api.test_usage_api import ev, post
@@ -79,7 +80,7 @@ def test_unknown_key_is_invalid(world, tmp_path):
 
 def test_revoked_licence_valid_signature_but_not_live(world):
     res = accepted(world, "v-rev")
-    with get_db(world.app).engine.begin() as conn:
+    with provided(Database, world.app).engine.begin() as conn:
         conn.exec_driver_sql("UPDATE mk_licence SET status='revoked' WHERE id = 1")
     out = verify(world, res["receipt"])
     assert out["valid"] and out["licensed"] and not out["licence_live"]

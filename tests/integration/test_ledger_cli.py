@@ -6,9 +6,9 @@ from datetime import datetime, timezone
 import pytest
 from sqlalchemy import text
 
-from app.db import get_db
-from app.ledger_service import get_ledger
-from ledger import chart, recipes
+from app.db import Database
+from app.kit.registry import provided
+from ledger import Ledger, chart, recipes
 from ledger.recipes import Owner
 
 T = datetime(2026, 10, 5, tzinfo=timezone.utc)
@@ -16,14 +16,14 @@ T = datetime(2026, 10, 5, tzinfo=timezone.utc)
 
 @pytest.fixture
 def booked(app_any_db):
-    ledger = get_ledger(app_any_db)
+    ledger = provided(Ledger, app_any_db)
     drafts = [
         recipes.licence_sale(key="sale:1", effective_at=T, currency="USD", gross=10_000, stripe_fee=320,
                              commission_bps=2000, owners=[Owner(42, 1)]),
         recipes.licence_sale(key="sale:2", effective_at=datetime(2026, 11, 2, tzinfo=timezone.utc),
                              currency="USD", gross=5_000, stripe_fee=175, commission_bps=2000, owners=[Owner(42, 1)]),
     ]
-    with get_db(app_any_db).unit_of_work() as uow:
+    with provided(Database, app_any_db).unit_of_work() as uow:
         chart.open_accounts_for(ledger, uow.session, drafts)
         ledger.post_batch(uow.session, drafts, now=T)
         uow.commit()
@@ -58,7 +58,7 @@ def test_verify_passes_then_names_the_tampered_entry(booked):
     ok = runner.invoke(args=["ledger", "verify", "--seal"])
     assert ok.exit_code == 0, ok.output
     assert "OK" in ok.output
-    engine = get_db(booked).engine
+    engine = provided(Database, booked).engine
     seq = 2
     with engine.begin() as conn:
         if engine.dialect.name == "postgresql":

@@ -13,9 +13,10 @@ import threading
 
 from sqlalchemy import text
 
-from app.db import get_db
-from app.ledger_service import get_ledger
-from ledger import chart, recipes
+from app.clock import Clock
+from app.db import Database
+from app.kit.registry import provided
+from ledger import Ledger, chart, recipes
 from stripe_emulator.testing import emulator_clock, fast_sdk_retries, stripe_emulator  # noqa: F401  (fixtures)
 from tests.payments.harness import pay_world_any_db  # noqa: F401  (fixture)
 
@@ -68,7 +69,7 @@ def test_payment_webhooks_duplicated_and_shuffled_post_the_sale_exactly_once(pay
 
 
 def _payload(world, event_id: str) -> bytes:
-    with get_db(world.app).engine.connect() as conn:
+    with provided(Database, world.app).engine.connect() as conn:
         payload = conn.execute(text("SELECT payload FROM stripe_event WHERE id = :id"), {"id": event_id}).scalar()
     return (json.dumps(payload) if isinstance(payload, dict) else payload).encode()
 
@@ -143,11 +144,11 @@ def _paid(world) -> tuple[int, str]:
 
 def _pay_out(world, creator: str, amount: int, key: str) -> None:
     """What settlement will do: the creator's payable paid out to their connected account."""
-    ledger = get_ledger(world.app)
-    with get_db(world.app).unit_of_work() as uow:
-        draft = recipes.payout_transfer(key=key, effective_at=world.app.config["CLOCK"](), currency="USD",
+    ledger = provided(Ledger, world.app)
+    with provided(Database, world.app).unit_of_work() as uow:
+        draft = recipes.payout_transfer(key=key, effective_at=provided(Clock, world.app)(), currency="USD",
                                         amount=amount, creator_id=world.users[creator])
-        ledger.post(uow.session, draft, now=world.app.config["CLOCK"]())
+        ledger.post(uow.session, draft, now=provided(Clock, world.app)())
         uow.commit()
 
 

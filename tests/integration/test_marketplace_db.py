@@ -7,9 +7,11 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
-from app.db import get_db
+from app.clock import Clock
+from app.db import Database
+from app.kit.registry import provided
 from app.marketplace import licences
-from app.marketplace.wiring import seed_marketplace
+from app.seed import seed_demo
 
 FAST = "pbkdf2:sha256:1000"
 
@@ -17,12 +19,12 @@ FAST = "pbkdf2:sha256:1000"
 @pytest.fixture
 def seeded(app_any_db):
     app_any_db.config["PASSWORD_HASH_METHOD"] = FAST
-    seed_marketplace(app_any_db, now=app_any_db.config["CLOCK"]())
+    seed_demo(app_any_db, now=provided(Clock, app_any_db)())
     return app_any_db
 
 
 def counts(app) -> dict[str, int]:
-    with get_db(app).engine.connect() as conn:
+    with provided(Database, app).engine.connect() as conn:
         return {t: conn.execute(text(f"SELECT count(*) FROM {t}")).scalar() for t in (
             "mk_user", "mk_organisation", "mk_cameo", "mk_consent", "mk_offer", "mk_licence",
             "mk_contract_template", "mk_audit_event")}
@@ -31,7 +33,7 @@ def counts(app) -> dict[str, int]:
 def test_seed_is_idempotent(seeded):
     first = counts(seeded)
     assert first["mk_contract_template"] == 4 and first["mk_licence"] == 3 and first["mk_user"] == 7
-    seed_marketplace(seeded, now=seeded.config["CLOCK"]())
+    seed_demo(seeded, now=provided(Clock, seeded)())
     assert counts(seeded) == first
 
 
@@ -42,14 +44,14 @@ def test_seed_is_idempotent(seeded):
     "DELETE FROM mk_audit_event",
 ])
 def test_database_refuses_rewriting_history(seeded, statement):
-    engine = get_db(seeded).engine
+    engine = provided(Database, seeded).engine
     with pytest.raises(DBAPIError, match="immutable|append-only"):
         with engine.begin() as conn:
             conn.execute(text(statement))
 
 
 def test_expire_due_and_money_columns(seeded, clock):
-    db = get_db(seeded)
+    db = provided(Database, seeded)
     with db.unit_of_work() as uow:
         assert licences.expire_due(uow, clock()) == []
         assert sorted(licences.expire_due(uow, clock.advance(days=91))) == [1, 3]

@@ -7,38 +7,39 @@ from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
-from app.db import get_db
-from app.ledger_service import get_ledger
-from app.marketplace.actors import actor_for
-from app.marketplace.models import User
-from app.marketplace.wiring import seed_marketplace
+from app.db import Database
+from app.kit.registry import provided
 from app.metering import usage
+from app.metering.receipts import KeyStore
 from app.metering.schemas import UsageEventIn
-from app.metering.wiring import receipt_keys
 from app.migrate import downgrade, upgrade
+from app.people.actors import actor_for
+from app.people.models import User
+from app.seed import seed_demo
+from ledger import Ledger
 from tests.conftest import make_test_app
 
 
 def _report(app, clock) -> None:
     events = [UsageEventIn(licence_id=3, event_id=f"m-{i}", kind="render", quantity=1, occurred_at=clock(),
                            territory="GB", media="web", content_sha256="ab" * 32) for i in range(3)]
-    with get_db(app).unit_of_work() as uow:
+    with provided(Database, app).unit_of_work() as uow:
         user = uow.session.exec(select(User).where(User.email == "eli@lumen.example")).one()
-        usage.report_usage(uow, actor_for(uow, user), clock(), events, ledger=get_ledger(app), keys=receipt_keys(app))
+        usage.report_usage(uow, actor_for(uow, user), clock(), events, ledger=provided(Ledger, app), keys=provided(KeyStore, app))
         uow.commit()
 
 
 def test_receipts_move_down_and_back_up_unchanged(database_url, tmp_path, clock):
     app = make_test_app(database_url, tmp_path, clock, PASSWORD_HASH_METHOD="pbkdf2:sha256:1000")
-    seed_marketplace(app, now=clock())
+    seed_demo(app, now=clock())
     clock.advance(hours=2)
     _report(app, clock)
-    engine = get_db(app).engine
+    engine = provided(Database, app).engine
     with engine.connect() as conn:
         before = conn.execute(text("SELECT id, receipt_id, receipt_key_id, receipt_token FROM mt_usage_event "
                                    "ORDER BY id")).all()
     assert len(before) == 3
-    get_db(app).dispose()
+    provided(Database, app).dispose()
 
     downgrade(database_url, "0008_accounting")
     with engine.connect() as conn:

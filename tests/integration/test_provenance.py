@@ -8,20 +8,23 @@ from datetime import datetime, timezone
 
 import pytest
 
+from app.clock import Clock
+from app.kit.registry import provided
+from app.metering.receipts import KeyStore
+from app.seed import seed_demo
+
 pytest.importorskip("c2pa")
 from PIL import Image  # noqa: E402
 
 from app.metering import provenance, receipts  # noqa: E402
 from app.metering.testca import make_test_ca  # noqa: E402
-from app.metering.wiring import receipt_keys  # noqa: E402
 from tests.integration.test_usage_db import event, report  # noqa: E402
-from app.marketplace.wiring import seed_marketplace  # noqa: E402
 
 
 @pytest.fixture
 def setup(app, clock, tmp_path):
     app.config["PASSWORD_HASH_METHOD"] = "pbkdf2:sha256:1000"
-    seed_marketplace(app, now=clock())
+    seed_demo(app, now=clock())
     clock.advance(days=1)
     [outcome] = report(app, "dana@northwind.example", [event("c2pa-1", 1, 1)], clock())
     material = make_test_ca(datetime.now(timezone.utc))  # c2pa checks certificates against the system clock
@@ -45,7 +48,7 @@ def test_sign_and_verify_round_trip(setup):
     checked = cli(app, "verify", d / "signed.jpg")
     assert checked.exit_code == 0, checked.output
     assert "OK: licensed use" in checked.output and "cawg.ai_generative_training=notAllowed" in checked.output
-    result = provenance.verify_media(d / "signed.jpg", receipt_keys(app).public_key)
+    result = provenance.verify_media(d / "signed.jpg", provided(KeyStore, app).public_key)
     assert result.receipt == token and result.ok and result.c2pa_state in ("Valid", "Trusted")
     assert result.training_mining["cawg.ai_training"] == {"use": "notAllowed"}
 
@@ -69,7 +72,7 @@ def test_altered_image_or_forged_receipt_fails(setup, tmp_path):
     assert altered.exit_code != 0 and "INVALID" in altered.output
     # a receipt signed by a key the platform never published: refused, and detected if embedded anyway
     _, forged = receipts.sign(receipts.KeyStore(tmp_path / "stranger"), {"receipt_id": "rcpt_f", "licence_id": 1},
-                              now=app.config["CLOCK"]())
+                              now=provided(Clock, app)())
     refused = cli(app, "sign", "--receipt", forged, "--in", d / "in.jpg", "--out", d / "forged.jpg",
                   "--cert", d / "chain.pem", "--key", d / "key.pem")
     assert refused.exit_code != 0 and "unknown_key" in refused.output

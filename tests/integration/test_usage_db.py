@@ -6,21 +6,21 @@ from __future__ import annotations
 import json
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 
 import pytest
 from sqlalchemy import text
 from sqlmodel import select
 
-from app.db import get_db
-from app.ledger_service import get_ledger
-from app.marketplace.actors import actor_for
-from app.marketplace.models import User
-from app.marketplace.wiring import seed_marketplace
+from app.db import Database
+from app.kit.registry import provided
 from app.metering import usage
+from app.metering.receipts import KeyStore
 from app.metering.schemas import UsageEventIn
-from app.metering.wiring import receipt_keys
-from ledger import chain
+from app.people.actors import actor_for
+from app.people.models import User
+from app.seed import seed_demo
+from ledger import Ledger, chain
 from ledger.recipes import Owner, split
 from ledger.verify import verify
 
@@ -30,7 +30,7 @@ WHEN = datetime(2026, 10, 16, 9, 30, tzinfo=timezone.utc)
 @pytest.fixture
 def seeded(app_any_db, clock):
     app_any_db.config["PASSWORD_HASH_METHOD"] = "pbkdf2:sha256:1000"
-    seed_marketplace(app_any_db, now=clock())
+    seed_demo(app_any_db, now=clock())
     clock.advance(days=1)
     return app_any_db
 
@@ -42,22 +42,22 @@ def event(event_id: str, licence_id: int = 3, quantity: int = 1) -> UsageEventIn
 
 
 def report(app, email: str, events, now):
-    with get_db(app).unit_of_work() as uow:
+    with provided(Database, app).unit_of_work() as uow:
         user = uow.session.exec(select(User).where(User.email == email)).one()
-        outcomes = usage.report_usage(uow, actor_for(uow, user), now, events, ledger=get_ledger(app),
-                                      keys=receipt_keys(app))
+        outcomes = usage.report_usage(uow, actor_for(uow, user), now, events, ledger=provided(Ledger, app),
+                                      keys=provided(KeyStore, app))
         uow.commit()
     return outcomes
 
 
 def scalar(app, sql: str):
-    with get_db(app).engine.connect() as conn:
+    with provided(Database, app).engine.connect() as conn:
         return conn.execute(text(sql)).scalar()
 
 
 def balance(app, code: str) -> int:
-    with get_db(app).unit_of_work() as uow:
-        return get_ledger(app).balance(uow.session, code).minor
+    with provided(Database, app).unit_of_work() as uow:
+        return provided(Ledger, app).balance(uow.session, code).minor
 
 
 def test_batch_of_1000_balances_to_the_cent_and_verifies(seeded, clock):
@@ -83,14 +83,14 @@ def test_batch_of_1000_balances_to_the_cent_and_verifies(seeded, clock):
     again = report(seeded, "eli@lumen.example", [event(f"imp-{i}", 3, q) for i, q in enumerate(quantities)], clock())
     assert {o.status for o in again} == {"duplicate"}
     assert scalar(seeded, "SELECT count(*) FROM mt_usage_event") == 1000
-    chain.seal(get_db(seeded).engine, now=clock())
-    with get_db(seeded).engine.connect() as conn:
+    chain.seal(provided(Database, seeded).engine, now=clock())
+    with provided(Database, seeded).engine.connect() as conn:
         assert verify(conn).ok
 
 
 def entries_of_uses(app) -> dict[str, int]:
     """Uses summed over the usage.royalty entries, and uses whose entry is missing."""
-    with get_db(app).engine.connect() as conn:
+    with provided(Database, app).engine.connect() as conn:
         metas = [m if isinstance(m, dict) else json.loads(m) for (m,) in conn.execute(
             text("SELECT metadata FROM ledger_entry WHERE kind = 'usage.royalty'"))]
         orphans = conn.execute(text("SELECT count(*) FROM mt_usage_event u WHERE NOT EXISTS "
@@ -121,10 +121,10 @@ def pg_app(pg_url, tmp_path, clock):
     from tests.conftest import make_test_app
 
     app = make_test_app(pg_url, tmp_path, clock, PASSWORD_HASH_METHOD="pbkdf2:sha256:1000")
-    seed_marketplace(app, now=clock())
+    seed_demo(app, now=clock())
     clock.advance(days=1)
     yield app
-    get_db(app).dispose()
+    provided(Database, app).dispose()
 
 
 @pytest.mark.postgres

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from app.db import get_db
-from app.ledger_service import get_ledger
-from ledger import chart, recipes
+from app.clock import Clock
+from app.db import Database
+from app.kit.registry import provided
+from ledger import Ledger, chart, recipes
 from stripe_emulator.testing import emulator_clock, fast_sdk_retries, stripe_emulator  # noqa: F401  (fixtures)
 from tests.payments.harness import pay_world_any_db  # noqa: F401  (fixture)
 
@@ -15,8 +16,8 @@ BRAND = 2  # Lumen Studios
 
 def _use(world, key: str, price: int, at: datetime) -> None:
     """What metering posts for one derivative use billed to the brand."""
-    ledger = get_ledger(world.app)
-    with get_db(world.app).unit_of_work() as uow:
+    ledger = provided(Ledger, world.app)
+    with provided(Database, world.app).unit_of_work() as uow:
         draft = recipes.derivative_use(key=key, effective_at=at, currency="USD", price=price, commission_bps=2000,
                                        brand_id=BRAND, owners=[recipes.Owner(world.users["ben"], 1)])
         chart.open_accounts_for(ledger, uow.session, [draft])
@@ -32,7 +33,7 @@ def _invoice(world, start: str, end: str):
 
 def test_usage_invoice_paid_once_whatever_the_delivery(pay_world_any_db):
     world = pay_world_any_db
-    now = world.app.config["CLOCK"]()
+    now = provided(Clock, world.app)()
     october = datetime(2025, 10, 1, tzinfo=timezone.utc)
     _use(world, "use-1", 1_000, october + timedelta(days=2))
     _use(world, "use-2", 2_500, october + timedelta(days=9))

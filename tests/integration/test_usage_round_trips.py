@@ -11,18 +11,19 @@ round trip to the hot path fails here instead of quietly halving the throughput.
 from __future__ import annotations
 
 from contextlib import contextmanager
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 
 import psycopg
 import pytest
 from sqlalchemy import event, text
 from sqlmodel import select
 
-from app.db import get_db
-from app.marketplace import accounts
-from app.marketplace.actors import actor_for
-from app.marketplace.models import User
-from app.marketplace.wiring import seed_marketplace
+from app.db import Database
+from app.kit.registry import provided
+from app.people import accounts
+from app.people.actors import actor_for
+from app.people.models import User
+from app.seed import seed_demo
 from tests.conftest import make_test_app
 
 WHEN = "2026-10-16T09:30:00Z"
@@ -40,14 +41,14 @@ def brand(database_url, tmp_path, clock):
     """The demo world on either database, Lumen Studios' (eli's) API token and a client."""
     app = make_test_app(database_url, tmp_path, clock, PASSWORD_HASH_METHOD="pbkdf2:sha256:1000",
                         RATELIMIT_ENABLED=False)
-    seed_marketplace(app, now=clock())
-    with app.app_context(), get_db().unit_of_work() as uow:
+    seed_demo(app, now=clock())
+    with app.app_context(), provided(Database).unit_of_work() as uow:
         user = uow.session.exec(select(User).where(User.email == "eli@lumen.example")).one()
         token = accounts.issue_token(uow, actor_for(uow, user), clock(), name="bench")[1]
         uow.commit()
     clock.advance(days=1)
     yield app, {"Authorization": f"Bearer {token}"}
-    get_db(app).dispose()
+    provided(Database, app).dispose()
 
 
 def ev(event_id: str, **over) -> dict:
@@ -58,7 +59,7 @@ def ev(event_id: str, **over) -> dict:
 @contextmanager
 def counting(app):
     seen = {"statements": [], "commits": 0}
-    engine = get_db(app).engine
+    engine = provided(Database, app).engine
 
     def on_execute(_conn, _cursor, statement, *_):
         seen["statements"].append(statement)
@@ -85,7 +86,7 @@ def counting(app):
 
 
 def scalar(app, sql: str, **params):
-    with get_db(app).engine.connect() as conn:
+    with provided(Database, app).engine.connect() as conn:
         return conn.execute(text(sql), params).scalar()
 
 
@@ -97,7 +98,7 @@ def test_a_single_event_is_one_transaction_of_few_statements(brand):
     with counting(app) as seen:
         r = client.post("/api/v1/usage", json=ev("counted"), headers=auth)
     assert r.status_code == 200 and r.get_json()["accepted"] == 1
-    dialect = get_db(app).engine.dialect.name
+    dialect = provided(Database, app).engine.dialect.name
     assert len(seen["statements"]) <= MAX_STATEMENTS[dialect], seen["statements"]
     assert seen["commits"] == 1
     assert scalar(app, "SELECT count(*) FROM ledger_entry WHERE idempotency_key = 'usage:2:counted'") == 1
@@ -111,7 +112,7 @@ def test_a_batch_costs_the_same_statements_as_one_event(brand):
     with counting(app) as seen:
         r = client.post("/api/v1/usage", json={"events": [ev(f"b-{i}") for i in range(300)]}, headers=auth)
     assert r.get_json()["accepted"] == 300
-    dialect = get_db(app).engine.dialect.name
+    dialect = provided(Database, app).engine.dialect.name
     assert len(seen["statements"]) <= MAX_BATCH_STATEMENTS[dialect], len(seen["statements"])
     assert seen["commits"] == 1
     # the two warm-up uses are an entry each, the batch's 300 one entry: 4 postings each
@@ -152,7 +153,7 @@ def test_the_token_use_is_stamped_at_most_once_a_minute_in_the_same_transaction(
 
 def test_a_revoked_token_is_refused_and_records_nothing(brand, clock):
     app, auth = brand
-    with get_db(app).engine.begin() as conn:
+    with provided(Database, app).engine.begin() as conn:
         conn.execute(text("UPDATE mk_api_token SET revoked_at = :now WHERE name = 'bench'"), {"now": clock()})
     r = app.test_client().post("/api/v1/usage", json=ev("after-revoke"), headers=auth)
     assert r.status_code == 401 and r.mimetype == "application/problem+json"

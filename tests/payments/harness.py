@@ -19,15 +19,17 @@ import pytest
 from sqlalchemy import text
 from sqlmodel import select
 
-from app.db import get_db
-from app.ledger_service import get_ledger
-from app.marketplace import accounts
-from app.marketplace.actors import actor_for
-from app.marketplace.models import Licence, User
-from app.marketplace.wiring import seed_marketplace
+from app.clock import Clock
+from app.db import Database
+from app.kit.registry import provided, registry_of
+from app.marketplace.models import Licence
+from app.payments.gateway import PaymentGateway
 from app.payments.models import LicencePayment, StripeEvent
-from app.payments.wiring import get_gateway
-from ledger import UnknownAccount
+from app.people import accounts
+from app.people.actors import actor_for
+from app.people.models import User
+from app.seed import seed_demo
+from ledger import Ledger, UnknownAccount
 from stripe_emulator import sign
 from tests.conftest import make_test_app
 
@@ -110,7 +112,7 @@ class PayWorld:
     # -- the database ----------------------------------------------------------------------
     def signed_licence(self, *, like: int, fee: int, currency: str = "USD", commission_bps: int = 2000) -> int:
         """A licence awaiting its upfront fee: a copy of demo licence ``like`` in status ``signed``."""
-        with get_db(self.app).unit_of_work() as uow:
+        with provided(Database, self.app).unit_of_work() as uow:
             source = uow.session.get(Licence, like)
             data = source.model_dump(exclude={"id", "payment_ref", "paid_at", "activated_at"})
             data.update(status="signed", upfront_fee_minor=fee, currency=currency, commission_bps=commission_bps)
@@ -120,46 +122,46 @@ class PayWorld:
             return licence.id
 
     def licence(self, licence_id: int) -> SimpleNamespace:
-        with get_db(self.app).unit_of_work() as uow:
+        with provided(Database, self.app).unit_of_work() as uow:
             return SimpleNamespace(**uow.session.get(Licence, licence_id).model_dump())
 
     def payment(self, licence_id: int) -> SimpleNamespace | None:
-        with get_db(self.app).unit_of_work() as uow:
+        with provided(Database, self.app).unit_of_work() as uow:
             row = uow.session.exec(select(LicencePayment).where(LicencePayment.licence_id == licence_id)).first()
             return None if row is None else SimpleNamespace(**row.model_dump())
 
     def events(self) -> dict[str, SimpleNamespace]:
-        with get_db(self.app).unit_of_work() as uow:
+        with provided(Database, self.app).unit_of_work() as uow:
             return {e.id: SimpleNamespace(**e.model_dump()) for e in uow.session.exec(select(StripeEvent)).all()}
 
     def balance(self, code: str) -> int:
-        with get_db(self.app).unit_of_work() as uow:
+        with provided(Database, self.app).unit_of_work() as uow:
             try:
-                return get_ledger(self.app).balance(uow.session, code).minor
+                return provided(Ledger, self.app).balance(uow.session, code).minor
             except UnknownAccount:
                 return 0
 
     def entries(self, kind: str | None = None) -> list[tuple]:
         sql = "SELECT idempotency_key, kind FROM ledger_entry" + (" WHERE kind = :kind" if kind else "")
-        with get_db(self.app).engine.connect() as conn:
+        with provided(Database, self.app).engine.connect() as conn:
             return [tuple(r) for r in conn.execute(text(sql + " ORDER BY seq"), {"kind": kind})]
 
     def count(self, table: str) -> int:
-        with get_db(self.app).engine.connect() as conn:
+        with provided(Database, self.app).engine.connect() as conn:
             return conn.execute(text(f"SELECT COUNT(*) FROM {table}")).scalar()
 
     @property
     def gateway(self):
-        return get_gateway(self.app)
+        return provided(PaymentGateway, self.app)
 
 
 def _tokens(app) -> tuple[dict[str, str], dict[str, int]]:
     tokens, users = {}, {}
-    with app.app_context(), get_db().unit_of_work() as uow:
+    with app.app_context(), provided(Database).unit_of_work() as uow:
         for short, email in PEOPLE.items():
             user = uow.session.exec(select(User).where(User.email == email)).one()
             users[short] = user.id
-            tokens[short] = accounts.issue_token(uow, actor_for(uow, user), app.config["CLOCK"](), name="tests")[1]
+            tokens[short] = accounts.issue_token(uow, actor_for(uow, user), provided(Clock, app)(), name="tests")[1]
         uow.commit()
     return tokens, users
 
@@ -169,16 +171,16 @@ def make_world(database_url: str, tmp_path: Path, running, emulator_clock, *, se
                         STRIPE_API_BASE=running.url, STRIPE_WEBHOOK_SECRET=WEBHOOK_SECRET,
                         STRIPE_MAX_NETWORK_RETRIES=1, STRIPE_TIMEOUT_SECONDS=5, **FAST_HASH)
     if not seeded:
-        seed_marketplace(app, now=app.config["CLOCK"]())
+        seed_demo(app, now=provided(Clock, app)())
     tokens, users = _tokens(app)
     return PayWorld(app=app, running=running, emulator_clock=emulator_clock, tokens=tokens, users=users)
 
 
 def close_world(world: PayWorld) -> None:
-    gateway = world.app.extensions.get("cameo.gateway")
+    gateway = registry_of(world.app).built(PaymentGateway)
     if gateway is not None:
         gateway.close()
-    get_db(world.app).dispose()
+    provided(Database, world.app).dispose()
 
 
 @pytest.fixture(scope="session")
@@ -190,8 +192,8 @@ def seeded_sqlite(sqlite_template, tmp_path_factory, ) -> Path:
     shutil.copyfile(sqlite_template, root / "cameo.db")
     app = make_test_app(f"sqlite:///{root / 'cameo.db'}", root, FrozenClock(datetime(2025, 10, 1, tzinfo=timezone.utc)),
                         **FAST_HASH)
-    seed_marketplace(app, now=app.config["CLOCK"]())
-    get_db(app).dispose()
+    seed_demo(app, now=provided(Clock, app)())
+    provided(Database, app).dispose()
     return root / "cameo.db"
 
 

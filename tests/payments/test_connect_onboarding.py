@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 from sqlmodel import select
 
-from app.db import get_db
+from app.db import Database
+from app.kit.registry import provided
 from app.payments.models import ConnectAccount
 from stripe_emulator.resources.accounts import ONBOARDING_FIELDS
 from tests.payments.harness import PEOPLE, pay_world, pay_world_any_db, seeded_sqlite  # noqa: F401  (fixtures)
@@ -48,7 +49,7 @@ class Browser:
 
 
 def connect_row(world, creator_id: int) -> ConnectAccount | None:
-    with get_db(world.app).unit_of_work() as uow:
+    with provided(Database, world.app).unit_of_work() as uow:
         row = uow.session.exec(select(ConnectAccount).where(ConnectAccount.creator_id == creator_id)).first()
         if row is not None:
             uow.session.expunge(row)

@@ -11,9 +11,16 @@ from pathlib import Path
 import pytest
 import stripe
 
-from app.payments import (GatewayAuthError, GatewayUnavailable, IdempotencyKeyReused,
-                          InsufficientPlatformFunds, InvalidPaymentRequest, PaymentGateway, RateLimited,
-                          make_gateway)
+from app.payments.backend import make_gateway
+from app.payments.gateway import (
+    GatewayAuthError,
+    GatewayUnavailable,
+    IdempotencyKeyReused,
+    InsufficientPlatformFunds,
+    InvalidPaymentRequest,
+    PaymentGateway,
+    RateLimited,
+)
 from app.payments.stripe_gateway import StripeGateway
 
 from .support import TEST_KEY, WEBHOOK_SECRET, gateway_for

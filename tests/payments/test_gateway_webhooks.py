@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from app.payments import WebhookSignatureError
+from app.payments.gateway import WebhookSignatureError
 from app.payments.stripe_gateway import StripeGateway, verify_signature
 from stripe_emulator import sign
 

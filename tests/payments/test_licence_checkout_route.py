@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from app.kit.registry import registry_of
+from app.payments.gateway import PaymentGateway
+from app.services import build
 from tests.payments.harness import pay_world, seeded_sqlite  # noqa: F401  (fixtures)
 
 GOOD = {"success_url": "https://brand.example/paid", "cancel_url": "https://brand.example/back"}
@@ -96,8 +99,8 @@ def test_payment_provider_down_is_503_and_writes_nothing(world):
 
 def test_without_stripe_configuration_checkout_is_503(world, tmp_path):
     licence_id = world.signed_licence(like=3, fee=5_000)
-    world.app.extensions.pop("cameo.gateway", None)
-    world.app.config["STRIPE_SECRET_KEY"] = ""
+    unconfigured = build({**world.app.config, "STRIPE_SECRET_KEY": ""})
+    registry_of(world.app).provide_lazily(PaymentGateway, lambda: unconfigured.get(PaymentGateway))
     assert problem(world.checkout(licence_id), 503)["title"] == "Payments unavailable"
     assert nothing_written(world)
 

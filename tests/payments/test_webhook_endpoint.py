@@ -9,7 +9,9 @@ import json
 
 import pytest
 
-from app.payments.events import EventNotReady, handlers_for, register_handler
+from app.db import Database
+from app.kit.registry import provided
+from app.payments.events import EventNotReady, WebhookHandlers
 from stripe_emulator import sign
 from tests.payments.harness import WEBHOOK_SECRET, pay_world, seeded_sqlite  # noqa: F401  (fixtures)
 
@@ -28,14 +30,14 @@ def _breaks(uow, event, ctx):
     raise RuntimeError("handler bug")
 
 
-register_handler("test.waits", _waits)
-register_handler("test.breaks", _breaks)
-
-
 @pytest.fixture(autouse=True)
-def _reset():
+def _reset(request):
     CALLS.clear()
     READY["flag"] = False
+    if "pay_world" in request.fixturenames:
+        handlers = provided(WebhookHandlers, request.getfixturevalue("pay_world").app)
+        handlers.register("test.waits", _waits)
+        handlers.register("test.breaks", _breaks)
 
 
 def crafted(world, event_id: str, type_: str = "test.waits") -> bytes:
@@ -128,12 +130,11 @@ def test_an_event_that_cannot_be_applied_yet_stays_pending_and_is_retried(pay_wo
 def test_an_event_failing_too_often_is_parked_listed_and_retried_only_when_asked(pay_world):
     from sqlalchemy import text
 
-    from app.db import get_db
     from app.payments.events import MAX_AUTOMATIC_ATTEMPTS
 
     payload = crafted(pay_world, "evt_poison")
     pay_world.post_webhook(payload, pay_world.resign(payload))
-    with get_db(pay_world.app).engine.begin() as conn:
+    with provided(Database, pay_world.app).engine.begin() as conn:
         conn.execute(text("UPDATE stripe_event SET attempts = :n WHERE id = 'evt_poison'"),
                      {"n": MAX_AUTOMATIC_ATTEMPTS})
     output = pay_world.retry_events()
@@ -166,12 +167,14 @@ def test_a_failing_handler_does_not_lose_the_event(pay_world, caplog):
 def test_unknown_event_types_are_stored_and_marked_processed(pay_world):
     payload = crafted(pay_world, "evt_other", "customer.created")
     assert pay_world.post_webhook(payload, pay_world.resign(payload)).get_json()["processed"] is True
-    assert handlers_for("customer.created") == ()
+    assert provided(WebhookHandlers, pay_world.app).for_type("customer.created") == ()
 
 
-def test_register_handler_is_idempotent():
-    register_handler("test.waits", _waits)
-    assert handlers_for("test.waits") == (_waits,)
+def test_registering_a_handler_twice_keeps_one():
+    handlers = WebhookHandlers()
+    handlers.register("test.waits", _waits)
+    handlers.register("test.waits", _waits)
+    assert handlers.for_type("test.waits") == (_waits,)
 
 
 def test_without_stripe_configuration_the_endpoint_answers_503(client):
@@ -215,12 +218,11 @@ def test_an_unpaid_checkout_completion_records_nothing(pay_world):
 def test_a_payment_for_a_licence_revoked_meanwhile_stays_pending_for_an_operator(pay_world):
     from sqlalchemy import text
 
-    from app.db import get_db
 
     pay_world.forward()
     licence_id = pay_world.signed_licence(like=3, fee=5_000)
     session_id = pay_world.checkout(licence_id).get_json()["checkout_session_id"]
-    with get_db(pay_world.app).engine.begin() as conn:
+    with provided(Database, pay_world.app).engine.begin() as conn:
         conn.execute(text("UPDATE mk_licence SET status = 'revoked' WHERE id = :id"), {"id": licence_id})
     pay_world.emulator.pay_checkout_session(session_id)
     assert pay_world.deliver().pending == 0  # answered 200: the events are safe with us

@@ -9,10 +9,11 @@ from datetime import datetime, timezone
 import pytest
 from sqlalchemy import text
 
-from app.db import get_db
-from app.ledger_service import get_ledger
-from app.marketplace.models import User
+from app.db import Database
+from app.kit.registry import provided
 from app.payments.models import ConnectAccount
+from app.people.models import User
+from ledger import Ledger
 from tests.conftest import make_test_app
 from tests.reporting.ledger_story import AVA, BEN, tell_story
 
@@ -42,7 +43,7 @@ class Books:
 
     @property
     def engine(self):
-        return get_db(self.app).engine
+        return provided(Database, self.app).engine
 
 
 def _people(session) -> None:
@@ -60,14 +61,14 @@ def _people(session) -> None:
 @pytest.fixture
 def books(database_url, tmp_path, clock) -> Books:
     app = make_test_app(database_url, tmp_path, clock, WTF_CSRF_ENABLED=False, PASSWORD_HASH_METHOD=FAST_HASH)
-    ledger = get_ledger(app)
-    with get_db(app).unit_of_work() as uow:
+    ledger = provided(Ledger, app)
+    with provided(Database, app).unit_of_work() as uow:
         _people(uow.session)
         seqs = tell_story(ledger, uow.session)
         uow.commit()
-    if get_db(app).engine.dialect.name == "postgresql":  # ids were given explicitly: move the sequence on
-        with get_db(app).engine.begin() as conn:
+    if provided(Database, app).engine.dialect.name == "postgresql":  # ids were given explicitly: move the sequence on
+        with provided(Database, app).engine.begin() as conn:
             conn.execute(text("SELECT setval('mk_user_id_seq', (SELECT max(id) FROM mk_user))"))
     clock.set(datetime(2027, 1, 15, 12, tzinfo=timezone.utc))
     yield Books(app, seqs)
-    get_db(app).dispose()
+    provided(Database, app).dispose()

@@ -21,8 +21,8 @@ from beancount.core import data, realization
 
 from ledger import exports, reports
 from ledger.exports import beancount_account
-from ledger.periods import Period
 from ledger.money import format_minor
+from ledger.periods import Period
 
 
 def bean_check(path: Path) -> subprocess.CompletedProcess:

@@ -13,7 +13,6 @@ from ledger import exports, reports
 from ledger.periods import Period
 from tests.reporting.ledger_story import AVA, BEN
 
-
 DECIMAL_COLUMNS = ("amount_decimal", "debit_decimal", "credit_decimal", "balance_decimal")
 
 

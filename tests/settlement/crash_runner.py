@@ -16,9 +16,10 @@ from collections import Counter
 from datetime import datetime
 
 from app import create_app
-from app.payments.wiring import get_gateway
+from app.kit.registry import provided
+from app.payments.gateway import PaymentGateway
 from app.settlement.planning import Period
-from app.settlement.wiring import settler_for
+from app.settlement.service import Settler
 
 
 def main() -> None:
@@ -44,8 +45,9 @@ def main() -> None:
             os.kill(os.getpid(), signal.SIGKILL)
 
     with app.app_context():
-        report = settler_for(app, gateway=get_gateway(app)).settle(
-            Period.parse(args.period), now=now, actor="crash-runner", on_step=on_step)
+        report = provided(Settler, app).settle(
+            Period.parse(args.period), now=now, actor="crash-runner", gateway=provided(PaymentGateway, app),
+            on_step=on_step)
     print(report.run.status if report.run else report.note)
 
 

@@ -12,8 +12,9 @@ from sqlalchemy import inspect, text
 
 from app import scheduler
 from app.config import ConfigError, from_environment
-from app.db import get_db
-from app.settlement.planning import Period, period_before
+from app.db import Database
+from app.kit.registry import provided
+from app.settlement.planning import period_before
 from tests.conftest import make_test_app
 
 from .world import AFTER_OCT, OCT
@@ -28,7 +29,7 @@ def utc(*args) -> datetime:
 def fingerprint(app) -> str:
     """A digest of every row of every table."""
     digest = hashlib.sha256()
-    engine = get_db(app).engine
+    engine = provided(Database, app).engine
     with engine.connect() as conn:
         for table in sorted(inspect(engine).get_table_names()):
             rows = sorted(repr(tuple(r)) for r in conn.execute(text(f'SELECT * FROM "{table}"')))
@@ -92,7 +93,7 @@ def test_without_payments_configured_a_run_is_refused_but_a_dry_run_works(tmp_pa
     assert result.exit_code == 1 and "not configured" in result.output
     result = app.test_cli_runner().invoke(args=["settle", "--period", "2026-10", "--dry-run"])
     assert result.exit_code == 0 and "nothing to settle" in result.output
-    get_db(app).dispose()
+    provided(Database, app).dispose()
 
 
 # -- the staff pages ------------------------------------------------------------------------------
@@ -188,7 +189,7 @@ def test_the_job_is_registered_with_the_configured_cron(tmp_path, sqlite_url, cl
         assert job.trigger.get_next_fire_time(None, utc(2026, 11, 1)) == utc(2026, 11, 3, 2, 30)
     finally:
         sched.shutdown(wait=False)
-        get_db(app).dispose()
+        provided(Database, app).dispose()
 
 
 @pytest.mark.parametrize("environ,message", [
@@ -207,7 +208,7 @@ def test_a_cron_the_scheduler_cannot_read_is_a_startup_error(tmp_path, sqlite_ur
     app = make_test_app(sqlite_url, tmp_path, clock, SETTLEMENT_SCHEDULE="0 6 32 * *")
     with pytest.raises(ConfigError, match="not a valid crontab"):
         scheduler.build_scheduler(app)
-    get_db(app).dispose()
+    provided(Database, app).dispose()
 
 
 def test_settlement_settings_defaults_and_overrides(tmp_path):

@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from app.db import get_db
+from app.db import Database
+from app.kit.registry import provided
 
 from .world import AFTER_OCT, OCT
 
@@ -28,7 +29,7 @@ def utc(*args) -> datetime:
 
 def run_in_subprocess(w, tmp_path: Path, kill_at: str | None = None, nth: int = 1, workers: int = 1):
     command = [sys.executable, "-m", "tests.settlement.crash_runner",
-               "--database-url", get_db(w.app).url, "--api-base", w.pay.running.url, "--period", OCT.name,
+               "--database-url", provided(Database, w.app).url, "--api-base", w.pay.running.url, "--period", OCT.name,
                "--now", AFTER_OCT.isoformat(), "--instance", str(tmp_path / "crash-instance"),
                "--workers", str(workers)]
     if kill_at:

@@ -6,7 +6,9 @@ from datetime import datetime, timezone
 
 import pytest
 
+from app.kit.registry import registry_of
 from app.settlement.locks import SettlementLocked
+from app.settlement.service import Settler
 from tests.payments.support import gateway_for
 
 from .world import AFTER_OCT, OCT
@@ -28,7 +30,7 @@ def three_creators(w) -> list[int]:
 def impatient_settler(w, **gateway_options):
     """A settler whose SDK retries once and gives up on a response after 0.5 s."""
     gateway = gateway_for(w.pay.running.url, timeout=0.5, max_network_retries=1, **gateway_options)
-    return w.settler(gateway=gateway), gateway
+    return w.settler(), gateway
 
 
 @pytest.mark.parametrize("kind", ["error_500", "rate_limit", "timeout", "lost_response"])
@@ -39,7 +41,7 @@ def test_faults_during_a_run_converge_to_one_transfer_per_item(world_any_db, kin
     # three in a row: more than the SDK's own retry, so the service's retries are needed too
     w.emulator.inject_fault(kind, method="POST", path_prefix="/v1/transfers", count=3, seconds=2)
     try:
-        report = settler.settle(OCT, now=w.at(AFTER_OCT), actor="test")
+        report = settler.settle(OCT, now=w.at(AFTER_OCT), actor="test", gateway=gateway)
     finally:
         gateway.close()
     assert report.run.status == "completed", report.items
@@ -78,7 +80,7 @@ def test_answers_lost_for_the_whole_run_are_found_by_the_next_start(world):
     settler, gateway = impatient_settler(w)
     w.emulator.inject_fault("lost_response", method="POST", path_prefix="/v1/transfers", count=1000)
     try:
-        report = settler.settle(OCT, now=w.at(AFTER_OCT), actor="test")
+        report = settler.settle(OCT, now=w.at(AFTER_OCT), actor="test", gateway=gateway)
     finally:
         gateway.close()
     assert report.run.status == "incomplete" and len(report.unfinished) == 3
@@ -94,7 +96,7 @@ def test_answers_lost_for_the_whole_run_are_found_by_the_next_start(world):
 def test_two_runs_started_at_once_one_runs_the_other_is_refused(world_any_db):
     w = world_any_db
     three_creators(w)
-    w.app.config["SETTLEMENT_LOCK_WAIT_SECONDS"] = 0.2
+    registry_of(w.app).provide(Settler, w.settler(lock_wait_seconds=0.2))
     planned, go_on = threading.Event(), threading.Event()
     outcome: dict[str, object] = {}
 
@@ -105,7 +107,8 @@ def test_two_runs_started_at_once_one_runs_the_other_is_refused(world_any_db):
 
     def first():
         try:
-            outcome["report"] = w.settler().settle(OCT, now=AFTER_OCT, actor="first", on_step=pause_after_planning)
+            outcome["report"] = w.settler().settle(OCT, now=AFTER_OCT, actor="first", gateway=w.gateway(),
+                                                   on_step=pause_after_planning)
         except BaseException as exc:  # noqa: BLE001 — reported by the main thread
             outcome["error"] = exc
             planned.set()
@@ -116,7 +119,7 @@ def test_two_runs_started_at_once_one_runs_the_other_is_refused(world_any_db):
     try:
         assert planned.wait(30) and "error" not in outcome, outcome
         with pytest.raises(SettlementLocked, match="another settlement run is in progress"):
-            w.settler().settle(OCT, now=AFTER_OCT, actor="second")
+            w.settler().settle(OCT, now=AFTER_OCT, actor="second", gateway=w.gateway())
         result = w.cli("--period", OCT.name)
         assert result.exit_code == 1 and "another settlement run is in progress" in result.output
     finally:

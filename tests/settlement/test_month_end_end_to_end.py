@@ -7,12 +7,13 @@ from datetime import datetime, timezone
 
 from sqlmodel import select
 
-from app.db import get_db
-from app.marketplace.actors import actor_for
-from app.marketplace.models import User
-from app.statements import service as statements
+from app.db import Database
+from app.kit.registry import provided
+from app.payments.gateway import PaymentGateway
 from app.payments.models import ConnectAccount
-from app.payments.wiring import get_gateway
+from app.people.actors import actor_for
+from app.people.models import User
+from app.statements import service as statements
 from tests.accounting.books import Books
 
 from .world import AFTER_OCT, OCT
@@ -26,10 +27,10 @@ def utc(*parts: int) -> datetime:
 
 def onboard(world, creator_id: int) -> str:
     now = world.now
-    account = get_gateway(world.app).create_connected_account(
+    account = provided(PaymentGateway, world.app).create_connected_account(
         email=f"creator-{creator_id}@example.com", country="US", idempotency_key=f"e2e-account-{creator_id}")
     world.emulator.complete_onboarding(account.id)
-    with get_db(world.app).unit_of_work() as uow:
+    with provided(Database, world.app).unit_of_work() as uow:
         uow.session.add(ConnectAccount(creator_id=creator_id, stripe_account_id=account.id, country="US",
                                        charges_enabled=True, payouts_enabled=True, details_submitted=True,
                                        requirements_due=[], created_at=now, updated_at=now))
@@ -39,7 +40,7 @@ def onboard(world, creator_id: int) -> str:
 
 def statement_says(world, creator_id: int) -> str | None:
     """What the creator's October statement says about the settlement run (read as the accountant)."""
-    with get_db(world.app).unit_of_work() as uow:
+    with provided(Database, world.app).unit_of_work() as uow:
         fay = actor_for(uow, uow.session.exec(select(User).where(User.email == FAY)).one())
         return statements.creator_statement(uow, fay, world.now, creator_id, "2026-10", "USD").settlement
 
@@ -55,7 +56,7 @@ def test_a_sale_is_settled_reconciled_and_both_months_close(world):
     ben_account = onboard(world, ben)  # Chloe never connects Stripe: she is held
     books.at(utc(2026, 10, 15, 12))
     licence_id = books.sale(100_000)  # cameo 3 is Ben's and Chloe's, 70/30; 20 % commission
-    with get_db(world.app).engine.connect() as conn:
+    with provided(Database, world.app).engine.connect() as conn:
         holdback = conn.exec_driver_sql(f"SELECT holdback_days FROM mk_licence WHERE id = {licence_id}").scalar()
     assert holdback < 17  # the sale is out of its holdback window at the end of October
 
@@ -84,7 +85,7 @@ def test_a_sale_is_settled_reconciled_and_both_months_close(world):
     transfers_row = next(line for line in november.output.splitlines() if line.startswith("transfers"))
     assert transfers_row.split()[1:] == ["1", "0", "0", "0", "0"] and "all matched" in november.output
     assert cli(world, "close-period", "--period", "2026-11", "--by", FAY).exit_code == 0
-    with get_db(world.app).engine.connect() as conn:
+    with provided(Database, world.app).engine.connect() as conn:
         closes = conn.exec_driver_sql("SELECT period, unmatched_count FROM accounting_period_close ORDER BY period").all()
     assert closes == [("2026-10", 0), ("2026-11", 0)]
     assert cli(world, "ledger", "verify").exit_code == 0

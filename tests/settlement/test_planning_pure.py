@@ -6,8 +6,16 @@ from datetime import datetime, timezone
 import pytest
 
 from app.payments.payout_status import PayoutStatus
-from app.settlement.planning import (Decision, InvalidPeriod, Period, PlanLine, decide, min_payout_for, period_before,
-                                     transfer_group)
+from app.settlement.planning import (
+    Decision,
+    InvalidPeriod,
+    Period,
+    PlanLine,
+    decide,
+    min_payout_for,
+    period_before,
+    transfer_group,
+)
 from app.settlement.service import payout_key, reserve_key, transfer_idempotency_key
 
 

@@ -12,7 +12,8 @@ import pytest
 from sqlalchemy import text
 from sqlmodel import select
 
-from app.db import get_db
+from app.db import Database
+from app.kit.registry import provided
 from app.payments.models import ConnectAccount
 from app.settlement.errors import SettlementRefused
 
@@ -68,7 +69,7 @@ def test_a_month_then_the_next(world_any_db):
     # November: the reserve is released, carried-forward amounts reach the minimum, chloe onboarded
     w.earn(ben, 5_00, at=utc(2026, 11, 3), licence_id=open_usd)
     w.earn(ava, 600, "JPY", at=utc(2026, 11, 4), licence_id=jpy)
-    with get_db(w.app).unit_of_work() as uow:
+    with provided(Database, w.app).unit_of_work() as uow:
         account = uow.session.exec(select(ConnectAccount).where(ConnectAccount.creator_id == chloe)).one()
         w.emulator.complete_onboarding(account.stripe_account_id)
         account.payouts_enabled = account.details_submitted = True
@@ -119,7 +120,7 @@ def test_a_period_has_one_run_row(world):
     w = world
     w.settle(OCT)
     with pytest.raises(Exception, match="(?i)unique"):
-        with get_db(w.app).engine.begin() as conn:
+        with provided(Database, w.app).engine.begin() as conn:
             conn.execute(text("INSERT INTO settlement_run (period, period_start, period_end, transfer_group, status, "
                               "created_by, created_at) VALUES ('2026-10', '2026-10-01', '2026-11-01', 'other', "
                               "'planned', 'x', '2026-11-01')"))

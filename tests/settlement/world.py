@@ -8,21 +8,23 @@ licences whose ``holdback_days`` the test chooses, effective when the test says.
 from __future__ import annotations
 
 import itertools
+from dataclasses import replace
 from datetime import datetime, timezone
 
 from sqlalchemy import text
 from sqlmodel import select
 
-from app.db import get_db
-from app.ledger_service import get_ledger
-from app.marketplace.models import Licence, User
+from app.clock import Clock
+from app.db import Database
+from app.kit.registry import provided, registry_of
+from app.marketplace.models import Licence
+from app.payments.gateway import PaymentGateway
 from app.payments.models import ConnectAccount
-from app.payments.wiring import get_gateway
+from app.people.models import User
 from app.settlement.models import SettlementItem, SettlementRun
 from app.settlement.planning import Period, transfer_group
-from app.settlement.service import RetryPolicy, payout_key
-from app.settlement.wiring import settler_for
-from ledger import UnknownAccount, chart, recipes
+from app.settlement.service import RetryPolicy, Settler, payout_key
+from ledger import Ledger, UnknownAccount, chart, recipes
 from ledger.recipes import Owner
 from ledger.verify import verify
 
@@ -39,9 +41,9 @@ class SettleWorld:
         self.pay = pay_world
         self.app = pay_world.app
         self.emulator = pay_world.emulator
-        self.app.config["SETTLEMENT_RETRY"] = FAST_RETRY
-        self.app.config["SETTLEMENT_WORKERS"] = 1
-        self.app.config["SETTLEMENT_STRIPE_WRITES_PER_SECOND"] = 0
+        # quick retries, one worker, no pacing: the app's settler with test settings
+        registry_of(self.app).provide(Settler, replace(provided(Settler, self.app), retry=FAST_RETRY, workers=1,
+                                                       writes_per_second=None))
         self.brand_id = 1
 
     # -- time ---------------------------------------------------------------------------------
@@ -51,18 +53,18 @@ class SettleWorld:
 
     @property
     def now(self) -> datetime:
-        return self.app.config["CLOCK"]()
+        return provided(Clock, self.app)()
 
     # -- people and money ---------------------------------------------------------------------------
     def creator(self, name: str, *, onboard: bool = True, connect: bool = True) -> int:
-        with get_db(self.app).unit_of_work() as uow:
+        with provided(Database, self.app).unit_of_work() as uow:
             user = User(email=f"{name}-{next(_serial)}@settle.example", display_name=name, password_hash="x",
                         role="creator", created_at=self.now)
             uow.session.add(user)
             uow.session.flush()
             creator_id = user.id
             if connect:
-                account = get_gateway(self.app).create_connected_account(
+                account = provided(PaymentGateway, self.app).create_connected_account(
                     email=user.email, country="US", idempotency_key=f"creator-{creator_id}-account")
                 if onboard:
                     self.emulator.complete_onboarding(account.id)
@@ -74,7 +76,7 @@ class SettleWorld:
         return creator_id
 
     def licence(self, *, holdback_days: int, currency: str = "USD") -> int:
-        with get_db(self.app).unit_of_work() as uow:
+        with provided(Database, self.app).unit_of_work() as uow:
             source = uow.session.exec(select(Licence).order_by(Licence.id)).first()
             data = source.model_dump(exclude={"id"})
             data.update(holdback_days=holdback_days, currency=currency)
@@ -88,8 +90,8 @@ class SettleWorld:
         draft = recipes.derivative_use(
             key=f"test-usage:{next(_serial)}", effective_at=at, currency=currency, price=amount, commission_bps=0,
             brand_id=self.brand_id, owners=[Owner(creator_id, 1)], meta={"licence_id": licence_id})
-        ledger = get_ledger(self.app)
-        with get_db(self.app).unit_of_work() as uow:
+        ledger = provided(Ledger, self.app)
+        with provided(Database, self.app).unit_of_work() as uow:
             chart.open_accounts_for(ledger, uow.session, [draft])
             ledger.post(uow.session, draft, now=at)
             uow.commit()
@@ -98,15 +100,15 @@ class SettleWorld:
         self.emulator.add_platform_funds(amount, currency)
 
     # -- running ------------------------------------------------------------------------------------
-    def settler(self, **overrides):
-        settler = settler_for(self.app, gateway=get_gateway(self.app))
-        for name, value in overrides.items():
-            setattr(settler, name, value)
-        return settler
+    def settler(self, **overrides) -> Settler:
+        return replace(provided(Settler, self.app), **overrides)
+
+    def gateway(self) -> PaymentGateway:
+        return provided(PaymentGateway, self.app)
 
     def settle(self, period: Period = OCT, *, now: datetime = AFTER_OCT, **kwargs):
         self.at(now)
-        return self.settler().settle(period, now=now, actor="test", **kwargs)
+        return self.settler().settle(period, now=now, actor="test", gateway=self.gateway(), **kwargs)
 
     def cli(self, *args: str, now: datetime = AFTER_OCT):
         self.at(now)
@@ -115,9 +117,9 @@ class SettleWorld:
     # -- reading ------------------------------------------------------------------------------------
     def balance(self, code: str) -> int:
         """Signed balance; liabilities (payable, reserve) are credits, returned here as positive."""
-        with get_db(self.app).unit_of_work() as uow:
+        with provided(Database, self.app).unit_of_work() as uow:
             try:
-                amount = get_ledger(self.app).balance(uow.session, code).minor
+                amount = provided(Ledger, self.app).balance(uow.session, code).minor
             except UnknownAccount:
                 return 0
         return -amount if ":payable:" in code or ":reserve:" in code else amount
@@ -129,7 +131,7 @@ class SettleWorld:
         return self.balance(chart.creator_reserve(creator_id, currency))
 
     def items(self, period: Period = OCT) -> dict[tuple[int, str], SettlementItem]:
-        with get_db(self.app).unit_of_work() as uow:
+        with provided(Database, self.app).unit_of_work() as uow:
             run = uow.session.exec(select(SettlementRun).where(SettlementRun.period == period.name)).first()
             if run is None:
                 return {}
@@ -138,7 +140,7 @@ class SettleWorld:
             return {(r.creator_id, r.currency): r for r in rows}
 
     def run_row(self, period: Period = OCT) -> SettlementRun | None:
-        with get_db(self.app).unit_of_work() as uow:
+        with provided(Database, self.app).unit_of_work() as uow:
             run = uow.session.exec(select(SettlementRun).where(SettlementRun.period == period.name)).first()
             uow.session.expunge_all()
             return run
@@ -151,11 +153,11 @@ class SettleWorld:
 
     def entries(self, kind: str | None = None) -> list[tuple]:
         sql = "SELECT idempotency_key, kind FROM ledger_entry" + (" WHERE kind = :kind" if kind else "")
-        with get_db(self.app).engine.connect() as conn:
+        with provided(Database, self.app).engine.connect() as conn:
             return [tuple(r) for r in conn.execute(text(sql + " ORDER BY seq"), {"kind": kind})]
 
     def assert_books_verify(self) -> None:
-        with get_db(self.app).engine.connect() as conn:
+        with provided(Database, self.app).engine.connect() as conn:
             report = verify(conn)
         assert report.ok, report.problems[:5]
 

@@ -29,8 +29,14 @@ from sqlalchemy import text
 from ledger import LedgerError, chart, recipes
 from ledger.recipes import Owner
 from ledger.reports import balance_at
-from ledger.statements import (ActivePeriod, Balances, StatementMismatch, Summary, creator_statement,
-                               months_with_activity)
+from ledger.statements import (
+    ActivePeriod,
+    Balances,
+    StatementMismatch,
+    Summary,
+    creator_statement,
+    months_with_activity,
+)
 
 OCT, NOV, DEC = (datetime(2026, m, 1, tzinfo=timezone.utc) for m in (10, 11, 12))
 AVA, CHLOE = 1, 2

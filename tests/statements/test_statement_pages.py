@@ -20,11 +20,11 @@ from datetime import datetime, timezone
 import pytest
 from sqlmodel import select
 
-from app.db import get_db
-from app.ledger_service import get_ledger
-from app.marketplace.models import User
-from app.marketplace.wiring import seed_marketplace
-from ledger import chart, recipes
+from app.db import Database
+from app.kit.registry import provided
+from app.people.models import User
+from app.seed import seed_demo
+from ledger import Ledger, chart, recipes
 from ledger.money import parse_minor
 from ledger.recipes import Owner
 from tests.conftest import make_test_app
@@ -36,7 +36,7 @@ def at(month: int, day: int) -> datetime:
 
 
 def ids(app) -> dict[str, int]:
-    with get_db(app).unit_of_work() as uow:
+    with provided(Database, app).unit_of_work() as uow:
         return {short: uow.session.exec(select(User.id).where(User.email == email)).one()
                 for short, email in PEOPLE.items()}
 
@@ -59,8 +59,8 @@ def book_entries(app) -> dict[str, int]:
         recipes.holdback_to_reserve(key=f"settlement:2026-10:reserve:{ava}:USD", effective_at=at(10, 6),
                                     currency="USD", amount=400, creator_id=ava),
     ]
-    ledger = get_ledger(app)
-    with get_db(app).unit_of_work() as uow:
+    ledger = provided(Ledger, app)
+    with provided(Database, app).unit_of_work() as uow:
         chart.open_accounts_for(ledger, uow.session, drafts)
         ledger.post_batch(uow.session, drafts, now=at(10, 6))
         uow.commit()
@@ -71,11 +71,11 @@ def book_entries(app) -> dict[str, int]:
 def world(database_url, tmp_path, clock):
     """The seeded demo marketplace with the entries above, on SQLite and PostgreSQL."""
     app = make_test_app(database_url, tmp_path, clock, WTF_CSRF_ENABLED=False, **FAST_HASH)
-    seed_marketplace(app, now=clock())
+    seed_demo(app, now=clock())
     site = Site(app=app, clock=clock)
     site.people = book_entries(app)
     yield site
-    get_db(app).dispose()
+    provided(Database, app).dispose()
 
 
 @pytest.fixture
@@ -87,7 +87,7 @@ def quick(web_seeded, tmp_path, clock):  # noqa: F811
     site = Site(app=app, clock=clock)
     site.people = book_entries(app)
     yield site
-    get_db(app).dispose()
+    provided(Database, app).dispose()
 
 
 def read_csv(response) -> list[dict[str, str]]:

@@ -2,14 +2,16 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from app.errors import ValidationProblem
 from app.marketplace import catalogue, contracts
-from app.marketplace.pagination import decode_cursor, encode_cursor
-from app.marketplace.schemas import MoneyIn, OfferIn, OwnersIn, parse, validation_problem
+from app.marketplace.schemas import OfferIn, OwnersIn
 from app.marketplace.storage import sniff_image, sniff_recording
+from app.paging import decode_cursor, encode_cursor
+from app.validation import MoneyIn, parse, validation_problem
 
 
 @pytest.mark.parametrize("amount", [1.0, 1.5, "100", True, -1, 10**14, None])

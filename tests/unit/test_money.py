@@ -7,7 +7,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ledger.money import Money, MoneyError, allocate, commission, format_minor, parse_minor
+from ledger.money import (
+    Money,
+    MoneyError,
+    allocate,
+    commission,
+    format_minor,
+    parse_minor,
+)
 
 
 @pytest.mark.parametrize(

@@ -21,10 +21,12 @@ import pytest
 from sqlalchemy import inspect, text
 from sqlmodel import select
 
-from app.db import get_db
-from app.marketplace.actors import actor_for
-from app.marketplace.models import User
-from app.marketplace.wiring import seed_marketplace
+from app.clock import Clock
+from app.db import Database
+from app.kit.registry import provided
+from app.people.actors import actor_for
+from app.people.models import User
+from app.seed import seed_demo
 from tests.conftest import FrozenClock, make_test_app
 
 PEOPLE = {"ava": "ava@creators.example", "ben": "ben@creators.example", "chloe": "chloe@creators.example",
@@ -44,8 +46,8 @@ def web_seeded(sqlite_template, tmp_path_factory) -> Path:
     shutil.copyfile(sqlite_template, root / "cameo.db")
     app = make_test_app(f"sqlite:///{root / 'cameo.db'}", root, FrozenClock(), **FAST_HASH)
     with app.app_context():
-        seed_marketplace(app, now=app.config["CLOCK"]())
-    get_db(app).dispose()
+        seed_demo(app, now=provided(Clock, app)())
+    provided(Database, app).dispose()
     return root
 
 
@@ -87,19 +89,19 @@ class Site:
                                 **kwargs)
 
     def sql(self, statement: str, **params):
-        with get_db(self.app).engine.connect() as conn:
+        with provided(Database, self.app).engine.connect() as conn:
             return conn.execute(text(statement), params).all()
 
     @contextmanager
     def services(self, who: str):
         """A unit of work and a demo person's ``Actor``, to arrange data through the services."""
-        with self.app.app_context(), get_db(self.app).unit_of_work() as uow:
+        with self.app.app_context(), provided(Database, self.app).unit_of_work() as uow:
             user = uow.session.exec(select(User).where(User.email == PEOPLE[who])).one()
             yield uow, actor_for(uow, user, ip="127.0.0.1", user_agent="pytest-web")
 
     def fingerprint(self) -> str:
         """A hash of every marketplace and ledger row: proves a refused form wrote nothing."""
-        engine = get_db(self.app).engine
+        engine = provided(Database, self.app).engine
         digest = hashlib.sha256()
         with engine.connect() as conn:
             for table in sorted(inspect(engine).get_table_names()):
@@ -118,14 +120,14 @@ def _site(web_seeded, tmp_path, clock, **extra) -> Site:
 def site(web_seeded, tmp_path, clock):
     made = _site(web_seeded, tmp_path, clock, WTF_CSRF_ENABLED=False)
     yield made
-    get_db(made.app).dispose()
+    provided(Database, made.app).dispose()
 
 
 @pytest.fixture
 def csrf_site(web_seeded, tmp_path, clock):
     made = _site(web_seeded, tmp_path, clock)
     yield made
-    get_db(made.app).dispose()
+    provided(Database, made.app).dispose()
 
 
 def html(response) -> str:

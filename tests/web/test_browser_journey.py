@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 from werkzeug.serving import make_server
 
-from app.db import get_db
+from app.db import Database
+from app.kit.registry import provided
 from tests.conftest import make_test_app
 from tests.web.conftest import FAST_HASH, PASSWORD, PEOPLE, PNG, WEBM, seeded_copy
 
@@ -49,7 +50,7 @@ def live_server(web_seeded, tmp_path, clock):
         server.shutdown()
         thread.join(timeout=10)
         server.server_close()
-        get_db(app).dispose()
+        provided(Database, app).dispose()
 
 
 @pytest.fixture

@@ -1,32 +1,39 @@
-"""/api/v1 routes.  Thin: flask-openapi3 validates the request against the pydantic
-models, the route opens a unit of work, calls one service and renders its result."""
+"""/api/v1 marketplace routes: cameos, consent, templates, offers and licences.
+
+Thin: flask-openapi3 validates the request against the pydantic models, the route
+calls one service for the token's user (``app.kit.api.call``) and renders its result."""
 from __future__ import annotations
 
-from typing import Callable
+from flask import Response, current_app, request
+from flask_openapi3 import Tag
 
-from flask import Response, current_app, g, request
-from flask_openapi3 import APIBlueprint, Tag
-
-from app.auth.tokens import token_actor
-from app.db import get_db
-from app.downloads import download
 from app.errors import Problem
-from app.marketplace import (accounts, audit, cameos, consent, contracts, licences, offers,
-                             templates)
-from app.marketplace.models import AuditEvent, Cameo, Consent, ContractTemplate, Licence, Offer, User
-from app.marketplace.pagination import Page
-from app.marketplace.schemas import (CameoIn, CameoPatch, ConsentIn, LicenceRequestIn, OfferIn, OwnersIn,
-                                     ReasonIn, SignIn, TemplateIn, TokenIn)
-from app.marketplace.wiring import file_store, request_actor
+from app.kit.api import AuditList, PageQuery, ProblemOut, api_blueprint, audit_out, authenticate, call, paged
+from app.kit.downloads import download
+from app.kit.registry import provided
+from app.kit.web import now
+from app.marketplace import cameos, consent, contracts, licences, offers, templates
+from app.marketplace.models import Cameo, Consent, ContractTemplate, Licence, Offer
+from app.marketplace.schemas import (
+    CameoIn,
+    CameoPatch,
+    ConsentIn,
+    LicenceRequestIn,
+    OfferIn,
+    OwnersIn,
+    ReasonIn,
+    SignIn,
+    TemplateIn,
+)
+from app.marketplace.storage import FileStore
 
-from . import models as m
+from . import api_models as m
 
-P = m.ProblemOut
-api = APIBlueprint("api_v1", __name__, url_prefix="/api/v1", abp_security=[{"bearer": []}],
-                   abp_responses={401: P, 403: P, 404: P, 409: P, 422: P, 429: P})
-UPLOAD_PROBLEMS = {413: P, 415: P}
-T_ME, T_CAMEO, T_TPL = Tag(name="account"), Tag(name="cameos"), Tag(name="templates")
-T_OFFER, T_LIC, T_AUDIT = Tag(name="offers"), Tag(name="licences"), Tag(name="audit")
+api = api_blueprint("api_v1", __name__)
+api.before_request(authenticate)
+UPLOAD_PROBLEMS = {413: ProblemOut, 415: ProblemOut}
+T_CAMEO, T_TPL = Tag(name="cameos"), Tag(name="templates")
+T_OFFER, T_LIC = Tag(name="offers"), Tag(name="licences")
 
 
 class Unauthorised(Problem):
@@ -34,47 +41,7 @@ class Unauthorised(Problem):
     title = "Unauthorised"
 
 
-@api.before_request
-def authenticate():
-    header = request.headers.get("Authorization", "")
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        raise Unauthorised("Send an API token: `Authorization: Bearer cx_…`.")
-    now = current_app.config["CLOCK"]()
-    with get_db().unit_of_work() as uow:
-        actor = token_actor(uow.session, token.strip(), now)
-        if actor is None:
-            raise Unauthorised("The API token is unknown, revoked, or its owner is inactive.")
-        uow.commit()
-        g.api_user_id = actor.user_id
-
-
-def now():
-    return current_app.config["CLOCK"]()
-
-
-def call(service: Callable, *args, render: Callable, http_status: int = 200, write: bool = False, **kwargs):
-    """Run one service call for the token's user and render its result in the same transaction."""
-    with get_db().unit_of_work() as uow:
-        actor = request_actor(uow, uow.session.get(User, g.api_user_id))
-        result = service(uow, actor, *args, **kwargs)
-        body = render(uow, result)
-        if write:
-            uow.commit()
-    return body, http_status
-
-
 # --- renderers ------------------------------------------------------------------------
-
-def _page(render_one: Callable) -> Callable:
-    def render(uow, page: Page) -> dict:
-        return {"items": [render_one(uow, item) for item in page.items], "next_cursor": page.next_cursor}
-    return render
-
-
-def token_out(_uow, token) -> dict:
-    return m.TokenOut.model_validate(token, from_attributes=True).model_dump(mode="json")
-
 
 def cameo_out(uow, cameo: Cameo) -> dict:
     return m.CameoOut(
@@ -113,46 +80,13 @@ def licence_out(_uow, licence: Licence) -> dict:
     return m.LicenceOut(**fields).model_dump(mode="json")
 
 
-def audit_out(_uow, event: AuditEvent) -> dict:
-    return m.AuditOut.model_validate(event, from_attributes=True).model_dump(mode="json")
-
-
 # --- account and tokens -----------------------------------------------------------------
-
-@api.get("/me", tags=[T_ME], responses={200: m.UserOut})
-def me():
-    def render(uow, actor):
-        user = uow.session.get(User, actor.user_id)
-        return m.UserOut(id=user.id, email=user.email, display_name=user.display_name, role=user.role,
-                         organisation_ids=sorted(actor.org_ids)).model_dump(mode="json")
-    return call(lambda uow, actor: actor, render=render)
-
-
-@api.post("/tokens", tags=[T_ME], responses={201: m.TokenCreatedOut})
-def create_token(body: TokenIn):
-    def render(_uow, issued):
-        token, plain = issued
-        return {**token_out(_uow, token), "token": plain}
-    return call(lambda uow, actor: accounts.issue_token(uow, actor, now(), name=body.name),
-                render=render, http_status=201, write=True)
-
-
-@api.get("/tokens", tags=[T_ME], responses={200: m.TokenList})
-def list_tokens():
-    return call(accounts.list_tokens, render=lambda uow, rows: {"items": [token_out(uow, t) for t in rows]})
-
-
-@api.delete("/tokens/<int:token_id>", tags=[T_ME], responses={200: m.TokenOut})
-def revoke_token(path: m.TokenPath):
-    return call(lambda uow, actor: accounts.revoke_token(uow, actor, now(), path.token_id),
-                render=token_out, write=True)
-
 
 # --- cameos -----------------------------------------------------------------------------
 
 @api.get("/cameos", tags=[T_CAMEO], responses={200: m.CameoPage})
-def list_cameos(query: m.PageQuery):
-    return call(cameos.list_cameos, cursor=query.cursor, limit=query.limit, render=_page(cameo_out))
+def list_cameos(query: PageQuery):
+    return call(cameos.list_cameos, cursor=query.cursor, limit=query.limit, render=paged(cameo_out))
 
 
 @api.post("/cameos", tags=[T_CAMEO], responses={201: m.CameoOut})
@@ -188,7 +122,7 @@ def _upload(field: str, limit_key: str) -> bytes:
 @api.put("/cameos/<int:cameo_id>/preview", tags=[T_CAMEO], responses={200: m.CameoOut, **UPLOAD_PROBLEMS})
 def upload_preview(path: m.CameoPath, form: m.PreviewForm):
     data = _upload("file", "PREVIEW_MAX_BYTES")
-    return call(lambda uow, actor: cameos.upload_preview(uow, actor, now(), path.cameo_id, data, store=file_store(),
+    return call(lambda uow, actor: cameos.upload_preview(uow, actor, now(), path.cameo_id, data, store=provided(FileStore),
                                                          max_bytes=current_app.config["PREVIEW_MAX_BYTES"]),
                 render=cameo_out, write=True)
 
@@ -201,7 +135,7 @@ def get_preview(path: m.CameoPath):
                                      render=lambda _u, c: (c.preview_path, c.preview_content_type))
     if not stored:
         raise Problem("This cameo has no preview image.", status=404, title="Not found")
-    return Response(file_store().path(stored).read_bytes(), mimetype=content_type)
+    return Response(provided(FileStore).path(stored).read_bytes(), mimetype=content_type)
 
 
 @api.post("/cameos/<int:cameo_id>/list", tags=[T_CAMEO], responses={200: m.CameoOut})
@@ -229,7 +163,7 @@ def record_consent(path: m.CameoPath, form: m.ConsentForm):
     data = _upload("recording", "RECORDING_MAX_BYTES")
     signed = ConsentIn(accept_statement=form.accept_statement, statement_sha256=form.statement_sha256)
     return call(lambda uow, actor: consent.record_consent(
-        uow, actor, now(), path.cameo_id, signed, data, store=file_store(),
+        uow, actor, now(), path.cameo_id, signed, data, store=provided(FileStore),
         max_bytes=current_app.config["RECORDING_MAX_BYTES"]), render=consent_out, http_status=201, write=True)
 
 
@@ -242,8 +176,8 @@ def withdraw_consent(path: m.CameoPath):
 # --- templates --------------------------------------------------------------------------
 
 @api.get("/templates", tags=[T_TPL], responses={200: m.TemplatePage})
-def list_templates(query: m.PageQuery):
-    return call(templates.list_templates, cursor=query.cursor, limit=query.limit, render=_page(template_out))
+def list_templates(query: PageQuery):
+    return call(templates.list_templates, cursor=query.cursor, limit=query.limit, render=paged(template_out))
 
 
 @api.get("/templates/<int:template_id>", tags=[T_TPL], responses={200: m.TemplateOut})
@@ -262,7 +196,7 @@ def publish_template(body: TemplateIn):
 @api.get("/offers", tags=[T_OFFER], responses={200: m.OfferPage})
 def list_offers(query: m.OfferQuery):
     return call(offers.list_offers, cursor=query.cursor, limit=query.limit, cameo_id=query.cameo_id,
-                render=_page(offer_out))
+                render=paged(offer_out))
 
 
 @api.post("/cameos/<int:cameo_id>/offers", tags=[T_OFFER], responses={201: m.OfferOut})
@@ -294,7 +228,7 @@ def request_licence(path: m.OfferPath, body: LicenceRequestIn):
 @api.get("/licences", tags=[T_LIC], responses={200: m.LicencePage})
 def list_licences(query: m.LicenceQuery):
     return call(licences.list_licences, cursor=query.cursor, limit=query.limit, status=query.status,
-                render=_page(licence_out))
+                render=paged(licence_out))
 
 
 @api.get("/licences/<int:licence_id>", tags=[T_LIC], responses={200: m.LicenceOut})
@@ -326,7 +260,7 @@ def revoke_licence(path: m.LicencePath, body: ReasonIn):
                 render=licence_out, write=True)
 
 
-@api.get("/licences/<int:licence_id>/history", tags=[T_LIC], responses={200: m.AuditList})
+@api.get("/licences/<int:licence_id>/history", tags=[T_LIC], responses={200: AuditList})
 def licence_history(path: m.LicencePath):
     return call(licences.history, path.licence_id, render=lambda uow, rows: {"items": [audit_out(uow, e) for e in rows]})
 
@@ -358,8 +292,3 @@ def licence_contract_pdf(path: m.LicencePath):
     return download(pdf, f"licence-{path.licence_id}.pdf", "application/pdf")
 
 
-# --- audit ------------------------------------------------------------------------------
-
-@api.get("/audit", tags=[T_AUDIT], responses={200: m.AuditPage})
-def audit_log(query: m.PageQuery):
-    return call(audit.list_events, cursor=query.cursor, limit=query.limit, render=_page(audit_out))

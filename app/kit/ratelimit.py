@@ -1,4 +1,7 @@
-"""The JSON API's rate limit: ``RATELIMIT_API`` per bearer token (per address for a
+"""Rate limits: the login form's (Flask-Limiter, ``RATELIMIT_LOGIN`` per client on
+POST) and the JSON API's, on one store (``RATELIMIT_STORAGE_URI``).
+
+The JSON API's rate limit: ``RATELIMIT_API`` per bearer token (per address for a
 request without one), across every API blueprint, checked before anything else runs
 — authentication included, so a flood of bad tokens costs no database work.
 
@@ -21,12 +24,14 @@ import math
 import time
 from functools import lru_cache
 
-from flask import Flask, current_app, request
+from flask import Blueprint, Flask, current_app, request
+from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from limits import RateLimitItem, parse
 
-from app.auth import limiter
 from app.errors import Problem
+
+EXTENSION = "cameo.limiter"
 
 _BLUEPRINTS = "cameo.api_rate_limited"
 _SCOPE = "api"
@@ -48,6 +53,19 @@ def rate_key() -> str:
 @lru_cache(maxsize=8)
 def _limit(setting: str) -> RateLimitItem:
     return parse(setting)
+
+
+def init_app(app: Flask) -> None:
+    app.extensions[EXTENSION] = Limiter(get_remote_address, app=app, storage_uri=app.config["RATELIMIT_STORAGE_URI"])
+
+
+def limiter(app: Flask | None = None) -> Limiter:
+    return (app or current_app).extensions[EXTENSION]
+
+
+def limit_logins(app: Flask, blueprint: Blueprint) -> None:
+    """Put ``blueprint``'s POSTs (the login form) under ``RATELIMIT_LOGIN`` per client."""
+    limiter(app).limit(lambda: app.config["RATELIMIT_LOGIN"], methods=["POST"])(blueprint)
 
 
 def limit_api(app: Flask, blueprint) -> None:

@@ -1,34 +1,16 @@
-"""Response and parameter models of the JSON API (the request bodies are the
-services' own models in app.marketplace.schemas)."""
+"""Response and parameter models of the marketplace's JSON API (the request bodies
+are the services' own models in ``app.marketplace.schemas``; what every part of the
+API shares is in ``app.kit.api``)."""
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Annotated, Any, Literal, Optional
 
 from flask_openapi3 import FileStorage
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
+from app.kit.api import IdParam, MoneyOut, PageQuery
 from app.marketplace.models import LICENCE_STATUSES
-from app.marketplace.schemas import MAX_ID
-
-IdParam = Annotated[int, Field(ge=1, le=MAX_ID)]
-PROBLEM_CONTENT = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/ProblemOut"}}}
-
-
-class ProblemOut(BaseModel):
-    """An RFC 9457 problem; ``errors`` maps each invalid field to its message."""
-
-    model_config = ConfigDict(extra="allow", openapi_extra={"content": PROBLEM_CONTENT})
-    type: str
-    title: str
-    status: int
-    detail: Optional[str] = None
-    errors: Optional[dict[str, str]] = None
-
-
-class PageQuery(BaseModel):
-    cursor: Optional[Annotated[str, Field(max_length=200)]] = None
-    limit: Annotated[int, Field(ge=1, le=100)] = 20
 
 
 class LicenceQuery(PageQuery):
@@ -55,10 +37,6 @@ class TemplatePath(BaseModel):
     template_id: IdParam
 
 
-class TokenPath(BaseModel):
-    token_id: IdParam
-
-
 class PreviewForm(BaseModel):
     file: FileStorage
 
@@ -67,31 +45,6 @@ class ConsentForm(BaseModel):
     recording: FileStorage
     accept_statement: Literal[True]
     statement_sha256: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
-
-
-class UserOut(BaseModel):
-    id: int
-    email: str
-    display_name: str
-    role: str
-    organisation_ids: list[int]
-
-
-class TokenOut(BaseModel):
-    id: int
-    name: str
-    prefix: str
-    created_at: datetime
-    last_used_at: Optional[datetime]
-    revoked_at: Optional[datetime]
-
-
-class TokenCreatedOut(TokenOut):
-    token: str = Field(description="the token itself; shown this once, only its hash is kept")
-
-
-class TokenList(BaseModel):
-    items: list[TokenOut]
 
 
 class OwnerOut(BaseModel):
@@ -160,11 +113,6 @@ class TemplatePage(BaseModel):
     next_cursor: Optional[str]
 
 
-class MoneyOut(BaseModel):
-    amount_minor: int
-    currency: str
-
-
 class TermsOut(BaseModel):
     media: list[str]
     territories: list[str]
@@ -228,22 +176,3 @@ class ContractOut(BaseModel):
     sha256: str
 
 
-class AuditOut(BaseModel):
-    id: int
-    at: datetime
-    actor_id: Optional[int]
-    action: str
-    object_type: str
-    object_id: int
-    from_status: Optional[str]
-    to_status: Optional[str]
-    details: dict[str, Any]
-
-
-class AuditList(BaseModel):
-    items: list[AuditOut]
-
-
-class AuditPage(BaseModel):
-    items: list[AuditOut]
-    next_cursor: Optional[str]

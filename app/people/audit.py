@@ -7,10 +7,10 @@ from typing import Any
 from sqlmodel import select
 
 from app.db import UnitOfWork
+from app.paging import Page, paginate
 
 from .actors import Actor
 from .models import AuditEvent
-from .pagination import Page, paginate
 
 
 def record(uow: UnitOfWork, actor: Actor, now: datetime, action: str, object_type: str, object_id: int, *,

@@ -1,24 +1,34 @@
-"""What every page route shares: the acting user, role checks, and running one service
-call for a submitted form (commit, flash, redirect — or re-render with field errors)."""
+"""What every page route shares: the time, the acting user, role checks, and running
+one service call for a submitted form (commit, flash, redirect — or re-render with
+field errors)."""
 from __future__ import annotations
 
 from contextlib import contextmanager
+from datetime import datetime
 from functools import wraps
 from typing import Any, Callable, Iterator
 
-from flask import current_app, flash, redirect
+from flask import flash, redirect, request
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 
-from app.db import UnitOfWork, get_db
+from app.clock import Clock
+from app.db import Database, UnitOfWork
 from app.errors import Conflict, Forbidden, ValidationProblem
-from app.marketplace.actors import Actor
-from app.marketplace.models import User
-from app.marketplace.wiring import request_actor
+from app.people.actors import Actor, actor_for
+from app.people.models import User
+
+from .registry import provided
 
 
-def now():
-    return current_app.config["CLOCK"]()
+def now() -> datetime:
+    """The app clock's time (services get it as an argument)."""
+    return provided(Clock)()
+
+
+def request_actor(uow: UnitOfWork, user: User) -> Actor:
+    """The actor for ``user`` acting through the current request (IP and user agent)."""
+    return actor_for(uow, user, ip=request.remote_addr or "", user_agent=request.headers.get("User-Agent", ""))
 
 
 @contextmanager
@@ -26,7 +36,7 @@ def acting() -> Iterator[tuple[UnitOfWork, Actor]]:
     """A unit of work and the logged-in user as the acting ``Actor`` (IP, user agent).
     Rows read inside stay readable afterwards (detached, not expired by the closing
     rollback), so the page renders after the transaction has ended."""
-    with get_db().unit_of_work() as uow:
+    with provided(Database).unit_of_work() as uow:
         try:
             yield uow, request_actor(uow, uow.session.get(User, current_user.id))
         finally:

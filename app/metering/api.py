@@ -1,34 +1,35 @@
 """/api/v1 usage routes (metering): report derivative uses, list and export them.
 
-Registered as a blueprint of its own next to the marketplace's ``api_v1``, with the
-same bearer-token authentication, rate limit and problem+json errors."""
+A blueprint of its own with the API's bearer tokens, rate limit and problem+json
+errors (``app.kit.api``); its token check keeps the unit of work open for
+``POST /usage``, so a report is one transaction."""
 from __future__ import annotations
 
 import csv
 import io
 from typing import Literal, Optional
 
-from flask import Flask, current_app, g, request, stream_with_context, url_for
-from flask_openapi3 import APIBlueprint, Tag
+from flask import g, request, stream_with_context, url_for
+from flask_openapi3 import Tag
 from pydantic import BaseModel, Field
 
-from app.auth.tokens import token_actor
-from app.db import get_db
-from app.downloads import download
-from app.ledger_service import get_ledger
-from app.marketplace.models import User
-from app.marketplace.wiring import request_actor
-from app.metering import usage
-from app.metering.models import UsageEvent
-from app.metering.schemas import UsageIn
-from app.metering.wiring import receipt_keys
+from app.clock import Clock
+from app.db import Database
+from app.kit.api import MoneyOut, PageQuery, Unauthorised, api_blueprint, bearer_token, call, paged
+from app.kit.downloads import download
+from app.kit.registry import provided
+from app.kit.web import request_actor
+from app.marketplace.api_models import LicencePath
+from app.people.models import User
+from app.people.tokens import token_actor
+from ledger import Ledger
 
-from . import models as m
-from .routes import Unauthorised, _page, call
+from . import usage
+from .models import UsageEvent
+from .receipts import KeyStore
+from .schemas import UsageIn
 
-P = m.ProblemOut
-usage_api = APIBlueprint("api_v1_usage", __name__, url_prefix="/api/v1", abp_security=[{"bearer": []}],
-                         abp_responses={401: P, 403: P, 404: P, 409: P, 422: P, 429: P})
+usage_api = api_blueprint("api_v1_usage", __name__)
 T_USAGE = Tag(name="usage", description="Derivative uses of licensed cameos, and their signed receipts.")
 REPORT_ENDPOINT = "api_v1_usage.report_usage"
 
@@ -38,11 +39,9 @@ def authenticate():
     """Check the bearer token in a unit of work that POST /usage then writes in: one
     transaction per report (the token's use is recorded in it, at most once a minute).
     The read endpoints record the use and let go of the unit of work at once."""
-    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        raise Unauthorised("Send an API token: `Authorization: Bearer cx_…`.")
-    uow = g.usage_uow = get_db().unit_of_work().__enter__()
-    actor = token_actor(uow.session, token.strip(), current_app.config["CLOCK"](), ip=request.remote_addr or "",
+    token = bearer_token()
+    uow = g.usage_uow = provided(Database).unit_of_work().__enter__()
+    actor = token_actor(uow.session, token, provided(Clock)(), ip=request.remote_addr or "",
                         user_agent=request.headers.get("User-Agent", ""))
     if actor is None:
         raise Unauthorised("The API token is unknown, revoked, or its owner is inactive.")
@@ -71,7 +70,7 @@ class UsageResultOut(BaseModel):
     reason: Optional[Literal[usage.REASONS]] = None  # type: ignore[valid-type]
     detail: Optional[str] = None
     usage_id: Optional[int] = None
-    price: Optional[m.MoneyOut] = None
+    price: Optional[MoneyOut] = None
     receipt_id: Optional[str] = None
     receipt: Optional[str] = Field(default=None, description="base64url(payload).base64url(Merkle proof)."
                                    "base64url(Ed25519 signature over the report's Merkle root); keys at "
@@ -101,7 +100,7 @@ class UsageOut(BaseModel):
     media: str
     content_sha256: Optional[str]
     content_url: Optional[str]
-    price: m.MoneyOut
+    price: MoneyOut
     recorded_at: str
     receipt_id: str
     receipt: str
@@ -146,8 +145,8 @@ def report_usage(body: UsageIn):
     ``event_id``.  Each accepted use is priced by its licence (per-use royalty ×
     quantity), posted to the ledger and answered with a signed receipt."""
     uow = g.usage_uow
-    outcomes = usage.report_usage(uow, g.usage_actor, current_app.config["CLOCK"](), body.events,
-                                  ledger=get_ledger(), keys=receipt_keys())
+    outcomes = usage.report_usage(uow, g.usage_actor, provided(Clock)(), body.events,
+                                  ledger=provided(Ledger), keys=provided(KeyStore))
     uow.commit()
     verify_base = url_for("metering_public.verify", receipt="-", _external=True)[:-1]
     counts = {"accepted": 0, "duplicate": 0, "rejected": 0}
@@ -160,9 +159,9 @@ def report_usage(body: UsageIn):
 
 
 @usage_api.get("/licences/<int:licence_id>/usage", tags=[T_USAGE], responses={200: UsagePage})
-def list_usage(path: m.LicencePath, query: m.PageQuery):
+def list_usage(path: LicencePath, query: PageQuery):
     """The licence's recorded uses, oldest first; for its brand and its creators only."""
-    return call(usage.list_usage, path.licence_id, cursor=query.cursor, limit=query.limit, render=_page(usage_out))
+    return call(usage.list_usage, path.licence_id, cursor=query.cursor, limit=query.limit, render=paged(usage_out))
 
 
 CSV_COLUMNS = ("usage_id", "event_id", "licence_id", "brand_org_id", "kind", "quantity", "occurred_at", "territory",
@@ -177,9 +176,9 @@ def _cell(value) -> str:
 @usage_api.get("/licences/<int:licence_id>/usage.csv", tags=[T_USAGE], responses={
     200: {"description": "Every recorded use of the licence as CSV",
           "content": {"text/csv": {"schema": {"type": "string"}}}}})
-def export_usage(path: m.LicencePath):
+def export_usage(path: LicencePath):
     """The licence's recorded uses as CSV (price in minor units), for its brand and its creators only."""
-    with get_db().unit_of_work() as uow:  # authorise before streaming, so a refusal is a proper problem
+    with provided(Database).unit_of_work() as uow:  # authorise before streaming, so a refusal is a proper problem
         usage.readable_licence(uow, request_actor(uow, uow.session.get(User, g.api_user_id)), path.licence_id)
     user_id = g.api_user_id
 
@@ -187,7 +186,7 @@ def export_usage(path: m.LicencePath):
         buffer = io.StringIO()
         writer = csv.writer(buffer)
         writer.writerow(CSV_COLUMNS)
-        with get_db().unit_of_work() as uow:
+        with provided(Database).unit_of_work() as uow:
             actor = request_actor(uow, uow.session.get(User, user_id))
             for n, row in enumerate(usage.iter_usage(uow, actor, path.licence_id)):
                 writer.writerow([_cell(v) for v in (
@@ -201,10 +200,3 @@ def export_usage(path: m.LicencePath):
         yield buffer.getvalue()
 
     return download(stream_with_context(rows()), f"licence-{path.licence_id}-usage.csv", "text/csv")
-
-
-def register(app: Flask) -> None:
-    from .ratelimit import limit_api
-
-    limit_api(app, usage_api)
-    app.register_api(usage_api)

@@ -15,9 +15,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import bindparam, or_, select, update
 from sqlalchemy.orm import Session
 
-from app.marketplace.accounts import TOKEN_PREFIX, hash_token
-from app.marketplace.actors import Actor
-from app.marketplace.models import ApiToken, Membership, User
+from app.people.accounts import TOKEN_PREFIX, hash_token
+from app.people.actors import Actor
+from app.people.models import ApiToken, Membership, User
 from ledger.sql import on_driver, pg_text
 from ledger.types import as_utc
 
