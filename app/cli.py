@@ -9,7 +9,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 
-from ledger import format_minor
+from ledger import Ledger, format_minor
 from ledger import chain, reports
 from ledger.verify import verify
 
@@ -57,7 +57,7 @@ def ledger_verify(seal: bool) -> None:
     if seal:
         chain.seal(db.engine, now=provided(Clock)())
     with db.engine.connect() as conn:
-        report = verify(conn)
+        report = verify(conn, subject_key=provided(Ledger).subject_key)
     click.echo(f"entries: {report.entries}  postings: {report.postings}  accounts: {report.accounts}")
     click.echo(f"sealed through seq {report.sealed_through}; unsealed tail: {report.unsealed} entries")
     if report.ok:

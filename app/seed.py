@@ -11,7 +11,8 @@ from pathlib import Path
 
 from flask import Flask
 
-from ledger import Ledger, chart
+from app.books import chart
+from ledger import Ledger
 
 from .db import Database
 from .kit.registry import provided

@@ -28,6 +28,7 @@ from typing import Any, Mapping
 
 from flask import Flask
 
+from app.books import chart
 from app.clock import Clock, system_clock
 from app.db import Database
 from app.kit.exports import ExportTables
@@ -46,7 +47,7 @@ def build(config: Mapping[str, Any]) -> Registry:
     """Every collaborator of an app with ``config``; nothing connects until first used."""
     registry = Registry()
     database = Database(config["DATABASE_URL"])
-    ledger = Ledger()
+    ledger = Ledger(subject_key=chart.SUBJECT_KEY)
     registry.provide(Database, database)
     registry.provide(Clock, config.get("CLOCK") or system_clock)  # type: ignore[type-abstract]
     registry.provide(Ledger, ledger)

@@ -29,7 +29,8 @@ from sqlalchemy.orm import sessionmaker  # noqa: E402
 from sqlmodel import Session  # noqa: E402
 
 from bench.common import Timer, print_row, rate, scratch_database  # noqa: E402
-from ledger import EntryDraft, Ledger, Line, chart  # noqa: E402
+from app.books import chart  # noqa: E402
+from ledger import EntryDraft, Ledger, Line  # noqa: E402
 from ledger.db import make_engine  # noqa: E402
 
 T = datetime(2026, 10, 1, tzinfo=timezone.utc)

@@ -12,12 +12,12 @@ runs, ours ÷ plain SQL (time; 1.00 = as fast as the hand-written query):
 (a) trial balance as of a date: ``ledger.reports.trial_balance(before=…)`` ÷
     ``SELECT account_id, sum(amount) … WHERE effective_at < … GROUP BY account_id``
 (a') trial balance now (maintained balance rows) ÷ the same SUM over every posting
-(b) one creator's statement for one month: ``ledger.exports.creator_period`` (the
+(b) one creator's statement for one month: ``app.books.reports.creator_period`` (the
     per-creator period totals of the ``creators`` export) and (b') the full statement a
-    creator reads, ``ledger.statements.creator_statement`` (every line, checked against
+    creator reads, ``app.books.statements.creator_statement`` (every line, checked against
     the balance rows), each ÷ one conditional-aggregate query over that creator's postings
 (c) a period's payouts per transfer group, net of reversals (ledger side of the
-    reconciliation): ``ledger.exports.payout_groups`` ÷ one GROUP BY over the JSON
+    reconciliation): ``app.books.reports.payout_groups`` ÷ one GROUP BY over the JSON
     ``transfer_group``
 Every pair is checked to produce the same totals before it is timed.
 """
@@ -36,13 +36,14 @@ from sqlalchemy.orm import sessionmaker  # noqa: E402
 from sqlmodel import Session  # noqa: E402
 
 from bench.common import Timer, scratch_database  # noqa: E402
-from ledger import Ledger, chart, recipes  # noqa: E402
+from app.books import chart, recipes  # noqa: E402
+from ledger import Ledger  # noqa: E402
 from ledger.db import make_engine  # noqa: E402
-from ledger.exports import creator_period, payout_groups  # noqa: E402
+from app.books.reports import creator_period, payout_groups  # noqa: E402
 from ledger.periods import Period  # noqa: E402
-from ledger.recipes import Owner  # noqa: E402
+from app.books.recipes import Owner  # noqa: E402
 from ledger.reports import trial_balance  # noqa: E402
-from ledger.statements import creator_statement  # noqa: E402
+from app.books.statements import creator_statement  # noqa: E402
 
 YEAR = 2026
 BRANDS = 20

@@ -92,8 +92,8 @@ def populate(app, *, creators: int, postings: int, payouts: int, api_base: str) 
     from app.payments.models import ConnectAccount
     from app.people.models import User
     from app.seed import seed_demo
-    from ledger import chart, recipes
-    from ledger.recipes import Owner
+    from app.books import chart, recipes
+    from app.books.recipes import Owner
 
     rng = random.Random(6)
     seed_demo(app, now=NOW - timedelta(days=60))

@@ -1,4 +1,8 @@
-"""Cameo Exchange's double-entry book, usable on its own.
+"""A double-entry book: an engine any application can keep its money in.
+
+It knows money, accounts, entries, postings and balances — not what they are for:
+the application that keeps the book names its accounts, writes its entries and reads
+its own figures (this repository's application keeps its books in ``app/books``).
 
 Modules, from the inside out:
 
@@ -10,10 +14,8 @@ Modules, from the inside out:
 ``verify``     recompute everything from postings and name the first bad entry
 ``reports``    balances at a point in time, the trial balance
 ``periods``    ``Period`` (a named month or year) and closing periods
-``statements`` a creator's statement for a period, checked against the balances
+``positions``  where a group of accounts stands at a cut-off: balance, later moves, holds
 ``exports``    entries/postings/trial balance as frames, CSV/XLSX/Parquet, Beancount
-``chart``      the chart of accounts (codes → behaviour)
-``recipes``    the money flows of the marketplace as pure entry builders
 ``ddl``        triggers that make the journal append-only in the database
 ``db``         engines configured for money (SQLite pragmas, BEGIN IMMEDIATE)
 

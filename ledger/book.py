@@ -24,7 +24,7 @@ one).  Per batch the statements are:
 
 Busy accounts are opened with several balance shards, so writers rarely meet on a
 row.  A house account (commission, Stripe clearing; unguarded) moves shard ``seq %
-shards``.  A guarded account (a creator's payable, a brand's receivable) moves by
+shards``.  A guarded account (a payable owed to someone, a receivable someone owes) moves by
 its net change in the batch: away from zero — which the guard can never refuse, and
 which is what every sale and metered use does — onto shard ``last seq % shards``;
 towards zero (a payout, a refund, a paid invoice) by a *fold*: every shard row of the
@@ -210,6 +210,20 @@ def validate_draft(draft: EntryDraft) -> None:
         raise UnbalancedEntry(str(exc)) from None
 
 
+def subject_of(meta: Mapping[str, Any], key: str | None) -> int | None:
+    """The entry's subject: ``meta[key]`` when it is an integer (or its decimal text)."""
+    if key is None:
+        return None
+    value = meta.get(key)
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value if abs(value) < MAX_ABS_AMOUNT else None
+    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 18:
+        return int(value)
+    return None
+
+
 def reversal_draft(original: PostedEntry, *, idempotency_key: str, effective_at: datetime, memo: str = "",
                    meta: Mapping[str, Any] | None = None) -> EntryDraft:
     """The mirror image of ``original``: every posting negated, pointing back at it."""
@@ -231,10 +245,17 @@ class Ledger:
     shards), which never change once an account exists.  An account is cached only
     when it was read by a transaction that opened no accounts itself, so the cache
     can never hold a row that a rolled-back transaction created.
+
+    ``subject_key`` names the metadata key whose integer value is each entry's
+    ``subject`` (an indexed column: see ``ledger.models``); None keeps it empty.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, subject_key: str | None = None) -> None:
         self._known: dict[str, AccountRef] = {}
+        self.subject_key = subject_key
+
+    def subject_of(self, meta: Mapping[str, Any]) -> int | None:
+        return subject_of(meta, self.subject_key)
 
     # -- accounts ---------------------------------------------------------------
     def open_account(
@@ -443,7 +464,7 @@ class Ledger:
         for start in range(0, len(drafts), ENTRY_CHUNK):
             chunk = drafts[start:start + ENTRY_CHUNK]
             rows = [(d.idempotency_key, d.kind, sql.db_time(d.effective_at, dialect), posted_at, d.memo,
-                     d.reverses_seq, sql.db_json(d.meta), hashes[d.idempotency_key])
+                     d.reverses_seq, sql.db_json(d.meta), hashes[d.idempotency_key], self.subject_of(d.meta))
                     for d in chunk]
             if dialect == "postgresql" and accounts is not None:
                 postings = [(d.idempotency_key, accounts[l.account].id, l.amount, l.currency)
@@ -464,7 +485,8 @@ class Ledger:
         ({key: seq} if it went in, the accounts whose balance guard refused it)."""
         effective_at = as_utc(draft.effective_at)
         params: list[Any] = [draft.idempotency_key, draft.kind, as_utc(now), draft.memo, draft.reverses_seq,
-                             sql.db_json(draft.meta), hashes[draft.idempotency_key], effective_at]
+                             sql.db_json(draft.meta), hashes[draft.idempotency_key], self.subject_of(draft.meta),
+                             effective_at]
         net: dict[str, int] = defaultdict(int)
         for line in draft.lines:
             net[line.account] += line.amount

@@ -5,7 +5,12 @@
                     in another currency than its account.
 ``ledger_entry``    journal entries; ``seq`` is the primary key, allocated in insert
                     order.  ``content_hash`` is the sha256 of the entry's canonical
-                    form (ledger.canonical), computed when it is posted.
+                    form (ledger.canonical), computed when it is posted.  ``subject``
+                    is what the entry is about in the application's own terms — the
+                    integer value of one metadata key the application names
+                    (``Ledger(subject_key=…)``) — kept in an indexed column so
+                    queries by subject need not read JSON; it is derived from the
+                    hashed metadata, so ``verify`` checks it too.
 ``ledger_posting``  signed amounts: positive debits, negative credits, never zero.
 ``ledger_balance``  the only mutable rows: the running balance of each account,
                     updated in the posting transaction.  Quiet accounts have one row
@@ -39,6 +44,7 @@ from sqlalchemy import (
     SmallInteger,
     String,
     UniqueConstraint,
+    text,
 )
 from sqlmodel import Field, SQLModel
 
@@ -76,7 +82,11 @@ class Account(SQLModel, table=True):
 
 class Entry(SQLModel, table=True):
     __tablename__ = "ledger_entry"
-    __table_args__ = (Index("ix_ledger_entry_effective_at", "effective_at"),)
+    __table_args__ = (
+        Index("ix_ledger_entry_effective_at", "effective_at"),
+        Index("ix_ledger_entry_subject", "subject", sqlite_where=text("subject IS NOT NULL"),
+              postgresql_where=text("subject IS NOT NULL")),
+    )
 
     seq: Optional[int] = Field(
         default=None, sa_column=Column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
@@ -92,6 +102,7 @@ class Entry(SQLModel, table=True):
     )
     meta: dict[str, Any] = Field(default_factory=dict, sa_column=Column("metadata", JSON, nullable=False))
     content_hash: str = Field(sa_column=Column(String(64), nullable=False))
+    subject: Optional[int] = Field(default=None, sa_column=Column(BigInteger, nullable=True))
 
 
 class Posting(SQLModel, table=True):

@@ -8,9 +8,9 @@ reject values that do not fit the currency's exponent exactly.
 Two allocation rules keep every split exact:
 
 * ``allocate`` — integer largest-remainder split by shares, so the parts always sum
-  to the whole (used for co-owners of a mutual cameo);
+  to the whole (e.g. between several owners of one income);
 * ``commission`` — a rate in basis points applied with half-even rounding on minor
-  units; the creator side takes the remainder, so no minor unit is created or lost.
+  units; the other side takes the remainder, so no minor unit is created or lost.
 """
 from __future__ import annotations
 

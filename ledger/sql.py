@@ -21,7 +21,7 @@ from sqlalchemy.exc import DBAPIError
 from .types import as_utc
 
 ENTRY_COLUMNS = ("idempotency_key", "kind", "effective_at", "posted_at", "memo", "reverses_seq", "metadata",
-                 "content_hash")
+                 "content_hash", "subject")
 POSTING_COLUMNS = ("entry_seq", "account_id", "amount", "currency")
 MAX_SHARDS = 64  # balance rows an account may have (CHECK ck_ledger_account_shards)
 
@@ -33,8 +33,8 @@ def on_driver(conn: Connection, statement: str, params: Any = None) -> list[tupl
     """Run a fixed PostgreSQL statement on the DBAPI (psycopg) connection under
     ``conn``, in ``conn``'s transaction, and return its rows.
 
-    For the few statements every request runs (the token check, the licence lock, the
-    usage and entry inserts): SQLAlchemy's per-statement machinery — execution
+    For the few statements a hot request runs (the host application's own lookups and
+    locks, and the entry inserts): SQLAlchemy's per-statement machinery — execution
     context, cursor result, events — costs about as much CPU as psycopg's whole round
     trip (~55 µs each, measured by bench/usage_bench.py's CPU columns).  psycopg
     prepares each statement once per connection.  Its errors come back as
@@ -81,7 +81,7 @@ def db_json(value: Mapping[str, Any]) -> str:
 def insert_entries(dialect: str, rows: int) -> str:
     p = placeholder(dialect)
     meta = f"CAST({p} AS JSON)" if dialect == "postgresql" else p
-    row = "(" + ", ".join([p] * 6 + [meta, p]) + ")"
+    row = "(" + ", ".join([p] * 6 + [meta, p, p]) + ")"
     return (
         f"INSERT INTO ledger_entry ({', '.join(ENTRY_COLUMNS)}) VALUES {', '.join([row] * rows)} "
         "ON CONFLICT (idempotency_key) DO NOTHING RETURNING seq, idempotency_key"
@@ -94,9 +94,9 @@ def insert_entries(dialect: str, rows: int) -> str:
 # every element, which costs more than the insert itself.
 PG_INSERT_ENTRIES = (
     f"INSERT INTO ledger_entry ({', '.join(ENTRY_COLUMNS)}) "
-    "SELECT k, kind, e, p, memo, r, CAST(m AS JSON), h FROM unnest("
+    "SELECT k, kind, e, p, memo, r, CAST(m AS JSON), h, s FROM unnest("
     "%b::text[], %b::text[], %b::timestamptz[], %b::timestamptz[], %b::text[], %b::bigint[], %b::text[], "
-    "%b::text[]) AS t(k, kind, e, p, memo, r, m, h) "
+    "%b::text[], %b::bigint[]) AS t(k, kind, e, p, memo, r, m, h, s) "
     # The code-side closed-period check, folded into the insert to save a round trip:
     # a row it filters out comes back missing and the caller says why.
     "WHERE NOT EXISTS (SELECT 1 FROM ledger_closed_period c WHERE t.e >= c.starts_at AND t.e < c.ends_at) "
@@ -207,7 +207,8 @@ def pg_post_one_entry(lines: int) -> str:
     values = ", ".join(f"(%s::int, %s::bigint, %s::text, %s::int, %s::bool, {n})" for n in range(lines))
     return (
         f"WITH e AS (INSERT INTO ledger_entry ({', '.join(ENTRY_COLUMNS)}) "
-        "SELECT %s::text, %s::text, t.e, %s::timestamptz, %s::text, %s::bigint, CAST(%s::text AS JSON), %s::text "
+        "SELECT %s::text, %s::text, t.e, %s::timestamptz, %s::text, %s::bigint, CAST(%s::text AS JSON), %s::text, "
+        "%s::bigint "
         "FROM (SELECT %s::timestamptz AS e) t "
         "WHERE NOT EXISTS (SELECT 1 FROM ledger_closed_period c WHERE t.e >= c.starts_at AND t.e < c.ends_at) "
         "ON CONFLICT (idempotency_key) DO NOTHING RETURNING seq, idempotency_key), "

@@ -10,7 +10,9 @@ One pass over entries in ``seq`` order (joined with their postings and seals):
   recomputed from the *recomputed* content hash, so editing a posting together with
   the stored content hash is caught by the chain;
 * no entry may be unsealed while a later one is sealed; the unsealed tail after the
-  last seal is reported (the sealer has not reached it yet), not treated as an error.
+  last seal is reported (the sealer has not reached it yet), not treated as an error;
+* the indexed ``subject`` must be what the hashed metadata says (given the key the
+  application names, ``subject_key``).
 
 Then every stored balance (the sum of its shard rows) is compared with the sum of
 its postings.  The report names the first bad entry.
@@ -23,6 +25,7 @@ from itertools import groupby
 
 from sqlalchemy import Connection, func, select
 
+from .book import subject_of
 from .canonical import GENESIS_HASH, chain_hash, content_hash
 from .models import Account, Balance, Entry, Posting, Seal
 
@@ -57,17 +60,17 @@ class VerifyReport:
         return min(seqs) if seqs else None
 
 
-def verify(conn: Connection) -> VerifyReport:
+def verify(conn: Connection, *, subject_key: str | None = None) -> VerifyReport:
     problems: list[Problem] = []
     sums: dict[int, int] = defaultdict(int)
     entries = postings = unsealed = 0
     head_hash, sealed_through, gap_seq = GENESIS_HASH, 0, None
 
-    rows = conn.execution_options(stream_results=True, yield_per=5000).execute(
+    rows = conn.execute(
         select(
             entry_t.c.seq, entry_t.c.idempotency_key, entry_t.c.kind, entry_t.c.effective_at,
             entry_t.c.posted_at, entry_t.c.memo, entry_t.c.metadata, entry_t.c.reverses_seq,
-            entry_t.c.content_hash, seal_t.c.prev_hash, seal_t.c.hash,
+            entry_t.c.content_hash, entry_t.c.subject, seal_t.c.prev_hash, seal_t.c.hash,
             posting_t.c.account_id, account_t.c.code, account_t.c.currency.label("account_currency"),
             posting_t.c.amount, posting_t.c.currency,
         )
@@ -76,6 +79,7 @@ def verify(conn: Connection) -> VerifyReport:
         .outerjoin(posting_t, posting_t.c.entry_seq == entry_t.c.seq)
         .outerjoin(account_t, account_t.c.id == posting_t.c.account_id)
         .order_by(entry_t.c.seq, posting_t.c.id)
+        .execution_options(stream_results=True, yield_per=5000)
     )
     for seq, group in groupby(rows, key=lambda r: r.seq):
         group = [r for r in group]
@@ -93,6 +97,8 @@ def verify(conn: Connection) -> VerifyReport:
         )
         if recomputed != head.content_hash:
             problems.append(Problem("content does not match its stored hash (entry or postings altered)", seq))
+        if subject_key is not None and head.subject != subject_of(head.metadata or {}, subject_key):
+            problems.append(Problem(f"subject {head.subject} is not the metadata's {subject_key!r}", seq))
         if head.hash is None:
             unsealed += 1
             gap_seq = gap_seq or seq

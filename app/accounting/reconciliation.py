@@ -47,6 +47,7 @@ from app.payments.gateway import (
 )
 from app.payments.problems import provider_problem
 from app.people.actors import Actor
+from app.books import kinds
 from app.settlement.planning import transfer_group
 from ledger.models import Account, Entry, Posting
 
@@ -56,14 +57,8 @@ STAFF_ROLES = ("accountant", "admin", "system")
 
 CATEGORIES = ("matched", "missing_in_stripe", "missing_in_ledger", "amount_mismatch", "currency_mismatch")
 SECTIONS = ("transfers", "sales", "balance")
-PAYOUT_KIND = "payout.transfer"
-SALE_KINDS = ("licence.sale", "usage.invoice_paid")
-# ledger entry kind → the Stripe balance transaction type the same money shows up as
-KIND_TO_BALANCE_TYPE = {
-    "licence.sale": "charge", "usage.invoice_paid": "charge", "licence.refund": "refund",
-    "licence.dispute": "adjustment", PAYOUT_KIND: "transfer",
-}
-REVERSAL_TO_BALANCE_TYPE = {PAYOUT_KIND: "transfer_refund"}
+PAYOUT_KIND = kinds.PAYOUT_TRANSFER.name
+SALE_KINDS = kinds.with_stripe_object("charge")  # money in through a Stripe charge
 # how far outside the period a counterpart (late transfer, payout made for the period) is looked for
 PAYOUT_WINDOW = timedelta(days=93)
 SALE_WINDOW = timedelta(days=7)
@@ -324,12 +319,7 @@ def cash_movements(session: Session, period: Period) -> list[dict[str, Any]]:
                and_(entry_t.c.effective_at >= period.starts_at, entry_t.c.effective_at < period.ends_at)))
     out = []
     for seq, kind, meta, amount, currency in rows:
-        if kind == "reversal":
-            original = (meta or {}).get("reversed_kind", "")
-            type_ = REVERSAL_TO_BALANCE_TYPE.get(original) or KIND_TO_BALANCE_TYPE.get(original, "other")
-        else:
-            type_ = KIND_TO_BALANCE_TYPE.get(kind, "other")
-        out.append(dict(seq=seq, type=type_, currency=currency, net=int(amount)))
+        out.append(dict(seq=seq, type=kinds.of_entry(kind, meta).balance_type, currency=currency, net=int(amount)))
     return out
 
 

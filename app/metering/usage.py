@@ -12,7 +12,7 @@ receipt.  On SQLite the transaction is ``BEGIN IMMEDIATE`` (one writer), which g
 the same guarantees.
 
 Ledger: the uses of one licence in one report are ONE ``usage.royalty`` entry.  Each
-use is split on its own (``ledger.recipes.derivative_uses``), so a use is worth the
+use is split on its own (``app.books.recipes.derivative_uses``), so a use is worth the
 same to the brand, each co-owner and the platform whether it came alone or among a
 thousand; the entry posts the sums and says how many uses it holds (``uses``,
 ``quantity``) and the Merkle root their receipts hang from (``receipts_root``), which
@@ -41,8 +41,8 @@ from app.paging import Page, paginate
 from app.people.actors import Actor
 from ledger import EntryDraft, Ledger
 from ledger.canonical import iso_utc
-from ledger.chart import open_accounts_for
-from ledger.recipes import Owner, derivative_uses
+from app.books.chart import open_accounts_for
+from app.books.recipes import Owner, derivative_uses
 
 from . import receipts, store
 from .models import UsageEvent

@@ -30,7 +30,8 @@ from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from app.db import Database, UnitOfWork
-from ledger import EntryDraft, Ledger, PostedEntry, chart
+from app.books import chart
+from ledger import EntryDraft, Ledger, PostedEntry
 
 from .gateway import PaymentGateway, WebhookEvent
 from .models import StripeEvent

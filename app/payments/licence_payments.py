@@ -10,7 +10,7 @@
   whatever the order or repetition of deliveries.
 * ``apply_refund`` / ``apply_dispute`` — ``refund.created`` (and ``charge.refunded``)
   and ``charge.dispute.created`` / ``charge.dispute.funds_withdrawn`` post the
-  reversing entry of ``ledger.recipes.refund`` once per Stripe refund / dispute id;
+  reversing entry of ``app.books.recipes.refund`` once per Stripe refund / dispute id;
   a creator's share that their payable can no longer cover (paid out already) goes
   to ``creator:X:recoverable``.
 
@@ -33,7 +33,8 @@ from app.marketplace import licences
 from app.marketplace.models import Licence
 from app.people import audit
 from app.people.actors import Actor
-from ledger import Ledger, UnknownAccount, chart, recipes
+from app.books import chart, kinds, recipes
+from ledger import Ledger, UnknownAccount
 
 from .events import (
     EventContext,
@@ -52,6 +53,7 @@ from .problems import provider_problem
 
 log = logging.getLogger(__name__)
 KIND = "licence_fee"
+ADJUSTMENT_KINDS = {"refund": kinds.LICENCE_REFUND, "dispute": kinds.LICENCE_DISPUTE}  # the entry kind of each
 MAX_CHECKOUT_ATTEMPTS = 20
 # A paid session's webhooks arrive within Stripe's 3 days of retries (sessions live ≤ 24 h).
 UNRECORDED_WINDOW = timedelta(days=5)
@@ -226,7 +228,7 @@ def _adjust(uow: UnitOfWork, ctx: EventContext, payment: LicencePayment, *, kind
     draft = recipes.refund(
         key=f"licence-{kind}:{stripe_id}", effective_at=effective_at, currency=payment.currency, amount=amount,
         original=original, payable_available=_payable_available(ctx.ledger, uow, owners, payment.currency),
-        dispute_fee=fee, kind=f"licence.{kind}", memo=f"licence #{licence.id} {kind} {stripe_id}",
+        dispute_fee=fee, kind=ADJUSTMENT_KINDS[kind], memo=f"licence #{licence.id} {kind} {stripe_id}",
         meta={"licence_id": licence.id, kind: stripe_id, "payment_intent": payment.payment_intent_id})
     posted = ctx.post(uow, draft)
     row = LicencePaymentAdjustment(licence_payment_id=payment.id, kind=kind, stripe_id=stripe_id, amount=amount,

@@ -8,7 +8,7 @@
   start; periods of one brand and currency may not overlap.
 * the ``checkout.session.completed`` / ``payment_intent.succeeded`` webhook (metadata
   ``kind=usage_invoice``) re-fetches the charge and posts
-  ``ledger.recipes.usage_invoice_paid`` once (key ``usage-invoice:<id>``).
+  ``app.books.recipes.usage_invoice_paid`` once (key ``usage-invoice:<id>``).
 """
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ from sqlmodel import select
 from app.db import UnitOfWork
 from app.errors import Conflict, NotFound, ValidationProblem
 from app.people.models import Organisation
-from ledger import chart, recipes
+from app.books import chart, recipes
 from ledger.models import Account, Entry, Posting
 
 from .events import EventContext, WebhookHandlers

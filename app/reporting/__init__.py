@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from flask import Flask
 
+from app.books import reports as figures
 from app.kit.exports import ExportTables
 from app.kit.registry import provided
 from ledger import exports
@@ -22,7 +23,6 @@ LEDGER_TABLE_TITLES = {
     "entries": "Journal entries",
     "postings": "Postings",
     "trial-balance": "Trial balance (at the period's end)",
-    "payouts": "Payouts per transfer group (ledger side of reconciliation)",
 }
 
 
@@ -30,6 +30,8 @@ def init_app(app: Flask) -> None:
     tables = provided(ExportTables, app)
     for name, title in LEDGER_TABLE_TITLES.items():
         tables.register(name, exports.LEDGER_TABLES[name], title=title)
+    tables.register("payouts", figures.payout_groups_frame,
+                    title="Payouts per transfer group (ledger side of reconciliation)")
     tables.register("activity", service.activity_frame, title="Monthly activity (chart data)")
     tables.register("creators", service.creators_frame, title="Per-creator period totals", needs_period=True)
     app.register_blueprint(views.bp)

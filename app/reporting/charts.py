@@ -9,7 +9,7 @@ axis labels as real ``<text>`` (readable, searchable, testable) instead of paths
 (pygal was tried first: it installs a legacy ``sys.meta_path`` hook that raises
 ImportWarning on later imports and has been unfixed upstream since 2023.)
 
-The sums are integer minor units from ``ledger.exports.monthly_activity``; they are
+The sums are integer minor units from ``app.books.reports.monthly_activity``; they are
 turned into major-unit floats here, for drawing only.
 """
 from __future__ import annotations
@@ -18,7 +18,7 @@ import io
 import threading
 from decimal import Decimal
 
-from ledger.exports import MonthActivity
+from app.books.reports import MonthActivity
 from ledger.money import exponent
 
 SERIES_LABELS = (("gross_sales", "Gross sales"), ("commission", "Commission"), ("payouts", "Payouts"),

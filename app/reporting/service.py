@@ -20,6 +20,7 @@ from app.kit.exports import ExportTables
 from app.payments.models import ConnectAccount
 from app.people.actors import Actor
 from app.people.models import User
+from app.books import reports as books
 from ledger import exports, reports
 from ledger.models import Account, Entry, Posting
 from ledger.money import format_minor
@@ -202,14 +203,14 @@ def payees(session: Session, creator_ids: Iterable[int]) -> dict[int, Payee]:
 
 @dataclass
 class CreatorRow:
-    totals: exports.CreatorPeriod
+    totals: books.CreatorPeriod
     payee: Payee
 
 
 def creators(uow: UnitOfWork, actor: Actor, period: Period) -> list[CreatorRow]:
     """Every creator's payable over ``period`` (the statement's headline figures)."""
     _may_read(actor)
-    rows = exports.creator_period(uow.session.connection(), period)
+    rows = books.creator_period(uow.session.connection(), period)
     people = payees(uow.session, (r.creator_id for r in rows))
     return [CreatorRow(r, people[r.creator_id]) for r in rows]
 
@@ -218,8 +219,8 @@ def creators_frame(conn, period: Period | None):
     """Export builder: the per-creator period totals with names."""
     if period is None:
         raise BadRequest("The creators table needs a period.")
-    rows = exports.creator_period(conn, period)
-    frame = exports.creator_period_frame(rows)
+    rows = books.creator_period(conn, period)
+    frame = books.creator_period_frame(rows)
     people = payees(Session(bind=conn), frame["creator_id"].astype(int).tolist())
     frame.insert(1, "name", [people[int(c)].name for c in frame["creator_id"]])
     frame.insert(2, "email", [people[int(c)].email for c in frame["creator_id"]])
@@ -230,7 +231,7 @@ def payee_frame(uow: UnitOfWork, actor: Actor, year: int):
     """The annual per-payee totals (1099-style): who was paid how much, in each currency."""
     _may_read(actor)
     try:
-        totals = exports.payee_totals(uow.session.connection(), year)
+        totals = books.payee_totals(uow.session.connection(), year)
     except ValueError as exc:
         raise BadRequest(str(exc)) from None
     people = payees(uow.session, (t.creator_id for t in totals))
@@ -245,9 +246,9 @@ def payee_frame(uow: UnitOfWork, actor: Actor, year: int):
 # ---------------------------------------------------------------- activity and exports
 
 
-def activity(uow: UnitOfWork, actor: Actor, *, before: datetime) -> list[exports.MonthActivity]:
+def activity(uow: UnitOfWork, actor: Actor, *, before: datetime) -> list[books.MonthActivity]:
     _may_read(actor)
-    return exports.monthly_activity(uow.session.connection(), before=before)
+    return books.monthly_activity(uow.session.connection(), before=before)
 
 
 def activity_frame(conn, period: Period | None):
@@ -256,7 +257,7 @@ def activity_frame(conn, period: Period | None):
     if before is None:
         last = conn.execute(select(func.max(entry_t.c.effective_at))).scalar()
         before = Period.containing(last).ends_at if last else datetime(1970, 1, 1, tzinfo=timezone.utc)
-    return exports.monthly_activity_frame(exports.monthly_activity(conn, before=before))
+    return books.monthly_activity_frame(books.monthly_activity(conn, before=before))
 
 
 def check_tables(tables: ExportTables, names: Iterable[str] | None, period: Period | None) -> list[str]:
@@ -284,4 +285,4 @@ def build_tables(uow: UnitOfWork, actor: Actor, tables: ExportTables, names: lis
 
 def write_beancount(uow: UnitOfWork, actor: Actor, out: TextIO, period: Period | None) -> int:
     _may_read(actor)
-    return exports.write_beancount(uow.session.connection(), out, period=period)
+    return exports.write_beancount(uow.session.connection(), out, period=period, title="Cameo Exchange ledger")

@@ -12,6 +12,7 @@ from app.kit.downloads import download
 from app.kit.exports import ExportTables
 from app.kit.registry import provided
 from app.kit.web import acting, now, role_required
+from app.books import reports as books
 from ledger import exports
 from ledger.periods import Period
 
@@ -94,7 +95,7 @@ def chart(currency: str):
 @role_required(*STAFF)
 def activity_csv():
     day, _, rows = _activity()
-    return _csv(exports.monthly_activity_frame(rows), f"activity-to-{day}.csv")
+    return _csv(books.monthly_activity_frame(rows), f"activity-to-{day}.csv")
 
 
 @bp.get("/trial-balance")

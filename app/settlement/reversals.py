@@ -22,7 +22,7 @@ from sqlalchemy import select
 from app.db import UnitOfWork
 from app.payments.events import EventContext, WebhookHandlers
 from app.payments.gateway import WebhookEvent
-from ledger import EntryDraft, Line, chart
+from app.books import recipes
 
 from .models import SettlementItem, SettlementRun
 from .service import payout_key
@@ -68,12 +68,10 @@ def apply_transfer_reversal(uow: UnitOfWork, ctx: EventContext, transfer: dict) 
         entry = ctx.ledger.reverse(uow.session, item.entry_seq, idempotency_key=f"{key}:reversed", now=ctx.now,
                                    memo=f"transfer {transfer['id']} reversed: back to the payable", meta=meta)
     else:
-        entry = ctx.post(uow, EntryDraft(
-            idempotency_key=f"{key}:reversed:{reversed_total}", kind="payout.reversal", effective_at=ctx.now,
-            memo=f"transfer {transfer['id']} partly reversed: {delta} back to the payable",
-            meta={**meta, "amount_reversed": reversed_total},
-            lines=(Line(chart.stripe_clearing(item.currency), delta, item.currency),
-                   Line(chart.creator_payable(item.creator_id, item.currency), -delta, item.currency))))
+        entry = ctx.post(uow, recipes.payout_partly_reversed(
+            key=f"{key}:reversed:{reversed_total}", effective_at=ctx.now, currency=item.currency, amount=delta,
+            creator_id=item.creator_id, memo=f"transfer {transfer['id']} partly reversed: {delta} back to the payable",
+            meta={**meta, "amount_reversed": reversed_total}))
     item.transfer_id = item.transfer_id or transfer["id"]
     item.reversed_amount, item.reversal_seq, item.updated_at = reversed_total, entry.seq, ctx.now
     item.status = "reversed" if reversed_total == item.amount else "partially_reversed"

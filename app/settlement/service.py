@@ -58,7 +58,8 @@ from app.payments.gateway import (
 )
 from app.payments.models import ConnectAccount
 from app.payments.payout_status import PayoutStatus, describe, payout_statuses
-from ledger import InsufficientBalance, Ledger, chart, recipes
+from app.books import chart, recipes
+from ledger import InsufficientBalance, Ledger
 
 from .errors import SettlementError, SettlementRefused
 from .locks import DEFAULT_WAIT_SECONDS, settlement_lock

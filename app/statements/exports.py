@@ -20,7 +20,7 @@ from sqlalchemy import Connection
 
 from ledger.money import format_minor
 from ledger.periods import Period
-from ledger.statements import SECTION_TITLES, StatementLine, period_statements
+from app.books.statements import SECTION_TITLES, StatementLine, period_statements
 
 from .service import CreatorStatement
 
@@ -33,7 +33,7 @@ CO_OWNED = "co-owned: gross and commission are the whole cameo's, net is your sh
 
 @dataclass(frozen=True)
 class Row:
-    section: str  # "opening", a ledger.statements section, or "closing"
+    section: str  # "opening", a app.books.statements section, or "closing"
     date: str
     description: str
     licence_id: int | None = None

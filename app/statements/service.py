@@ -20,10 +20,10 @@ from app.payments.payout_status import PayoutStatus, payout_status
 from app.people.actors import Actor
 from app.people.models import Organisation, User
 from app.settlement.explain import explain, settlement_item
-from ledger import statements as ledger_statements
+from app.books import statements as ledger_statements
 from ledger.money import CURRENCY_EXPONENTS
 from ledger.periods import Period
-from ledger.statements import Statement
+from app.books.statements import Statement
 
 DEFAULT_CURRENCY = "USD"
 

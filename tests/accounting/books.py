@@ -18,7 +18,8 @@ from datetime import datetime, timezone
 from app.clock import Clock
 from app.db import Database
 from app.kit.registry import provided
-from ledger import Ledger, chart, recipes
+from app.books import chart, recipes
+from ledger import Ledger
 
 SHA = "cd" * 32
 

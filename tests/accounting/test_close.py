@@ -26,7 +26,8 @@ from app.kit.registry import provided
 from app.payments.gateway import PaymentGateway
 from app.people.actors import actor_for
 from app.people.models import User
-from ledger import Ledger, chart, reports, statements
+from app.books import chart, statements
+from ledger import Ledger, reports
 
 from .books import at
 from .test_reconciliation import PERIOD, clean_month, cli, injected_month

@@ -86,8 +86,8 @@ def test_seal_job_seals_committed_entries(app):
     from datetime import datetime, timezone
 
     from app.scheduler import seal_job
-    from ledger import chart, recipes
-    from ledger.recipes import Owner
+    from app.books import chart, recipes
+    from app.books.recipes import Owner
     from ledger.verify import verify
 
     draft = recipes.licence_sale(key="s", effective_at=datetime(2026, 10, 1, tzinfo=timezone.utc), currency="USD",

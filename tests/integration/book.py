@@ -4,7 +4,8 @@ from __future__ import annotations
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session
 
-from ledger import Ledger, chart
+from app.books import chart
+from ledger import Ledger
 from ledger.db import make_engine
 
 

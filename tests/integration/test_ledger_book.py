@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
+from app.books import recipes
 from ledger import (
     AlreadyReversed,
     EntryDraft,
@@ -18,11 +19,10 @@ from ledger import (
     PeriodClosed,
     UnbalancedEntry,
     UnknownAccount,
-    recipes,
 )
 from ledger.chain import seal
 from ledger.periods import close_period
-from ledger.recipes import Owner
+from app.books.recipes import Owner
 from ledger.reports import balance_at, trial_balance
 from ledger.verify import verify
 

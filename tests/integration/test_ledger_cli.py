@@ -8,8 +8,9 @@ from sqlalchemy import text
 
 from app.db import Database
 from app.kit.registry import provided
-from ledger import Ledger, chart, recipes
-from ledger.recipes import Owner
+from app.books import chart, recipes
+from ledger import Ledger
+from app.books.recipes import Owner
 
 T = datetime(2026, 10, 5, tzinfo=timezone.utc)
 

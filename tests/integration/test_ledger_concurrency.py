@@ -11,9 +11,10 @@ from datetime import datetime, timezone
 
 import pytest
 
-from ledger import InsufficientBalance, recipes
+from app.books import recipes
+from ledger import InsufficientBalance
 from ledger.chain import seal
-from ledger.recipes import Owner
+from app.books.recipes import Owner
 from ledger.verify import verify
 from tests.integration.book import Book
 

@@ -21,7 +21,7 @@ from app.people.actors import actor_for
 from app.people.models import User
 from app.seed import seed_demo
 from ledger import Ledger, chain
-from ledger.recipes import Owner, split
+from app.books.recipes import Owner, split
 from ledger.verify import verify
 
 WHEN = datetime(2026, 10, 16, 9, 30, tzinfo=timezone.utc)

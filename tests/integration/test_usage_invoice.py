@@ -7,7 +7,8 @@ from datetime import datetime, timedelta, timezone
 from app.clock import Clock
 from app.db import Database
 from app.kit.registry import provided
-from ledger import Ledger, chart, recipes
+from app.books import chart, recipes
+from ledger import Ledger
 from stripe_emulator.testing import emulator_clock, fast_sdk_retries, stripe_emulator  # noqa: F401  (fixtures)
 from tests.payments.harness import pay_world_any_db  # noqa: F401  (fixture)
 

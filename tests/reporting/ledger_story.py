@@ -8,8 +8,9 @@ from datetime import datetime, timezone
 
 from sqlalchemy.orm import Session
 
-from ledger import Ledger, chart, recipes
-from ledger.recipes import Owner
+from app.books import chart, kinds, recipes
+from app.books.recipes import Owner
+from ledger import Ledger
 
 AVA, BEN = 7, 8  # creators (BEN co-owns the JPY cameo with AVA)
 BRAND = 3
@@ -64,7 +65,7 @@ def tell_story(ledger: Ledger, session: Session) -> dict[str, int]:
     post(ledger, session, payout("payout:item:3", at(11, 4), "KWD", 11_110, BEN, 3), at(11, 4))
     post(ledger, session, recipes.refund(
         key="dispute:1", effective_at=at(11, 20), currency="USD", amount=1_000, original=usd_split,
-        payable_available={AVA: 1_000}, dispute_fee=1_500, kind="licence.dispute"), at(11, 20))
+        payable_available={AVA: 1_000}, dispute_fee=1_500, kind=kinds.LICENCE_DISPUTE), at(11, 20))
     post(ledger, session, recipes.reserve_release(
         key="settlement:2026-12:reserve:7:USD", effective_at=at(12, 31), currency="USD", amount=1_000,
         creator_id=AVA), at(12, 31))

@@ -9,6 +9,7 @@ from datetime import datetime, timezone
 import pandas as pd
 import pytest
 
+from app.books import reports as figures
 from ledger import exports, reports
 from ledger.periods import Period
 from tests.reporting.ledger_story import AVA, BEN
@@ -124,13 +125,13 @@ def test_payee_totals_net_reversals_per_calendar_year(books, tmp_path):
         2125, 2, 1, "acct_1BenReports")
     assert rows[(BEN, "KWD")].paid_decimal == "11.110"
     with books.engine.connect() as conn:  # the December transfer reversed in January counts against 2027
-        assert exports.payee_totals(conn, 2027) == [exports.PayeeTotal(AVA, "USD", -500, 0, 1)]
-        assert exports.payee_totals(conn, 2025) == []
+        assert figures.payee_totals(conn, 2027) == [figures.PayeeTotal(AVA, "USD", -500, 0, 1)]
+        assert figures.payee_totals(conn, 2025) == []
 
 
 def test_monthly_activity_figures(books):
     with books.engine.connect() as conn:
-        rows = exports.monthly_activity(conn, before=datetime(2027, 2, 1, tzinfo=timezone.utc))
+        rows = figures.monthly_activity(conn, before=datetime(2027, 2, 1, tzinfo=timezone.utc))
     usd = {r.month: r for r in rows if r.currency == "USD"}
     assert list(usd) == ["2026-09", "2026-10", "2026-11", "2026-12", "2027-01"]
     assert (usd["2026-09"].gross_sales, usd["2026-09"].commission, usd["2026-09"].outstanding_payables) == (
@@ -149,12 +150,12 @@ def test_monthly_activity_figures(books):
 
 def test_payouts_per_transfer_group_net_of_reversals(books):
     with books.engine.connect() as conn:
-        november = exports.payout_groups(conn, Period.parse("2026-11"))
-        january = exports.payout_groups(conn, Period.parse("2027-01"))
-        frame = exports.payout_groups_frame(conn, None)
-    assert november == [exports.PayoutGroup("settlement-2026-11", "JPY", 2_125, 2, 1),
-                        exports.PayoutGroup("settlement-2026-11", "KWD", 11_110, 1, 0),
-                        exports.PayoutGroup("settlement-2026-11", "USD", 4_000, 1, 0)]
+        november = figures.payout_groups(conn, Period.parse("2026-11"))
+        january = figures.payout_groups(conn, Period.parse("2027-01"))
+        frame = figures.payout_groups_frame(conn, None)
+    assert november == [figures.PayoutGroup("settlement-2026-11", "JPY", 2_125, 2, 1),
+                        figures.PayoutGroup("settlement-2026-11", "KWD", 11_110, 1, 0),
+                        figures.PayoutGroup("settlement-2026-11", "USD", 4_000, 1, 0)]
     # the reversal in January belongs to December's transfer group
-    assert january == [exports.PayoutGroup("settlement-2026-12", "USD", -500, 0, 1)]
+    assert january == [figures.PayoutGroup("settlement-2026-12", "USD", -500, 0, 1)]
     assert frame[frame["transfer_group"] == "settlement-2026-12"]["amount"].sum() == 0

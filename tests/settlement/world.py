@@ -24,8 +24,9 @@ from app.people.models import User
 from app.settlement.models import SettlementItem, SettlementRun
 from app.settlement.planning import Period, transfer_group
 from app.settlement.service import RetryPolicy, Settler, payout_key
-from ledger import Ledger, UnknownAccount, chart, recipes
-from ledger.recipes import Owner
+from app.books import chart, recipes
+from ledger import Ledger, UnknownAccount
+from app.books.recipes import Owner
 from ledger.verify import verify
 
 OCT = Period.parse("2026-10")
@@ -158,7 +159,7 @@ class SettleWorld:
 
     def assert_books_verify(self) -> None:
         with provided(Database, self.app).engine.connect() as conn:
-            report = verify(conn)
+            report = verify(conn, subject_key=provided(Ledger, self.app).subject_key)
         assert report.ok, report.problems[:5]
 
     def assert_one_transfer_per_paid_item(self, period: Period = OCT) -> None:

@@ -1,4 +1,4 @@
-"""ledger.statements on a worked example, line by line, on SQLite and PostgreSQL.
+"""app.books.statements on a worked example, line by line, on SQLite and PostgreSQL.
 
 Ava is creator 1, Chloe creator 2 (co-owner of cameo licences 14 and 15, 70/30).
 Commission is 20 %.  The statement is Ava's, USD, October 2026.
@@ -26,10 +26,11 @@ from datetime import datetime, timezone
 import pytest
 from sqlalchemy import text
 
-from ledger import LedgerError, chart, recipes
-from ledger.recipes import Owner
+from app.books import chart, recipes
+from ledger import LedgerError
+from app.books.recipes import Owner
 from ledger.reports import balance_at
-from ledger.statements import (
+from app.books.statements import (
     ActivePeriod,
     Balances,
     StatementMismatch,

@@ -24,9 +24,10 @@ from app.db import Database
 from app.kit.registry import provided
 from app.people.models import User
 from app.seed import seed_demo
-from ledger import Ledger, chart, recipes
+from app.books import chart, recipes
+from ledger import Ledger
 from ledger.money import parse_minor
-from ledger.recipes import Owner
+from app.books.recipes import Owner
 from tests.conftest import make_test_app
 from tests.web.conftest import FAST_HASH, PEOPLE, Site, web_seeded  # noqa: F401  (fixture)
 

@@ -9,9 +9,8 @@ from datetime import datetime, timezone
 
 import pytest
 
-from ledger import Line, MoneyError, PostedEntry
-from ledger.book import validate_draft
-from ledger.recipes import (
+from app.books import kinds
+from app.books.recipes import (
     Owner,
     derivative_use,
     holdback_to_reserve,
@@ -23,6 +22,8 @@ from ledger.recipes import (
     split,
     usage_invoice_paid,
 )
+from ledger import Line, MoneyError, PostedEntry
+from ledger.book import validate_draft
 
 T = datetime(2026, 10, 3, 9, 30, tzinfo=timezone.utc)
 
@@ -135,7 +136,7 @@ def test_partial_refund_after_payout_moves_the_shortfall_to_recoverable():
 def test_dispute_adds_stripe_dispute_fee():
     sale = split(10_000, 2000, [Owner(1, 1)])
     draft = refund(key="dispute:1", effective_at=T, currency="USD", amount=10_000, original=sale,
-                   payable_available={1: 8_000}, dispute_fee=1_500, kind="licence.dispute")
+                   payable_available={1: 8_000}, dispute_fee=1_500, kind=kinds.LICENCE_DISPUTE)
     assert draft.kind == "licence.dispute"
     assert lines(draft) == sorted([
         ("platform:revenue:commission:USD", 2_000),

@@ -27,7 +27,6 @@ the same number ``cameo ledger balance --as-of`` prints.
 """
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -35,22 +34,15 @@ from typing import Any, Iterable, Mapping
 
 from sqlalchemy import BigInteger, Connection, String, cast, func, literal, null, select, union_all
 
-from . import chart
-from .errors import LedgerError
-from .models import NORMAL_SIGN, Account, Balance, Entry, Posting
-from .money import check_currency
-from .types import as_utc
+from . import chart, kinds
+from .kinds import SECTION_TITLES, SECTIONS  # noqa: F401 — statement pages import them from here
+from ledger.errors import LedgerError
+from ledger.models import NORMAL_SIGN, Account, Balance, Entry, Posting
+from ledger.money import check_currency
+from ledger.types import as_utc
 
 entry_t, posting_t, account_t, balance_t = Entry.__table__, Posting.__table__, Account.__table__, Balance.__table__
 
-SECTIONS = ("sales", "uses", "reserve", "refunds", "payouts", "other")
-SECTION_TITLES = {"sales": "Licence sales", "uses": "Derivative uses", "reserve": "Reserve moves",
-                  "refunds": "Refunds, disputes and reversals", "payouts": "Payouts", "other": "Other"}
-_SECTION_BY_KIND = {"licence.sale": "sales", "usage.royalty": "uses", "reserve.hold": "reserve",
-                    "reserve.release": "reserve", "payout.transfer": "payouts", "licence.refund": "refunds",
-                    "licence.dispute": "refunds"}
-_CREATOR_ACCOUNT = re.compile(r"creator:(?P<id>\d+):(?P<purpose>payable|reserve|recoverable):[A-Z]{3}")
-_BRAND_RECEIVABLE = re.compile(r"brand:(?P<id>\d+):receivable:[A-Z]{3}")
 PURPOSES = ("payable", "reserve", "recoverable")
 
 
@@ -218,7 +210,7 @@ def _lines(conn: Connection, creator_id: int, currency: str, moves: Mapping[int,
         entry = entries[seq]
         meta = dict(entry._mapping["metadata"] or {})
         kind = entry.kind
-        section = _section(kind, meta)
+        section = kinds.of_entry(kind, meta).section
         commission = gross = None
         brand_id = None
         co_owned = False
@@ -226,13 +218,13 @@ def _lines(conn: Connection, creator_id: int, currency: str, moves: Mapping[int,
         for code, amount in postings[seq]:
             if code == commission_code:
                 commission = (commission or 0) - amount
-            elif (found := _CREATOR_ACCOUNT.fullmatch(code)) is not None:
-                if found["purpose"] in ("payable", "recoverable"):
+            elif (found := chart.creator_account(code, *PURPOSES)) is not None:
+                if found.purpose in ("payable", "recoverable"):
                     creators_side += amount
-                if int(found["id"]) != creator_id and found["purpose"] != "reserve":
+                if found.owner_id != creator_id and found.purpose != "reserve":
                     co_owned = True
-            elif (found := _BRAND_RECEIVABLE.fullmatch(code)) is not None:
-                brand_id = int(found["id"])
+            elif (found := chart.parse(code)) is not None and found.owner == "brand":
+                brand_id = found.owner_id
         if commission is not None:  # a priced entry (sale, use, or a refund of one): its whole price
             gross = commission - creators_side
         licence_id = meta.get("licence_id")
@@ -242,12 +234,6 @@ def _lines(conn: Connection, creator_id: int, currency: str, moves: Mapping[int,
             licence_id=int(licence_id) if isinstance(licence_id, int) or str(licence_id).isdigit() else None,
             brand_id=brand_id, gross=gross, commission=commission, change=readable(moves[seq]),
             co_owned=co_owned, meta=meta)
-
-
-def _section(kind: str, meta: Mapping[str, Any]) -> str:
-    if kind == "reversal":
-        return "payouts" if meta.get("reversed_kind") == "payout.transfer" else "refunds"
-    return _SECTION_BY_KIND.get(kind, "other")
 
 
 def _chunks(items: list[int], size: int) -> Iterable[list[int]]:
@@ -301,7 +287,8 @@ def creators_with_activity(conn: Connection, start: datetime, end: datetime) -> 
                           .join(account_t, account_t.c.id == posting_t.c.account_id))
              .where(account_t.c.code.like("creator:%"), entry_t.c.effective_at >= as_utc(start),
                     entry_t.c.effective_at < as_utc(end)))
-    found = {(int(m["id"]), code[-3:]) for (code,) in conn.execute(query) if (m := _CREATOR_ACCOUNT.fullmatch(code))}
+    found = {(account.owner_id, account.currency) for (code,) in conn.execute(query)
+             if (account := chart.creator_account(code, *PURPOSES)) is not None}
     return sorted(found)
 
 

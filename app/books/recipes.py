@@ -18,9 +18,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Mapping, Sequence
 
-from . import chart
-from .book import EntryDraft, Line, reversal_draft
-from .money import MoneyError, allocate, check_minor, commission
+from . import chart, kinds
+from .kinds import EntryKind
+from ledger.book import EntryDraft, Line, reversal_draft
+from ledger.money import MoneyError, allocate, check_minor, commission
 
 
 @dataclass(frozen=True)
@@ -75,7 +76,7 @@ def licence_sale(*, key: str, effective_at: datetime, currency: str, gross: int,
     parts = split(gross, commission_bps, owners)
     if not 0 <= check_minor(stripe_fee) <= gross:
         raise MoneyError("the Stripe fee must be between 0 and the gross amount")
-    return _draft(key, "licence.sale", effective_at, [
+    return _draft(key, kinds.LICENCE_SALE.name, effective_at, [
         (chart.stripe_clearing(currency), gross - stripe_fee, currency),
         (chart.stripe_fees(currency), stripe_fee, currency),
         *_credit_owners(parts, currency),
@@ -107,14 +108,14 @@ def derivative_uses(*, key: str, effective_at: datetime, currency: str, prices: 
         lines.append((chart.brand_receivable(brand_id, currency), price * count, currency))
         lines.extend((account, amount * count, cur) for account, amount, cur in _credit_owners(parts, currency))
         lines.append((chart.commission_revenue(currency), -parts.commission * count, currency))
-    return _draft(key, "usage.royalty", effective_at, lines, memo or "derivative uses", meta)
+    return _draft(key, kinds.USAGE_ROYALTY.name, effective_at, lines, memo or "derivative uses", meta)
 
 
 def usage_invoice_paid(*, key: str, effective_at: datetime, currency: str, amount: int, stripe_fee: int,
                        brand_id: int, memo: str = "", meta: Mapping[str, Any] | None = None) -> EntryDraft:
     if not 0 <= check_minor(stripe_fee) <= amount:
         raise MoneyError("the Stripe fee must be between 0 and the amount paid")
-    return _draft(key, "usage.invoice_paid", effective_at, [
+    return _draft(key, kinds.USAGE_INVOICE_PAID.name, effective_at, [
         (chart.stripe_clearing(currency), amount - stripe_fee, currency),
         (chart.stripe_fees(currency), stripe_fee, currency),
         (chart.brand_receivable(brand_id, currency), -amount, currency),
@@ -123,7 +124,7 @@ def usage_invoice_paid(*, key: str, effective_at: datetime, currency: str, amoun
 
 def holdback_to_reserve(*, key: str, effective_at: datetime, currency: str, amount: int, creator_id: int,
                         memo: str = "", meta: Mapping[str, Any] | None = None) -> EntryDraft:
-    return _draft(key, "reserve.hold", effective_at, [
+    return _draft(key, kinds.RESERVE_HOLD.name, effective_at, [
         (chart.creator_payable(creator_id, currency), amount, currency),
         (chart.creator_reserve(creator_id, currency), -amount, currency),
     ], memo or "holdback moved to reserve", meta)
@@ -131,7 +132,7 @@ def holdback_to_reserve(*, key: str, effective_at: datetime, currency: str, amou
 
 def reserve_release(*, key: str, effective_at: datetime, currency: str, amount: int, creator_id: int,
                     memo: str = "", meta: Mapping[str, Any] | None = None) -> EntryDraft:
-    return _draft(key, "reserve.release", effective_at, [
+    return _draft(key, kinds.RESERVE_RELEASE.name, effective_at, [
         (chart.creator_reserve(creator_id, currency), amount, currency),
         (chart.creator_payable(creator_id, currency), -amount, currency),
     ], memo or "reserve released", meta)
@@ -140,14 +141,14 @@ def reserve_release(*, key: str, effective_at: datetime, currency: str, amount: 
 def payout_transfer(*, key: str, effective_at: datetime, currency: str, amount: int, creator_id: int,
                     memo: str = "", meta: Mapping[str, Any] | None = None) -> EntryDraft:
     """Money leaves the platform's Stripe balance for the creator's connected account."""
-    return _draft(key, "payout.transfer", effective_at, [
+    return _draft(key, kinds.PAYOUT_TRANSFER.name, effective_at, [
         (chart.creator_payable(creator_id, currency), amount, currency),
         (chart.stripe_clearing(currency), -amount, currency),
     ], memo or "payout transfer", meta)
 
 
 def refund(*, key: str, effective_at: datetime, currency: str, amount: int, original: Split,
-           payable_available: Mapping[int, int], dispute_fee: int = 0, kind: str = "licence.refund",
+           payable_available: Mapping[int, int], dispute_fee: int = 0, kind: EntryKind = kinds.LICENCE_REFUND,
            memo: str = "", meta: Mapping[str, Any] | None = None) -> EntryDraft:
     """Refund (or dispute) ``amount`` of a sale whose split was ``original``.
 
@@ -171,7 +172,19 @@ def refund(*, key: str, effective_at: datetime, currency: str, amount: int, orig
     if check_minor(dispute_fee):
         lines += [(chart.stripe_fees(currency), dispute_fee, currency),
                   (chart.stripe_clearing(currency), -dispute_fee, currency)]
-    return _draft(key, kind, effective_at, lines, memo or "refund", meta)
+    return _draft(key, kind.name, effective_at, lines, memo or "refund", meta)
+
+
+def payout_partly_reversed(*, key: str, effective_at: datetime, currency: str, amount: int, creator_id: int,
+                           memo: str = "", meta: Mapping[str, Any] | None = None) -> EntryDraft:
+    """Part of a payout transfer came back: that part is the creator's payable again
+    (a whole transfer reversed is ``reversal`` of its payout entry instead)."""
+    if check_minor(amount) <= 0:
+        raise MoneyError("a reversed amount must be positive")
+    return _draft(key, kinds.PAYOUT_REVERSAL.name, effective_at, [
+        (chart.stripe_clearing(currency), amount, currency),
+        (chart.creator_payable(creator_id, currency), -amount, currency),
+    ], memo or "payout partly reversed", meta)
 
 
 reversal = reversal_draft

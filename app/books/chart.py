@@ -18,10 +18,13 @@ from typing import Iterable
 
 from sqlalchemy.orm import Session
 
-from .book import AccountDefinition, EntryDraft, Ledger
-from .errors import UnknownAccount
-from .money import CURRENCY_EXPONENTS
+from ledger.book import AccountDefinition, EntryDraft, Ledger
+from ledger.errors import UnknownAccount
+from ledger.money import CURRENCY_EXPONENTS
 
+# Every entry about a licence names it in its metadata; the ledger indexes it as the
+# entry's subject (ledger.models), so queries by licence need not read JSON.
+SUBJECT_KEY = "licence_id"
 HOT_SHARDS = 16
 USER_SHARDS = 8  # a brand sending uses in parallel, a creator licensed by many brands
 
@@ -63,6 +66,11 @@ def commission_revenue(cur: str) -> str:
     return f"platform:revenue:commission:{cur}"
 
 
+def codes_like(owner: str, purpose: str) -> str:
+    """A SQL LIKE pattern for every ``owner``'s ``purpose`` account, e.g. all creators' payables."""
+    return f"{owner}:%:{purpose}:___"
+
+
 def creator_payable(creator_id: int, cur: str) -> str:
     return f"creator:{creator_id}:payable:{cur}"
 
@@ -81,6 +89,37 @@ def brand_receivable(brand_id: int, cur: str) -> str:
 
 def house_accounts(currency: str) -> list[str]:
     return [stripe_clearing(currency), stripe_fees(currency), commission_revenue(currency)]
+
+
+@dataclass(frozen=True)
+class Code:
+    """What an account code says: whose account (``platform``, ``creator`` or ``brand``
+    with its id), what for (``payable``, ``reserve``, ``recoverable``, ``receivable``,
+    ``stripe``, ``fees:stripe``, ``revenue:commission``) and in which currency."""
+
+    owner: str
+    owner_id: int | None
+    purpose: str
+    currency: str
+
+
+def parse(code: str) -> Code | None:
+    """Read a code of this chart (None for anything else); a split, not a pattern match,
+    because reports read every account's code."""
+    parts = code.split(":")
+    if len(parts) < 3:
+        return None
+    if parts[0] in ("creator", "brand") and len(parts) == 4 and parts[1].isdigit():
+        return Code(parts[0], int(parts[1]), parts[2], parts[3])
+    if parts[0] == "platform":
+        return Code("platform", None, ":".join(parts[1:-1]), parts[-1])
+    return None
+
+
+def creator_account(code: str, *purposes: str) -> Code | None:
+    """The parsed code if it is a creator's account for one of ``purposes``."""
+    found = parse(code)
+    return found if found is not None and found.owner == "creator" and found.purpose in purposes else None
 
 
 def spec_for(code: str) -> AccountSpec:
