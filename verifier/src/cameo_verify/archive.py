@@ -290,6 +290,7 @@ def _statements(files, statement_files, subject: str, checkpoints: Mapping[str, 
             raise Invalid(f"entry {seq_b} is leaf {leaf_b}, not after entry {seq_a}'s leaf {leaf_a}: "
                           "leaves are in seq order")
     _check_continuity(statements)
+    _check_every_receipt_counted(statements, receipts, receipt_line)
     return statements, entries
 
 
@@ -325,6 +326,19 @@ def _check_uses(line, receipts: Mapping[str, Receipt], currency: str) -> None:
     charged = sum(p.amount for p in line.entry.postings if p.amount > 0 and p.currency == currency)
     if total != charged:
         raise Invalid(f"its receipts add up to {total}, the entry charges {charged}")
+
+
+def _check_every_receipt_counted(statements: list[Statement], receipts: Mapping[str, Receipt],
+                                 counted: Mapping[str, str]) -> None:
+    """A use issued in a month the archive has a statement for is on one of its lines (a
+    use entry is effective at the instant its receipts are issued)."""
+    months = {(s.period, s.currency) for s in statements}
+    for receipt_id, receipt in sorted(receipts.items()):
+        month = str(receipt.payload.get("issued_at", ""))[:7]
+        currency = receipt.payload.get("currency")
+        if (month, currency) in months and receipt_id not in counted:
+            raise Invalid(f"receipt {receipt_id} was issued in {month} but is on no line of this statement",
+                          f"statements/{month}-{currency}.json")
 
 
 def _check_continuity(statements: list[Statement]) -> None:
