@@ -249,3 +249,10 @@ def zipped(files: dict[str, bytes]) -> bytes:
 
 def json_file(document: Any) -> bytes:
     return (json.dumps(document, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+
+
+def edit_json(files: dict[str, bytes], path: str, change) -> dict[str, bytes]:
+    """``files`` with the JSON document at ``path`` changed in place by ``change(document)``."""
+    document = json.loads(files[path])
+    change(document)
+    return {**files, path: json_file(document)}

@@ -118,12 +118,13 @@ def verify_members(files: Mapping[str, bytes], trusted: KeySet | None = None) ->
     for required in (KEYS, MANIFEST, MANIFEST_JWS):
         if required not in files:
             raise Invalid("missing", required)
-    shipped = located(KEYS, lambda: load_key_set(files[KEYS]))
-    if trusted is not None:
-        located(KEYS, lambda: check_agrees(trusted, shipped))
-    keys = trusted or shipped
+    # with a trusted key set the manifest is checked first, so a changed keys.json is
+    # named as a changed file; without one, the archive's keys are all there is
+    keys = trusted or located(KEYS, lambda: load_key_set(files[KEYS]))
     manifest = _manifest(files, keys)
     kinds = _check_listing(files, manifest)
+    if trusted is not None:
+        located(KEYS, lambda: check_agrees(trusted, load_key_set(files[KEYS])))
 
     def each(kind: str) -> list[tuple[str, re.Match[str]]]:
         return sorted((name, found) for name, (k, found) in kinds.items() if k == kind)
