@@ -43,6 +43,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Usage as problem:
         print(f"cameo-verify: {problem}", file=sys.stderr)
         return 2
+    except SystemExit as stop:  # argparse: --help (0) or bad usage (2), already printed
+        return stop.code if isinstance(stop.code, int) else 2
     except Invalid as problem:
         print(f"FAILED: {problem}")
         return 1
