@@ -256,3 +256,9 @@ def edit_json(files: dict[str, bytes], path: str, change) -> dict[str, bytes]:
     document = json.loads(files[path])
     change(document)
     return {**files, path: json_file(document)}
+
+
+def flip(data: bytes, at: int | None = None) -> bytes:
+    """``data`` with one bit changed (in the middle unless ``at`` says where)."""
+    at = len(data) // 2 if at is None else at
+    return data[:at] + bytes([data[at] ^ 0x01]) + data[at + 1:]

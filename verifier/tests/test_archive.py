@@ -5,14 +5,10 @@ import json
 
 import pytest
 import scenario
-from builder import Book, edit_json, json_file, manifest_files
+from builder import Book, edit_json, flip, json_file, manifest_files
 
 from cameo_verify.archive import verify_members
 from cameo_verify.encoding import Invalid, b64url, b64url_decode, canonical_json
-
-
-def flip_byte(data: bytes, at: int) -> bytes:
-    return data[:at] + bytes([data[at] ^ 0x01]) + data[at + 1:]
 
 
 def test_a_good_archive_verifies_with_a_summary(cli, write_zip, creator_files, keys_file):
@@ -32,7 +28,7 @@ def test_without_trusted_keys_the_summary_says_origin_is_unchecked(cli, write_zi
 @pytest.mark.parametrize("path", ["receipts/12.jsonl", "statements/2026-10-USD.json", "contracts/12/contract.txt",
                                   "checkpoints/000000000006.jws", "consent/5/1.txt", "keys.json"])
 def test_one_changed_byte_is_named_by_the_manifest(cli, write_zip, creator_files, keys_file, path):
-    files = {**creator_files, path: flip_byte(creator_files[path], len(creator_files[path]) // 2)}
+    files = {**creator_files, path: flip(creator_files[path])}
     run = cli(write_zip(files), "--keys", keys_file)
     assert run.code == 1
     assert run.out.startswith(f"FAILED: archive.zip: {path}: does not match the manifest")
@@ -47,7 +43,7 @@ def test_a_changed_manifest_is_named(cli, write_zip, creator_files):
 def test_a_changed_manifest_signature_is_named(cli, write_zip, creator_files):
     token = creator_files["manifest.jws"].decode()
     head, body, signature = token.split(".")
-    forged = f"{head}.{body}.{b64url(flip_byte(b64url_decode(signature), 5))}".encode()
+    forged = f"{head}.{body}.{b64url(flip(b64url_decode(signature), 5))}".encode()
     run = cli(write_zip({**creator_files, "manifest.jws": forged}))
     assert run.code == 1 and "manifest.jws: the signature does not verify with key ak-1" in run.out
 
@@ -73,7 +69,7 @@ def test_a_forged_receipt_signature_is_named(creator_files, resign):
     lines = creator_files["receipts/12.jsonl"].decode().splitlines()
     second = json.loads(lines[1])
     body, proof, signature = second["token"].split(".")
-    second["token"] = f"{body}.{proof}.{b64url(flip_byte(b64url_decode(signature), 0))}"
+    second["token"] = f"{body}.{proof}.{b64url(flip(b64url_decode(signature), 0))}"
     lines[1] = json.dumps(second)
     found = problem(resign({**creator_files, "receipts/12.jsonl": ("\n".join(lines) + "\n").encode()}))
     assert found.where == "receipts/12.jsonl: line 2: receipt rcpt_render-2"
