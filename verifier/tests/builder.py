@@ -4,7 +4,7 @@ It makes what the platform will make — keys, receipts, a sealed ledger with it
 RFC 6962 tree, checkpoints, attestations, statements, manifests — with real Ed25519
 keys, so the verifier is tested against an independent implementation: trees are
 built recursively here (RFC 6962 §2.1) while the verifier only climbs proofs, and
-the receipts' tree is built level by level as ``app/metering/receipts.py`` does.
+receipt proofs are derived from RFC 6962 audit paths (the app builds them level by level).
 Keys come from fixed seeds, so everything (Ed25519 is deterministic) is reproducible
 and the documents' test vectors can be recomputed byte for byte.
 """
@@ -118,21 +118,20 @@ def consistency_proof(m: int, leaves: Sequence[bytes]) -> list[bytes]:
 
 
 def receipt_tree(leaves: Sequence[bytes]) -> tuple[bytes, list[bytes]]:
-    """Level by level, an odd last node moving up (as the app builds it): root, side-byte proofs."""
-    levels = [list(leaves)]
-    while len(levels[-1]) > 1:
-        below = levels[-1]
-        levels.append([node_hash(below[j], below[j + 1]) if j + 1 < len(below) else below[j]
-                       for j in range(0, len(below), 2)])
+    """The root and each leaf's receipt proof (side byte + sibling a step), derived from
+    the RFC 6962 audit path: the leaf index says on which side each sibling goes."""
     proofs = []
-    for i in range(len(leaves)):
-        steps = bytearray()
-        for depth, level in enumerate(levels[:-1]):
-            sibling = (i >> depth) ^ 1
-            if sibling < len(level):
-                steps += (b"\x00" if sibling < (i >> depth) else b"\x01") + level[sibling]
+    for index in range(len(leaves)):
+        steps, fn, sn = bytearray(), index, len(leaves) - 1
+        for sibling in audit_path(index, leaves):
+            left = fn & 1 or fn == sn
+            steps += (b"\x00" if left else b"\x01") + sibling
+            if left:
+                while not fn & 1 and fn:
+                    fn, sn = fn >> 1, sn >> 1
+            fn, sn = fn >> 1, sn >> 1
         proofs.append(bytes(steps))
-    return levels[-1][0], proofs
+    return mth(leaves), proofs
 
 
 # -- receipts --------------------------------------------------------------------------

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import re
 import zipfile
+import zlib
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
@@ -105,7 +106,7 @@ def read_members(path: str | Path) -> dict[str, bytes]:
                 raise Invalid("the archive holds this path twice", member)
             try:
                 members[member] = archive.read(info)
-            except (zipfile.BadZipFile, OSError, RuntimeError) as problem:  # CRC errors, encryption
+            except (zipfile.BadZipFile, OSError, RuntimeError, NotImplementedError, zlib.error) as problem:  # CRC, encryption
                 raise Invalid(f"cannot be read ({problem})", member) from None
     return members
 
@@ -217,9 +218,16 @@ def _checkpoints(files, checkpoint_files, proof_files, keys: KeySet) -> dict[str
         if proof_name is None:
             raise Invalid(f"no consistency proof from {old_name} (checkpoints/consistency/"
                           f"{old.tree_size}-{new.tree_size}.json)", new_name)
-        located(proof_name, lambda p=proof_name, o=old, n=new: check_checkpoint_consistency(
-            o, n, audit_path(json_object(files[p], "the proof").get("proof"))))
+        located(proof_name, lambda p=proof_name, o=old, n=new: _check_proof_file(
+            json_object(files[p], "the proof"), o, n))
     return checkpoints
+
+
+def _check_proof_file(proof: dict[str, Any], old: Checkpoint, new: Checkpoint) -> None:
+    if (proof.get("old_size"), proof.get("new_size")) != (old.tree_size, new.tree_size):
+        raise Invalid(f"the proof is from {proof.get('old_size')} to {proof.get('new_size')} entries, "
+                      f"not from {old.tree_size} to {new.tree_size}")
+    check_checkpoint_consistency(old, new, audit_path(proof.get("proof")))
 
 
 # -- receipts --------------------------------------------------------------------------

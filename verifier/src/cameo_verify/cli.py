@@ -125,14 +125,24 @@ def _summary(path: str, report: ArchiveReport, keys_path: str | None) -> None:
 
 # -- single documents ------------------------------------------------------------------
 
-def _receipt(args: list[str]) -> int:
-    parser = _parser("cameo-verify receipt", "Check one receipt offline.")
-    parser.add_argument("token", metavar="TOKEN|@FILE")
+def _document(args: list[str], command: str, description: str, *files: str, proof: bool = False
+              ) -> tuple[argparse.Namespace, KeySet]:
+    """Parse a single-document command: its positional ``files``, ``--keys`` (required), ``--proof``."""
+    parser = _parser(f"cameo-verify {command}", description)
+    for metavar in files:
+        parser.add_argument(metavar.split(".")[0].split("|")[0].lower(), metavar=metavar)
+    if proof:
+        parser.add_argument("--proof", metavar="PROOF.json", required=True)
     parser.add_argument("--keys", metavar="KEYS.json")
     options = parser.parse_args(args)
-    keys = _keys(options.keys, required=True)
-    token = _read(options.token[1:], "the receipt").decode("ascii", "replace") if options.token.startswith("@") \
-        else options.token
+    return options, _keys(options.keys, required=True)
+
+
+def _receipt(args: list[str]) -> int:
+    options, keys = _document(args, "receipt", "Check one receipt offline.", "TOKEN|@FILE")
+    token = options.token
+    if token.startswith("@"):
+        token = _read(token[1:], "the receipt").decode("ascii", "replace")
     receipt = verify_receipt(token.strip(), keys)
     payload = receipt.payload
     print(f"OK: receipt {payload.get('receipt_id')} (v{receipt.version}, key {payload.get('kid')})")
@@ -146,11 +156,8 @@ def _receipt(args: list[str]) -> int:
 
 
 def _checkpoint(args: list[str]) -> int:
-    parser = _parser("cameo-verify checkpoint", "Check one signed checkpoint.")
-    parser.add_argument("file", metavar="FILE.jws")
-    parser.add_argument("--keys", metavar="KEYS.json")
-    options = parser.parse_args(args)
-    checkpoint = verify_checkpoint(_read(options.file, "the checkpoint"), _keys(options.keys, required=True))
+    options, keys = _document(args, "checkpoint", "Check one signed checkpoint.", "FILE.jws")
+    checkpoint = verify_checkpoint(_read(options.file, "the checkpoint"), keys)
     print(f"OK: checkpoint of {checkpoint.origin}: {checkpoint.tree_size} entries, root {checkpoint.root.hex()}, "
           f"head seq {checkpoint.head_seq} ({checkpoint.head_hash}), issued {checkpoint.issued_at} "
           f"with key {checkpoint.kid}")
@@ -158,13 +165,8 @@ def _checkpoint(args: list[str]) -> int:
 
 
 def _consistency(args: list[str]) -> int:
-    parser = _parser("cameo-verify consistency", "Check that a later checkpoint extends an earlier one.")
-    parser.add_argument("old", metavar="OLD.jws")
-    parser.add_argument("new", metavar="NEW.jws")
-    parser.add_argument("--proof", metavar="PROOF.json", required=True)
-    parser.add_argument("--keys", metavar="KEYS.json")
-    options = parser.parse_args(args)
-    keys = _keys(options.keys, required=True)
+    options, keys = _document(args, "consistency", "Check that a later checkpoint extends an earlier one.",
+                              "OLD.jws", "NEW.jws", proof=True)
     old = verify_checkpoint(_read(options.old, "the old checkpoint"), keys)
     new = verify_checkpoint(_read(options.new, "the new checkpoint"), keys)
     proof = json_object(_read(options.proof, "the proof"), "the proof")
@@ -177,18 +179,15 @@ def _consistency(args: list[str]) -> int:
 
 
 def _media(args: list[str]) -> int:
-    parser = _parser("cameo-verify media", "Check the receipt in a media file's C2PA manifest.")
-    parser.add_argument("file", metavar="FILE")
-    parser.add_argument("--keys", metavar="KEYS.json")
-    options = parser.parse_args(args)
-    keys = _keys(options.keys, required=True)
-    if not Path(options.file).is_file():
-        raise Usage(f"no such file: {options.file}")
+    options, keys = _document(args, "media", "Check the receipt in a media file's C2PA manifest.", "FILE")
+    path = Path(options.file)
+    if not path.is_file():
+        raise Usage(f"no such file: {path}")
     try:
-        checked = verify_media(Path(options.file), keys)
+        checked = verify_media(path, keys)
     except C2paMissing as problem:
         raise Usage(str(problem)) from None
-    print(f"OK: {Path(options.file).name} is the content receipt {checked.receipt.receipt_id} licensed "
+    print(f"OK: {path.name} is the content receipt {checked.receipt.receipt_id} licensed "
           f"(sha256 {checked.content_sha256}); C2PA manifest {checked.c2pa_state}")
     return 0
 

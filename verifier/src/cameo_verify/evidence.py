@@ -29,6 +29,11 @@ def check_consent(cameo_id: int, consent_id: int, document: Any, statement_text:
                              and o["share_bps"] > 0 for o in owners) \
             or sum(o["share_bps"] for o in owners) != 10_000:
         raise Invalid("owners must be [{user_id, share_bps}] with shares adding up to 10000")
+    for name in ("ip_hash", "withdrawn_ip_hash"):
+        if document.get(name) is not None:
+            hex64(document[name], name)
+    if not isinstance(document.get("recording_content_type"), str) or not is_int(document.get("recording_size")):
+        raise Invalid("recording_content_type and recording_size are required")
     signed_at = parse_time(document.get("signed_at"), "signed_at")
     if document.get("withdrawn_at") is not None \
             and parse_time(document["withdrawn_at"], "withdrawn_at") < signed_at:
