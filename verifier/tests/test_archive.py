@@ -59,6 +59,14 @@ def test_unlisted_and_missing_files_are_named(write_zip, creator_files, cli):
 # -- tampering the manifest does not cover: the platform's own mistakes, or its key's thief
 
 
+def shifted(files, path: str, amount: int, bucket: str = "payable") -> dict[str, bytes]:
+    """``files`` with a statement's opening and closing ``bucket`` moved by ``amount``."""
+    def shift(statement):
+        statement["opening"][bucket] += amount
+        statement["closing"][bucket] += amount
+    return edit_json(files, path, shift)
+
+
 def problem(files) -> Invalid:
     with pytest.raises(Invalid) as caught:
         verify_members(files)
@@ -101,9 +109,7 @@ def test_a_line_that_disagrees_with_its_entry_is_named(creator_files, resign):
         statement["lines"][1]["change"]["payable"] += 50  # the two-use line, seq 4
         statement["closing"]["payable"] += 50
 
-    files = edit_json(edit_json(creator_files, "statements/2026-10-USD.json", inflate),
-                      "statements/2026-11-USD.json", lambda s: (s["opening"].update(payable=s["opening"]["payable"] + 50),
-                                                                s["closing"].update(payable=s["closing"]["payable"] + 50)))
+    files = shifted(edit_json(creator_files, "statements/2026-10-USD.json", inflate), "statements/2026-11-USD.json", 50)
     found = problem(resign(files))
     assert found.where == "statements/2026-10-USD.json: line 2"
     assert found.reason == "entry 4: the line says payable +500, the entry's postings say +450"
@@ -129,8 +135,7 @@ def test_a_changed_entry_with_its_hash_recomputed_fails_its_inclusion_proof(crea
         statement["lines"][0]["change"]["payable"] = 9001
         statement["closing"]["payable"] += 1
     files = edit_json(creator_files, "statements/2026-10-USD.json", rewrite)
-    files = edit_json(files, "statements/2026-11-USD.json", lambda s: (
-        s["opening"].update(payable=s["opening"]["payable"] + 1), s["closing"].update(payable=s["closing"]["payable"] + 1)))
+    files = shifted(files, "statements/2026-11-USD.json", 1)
     found = problem(resign(files))
     assert found.where == "statements/2026-10-USD.json: entry 1"
     assert "is not leaf 0 of the checkpoint of 6 entries" in found.reason
@@ -148,17 +153,14 @@ def test_a_removed_use_line_is_caught_even_when_the_sums_are_fixed(creator_files
         line = statement["lines"].pop(2)  # seq 5, one use
         statement["closing"]["payable"] -= line["change"]["payable"]
     files = edit_json(creator_files, "statements/2026-10-USD.json", drop)
-    files = edit_json(files, "statements/2026-11-USD.json", lambda s: (
-        s["opening"].update(payable=s["opening"]["payable"] - 225),
-        s["closing"].update(payable=s["closing"]["payable"] - 225)))
+    files = shifted(files, "statements/2026-11-USD.json", -225)
     found = problem(resign(files))
     assert found.where == "statements/2026-10-USD.json"
     assert found.reason == "receipt rcpt_render-3 was issued in 2026-10 but is on no line of this statement"
 
 
 def test_a_broken_month_to_month_chain_is_named(creator_files, resign):
-    files = edit_json(creator_files, "statements/2026-11-USD.json", lambda s: (
-        s["opening"].update(reserve=0), s["closing"].update(reserve=0)))
+    files = shifted(creator_files, "statements/2026-11-USD.json", -100, "reserve")
     found = problem(resign(files))
     assert found.where == "statements/2026-11-USD.json" and "but 2026-10 closed with" in found.reason
 
@@ -219,7 +221,8 @@ def test_a_missing_consistency_proof_is_named(creator_files, resign):
 def test_a_statement_in_another_partys_archive_is_named(creator_files, brand_files, resign):
     files = {**creator_files, "statements/2026-11-USD.json": brand_files["statements/2026-11-USD.json"]}
     found = problem(resign(files))
-    assert found.where == "statements/2026-11-USD.json" and "a statement of brand 3 in creator:7's archive" == found.reason
+    assert found.where == "statements/2026-11-USD.json"
+    assert found.reason == "a statement of brand 3 in creator:7's archive"
 
 
 def test_an_objection_naming_an_unknown_receipt_is_named(creator_files, resign):

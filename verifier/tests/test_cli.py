@@ -102,7 +102,8 @@ def test_two_archives_that_disagree_are_named(cli, write_zip, creator_files, key
     assert run.code == 1, run.out
     assert "DIFFERENT:" in run.out
     assert "licence 12: receipt rcpt_render-5 is in brand.zip but not in creator.zip" in run.out
-    assert "licence 12: uses total 1000 USD (minor units) in creator.zip, 1250 USD (minor units) in brand.zip" in run.out
+    assert ("licence 12: uses total 1000 USD (minor units) in creator.zip, "
+            "1250 USD (minor units) in brand.zip") in run.out
     assert "entry 9 differs between the archives" in run.out
     assert "the checkpoints of 9 entries have different roots" in run.out
 

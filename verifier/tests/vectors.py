@@ -19,10 +19,10 @@ from typing import Any, Callable
 sys.path[:0] = [str(Path(__file__).parent), str(Path(__file__).parents[1] / "src")]
 
 import scenario  # noqa: E402
-from builder import (ROOT_CONTEXT, Book, Platform, audit_path, consistency_proof, content_bytes, leaf_hash,  # noqa: E402
-                     mth, node_hash, private_key, raw_public, receipt_tree, sign_receipts)
+from builder import (ROOT_CONTEXT, Book, Platform, audit_path, consistency_proof,  # noqa: E402
+                     content_bytes, leaf_hash, mth, node_hash, receipt_tree, sign_receipts)
 
-from cameo_verify.encoding import b64url, canonical_json  # noqa: E402
+from cameo_verify.encoding import canonical_json  # noqa: E402
 
 DOCS = Path(__file__).parents[2] / "docs" / "formats"
 BLOCK = re.compile(r"(<!-- vector: ([a-z0-9-]+) -->\n```json\n)(.*?)(\n```)", re.DOTALL)

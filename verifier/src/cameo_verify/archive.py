@@ -106,7 +106,8 @@ def read_members(path: str | Path) -> dict[str, bytes]:
                 raise Invalid("the archive holds this path twice", member)
             try:
                 members[member] = archive.read(info)
-            except (zipfile.BadZipFile, OSError, RuntimeError, NotImplementedError, zlib.error) as problem:  # CRC, encryption
+            except (zipfile.BadZipFile, OSError, RuntimeError, NotImplementedError, zlib.error) as problem:
+                # a bad CRC, an encrypted member, an unknown compression method
                 raise Invalid(f"cannot be read ({problem})", member) from None
     return members
 
@@ -158,8 +159,8 @@ def _required(files: Mapping[str, bytes], name: str) -> bytes:
 # -- the manifest ----------------------------------------------------------------------
 
 def _manifest(files: Mapping[str, bytes], keys: KeySet) -> dict[str, Any]:
-    payload = located(MANIFEST_JWS, lambda: open_signed(files[MANIFEST_JWS], keys, typ=MANIFEST_JWS_TYPE,
-                                                         use="archives", time_field="issued_at"))
+    located(MANIFEST_JWS, lambda: open_signed(files[MANIFEST_JWS], keys, typ=MANIFEST_JWS_TYPE, use="archives",
+                                              time_field="issued_at"))
     if payload_bytes(files[MANIFEST_JWS]) != files[MANIFEST]:
         raise Invalid("differs from the payload of manifest.jws", MANIFEST)
     manifest = located(MANIFEST, lambda: json_object(files[MANIFEST], "the manifest"))

@@ -37,7 +37,8 @@ class Key:
     retired_at: datetime | None
 
     def valid_at(self, when: datetime) -> bool:
-        return (self.valid_from is None or self.valid_from <= when) and (self.retired_at is None or when < self.retired_at)
+        started = self.valid_from is None or self.valid_from <= when
+        return started and (self.retired_at is None or when < self.retired_at)
 
 
 @dataclass(frozen=True)

@@ -90,7 +90,8 @@ def read_statement(document: Any, name: str) -> Statement:
     if kind not in BUCKETS or not is_int(party_id):
         raise Invalid("party must be {kind: creator|brand, id: integer}")
     buckets = BUCKETS[kind]
-    period, currency = field(document, "period", str, "the statement"), field(document, "currency", str, "the statement")
+    period = field(document, "period", str, "the statement")
+    currency = field(document, "currency", str, "the statement")
     start, end = month_bounds(period)
     if name != f"{period}-{currency}.json":
         raise Invalid(f"a statement of {period} in {currency} must be named {period}-{currency}.json")
