@@ -260,3 +260,11 @@ def test_the_archive_unsigned_by_an_archive_key_is_refused(world, creator_files)
                            issued_at="2026-11-06T00:00:00Z")
     found = problem(files)
     assert found.where == "manifest.jws" and found.reason == "key ck-1 is a checkpoints key, not a archives key"
+
+
+def test_a_checkpoint_under_another_trees_name_is_named(creator_files, resign):
+    files = {**creator_files, "checkpoints/000000000007.jws": creator_files["checkpoints/000000000006.jws"]}
+    del files["checkpoints/000000000006.jws"]
+    found = problem(resign(files))
+    assert found.where == "checkpoints/000000000007.jws"
+    assert found.reason == "a checkpoint of 6 entries must be named checkpoints/000000000006.jws"

@@ -207,6 +207,10 @@ def _check_listing(files: Mapping[str, bytes], manifest: dict[str, Any]) -> dict
 def _checkpoints(files, checkpoint_files, proof_files, keys: KeySet) -> dict[str, Checkpoint]:
     checkpoints = {name: located(name, lambda n=name: verify_checkpoint(files[n], keys))
                    for name, _ in checkpoint_files}
+    for name, checkpoint in checkpoints.items():
+        if name != f"checkpoints/{checkpoint.tree_size:012d}.jws":
+            raise Invalid(f"a checkpoint of {checkpoint.tree_size} entries must be named "
+                          f"checkpoints/{checkpoint.tree_size:012d}.jws", name)
     proofs = {(int(found[1]), int(found[2])): name for name, found in proof_files}
     ordered = sorted(checkpoints.items(), key=lambda item: (item[1].tree_size, parse_time(item[1].issued_at, "")))
     for (old_name, old), (new_name, new) in zip(ordered, ordered[1:]):
