@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .. import money
 from ..errors import StripeError
 from ..money import dispute_fee, processing_fee
 from ..state import AccountBook
@@ -100,7 +101,8 @@ def add_platform_funds(ctx: Context, amount: int, currency: str) -> dict[str, An
 
     The platform's available balance grows by the charge's *net* (amount − fee).
     """
-    intent = create_paid_intent(ctx, ctx.store.platform, amount, currency.lower(), {},
+    currency = money.currency(currency)
+    intent = create_paid_intent(ctx, ctx.store.platform, money.check_amount(amount, currency), currency, {},
                                 "Emulator: platform funds (bypass pending)")
     return ctx.store.platform.objects[intent["latest_charge"]]
 
@@ -108,8 +110,9 @@ def add_platform_funds(ctx: Context, amount: int, currency: str) -> dict[str, An
 @route("post", "/v1/payment_intents")
 def create_payment_intent(call: Call) -> dict[str, Any]:
     ctx, params = call.ctx, call.params
-    intent = _payment_intent(ctx, call.book, positive_amount(params), currency_param(params),
-                             metadata_param(params), params.get("description"))
+    currency = currency_param(params)
+    amount = money.check_amount(positive_amount(params), currency)
+    intent = _payment_intent(ctx, call.book, amount, currency, metadata_param(params), params.get("description"))
     intent["transfer_group"] = params.get("transfer_group")
     ctx.emit(call.book, "payment_intent.created", intent)
     if params.get("confirm") and params.get("payment_method"):
@@ -149,6 +152,7 @@ def create_refund(call: Call) -> dict[str, Any]:
     charge = _charge_for(book, params)
     refundable = charge["amount"] - charge["amount_refunded"]
     amount = positive_amount(params) if params.get("amount") is not None else refundable
+    money.check_amount(amount, charge["currency"])
     if amount > refundable:
         raise StripeError(
             f"Refund amount ({amount}) is greater than unrefunded amount on charge ({refundable})",

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .. import money
 from ..errors import StripeError
 from .accounts import connected_account
 from .balance import available, post_transaction
@@ -33,7 +34,8 @@ def _insufficient(currency: str) -> StripeError:
 @route("post", "/v1/transfers")
 def create_transfer(call: Call) -> dict[str, Any]:
     ctx, params, platform = call.ctx, call.params, call.book
-    amount, currency = positive_amount(params), currency_param(params)
+    currency = currency_param(params)
+    amount = money.check_amount(positive_amount(params), currency, "transfer")
     destination = connected_account(ctx, params["destination"])
     if destination["capabilities"].get("transfers") != "active":
         raise StripeError(
@@ -80,6 +82,7 @@ def create_reversal(call: Call) -> dict[str, Any]:
     transfer = require(platform, call.path["id"], "transfer", "transfer")
     remaining = transfer["amount"] - transfer["amount_reversed"]
     amount = positive_amount(params) if params.get("amount") is not None else remaining
+    money.check_amount(amount, transfer["currency"], "transfer")
     if remaining == 0:
         raise StripeError(f"Transfer {transfer['id']} has already been fully reversed.",
                           code="transfer_already_reversed")
@@ -122,7 +125,8 @@ def list_reversals(call: Call) -> dict[str, Any]:
 @route("post", "/v1/payouts")
 def create_payout(call: Call) -> dict[str, Any]:
     ctx, params, book = call.ctx, call.params, call.book
-    amount, currency = positive_amount(params), currency_param(params)
+    currency = currency_param(params)
+    amount = money.check_amount(positive_amount(params), currency, "payout")
     if available(book, currency) < amount:
         raise _insufficient(currency)
     payout_id = ctx.ids.new("po")
