@@ -31,18 +31,16 @@ from __future__ import annotations
 
 import html
 import json
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from werkzeug.exceptions import HTTPException, NotFound
 from werkzeug.routing import Map, Rule
 from werkzeug.utils import redirect
 from werkzeug.wrappers import Request, Response
 
+from .emulator import Emulator
 from .errors import StripeError
 from .resources.accounts import link_return_url
-
-if TYPE_CHECKING:
-    from .emulator import Emulator
 
 PREFIX = "/_emulator"
 
@@ -68,7 +66,7 @@ def _json(data: Any, status: int = 200) -> Response:
     return Response(json.dumps(data, indent=2), status=status, content_type="application/json")
 
 
-def handle(emulator: "Emulator", request: Request) -> Response:
+def handle(emulator: Emulator, request: Request) -> Response:
     adapter = _RULES.bind_to_environ(request.environ)
     try:
         endpoint, args = adapter.match()
@@ -86,33 +84,33 @@ def handle(emulator: "Emulator", request: Request) -> Response:
                      error.code or 400)
 
 
-def _status(emulator: "Emulator", request: Request, body: dict) -> Response:
+def _status(emulator: Emulator, request: Request, body: dict) -> Response:
     return _json(emulator.status())
 
 
-def _reset(emulator: "Emulator", request: Request, body: dict) -> Response:
+def _reset(emulator: Emulator, request: Request, body: dict) -> Response:
     emulator.reset()
     return _json({"reset": True})
 
 
-def _complete_onboarding(emulator: "Emulator", request: Request, body: dict, account: str) -> Response:
+def _complete_onboarding(emulator: Emulator, request: Request, body: dict, account: str) -> Response:
     return _json(emulator.complete_onboarding(account))
 
 
-def _pay(emulator: "Emulator", request: Request, body: dict, session: str) -> Response:
+def _pay(emulator: Emulator, request: Request, body: dict, session: str) -> Response:
     return _json(emulator.pay_checkout_session(session))
 
 
-def _dispute(emulator: "Emulator", request: Request, body: dict) -> Response:
+def _dispute(emulator: Emulator, request: Request, body: dict) -> Response:
     target = body.get("charge") or body["payment_intent"]
     return _json(emulator.open_dispute(target, body.get("reason", "fraudulent")))
 
 
-def _funds(emulator: "Emulator", request: Request, body: dict) -> Response:
+def _funds(emulator: Emulator, request: Request, body: dict) -> Response:
     return _json(emulator.add_platform_funds(int(body["amount"]), body.get("currency", "usd")))
 
 
-def _faults(emulator: "Emulator", request: Request, body: dict) -> Response:
+def _faults(emulator: Emulator, request: Request, body: dict) -> Response:
     if request.method == "POST":
         rule = emulator.inject_fault(body["kind"], method=body.get("method"),
                                      path_prefix=body.get("path_prefix"),
@@ -123,14 +121,14 @@ def _faults(emulator: "Emulator", request: Request, body: dict) -> Response:
     return _json({"faults": emulator.list_faults()})
 
 
-def _requests(emulator: "Emulator", request: Request, body: dict) -> Response:
+def _requests(emulator: Emulator, request: Request, body: dict) -> Response:
     if request.method == "DELETE":
         emulator.clear_requests()
         return _json({"requests": []})
     return _json({"requests": emulator.requests(request.args.get("method"), request.args.get("path_prefix"))})
 
 
-def _webhooks(emulator: "Emulator", request: Request, body: dict) -> Response:
+def _webhooks(emulator: Emulator, request: Request, body: dict) -> Response:
     if request.method == "POST":
         endpoint = emulator.add_webhook_endpoint(
             body["secret"], url=body["url"], enabled_events=tuple(body.get("enabled_events", ["*"])),
@@ -140,18 +138,18 @@ def _webhooks(emulator: "Emulator", request: Request, body: dict) -> Response:
                   "pending": len(emulator.webhooks.pending), "dead": len(emulator.webhooks.dead)})
 
 
-def _deliver(emulator: "Emulator", request: Request, body: dict) -> Response:
+def _deliver(emulator: Emulator, request: Request, body: dict) -> Response:
     report = emulator.deliver_pending(duplicate=body.get("duplicate"), shuffle=body.get("shuffle"))
     return _json(report.to_json())
 
 
-def _rate_limit(emulator: "Emulator", request: Request, body: dict) -> Response:
+def _rate_limit(emulator: Emulator, request: Request, body: dict) -> Response:
     limit = body.get("writes_per_second")
     emulator.set_write_rate_limit(int(limit) if limit else None)
     return _json({"writes_per_second": emulator.rate_limiter.per_second})
 
 
-def _objects(emulator: "Emulator", request: Request, body: dict, object_type: str) -> Response:
+def _objects(emulator: Emulator, request: Request, body: dict, object_type: str) -> Response:
     return _json({"data": emulator.objects(object_type, request.args.get("account"))})
 
 
@@ -168,7 +166,7 @@ def _page(title: str, content: str, button: str, button_id: str) -> Response:
                                  button_id=button_id), content_type="text/html; charset=utf-8")
 
 
-def _onboard_page(emulator: "Emulator", request: Request, body: dict, account: str) -> Response:
+def _onboard_page(emulator: Emulator, request: Request, body: dict, account: str) -> Response:
     link = request.args.get("link")
     if request.method == "POST":
         emulator.complete_onboarding(account)
@@ -183,7 +181,7 @@ def _onboard_page(emulator: "Emulator", request: Request, body: dict, account: s
     return _page("Connect onboarding", content, "Complete onboarding", "complete-onboarding")
 
 
-def _checkout_page(emulator: "Emulator", request: Request, body: dict, session: str) -> Response:
+def _checkout_page(emulator: Emulator, request: Request, body: dict, session: str) -> Response:
     if request.method == "POST":
         paid = emulator.pay_checkout_session(session)
         return redirect(paid["success_url"], 303) if paid.get("success_url") else _json(paid)

@@ -1,11 +1,11 @@
-"""The :class:`Emulator`: a stateful, contract-checked local Stripe as a WSGI app.
+"""The :class:`Emulator`: a stateful, contract-checked local Stripe.
 
 One object holds everything — the books (:mod:`.state`), stored idempotent
 responses, armed faults, the request log and the webhook dispatcher — behind
-one re-entrant lock. It is a WSGI application (``emulator(environ,
-start_response)``): ``/_emulator/...`` goes to the control API and pages
-(:mod:`.control`), everything else is a Stripe API request (:mod:`.stripe_api`).
-The same control operations are plain methods here for in-process tests.
+one re-entrant lock. It knows nothing of HTTP: :mod:`.wsgi` routes requests to
+the control API (:mod:`.control`) or to Stripe's API (:mod:`.stripe_api`), each of
+which is handed this object. The control operations are plain methods here for
+in-process tests.
 
 Nothing happens at import. The clock is injectable (``clock() -> int`` epoch
 seconds) and drives ``created`` timestamps and webhook signature timestamps.
@@ -20,11 +20,8 @@ import logging
 import threading
 import time
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any, Callable
 
-from werkzeug.wrappers import Request, Response
-
-from . import control, stripe_api
 from .errors import StripeError
 from .faults import FaultPlan, FaultRule, WriteRateLimiter
 from .idempotency import IdempotencyStore
@@ -99,15 +96,6 @@ class Emulator:
     @property
     def platform_account_id(self) -> str:
         return self.store.platform_id
-
-    # -- WSGI ------------------------------------------------------------------
-    def __call__(self, environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:
-        request = Request(environ)
-        if request.path.startswith(control.PREFIX):
-            response: Response = control.handle(self, request)
-        else:
-            response = stripe_api.handle(self, request)
-        return response(environ, start_response)
 
     # -- plumbing used by stripe_api / control ------------------------------------
     def context(self, base_url: str | None = None, request: dict[str, Any] | None = None) -> Context:
