@@ -8,7 +8,9 @@ POST     /_emulator/reset                             forget everything
 POST     /_emulator/accounts/<acct>/complete_onboarding
 POST     /_emulator/checkout_sessions/<cs>/pay
 POST     /_emulator/disputes                          ``{"charge": ch_… | pi_…, "reason"?}``
-POST     /_emulator/platform_funds                    ``{"amount": 10000, "currency": "usd"}``
+POST     /_emulator/platform_funds                    ``{"amount": 10000, "currency": "usd"}`` (available at once)
+POST     /_emulator/balance/available_delay           ``{"seconds": 172800}``: how long new card charges stay pending
+POST     /_emulator/balance/release                   ``{"account"?: acct_…}``: pending funds become available now
 GET      /_emulator/faults                            armed faults
 POST     /_emulator/faults                            ``{"kind", "method"?, "path_prefix"?, "count"?, "seconds"?}``
 DELETE   /_emulator/faults                            disarm all
@@ -51,6 +53,8 @@ _RULES = Map([
     Rule(f"{PREFIX}/checkout_sessions/<session>/pay", endpoint="pay", methods=["POST"]),
     Rule(f"{PREFIX}/disputes", endpoint="dispute", methods=["POST"]),
     Rule(f"{PREFIX}/platform_funds", endpoint="funds", methods=["POST"]),
+    Rule(f"{PREFIX}/balance/available_delay", endpoint="available_delay", methods=["POST"]),
+    Rule(f"{PREFIX}/balance/release", endpoint="release", methods=["POST"]),
     Rule(f"{PREFIX}/faults", endpoint="faults", methods=["GET", "POST", "DELETE"]),
     Rule(f"{PREFIX}/requests", endpoint="requests", methods=["GET", "DELETE"]),
     Rule(f"{PREFIX}/webhooks", endpoint="webhooks", methods=["GET", "POST"]),
@@ -108,6 +112,15 @@ def _dispute(emulator: Emulator, request: Request, body: dict) -> Response:
 
 def _funds(emulator: Emulator, request: Request, body: dict) -> Response:
     return _json(emulator.add_platform_funds(int(body["amount"]), body.get("currency", "usd")))
+
+
+def _available_delay(emulator: Emulator, request: Request, body: dict) -> Response:
+    emulator.set_available_delay(body["seconds"])
+    return _json({"available_delay_seconds": emulator.available_delay})
+
+
+def _release(emulator: Emulator, request: Request, body: dict) -> Response:
+    return _json({"released": emulator.release_pending_funds(body.get("account"))})
 
 
 def _faults(emulator: Emulator, request: Request, body: dict) -> Response:
@@ -196,7 +209,8 @@ def _checkout_page(emulator: Emulator, request: Request, body: dict, session: st
 
 _ENDPOINTS = {
     "status": _status, "reset": _reset, "complete_onboarding": _complete_onboarding, "pay": _pay,
-    "dispute": _dispute, "funds": _funds, "faults": _faults, "requests": _requests,
+    "dispute": _dispute, "funds": _funds, "available_delay": _available_delay, "release": _release,
+    "faults": _faults, "requests": _requests,
     "webhooks": _webhooks, "deliver": _deliver, "rate_limit": _rate_limit, "objects": _objects,
     "onboard_page": _onboard_page, "checkout_page": _checkout_page,
 }

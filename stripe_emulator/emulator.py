@@ -25,6 +25,7 @@ from typing import Any, Callable
 from .errors import StripeError
 from .faults import FaultPlan, FaultRule, WriteRateLimiter
 from .idempotency import IdempotencyStore
+from .resources import balance
 from .resources.accounts import complete_onboarding
 from .resources.checkout import pay_checkout_session
 from .resources.common import Context, public_copy
@@ -59,6 +60,7 @@ class Emulator:
         public_url: str | None = None,
         webhook_duplicate: bool = False,
         webhook_shuffle: bool = False,
+        available_delay: int = balance.DEFAULT_AVAILABLE_DELAY,
     ):
         if check_responses not in RESPONSE_CHECK_MODES:
             raise ValueError(f"check_responses must be one of {RESPONSE_CHECK_MODES}")
@@ -76,6 +78,7 @@ class Emulator:
         self.check_responses = check_responses
         self.contract_violations: list[str] = []
         self.public_url = public_url
+        self.available_delay = self._checked_delay(available_delay)
         self.webhooks = WebhookDispatcher(self.clock, duplicate=webhook_duplicate,
                                           shuffle=webhook_shuffle, seed=seed)
         self._request_log: list[dict[str, Any]] = []
@@ -99,8 +102,12 @@ class Emulator:
 
     # -- plumbing used by stripe_api / control ------------------------------------
     def context(self, base_url: str | None = None, request: dict[str, Any] | None = None) -> Context:
+        """The world an operation acts on, with every fund due by now made available (hold the lock)."""
         base = (base_url or self.public_url or "http://stripe-emulator.invalid").rstrip("/")
-        return Context(self.store, self.clock, self.ids, base, self._on_event, request)
+        ctx = Context(self.store, self.clock, self.ids, base, self._on_event, request,
+                      available_delay=self.available_delay)
+        balance.mature(self.store, ctx.now())
+        return ctx
 
     def _on_event(self, event: dict[str, Any]) -> None:
         self.webhooks.enqueue(event)
@@ -206,6 +213,24 @@ class Emulator:
     def set_write_rate_limit(self, per_second: int | None) -> None:
         self.rate_limiter.per_second = per_second
 
+    def set_available_delay(self, seconds: int) -> None:
+        """How long card charges made from now on stay pending (emulator clock seconds)."""
+        with self.lock:
+            self.available_delay = self._checked_delay(seconds)
+
+    def release_pending_funds(self, account: str | None = None) -> int:
+        """Every pending fund (of one account, or all) becomes available now; returns how many."""
+        with self.lock:
+            released = balance.release(self.store, int(self.clock()), account)
+            self.persist()
+            return released
+
+    @staticmethod
+    def _checked_delay(seconds: int) -> int:
+        if isinstance(seconds, bool) or not isinstance(seconds, int) or seconds < 0:
+            raise ValueError("available_delay is a whole number of seconds, 0 or more")
+        return seconds
+
     # -- inspection -------------------------------------------------------------------
     def objects(self, object_type: str, account: str | None = None) -> list[dict[str, Any]]:
         """Public copies of one type of object in an account's book, newest first."""
@@ -220,8 +245,15 @@ class Emulator:
 
     def available_balance(self, currency: str = "usd", account: str | None = None) -> int:
         with self.lock:
+            self.context()  # funds due by now count as available
             book = self.store.book(account)
             return book.available.get(currency.lower(), 0) if book else 0
+
+    def pending_balance(self, currency: str = "usd", account: str | None = None) -> int:
+        with self.lock:
+            self.context()
+            book = self.store.book(account)
+            return book.pending.get(currency.lower(), 0) if book else 0
 
     def events(self, account: str | None = None, type: str | None = None) -> list[dict[str, Any]]:
         return [e for e in self.objects("event", account) if type is None or e["type"] == type]
@@ -232,6 +264,7 @@ class Emulator:
                 "spec": str(self.spec_source) if self.spec_source else None,
                 "api_version": self.api_version, "platform_account": self.platform_account_id,
                 "write_rate_limit": self.rate_limiter.per_second,
+                "available_delay_seconds": self.available_delay,
                 "contract_violations": list(self.contract_violations)}
 
 

@@ -38,6 +38,7 @@ class Context:
     base_url: str
     on_event: EventSink
     request: dict[str, Any] | None = None  # {"id": req_…, "idempotency_key": …}
+    available_delay: int = 0  # seconds a card charge's funds stay pending
 
     def now(self) -> int:
         return int(self.clock())

@@ -2,7 +2,8 @@
 
 Every successful payment goes through :func:`succeed_payment`: a
 ``payment_intent`` (status ``succeeded``) and its ``charge``, whose balance
-transaction books the gross amount and the fee of :mod:`stripe_emulator.money`.
+transaction books the gross amount and the fee of :mod:`stripe_emulator.money`,
+pending for the emulator's ``available_delay``.
 There are no real cards: a payment intent confirmed with any ``payment_method``
 succeeds; checkout sessions succeed through their Pay page; and
 :func:`add_platform_funds` is Stripe's "bypass pending" test card.
@@ -51,13 +52,14 @@ def _payment_intent(ctx: Context, book: AccountBook, amount: int, currency: str,
 
 
 def succeed_payment(ctx: Context, book: AccountBook, intent: dict[str, Any],
-                    payment_method: str = "pm_card_visa") -> dict[str, Any]:
-    """Charge ``intent`` in full; returns the charge."""
+                    payment_method: str = "pm_card_visa", *, bypass_pending: bool = False) -> dict[str, Any]:
+    """Charge ``intent`` in full; returns the charge (its funds pending unless ``bypass_pending``)."""
     amount, currency = intent["amount"], intent["currency"]
     charge_id = ctx.ids.new("ch")
     txn = post_transaction(ctx, book, type="charge", amount=amount, currency=currency,
                            source=charge_id, fee=processing_fee(amount, currency),
-                           description=intent.get("description"))
+                           description=intent.get("description"),
+                           available_on=ctx.now() + (0 if bypass_pending else ctx.available_delay))
     charge = book.add({
         "id": charge_id,
         "object": "charge",
@@ -89,10 +91,11 @@ def succeed_payment(ctx: Context, book: AccountBook, intent: dict[str, Any],
 
 
 def create_paid_intent(ctx: Context, book: AccountBook, amount: int, currency: str,
-                       metadata: dict[str, str], description: str | None = None) -> dict[str, Any]:
+                       metadata: dict[str, str], description: str | None = None, *,
+                       bypass_pending: bool = False) -> dict[str, Any]:
     intent = _payment_intent(ctx, book, amount, currency, metadata, description)
     ctx.emit(book, "payment_intent.created", intent)
-    succeed_payment(ctx, book, intent)
+    succeed_payment(ctx, book, intent, bypass_pending=bypass_pending)
     return intent
 
 
@@ -103,7 +106,7 @@ def add_platform_funds(ctx: Context, amount: int, currency: str) -> dict[str, An
     """
     currency = money.currency(currency)
     intent = create_paid_intent(ctx, ctx.store.platform, money.check_amount(amount, currency), currency, {},
-                                "Emulator: platform funds (bypass pending)")
+                                "Emulator: platform funds (bypass pending)", bypass_pending=True)
     return ctx.store.platform.objects[intent["latest_charge"]]
 
 
