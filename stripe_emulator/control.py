@@ -5,7 +5,10 @@ JSON control API (bodies are JSON objects; answers are JSON):
 =======  ===========================================  =======================================
 GET      /_emulator/status                            contract checks on?, spec, platform id
 POST     /_emulator/reset                             forget everything
-POST     /_emulator/accounts/<acct>/complete_onboarding
+POST     /_emulator/accounts/<acct>/complete_onboarding   (also lifts a restriction)
+POST     /_emulator/accounts/<acct>/restrict          ``{"disabled_reason"?, "currently_due"?}``: payouts off
+POST     /_emulator/accounts/<acct>/reject            ``{"reason"?: "fraud" | "terms_of_service" | "other"}``
+POST     /_emulator/accounts/<acct>/close             the account is gone (transfers: ``account_invalid``)
 POST     /_emulator/checkout_sessions/<cs>/pay
 POST     /_emulator/disputes                          ``{"charge": ch_… | pi_…, "reason"?}``
 POST     /_emulator/platform_funds                    ``{"amount": 10000, "currency": "usd"}`` (available at once)
@@ -50,6 +53,9 @@ _RULES = Map([
     Rule(f"{PREFIX}/status", endpoint="status", methods=["GET"]),
     Rule(f"{PREFIX}/reset", endpoint="reset", methods=["POST"]),
     Rule(f"{PREFIX}/accounts/<account>/complete_onboarding", endpoint="complete_onboarding", methods=["POST"]),
+    Rule(f"{PREFIX}/accounts/<account>/restrict", endpoint="restrict", methods=["POST"]),
+    Rule(f"{PREFIX}/accounts/<account>/reject", endpoint="reject", methods=["POST"]),
+    Rule(f"{PREFIX}/accounts/<account>/close", endpoint="close", methods=["POST"]),
     Rule(f"{PREFIX}/checkout_sessions/<session>/pay", endpoint="pay", methods=["POST"]),
     Rule(f"{PREFIX}/disputes", endpoint="dispute", methods=["POST"]),
     Rule(f"{PREFIX}/platform_funds", endpoint="funds", methods=["POST"]),
@@ -99,6 +105,21 @@ def _reset(emulator: Emulator, request: Request, body: dict) -> Response:
 
 def _complete_onboarding(emulator: Emulator, request: Request, body: dict, account: str) -> Response:
     return _json(emulator.complete_onboarding(account))
+
+
+def _restrict(emulator: Emulator, request: Request, body: dict, account: str) -> Response:
+    options = {key: body[key] for key in ("disabled_reason", "currently_due") if key in body}
+    if not isinstance(options.get("currently_due", []), list):
+        raise ValueError("currently_due is a list of requirement names")
+    return _json(emulator.restrict_account(account, **options))
+
+
+def _reject(emulator: Emulator, request: Request, body: dict, account: str) -> Response:
+    return _json(emulator.reject_account(account, body.get("reason", "fraud")))
+
+
+def _close(emulator: Emulator, request: Request, body: dict, account: str) -> Response:
+    return _json(emulator.close_account(account))
 
 
 def _pay(emulator: Emulator, request: Request, body: dict, session: str) -> Response:
@@ -209,6 +230,7 @@ def _checkout_page(emulator: Emulator, request: Request, body: dict, session: st
 
 _ENDPOINTS = {
     "status": _status, "reset": _reset, "complete_onboarding": _complete_onboarding, "pay": _pay,
+    "restrict": _restrict, "reject": _reject, "close": _close,
     "dispute": _dispute, "funds": _funds, "available_delay": _available_delay, "release": _release,
     "faults": _faults, "requests": _requests,
     "webhooks": _webhooks, "deliver": _deliver, "rate_limit": _rate_limit, "objects": _objects,

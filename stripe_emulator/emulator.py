@@ -26,7 +26,8 @@ from .errors import StripeError
 from .faults import FaultPlan, FaultRule, WriteRateLimiter
 from .idempotency import IdempotencyStore
 from .resources import balance
-from .resources.accounts import complete_onboarding
+from .resources.accounts import (DEFAULT_RESTRICTION_DUE, close_account, complete_onboarding, reject_account,
+                                 restrict_account)
 from .resources.checkout import pay_checkout_session
 from .resources.common import Context, public_copy
 from .resources.payments import add_platform_funds, open_dispute
@@ -116,7 +117,8 @@ class Emulator:
         if not account_header:
             return self.store.platform
         book = self.store.book(account_header)
-        if book is None or self.store.platform.get(account_header, "account") is None:
+        account = self.store.platform.get(account_header, "account")
+        if book is None or account is None or account.get("_closed"):
             raise StripeError(f"The provided key does not have access to account '{account_header}' "
                               "(or that account does not exist).", status=403, code="account_invalid")
         return book
@@ -170,6 +172,20 @@ class Emulator:
 
     def complete_onboarding(self, account_id: str) -> dict[str, Any]:
         return self._run(complete_onboarding, account_id)
+
+    def reject_account(self, account_id: str, reason: str = "fraud") -> dict[str, Any]:
+        """Permanent refusal: transfers to the account fail with ``transfers_not_allowed``."""
+        return self._run(reject_account, account_id, reason)
+
+    def restrict_account(self, account_id: str, disabled_reason: str = "requirements.past_due",
+                         currently_due: tuple[str, ...] = DEFAULT_RESTRICTION_DUE) -> dict[str, Any]:
+        """Payouts disabled until onboarding completes again: transfers fail with
+        ``insufficient_capabilities_for_transfer``; ``account.updated`` is emitted."""
+        return self._run(restrict_account, account_id, disabled_reason, tuple(currently_due))
+
+    def close_account(self, account_id: str) -> dict[str, Any]:
+        """The account is gone: transfers to it fail with ``account_invalid``."""
+        return self._run(close_account, account_id)
 
     def pay_checkout_session(self, session_id: str) -> dict[str, Any]:
         return self._run(pay_checkout_session, session_id)

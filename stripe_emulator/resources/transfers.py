@@ -23,7 +23,7 @@ from typing import Any
 
 from .. import money
 from ..errors import StripeError
-from .accounts import connected_account
+from .accounts import transfer_destination
 from .balance import available, post_transaction
 from .common import (Call, currency_param, list_page, metadata_param, positive_amount,
                      readable, render, require, route)
@@ -43,12 +43,7 @@ def create_transfer(call: Call) -> dict[str, Any]:
     ctx, params, platform = call.ctx, call.params, call.book
     currency = currency_param(params)
     amount = money.check_amount(positive_amount(params), currency, "transfer")
-    destination = connected_account(ctx, params["destination"])
-    if destination["capabilities"].get("transfers") != "active":
-        raise StripeError(
-            "Your destination account needs to have at least one of the following capabilities "
-            "enabled: transfers, crypto_transfers, legacy_payments",
-            code="insufficient_capabilities_for_transfer", param="destination")
+    destination = transfer_destination(ctx, params["destination"])
     source = _source_charge(call, amount, currency)
     funds_on = platform.objects[source["balance_transaction"]]["available_on"] if source else None
     if (funds_on is None or funds_on <= ctx.now()) and available(platform, currency) < amount:
