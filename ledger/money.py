@@ -11,22 +11,41 @@ Two allocation rules keep every split exact:
   to the whole (e.g. between several owners of one income);
 * ``commission`` — a rate in basis points applied with half-even rounding on minor
   units; the other side takes the remainder, so no minor unit is created or lost.
+
+Where the exponents come from: ISO 4217 itself, through the ``iso4217`` package (the
+ISO maintenance agency's list shipped as data and versioned by its publication date),
+read once into :data:`CURRENCY_EXPONENTS` — the one table of minor units in the
+project. Babel's ``get_currency_precision`` was not chosen: it gives CLDR's display
+digits, which differ from ISO 4217 for thirteen codes (AFN, ALL, IQD, IRR, KPW, LAK,
+LBP, MGA, MMK, RSD, SOS, SYP, YER — e.g. CLDR shows IQD with 0 digits, ISO gives the
+dinar 3), nine of which Stripe charges in; money must follow the standard, display
+may round. Codes without minor units (gold, SDR, the test code XTS) are not
+currencies here. Codes ISO has withdrawn but that books and Stripe still carry are
+listed in :data:`WITHDRAWN_CODES_IN_USE` with their last ISO exponent, so an upgrade of
+the ISO data never makes an existing ledger account unreadable. How a payment
+provider writes amounts (Stripe sends ISK with two decimals, MGA with none) is that
+provider's boundary's business, never this module's.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from typing import Sequence
+from types import MappingProxyType
+from typing import Mapping, Sequence
 
-# ISO 4217 minor-unit exponents for the currencies the marketplace accepts.
+from iso4217 import Currency as _Iso4217
+
+# Withdrawn from ISO 4217 (list three) yet still in books and accepted by Stripe:
+# the Netherlands Antillean guilder (replaced by XCG in 2025), the Bulgarian lev
+# (euro since 2026) and the old São Tomé dobra (redenominated as STN in 2018).
+WITHDRAWN_CODES_IN_USE: Mapping[str, int] = MappingProxyType({"ANG": 2, "BGN": 2, "STD": 2})
+
+# ISO 4217 minor-unit exponents of every currency (upper-case code → decimals).
 # Unknown codes are rejected rather than guessed.
-CURRENCY_EXPONENTS: dict[str, int] = {
-    "USD": 2, "EUR": 2, "GBP": 2, "CAD": 2, "AUD": 2, "NZD": 2, "CHF": 2,
-    "SEK": 2, "NOK": 2, "DKK": 2, "PLN": 2, "CZK": 2, "SGD": 2, "HKD": 2,
-    "MXN": 2, "BRL": 2, "INR": 2, "ZAR": 2,
-    "JPY": 0, "KRW": 0, "CLP": 0, "ISK": 0, "VND": 0,
-    "KWD": 3, "BHD": 3, "JOD": 3, "OMR": 3, "TND": 3,
-}
+CURRENCY_EXPONENTS: Mapping[str, int] = MappingProxyType({
+    **WITHDRAWN_CODES_IN_USE,
+    **{entry.code: entry.exponent for entry in _Iso4217 if entry.exponent is not None},
+})
 
 
 class MoneyError(ValueError):
@@ -36,7 +55,7 @@ class MoneyError(ValueError):
 def check_currency(code: str) -> str:
     """Return ``code`` if it is a known ISO 4217 code (upper case), else raise."""
     if not isinstance(code, str) or code not in CURRENCY_EXPONENTS:
-        raise MoneyError(f"unknown currency {code!r}")
+        raise MoneyError(f"unknown currency {code!r}: not an upper-case ISO 4217 code with minor units")
     return code
 
 

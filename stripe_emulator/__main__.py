@@ -8,6 +8,7 @@ import signal
 import threading
 
 from .emulator import Emulator
+from .resources.balance import DEFAULT_AVAILABLE_DELAY
 from .server import start_emulator
 
 BANNER = "local Stripe emulator — no real money"
@@ -24,6 +25,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="seconds between background delivery passes")
     parser.add_argument("--write-rate-limit", type=int, help="max POST/DELETE per second (429 above)")
     parser.add_argument("--spec", help="path of Stripe's OpenAPI spec (.json or .json.gz)")
+    parser.add_argument("--available-delay", type=int, default=DEFAULT_AVAILABLE_DELAY, metavar="SECONDS",
+                        help="how long card charges stay pending before their funds are available "
+                             f"(default {DEFAULT_AVAILABLE_DELAY} = 2 days; 0 = at once)")
     args = parser.parse_args(argv)
     if bool(args.webhook_url) != bool(args.webhook_secret):
         parser.error("--webhook-url and --webhook-secret go together")
@@ -35,7 +39,7 @@ def main(argv: list[str] | None = None) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     log = logging.getLogger("stripe_emulator")
     emulator = Emulator(spec=args.spec or "auto", state_file=args.state_file,
-                        write_rate_limit=args.write_rate_limit)
+                        write_rate_limit=args.write_rate_limit, available_delay=args.available_delay)
     if args.webhook_url:
         emulator.add_webhook_endpoint(args.webhook_secret, url=args.webhook_url)
     running = start_emulator(args.port, args.host, emulator=emulator, quiet=False,

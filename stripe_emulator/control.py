@@ -5,10 +5,15 @@ JSON control API (bodies are JSON objects; answers are JSON):
 =======  ===========================================  =======================================
 GET      /_emulator/status                            contract checks on?, spec, platform id
 POST     /_emulator/reset                             forget everything
-POST     /_emulator/accounts/<acct>/complete_onboarding
+POST     /_emulator/accounts/<acct>/complete_onboarding   (also lifts a restriction)
+POST     /_emulator/accounts/<acct>/restrict          ``{"disabled_reason"?, "currently_due"?}``: payouts off
+POST     /_emulator/accounts/<acct>/reject            ``{"reason"?: "fraud" | "terms_of_service" | "other"}``
+POST     /_emulator/accounts/<acct>/close             the account is gone (transfers: ``account_invalid``)
 POST     /_emulator/checkout_sessions/<cs>/pay
 POST     /_emulator/disputes                          ``{"charge": ch_… | pi_…, "reason"?}``
-POST     /_emulator/platform_funds                    ``{"amount": 10000, "currency": "usd"}``
+POST     /_emulator/platform_funds                    ``{"amount": 10000, "currency": "usd"}`` (available at once)
+POST     /_emulator/balance/available_delay           ``{"seconds": 172800}``: how long new card charges stay pending
+POST     /_emulator/balance/release                   ``{"account"?: acct_…}``: pending funds become available now
 GET      /_emulator/faults                            armed faults
 POST     /_emulator/faults                            ``{"kind", "method"?, "path_prefix"?, "count"?, "seconds"?}``
 DELETE   /_emulator/faults                            disarm all
@@ -31,18 +36,16 @@ from __future__ import annotations
 
 import html
 import json
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from werkzeug.exceptions import HTTPException, NotFound
 from werkzeug.routing import Map, Rule
 from werkzeug.utils import redirect
 from werkzeug.wrappers import Request, Response
 
+from .emulator import Emulator
 from .errors import StripeError
 from .resources.accounts import link_return_url
-
-if TYPE_CHECKING:
-    from .emulator import Emulator
 
 PREFIX = "/_emulator"
 
@@ -50,9 +53,14 @@ _RULES = Map([
     Rule(f"{PREFIX}/status", endpoint="status", methods=["GET"]),
     Rule(f"{PREFIX}/reset", endpoint="reset", methods=["POST"]),
     Rule(f"{PREFIX}/accounts/<account>/complete_onboarding", endpoint="complete_onboarding", methods=["POST"]),
+    Rule(f"{PREFIX}/accounts/<account>/restrict", endpoint="restrict", methods=["POST"]),
+    Rule(f"{PREFIX}/accounts/<account>/reject", endpoint="reject", methods=["POST"]),
+    Rule(f"{PREFIX}/accounts/<account>/close", endpoint="close", methods=["POST"]),
     Rule(f"{PREFIX}/checkout_sessions/<session>/pay", endpoint="pay", methods=["POST"]),
     Rule(f"{PREFIX}/disputes", endpoint="dispute", methods=["POST"]),
     Rule(f"{PREFIX}/platform_funds", endpoint="funds", methods=["POST"]),
+    Rule(f"{PREFIX}/balance/available_delay", endpoint="available_delay", methods=["POST"]),
+    Rule(f"{PREFIX}/balance/release", endpoint="release", methods=["POST"]),
     Rule(f"{PREFIX}/faults", endpoint="faults", methods=["GET", "POST", "DELETE"]),
     Rule(f"{PREFIX}/requests", endpoint="requests", methods=["GET", "DELETE"]),
     Rule(f"{PREFIX}/webhooks", endpoint="webhooks", methods=["GET", "POST"]),
@@ -68,7 +76,7 @@ def _json(data: Any, status: int = 200) -> Response:
     return Response(json.dumps(data, indent=2), status=status, content_type="application/json")
 
 
-def handle(emulator: "Emulator", request: Request) -> Response:
+def handle(emulator: Emulator, request: Request) -> Response:
     adapter = _RULES.bind_to_environ(request.environ)
     try:
         endpoint, args = adapter.match()
@@ -86,33 +94,57 @@ def handle(emulator: "Emulator", request: Request) -> Response:
                      error.code or 400)
 
 
-def _status(emulator: "Emulator", request: Request, body: dict) -> Response:
+def _status(emulator: Emulator, request: Request, body: dict) -> Response:
     return _json(emulator.status())
 
 
-def _reset(emulator: "Emulator", request: Request, body: dict) -> Response:
+def _reset(emulator: Emulator, request: Request, body: dict) -> Response:
     emulator.reset()
     return _json({"reset": True})
 
 
-def _complete_onboarding(emulator: "Emulator", request: Request, body: dict, account: str) -> Response:
+def _complete_onboarding(emulator: Emulator, request: Request, body: dict, account: str) -> Response:
     return _json(emulator.complete_onboarding(account))
 
 
-def _pay(emulator: "Emulator", request: Request, body: dict, session: str) -> Response:
+def _restrict(emulator: Emulator, request: Request, body: dict, account: str) -> Response:
+    options = {key: body[key] for key in ("disabled_reason", "currently_due") if key in body}
+    if not isinstance(options.get("currently_due", []), list):
+        raise ValueError("currently_due is a list of requirement names")
+    return _json(emulator.restrict_account(account, **options))
+
+
+def _reject(emulator: Emulator, request: Request, body: dict, account: str) -> Response:
+    return _json(emulator.reject_account(account, body.get("reason", "fraud")))
+
+
+def _close(emulator: Emulator, request: Request, body: dict, account: str) -> Response:
+    return _json(emulator.close_account(account))
+
+
+def _pay(emulator: Emulator, request: Request, body: dict, session: str) -> Response:
     return _json(emulator.pay_checkout_session(session))
 
 
-def _dispute(emulator: "Emulator", request: Request, body: dict) -> Response:
+def _dispute(emulator: Emulator, request: Request, body: dict) -> Response:
     target = body.get("charge") or body["payment_intent"]
     return _json(emulator.open_dispute(target, body.get("reason", "fraudulent")))
 
 
-def _funds(emulator: "Emulator", request: Request, body: dict) -> Response:
+def _funds(emulator: Emulator, request: Request, body: dict) -> Response:
     return _json(emulator.add_platform_funds(int(body["amount"]), body.get("currency", "usd")))
 
 
-def _faults(emulator: "Emulator", request: Request, body: dict) -> Response:
+def _available_delay(emulator: Emulator, request: Request, body: dict) -> Response:
+    emulator.set_available_delay(body["seconds"])
+    return _json({"available_delay_seconds": emulator.available_delay})
+
+
+def _release(emulator: Emulator, request: Request, body: dict) -> Response:
+    return _json({"released": emulator.release_pending_funds(body.get("account"))})
+
+
+def _faults(emulator: Emulator, request: Request, body: dict) -> Response:
     if request.method == "POST":
         rule = emulator.inject_fault(body["kind"], method=body.get("method"),
                                      path_prefix=body.get("path_prefix"),
@@ -123,14 +155,14 @@ def _faults(emulator: "Emulator", request: Request, body: dict) -> Response:
     return _json({"faults": emulator.list_faults()})
 
 
-def _requests(emulator: "Emulator", request: Request, body: dict) -> Response:
+def _requests(emulator: Emulator, request: Request, body: dict) -> Response:
     if request.method == "DELETE":
         emulator.clear_requests()
         return _json({"requests": []})
     return _json({"requests": emulator.requests(request.args.get("method"), request.args.get("path_prefix"))})
 
 
-def _webhooks(emulator: "Emulator", request: Request, body: dict) -> Response:
+def _webhooks(emulator: Emulator, request: Request, body: dict) -> Response:
     if request.method == "POST":
         endpoint = emulator.add_webhook_endpoint(
             body["secret"], url=body["url"], enabled_events=tuple(body.get("enabled_events", ["*"])),
@@ -140,18 +172,18 @@ def _webhooks(emulator: "Emulator", request: Request, body: dict) -> Response:
                   "pending": len(emulator.webhooks.pending), "dead": len(emulator.webhooks.dead)})
 
 
-def _deliver(emulator: "Emulator", request: Request, body: dict) -> Response:
+def _deliver(emulator: Emulator, request: Request, body: dict) -> Response:
     report = emulator.deliver_pending(duplicate=body.get("duplicate"), shuffle=body.get("shuffle"))
     return _json(report.to_json())
 
 
-def _rate_limit(emulator: "Emulator", request: Request, body: dict) -> Response:
+def _rate_limit(emulator: Emulator, request: Request, body: dict) -> Response:
     limit = body.get("writes_per_second")
     emulator.set_write_rate_limit(int(limit) if limit else None)
     return _json({"writes_per_second": emulator.rate_limiter.per_second})
 
 
-def _objects(emulator: "Emulator", request: Request, body: dict, object_type: str) -> Response:
+def _objects(emulator: Emulator, request: Request, body: dict, object_type: str) -> Response:
     return _json({"data": emulator.objects(object_type, request.args.get("account"))})
 
 
@@ -168,7 +200,7 @@ def _page(title: str, content: str, button: str, button_id: str) -> Response:
                                  button_id=button_id), content_type="text/html; charset=utf-8")
 
 
-def _onboard_page(emulator: "Emulator", request: Request, body: dict, account: str) -> Response:
+def _onboard_page(emulator: Emulator, request: Request, body: dict, account: str) -> Response:
     link = request.args.get("link")
     if request.method == "POST":
         emulator.complete_onboarding(account)
@@ -183,7 +215,7 @@ def _onboard_page(emulator: "Emulator", request: Request, body: dict, account: s
     return _page("Connect onboarding", content, "Complete onboarding", "complete-onboarding")
 
 
-def _checkout_page(emulator: "Emulator", request: Request, body: dict, session: str) -> Response:
+def _checkout_page(emulator: Emulator, request: Request, body: dict, session: str) -> Response:
     if request.method == "POST":
         paid = emulator.pay_checkout_session(session)
         return redirect(paid["success_url"], 303) if paid.get("success_url") else _json(paid)
@@ -198,7 +230,9 @@ def _checkout_page(emulator: "Emulator", request: Request, body: dict, session: 
 
 _ENDPOINTS = {
     "status": _status, "reset": _reset, "complete_onboarding": _complete_onboarding, "pay": _pay,
-    "dispute": _dispute, "funds": _funds, "faults": _faults, "requests": _requests,
+    "restrict": _restrict, "reject": _reject, "close": _close,
+    "dispute": _dispute, "funds": _funds, "available_delay": _available_delay, "release": _release,
+    "faults": _faults, "requests": _requests,
     "webhooks": _webhooks, "deliver": _deliver, "rate_limit": _rate_limit, "objects": _objects,
     "onboard_page": _onboard_page, "checkout_page": _checkout_page,
 }

@@ -1,11 +1,11 @@
-"""The :class:`Emulator`: a stateful, contract-checked local Stripe as a WSGI app.
+"""The :class:`Emulator`: a stateful, contract-checked local Stripe.
 
 One object holds everything — the books (:mod:`.state`), stored idempotent
 responses, armed faults, the request log and the webhook dispatcher — behind
-one re-entrant lock. It is a WSGI application (``emulator(environ,
-start_response)``): ``/_emulator/...`` goes to the control API and pages
-(:mod:`.control`), everything else is a Stripe API request (:mod:`.stripe_api`).
-The same control operations are plain methods here for in-process tests.
+one re-entrant lock. It knows nothing of HTTP: :mod:`.wsgi` routes requests to
+the control API (:mod:`.control`) or to Stripe's API (:mod:`.stripe_api`), each of
+which is handed this object. The control operations are plain methods here for
+in-process tests.
 
 Nothing happens at import. The clock is injectable (``clock() -> int`` epoch
 seconds) and drives ``created`` timestamps and webhook signature timestamps.
@@ -20,15 +20,14 @@ import logging
 import threading
 import time
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any, Callable
 
-from werkzeug.wrappers import Request, Response
-
-from . import control, stripe_api
 from .errors import StripeError
 from .faults import FaultPlan, FaultRule, WriteRateLimiter
 from .idempotency import IdempotencyStore
-from .resources.accounts import complete_onboarding
+from .resources import balance
+from .resources.accounts import (DEFAULT_RESTRICTION_DUE, close_account, complete_onboarding, reject_account,
+                                 restrict_account)
 from .resources.checkout import pay_checkout_session
 from .resources.common import Context, public_copy
 from .resources.payments import add_platform_funds, open_dispute
@@ -62,6 +61,7 @@ class Emulator:
         public_url: str | None = None,
         webhook_duplicate: bool = False,
         webhook_shuffle: bool = False,
+        available_delay: int = balance.DEFAULT_AVAILABLE_DELAY,
     ):
         if check_responses not in RESPONSE_CHECK_MODES:
             raise ValueError(f"check_responses must be one of {RESPONSE_CHECK_MODES}")
@@ -79,6 +79,7 @@ class Emulator:
         self.check_responses = check_responses
         self.contract_violations: list[str] = []
         self.public_url = public_url
+        self.available_delay = self._checked_delay(available_delay)
         self.webhooks = WebhookDispatcher(self.clock, duplicate=webhook_duplicate,
                                           shuffle=webhook_shuffle, seed=seed)
         self._request_log: list[dict[str, Any]] = []
@@ -100,19 +101,14 @@ class Emulator:
     def platform_account_id(self) -> str:
         return self.store.platform_id
 
-    # -- WSGI ------------------------------------------------------------------
-    def __call__(self, environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:
-        request = Request(environ)
-        if request.path.startswith(control.PREFIX):
-            response: Response = control.handle(self, request)
-        else:
-            response = stripe_api.handle(self, request)
-        return response(environ, start_response)
-
     # -- plumbing used by stripe_api / control ------------------------------------
     def context(self, base_url: str | None = None, request: dict[str, Any] | None = None) -> Context:
+        """The world an operation acts on, with every fund due by now made available (hold the lock)."""
         base = (base_url or self.public_url or "http://stripe-emulator.invalid").rstrip("/")
-        return Context(self.store, self.clock, self.ids, base, self._on_event, request)
+        ctx = Context(self.store, self.clock, self.ids, base, self._on_event, request,
+                      available_delay=self.available_delay)
+        balance.mature(self.store, ctx.now())
+        return ctx
 
     def _on_event(self, event: dict[str, Any]) -> None:
         self.webhooks.enqueue(event)
@@ -121,7 +117,8 @@ class Emulator:
         if not account_header:
             return self.store.platform
         book = self.store.book(account_header)
-        if book is None or self.store.platform.get(account_header, "account") is None:
+        account = self.store.platform.get(account_header, "account")
+        if book is None or account is None or account.get("_closed"):
             raise StripeError(f"The provided key does not have access to account '{account_header}' "
                               "(or that account does not exist).", status=403, code="account_invalid")
         return book
@@ -176,6 +173,20 @@ class Emulator:
     def complete_onboarding(self, account_id: str) -> dict[str, Any]:
         return self._run(complete_onboarding, account_id)
 
+    def reject_account(self, account_id: str, reason: str = "fraud") -> dict[str, Any]:
+        """Permanent refusal: transfers to the account fail with ``transfers_not_allowed``."""
+        return self._run(reject_account, account_id, reason)
+
+    def restrict_account(self, account_id: str, disabled_reason: str = "requirements.past_due",
+                         currently_due: tuple[str, ...] = DEFAULT_RESTRICTION_DUE) -> dict[str, Any]:
+        """Payouts disabled until onboarding completes again: transfers fail with
+        ``insufficient_capabilities_for_transfer``; ``account.updated`` is emitted."""
+        return self._run(restrict_account, account_id, disabled_reason, tuple(currently_due))
+
+    def close_account(self, account_id: str) -> dict[str, Any]:
+        """The account is gone: transfers to it fail with ``account_invalid``."""
+        return self._run(close_account, account_id)
+
     def pay_checkout_session(self, session_id: str) -> dict[str, Any]:
         return self._run(pay_checkout_session, session_id)
 
@@ -218,6 +229,24 @@ class Emulator:
     def set_write_rate_limit(self, per_second: int | None) -> None:
         self.rate_limiter.per_second = per_second
 
+    def set_available_delay(self, seconds: int) -> None:
+        """How long card charges made from now on stay pending (emulator clock seconds)."""
+        with self.lock:
+            self.available_delay = self._checked_delay(seconds)
+
+    def release_pending_funds(self, account: str | None = None) -> int:
+        """Every pending fund (of one account, or all) becomes available now; returns how many."""
+        with self.lock:
+            released = balance.release(self.store, int(self.clock()), account)
+            self.persist()
+            return released
+
+    @staticmethod
+    def _checked_delay(seconds: int) -> int:
+        if isinstance(seconds, bool) or not isinstance(seconds, int) or seconds < 0:
+            raise ValueError("available_delay is a whole number of seconds, 0 or more")
+        return seconds
+
     # -- inspection -------------------------------------------------------------------
     def objects(self, object_type: str, account: str | None = None) -> list[dict[str, Any]]:
         """Public copies of one type of object in an account's book, newest first."""
@@ -232,8 +261,15 @@ class Emulator:
 
     def available_balance(self, currency: str = "usd", account: str | None = None) -> int:
         with self.lock:
+            self.context()  # funds due by now count as available
             book = self.store.book(account)
             return book.available.get(currency.lower(), 0) if book else 0
+
+    def pending_balance(self, currency: str = "usd", account: str | None = None) -> int:
+        with self.lock:
+            self.context()
+            book = self.store.book(account)
+            return book.pending.get(currency.lower(), 0) if book else 0
 
     def events(self, account: str | None = None, type: str | None = None) -> list[dict[str, Any]]:
         return [e for e in self.objects("event", account) if type is None or e["type"] == type]
@@ -244,6 +280,7 @@ class Emulator:
                 "spec": str(self.spec_source) if self.spec_source else None,
                 "api_version": self.api_version, "platform_account": self.platform_account_id,
                 "write_rate_limit": self.rate_limiter.per_second,
+                "available_delay_seconds": self.available_delay,
                 "contract_violations": list(self.contract_violations)}
 
 

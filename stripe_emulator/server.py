@@ -15,6 +15,7 @@ from typing import Any
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from .emulator import Emulator
+from .wsgi import wsgi_app
 
 
 class _QuietHandler(WSGIRequestHandler):
@@ -60,7 +61,7 @@ def start_emulator(
 ) -> RunningEmulator:
     """Serve ``emulator`` (or a new ``Emulator(**emulator_options)``) on ``host:port``."""
     emulator = emulator or Emulator(**emulator_options)
-    server = make_server(host, port, emulator, threaded=True,
+    server = make_server(host, port, wsgi_app(emulator), threaded=True,
                          request_handler=_QuietHandler if quiet else WSGIRequestHandler)
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
                               name="stripe-emulator", daemon=True)

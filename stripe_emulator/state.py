@@ -49,6 +49,7 @@ class AccountBook:
     objects: dict[str, dict[str, Any]] = field(default_factory=dict)
     available: dict[str, int] = field(default_factory=dict)
     pending: dict[str, int] = field(default_factory=dict)
+    maturing: list[str] = field(default_factory=list)  # ids of balance transactions still pending
 
     def add(self, obj: dict[str, Any]) -> dict[str, Any]:
         self.objects[obj["id"]] = obj
@@ -67,12 +68,13 @@ class AccountBook:
 
     def to_json(self) -> dict[str, Any]:
         return {"id": self.id, "objects": list(self.objects.values()),
-                "available": self.available, "pending": self.pending}
+                "available": self.available, "pending": self.pending, "maturing": self.maturing}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> "AccountBook":
         return cls(id=data["id"], objects={o["id"]: o for o in data["objects"]},
-                   available=dict(data["available"]), pending=dict(data["pending"]))
+                   available=dict(data["available"]), pending=dict(data["pending"]),
+                   maturing=list(data.get("maturing", [])))
 
 
 @dataclass

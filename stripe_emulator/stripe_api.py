@@ -2,7 +2,9 @@
 
 Order, as Stripe applies it (each step answers with Stripe's error envelope):
 
-1. ``Authorization: Bearer sk_test_…`` (401);
+1. ``Authorization: Bearer sk_test_…`` (401), and ``Stripe-Version``, when sent, must be
+   the version of the emulator's spec (2024-04-10; 400 otherwise — the emulator cannot
+   answer in another version's shapes, and an unpinned SDK sends its own, newer one);
 2. the route must exist in the spec (404) and in the emulator (404, named);
 3. ``Stripe-Account`` must be a known connected account (403);
 4. POST bodies must be ``application/x-www-form-urlencoded``; nested keys are
@@ -22,19 +24,17 @@ import json
 import logging
 import socket
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from werkzeug.wrappers import Request, Response
 
+from .emulator import Emulator
 from .errors import StripeError
 from .faults import FaultRule
 from .forms import FormKeyError, coerce, unflatten
 from .idempotency import fingerprint
 from .resources import ROUTES, Call
 from .spec import template_pattern
-
-if TYPE_CHECKING:
-    from .emulator import Emulator
 
 log = logging.getLogger(__name__)
 FORM_TYPE = "application/x-www-form-urlencoded"
@@ -57,13 +57,14 @@ def error_outcome(error: StripeError) -> Outcome:
     return Outcome(error.status, json_body(error.envelope()), dict(error.headers))
 
 
-def handle(emulator: "Emulator", request: Request) -> Response:
+def handle(emulator: Emulator, request: Request) -> Response:
     """Serve one Stripe API request (never raises StripeError)."""
     method, path = request.method.upper(), request.path
     request_id = emulator.ids.new("req")
     record: dict[str, Any] = {
         "method": method, "path": path, "params": None, "account": request.headers.get("Stripe-Account"),
-        "idempotency_key": request.headers.get("Idempotency-Key"), "status": None,
+        "idempotency_key": request.headers.get("Idempotency-Key"),
+        "stripe_version": request.headers.get("Stripe-Version"), "status": None,
         "replayed": False, "fault": None, "request_id": request_id,
     }
     fault: FaultRule | None = None
@@ -87,9 +88,10 @@ def handle(emulator: "Emulator", request: Request) -> Response:
                     content_type="application/json")
 
 
-def _serve(emulator: "Emulator", request: Request, record: dict[str, Any]) -> tuple[Outcome, FaultRule | None]:
+def _serve(emulator: Emulator, request: Request, record: dict[str, Any]) -> tuple[Outcome, FaultRule | None]:
     method, path = record["method"], record["path"]
     _authenticate(request)
+    _check_version(emulator, request)
     handler, template, path_params, op = _route(emulator, method, path)
     params = _params(request, method)
     if op is not None:
@@ -155,7 +157,16 @@ def _authenticate(request: Request) -> None:
                           "only — it moves no real money)", status=401)
 
 
-def _route(emulator: "Emulator", method: str, path: str):
+def _check_version(emulator: Emulator, request: Request) -> None:
+    asked = request.headers.get("Stripe-Version")
+    if asked and asked != emulator.api_version:
+        raise StripeError(f"The local Stripe emulator speaks Stripe API version {emulator.api_version} only "
+                          f"(the version of its OpenAPI spec); this request asked for {asked!r}. Pin the "
+                          f"client: stripe.StripeClient(..., stripe_version=\"{emulator.api_version}\").",
+                          status=400)
+
+
+def _route(emulator: Emulator, method: str, path: str):
     unknown = StripeError(f"Unrecognized request URL ({method}: {path}). Please see "
                           "https://stripe.com/docs or we can help at https://support.stripe.com/.",
                           status=404)

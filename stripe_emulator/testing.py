@@ -12,7 +12,10 @@ Fixtures
 ``stripe_emulator``
     a :class:`~stripe_emulator.server.RunningEmulator` on a random loopback port,
     driven by ``emulator_clock``, with ``check_responses="raise"`` — the test fails
-    if the emulator ever answered off-contract;
+    if the emulator ever answered off-contract. Card charges stay pending for two days
+    of that clock, as on Stripe: a test that needs a charge's funds at once says so
+    (``emulator.set_available_delay(0)``, ``release_pending_funds()`` or
+    ``emulator_clock.advance(2 * 86_400)``); platform funds are available at once;
 ``fast_sdk_retries``
     shrinks stripe-python's retry backoff (0.5 s minimum per retry) so fault tests
     stay fast (the SDK is imported lazily: the emulator itself never needs it).

@@ -12,7 +12,12 @@ InsufficientPlatformFunds the platform balance cannot cover a transfer
 RateLimited               too many requests; retry later with the same key
 GatewayUnavailable        5xx, timeout or network trouble; safe to retry with the
                           same idempotency key (the write may or may not have happened)
-InvalidPaymentRequest     the request itself is wrong (bad param, unknown id, …)
+InvalidPaymentRequest     the request itself is wrong (bad param, unknown id, a currency
+                          or amount Stripe cannot take, …)
+PayoutDestinationRefused  (an InvalidPaymentRequest) the connected account cannot receive
+                          transfers: ``reason`` is ``closed`` or ``rejected`` (permanent:
+                          pay elsewhere) or ``restricted`` (its owner must complete
+                          Stripe's requirements first)
 IdempotencyKeyReused      an idempotency key was reused with different parameters
 GatewayAuthError          bad or missing API key / no access to the account
 WebhookSignatureError     a webhook whose signature is missing, forged or stale
@@ -59,6 +64,24 @@ class GatewayUnavailable(PaymentError):
 
 class InvalidPaymentRequest(PaymentError):
     pass
+
+
+class PayoutDestinationRefused(InvalidPaymentRequest):
+    """A transfer's destination account refuses money: ``closed``, ``rejected`` or ``restricted``."""
+
+    REASONS = ("closed", "rejected", "restricted")
+
+    def __init__(self, message: str, *, reason: str, code: str | None = None, param: str | None = None,
+                 http_status: int | None = None):
+        if reason not in self.REASONS:
+            raise ValueError(f"reason must be one of {self.REASONS}")
+        super().__init__(message, code=code, param=param, http_status=http_status)
+        self.reason = reason
+
+    @property
+    def permanent(self) -> bool:
+        """True when no action of the account's owner makes it payable again."""
+        return self.reason != "restricted"
 
 
 class IdempotencyKeyReused(PaymentError):

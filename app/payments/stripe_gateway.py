@@ -11,44 +11,40 @@ The only module in the project that imports ``stripe``. It uses the SDK's
   write happens once;
 * ``http_client=stripe.RequestsClient(timeout=…)`` bounds each attempt.
 
+* ``stripe_version`` pins the API version to :data:`STRIPE_API_VERSION`, the version
+  of the OpenAPI spec the emulator checks against, on every request — the SDK's own
+  default moves with each SDK release, the shapes this module reads do not.
+
 Every SDK error is translated into the project's errors in :func:`_translated`,
 and every SDK object into a frozen dataclass — nothing from ``stripe`` leaks out.
-Webhook signatures are verified here, against the ``now`` the caller passes
-(Stripe's scheme: HMAC-SHA256 over ``"<t>.<payload>"``; any of several ``v1``
-signatures may match; ``t`` at most ``tolerance`` seconds old).
+Amounts cross in ledger minor units (ISO 4217) and are converted to and from
+Stripe's own units here, on every request and response, by
+:mod:`app.payments.stripe_currencies` (ISK, UGX and MGA differ; an amount Stripe
+cannot take is an :class:`InvalidPaymentRequest` before anything is sent).
+Webhook signatures are checked by the SDK (``stripe.WebhookSignature``); the
+timestamp window is checked here against the ``now`` the caller passes, in both
+directions: older than ``tolerance`` seconds is a replay, newer is a forged or
+badly skewed clock.
 """
 
 from __future__ import annotations
 
 import contextlib
-import hashlib
-import hmac
 import json
 from datetime import datetime, timezone
 from typing import Any, Iterator, Mapping
 
 import stripe
 
-from .gateway import (
-    BalanceTransaction,
-    ChargeInfo,
-    CheckoutSession,
-    ConnectedAccount,
-    GatewayAuthError,
-    GatewayUnavailable,
-    IdempotencyKeyReused,
-    InsufficientPlatformFunds,
-    InvalidPaymentRequest,
-    PaymentDeclined,
-    PaymentError,
-    RateLimited,
-    Refund,
-    Transfer,
-    TransferReversal,
-    WebhookEvent,
-    WebhookSignatureError,
-)
+from .gateway import (BalanceTransaction, ChargeInfo, CheckoutSession, ConnectedAccount,
+                      GatewayAuthError, GatewayUnavailable, IdempotencyKeyReused,
+                      InsufficientPlatformFunds, InvalidPaymentRequest, PaymentDeclined, PaymentError,
+                      PayoutDestinationRefused, RateLimited, Refund, Transfer, TransferReversal,
+                      WebhookEvent, WebhookSignatureError)
+from .stripe_currencies import (StripeAmountError, check_charge_currency, from_stripe_amount,
+                                to_ledger_units, to_stripe_amount)
 
+STRIPE_API_VERSION = "2024-04-10"  # the version of the spec in ../shared/stripe/ the emulator checks
 DEFAULT_TIMEOUT_SECONDS = 30.0
 WEBHOOK_TOLERANCE_SECONDS = 300
 PAGE_SIZE = 100
@@ -75,6 +71,7 @@ class StripeGateway:
             base_addresses=addresses,  # type: ignore[arg-type]
             max_network_retries=max_network_retries,
             http_client=self._http,
+            stripe_version=STRIPE_API_VERSION,
         )
         self.webhook_secret = webhook_secret
         self.webhook_tolerance = webhook_tolerance
@@ -118,13 +115,12 @@ class StripeGateway:
                                 metadata: Mapping[str, str] | None = None,
                                 client_reference_id: str | None = None) -> CheckoutSession:
         metadata = dict(metadata or {})
+        with _translated():
+            price = {"currency": _to_stripe_currency(currency), "unit_amount": to_stripe_amount(amount, currency),
+                     "product_data": {"name": product_name}}
         params: dict[str, Any] = {
             "mode": "payment",
-            "line_items": [{
-                "price_data": {"currency": _to_stripe_currency(currency), "unit_amount": _amount(amount),
-                               "product_data": {"name": product_name}},
-                "quantity": 1,
-            }],
+            "line_items": [{"price_data": price, "quantity": 1}],
             "success_url": success_url,
             "cancel_url": cancel_url,
             "metadata": metadata,
@@ -134,11 +130,11 @@ class StripeGateway:
             params["client_reference_id"] = client_reference_id
         with _translated():
             session = self._client.v1.checkout.sessions.create(params=params, options=_key(idempotency_key))
-        return _session(_data(session))
+            return _session(_ledger_data(session))
 
     def retrieve_checkout_session(self, session_id: str) -> CheckoutSession:
         with _translated():
-            return _session(_data(self._client.v1.checkout.sessions.retrieve(session_id)))
+            return _session(_ledger_data(self._client.v1.checkout.sessions.retrieve(session_id)))
 
     def retrieve_charge(self, *, charge_id: str | None = None,
                         payment_intent_id: str | None = None) -> ChargeInfo:
@@ -151,7 +147,8 @@ class StripeGateway:
                 if charge_id is None:
                     raise InvalidPaymentRequest(f"payment intent {payment_intent_id} has no charge yet",
                                                 code="no_charge")
-            charge = _data(self._client.v1.charges.retrieve(charge_id, params={"expand": ["balance_transaction"]}))
+            charge = _ledger_data(self._client.v1.charges.retrieve(
+                charge_id, params={"expand": ["balance_transaction"]}))
         txn = charge.get("balance_transaction")
         expanded = isinstance(txn, dict)
         fee = int(txn["fee"]) if expanded else 0
@@ -168,10 +165,11 @@ class StripeGateway:
 
     def refund(self, payment_intent_id: str, *, idempotency_key: str, amount: int | None = None) -> Refund:
         params: dict[str, Any] = {"payment_intent": payment_intent_id}
-        if amount is not None:
-            params["amount"] = _amount(amount)
         with _translated():
-            refund = _data(self._client.v1.refunds.create(params=params, options=_key(idempotency_key)))
+            if amount is not None:  # Stripe's unit depends on the currency, which the intent knows
+                intent = _data(self._client.v1.payment_intents.retrieve(payment_intent_id))
+                params["amount"] = to_stripe_amount(_amount(amount), intent["currency"])
+            refund = _ledger_data(self._client.v1.refunds.create(params=params, options=_key(idempotency_key)))
         return Refund(id=refund["id"], amount=int(refund["amount"]),
                       currency=_from_stripe_currency(refund["currency"]), charge_id=_id(refund.get("charge")),
                       payment_intent_id=_id(refund.get("payment_intent")), status=refund.get("status"))
@@ -180,19 +178,24 @@ class StripeGateway:
     def create_transfer(self, *, amount: int, currency: str, destination: str, idempotency_key: str,
                         transfer_group: str | None = None,
                         metadata: Mapping[str, str] | None = None) -> Transfer:
-        params: dict[str, Any] = {"amount": _amount(amount), "currency": _to_stripe_currency(currency),
-                                  "destination": destination, "metadata": dict(metadata or {})}
+        with _translated():
+            params: dict[str, Any] = {"amount": to_stripe_amount(_amount(amount), currency),
+                                      "currency": _to_stripe_currency(currency),
+                                      "destination": destination, "metadata": dict(metadata or {})}
         if transfer_group:
             params["transfer_group"] = transfer_group
         with _translated():
             transfer = self._client.v1.transfers.create(params=params, options=_key(idempotency_key))
-        return _transfer(_data(transfer))
+            return _transfer(_ledger_data(transfer))
 
     def reverse_transfer(self, transfer_id: str, *, idempotency_key: str,
                          amount: int | None = None) -> TransferReversal:
-        params = {"amount": _amount(amount)} if amount is not None else {}
+        params: dict[str, Any] = {}
         with _translated():
-            reversal = _data(self._client.v1.transfers.reversals.create(
+            if amount is not None:  # Stripe's unit depends on the currency, which the transfer knows
+                transfer = _data(self._client.v1.transfers.retrieve(transfer_id))
+                params["amount"] = to_stripe_amount(_amount(amount), transfer["currency"])
+            reversal = _ledger_data(self._client.v1.transfers.reversals.create(
                 transfer_id, params=params, options=_key(idempotency_key)))  # type: ignore[arg-type]
         return TransferReversal(id=reversal["id"], transfer_id=_id(reversal["transfer"]) or transfer_id,
                                 amount=int(reversal["amount"]),
@@ -221,7 +224,7 @@ class StripeGateway:
         with _translated():
             pages = list_method(params=params).auto_paging_iter()
             for item in pages:
-                yield convert(_data(item))
+                yield convert(_ledger_data(item))
 
     # -- webhooks -----------------------------------------------------------------------------
     def parse_webhook(self, payload: bytes, signature_header: str, now: datetime) -> WebhookEvent:
@@ -231,44 +234,59 @@ class StripeGateway:
         try:
             event = json.loads(payload)
             data = event["data"]
+            data_object = to_ledger_units(data["object"])
+            previous = data.get("previous_attributes")
+            currency = data["object"].get("currency")
+            if previous is not None and isinstance(currency, str):
+                # a changed amount is in the object's currency: the object names it, the diff does not
+                converted = to_ledger_units({"currency": currency, **previous})
+                previous = {key: converted[key] for key in previous}
             return WebhookEvent(id=event["id"], type=event["type"], created=_time(event["created"]),
                                 account=event.get("account"), livemode=bool(event.get("livemode")),
-                                data_object=data["object"],
-                                previous_attributes=data.get("previous_attributes"))
-        except (ValueError, KeyError, TypeError) as exc:
-            raise WebhookSignatureError(f"signed payload is not a Stripe event: {exc}") from exc
+                                data_object=data_object, previous_attributes=previous)
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:  # StripeAmountError too
+            raise WebhookSignatureError(f"signed payload is not a Stripe event we can read: {exc}") from exc
 
 
 def verify_signature(payload: bytes, header: str, secret: str, now: datetime,
                      tolerance: int = WEBHOOK_TOLERANCE_SECONDS) -> int:
-    """Check a ``Stripe-Signature`` header; returns its timestamp or raises WebhookSignatureError."""
-    timestamp: int | None = None
-    signatures: list[str] = []
-    for part in (header or "").split(","):
-        name, _, value = part.strip().partition("=")
-        if name == "t" and value.isdigit():
-            timestamp = int(value)
-        elif name == "v1":
-            signatures.append(value)
-    if timestamp is None or not signatures:
-        raise WebhookSignatureError("no timestamp or v1 signature in the Stripe-Signature header")
-    expected = hmac.new(secret.encode(), f"{timestamp}.".encode() + payload, hashlib.sha256).hexdigest()
-    if not any(hmac.compare_digest(expected, candidate) for candidate in signatures):
-        raise WebhookSignatureError("no signature matches the payload")
-    age = _epoch(now) - timestamp
-    if age > tolerance:
-        raise WebhookSignatureError(f"timestamp is {age} s old (tolerance {tolerance} s)")
+    """Check a ``Stripe-Signature`` header; returns its timestamp or raises WebhookSignatureError.
+
+    The SDK checks the HMAC (any ``v1`` signature may match); the time window is checked
+    here against ``now``, because the SDK would read the machine's clock and only look back.
+    """
+    try:
+        stripe.WebhookSignature.verify_header(payload, header, secret, tolerance=None)
+    except stripe.SignatureVerificationError as exc:
+        raise WebhookSignatureError(f"webhook signature refused: {exc.user_message or exc}") from None
+    except UnicodeDecodeError:
+        raise WebhookSignatureError("webhook payload is not UTF-8 text") from None
+    timestamp = _signed_at(header)
+    skew = _epoch(now) - timestamp
+    if skew > tolerance:
+        raise WebhookSignatureError(f"timestamp is {skew} s old (tolerance {tolerance} s): "
+                                    "a replay, or a delivery held too long")
+    if -skew > tolerance:
+        raise WebhookSignatureError(f"timestamp is {-skew} s in the future (tolerance "
+                                    f"{tolerance} s): a forged header or a badly skewed clock")
     return timestamp
+
+
+def _signed_at(header: str) -> int:
+    """The ``t=`` of a header the SDK has verified (its first ``t``, as the SDK reads it)."""
+    return int(next(part.split("=", 1)[1] for part in header.split(",") if part.split("=", 1)[0] == "t"))
 
 
 # -- translation ------------------------------------------------------------------------------
 @contextlib.contextmanager
 def _translated() -> Iterator[None]:
-    """Turn every ``stripe`` exception into the project's own."""
+    """Turn every ``stripe`` exception, and every amount Stripe cannot take, into the project's own."""
     try:
         yield
     except stripe.StripeError as exc:
         raise _translate(exc) from exc
+    except StripeAmountError as exc:
+        raise InvalidPaymentRequest(str(exc), code=exc.code, param=exc.param) from exc
 
 
 def _translate(exc: stripe.StripeError) -> PaymentError:
@@ -288,6 +306,8 @@ def _translate(exc: stripe.StripeError) -> PaymentError:
     if isinstance(exc, stripe.InvalidRequestError):
         if code == "balance_insufficient":
             return InsufficientPlatformFunds(message, **details)
+        if code in REFUSING_DESTINATION:
+            return PayoutDestinationRefused(message, reason=REFUSING_DESTINATION[code], **details)
         return InvalidPaymentRequest(message, **details)
     if isinstance(exc, (stripe.APIConnectionError, stripe.APIError)):
         return GatewayUnavailable(message, **details)
@@ -296,6 +316,14 @@ def _translate(exc: stripe.StripeError) -> PaymentError:
     if exc.http_status is not None and exc.http_status >= 500:
         return GatewayUnavailable(message, **details)
     return PaymentError(message, **details)
+
+
+# Stripe's answers to a transfer whose destination cannot take it (see the emulator's README)
+REFUSING_DESTINATION = {
+    "account_invalid": "closed",
+    "transfers_not_allowed": "rejected",
+    "insufficient_capabilities_for_transfer": "restricted",
+}
 
 
 def _key(idempotency_key: str) -> dict[str, str]:
@@ -311,9 +339,7 @@ def _amount(amount: int) -> int:
 
 
 def _to_stripe_currency(currency: str) -> str:
-    if len(currency) != 3 or not currency.isalpha():
-        raise ValueError(f"not an ISO 4217 code: {currency!r}")
-    return currency.lower()
+    return check_charge_currency(currency).lower()
 
 
 def _from_stripe_currency(currency: str | None) -> str:
@@ -328,8 +354,13 @@ def _id(value: Any) -> str | None:
 
 
 def _data(sdk_object: Any) -> dict[str, Any]:
-    """The SDK object's plain data: nothing from ``stripe`` goes further than this."""
+    """The SDK object's plain data, in Stripe's units: nothing from ``stripe`` goes further than this."""
     return sdk_object.to_dict()
+
+
+def _ledger_data(sdk_object: Any) -> dict[str, Any]:
+    """The SDK object's plain data with its amounts in ledger minor units."""
+    return to_ledger_units(_data(sdk_object))
 
 
 def _epoch(moment: datetime) -> int:

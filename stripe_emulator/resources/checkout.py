@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .. import money
 from ..errors import StripeError
 from .common import Call, Context, metadata_param, readable, render, require, route
 from .payments import create_paid_intent
@@ -27,10 +28,11 @@ def _line_total(items: list[dict[str, Any]]) -> tuple[int, str]:
             raise StripeError("The emulator supports line_items with price_data only.",
                               param=f"line_items[{index}][price_data]")
         total += int(price["unit_amount"]) * int(item.get("quantity", 1))
-        currencies.add(str(price["currency"]).lower())
+        currencies.add(money.currency(price["currency"], f"line_items[{index}][price_data][currency]"))
     if len(currencies) != 1:
         raise StripeError("All line items must share one currency.", param="line_items")
-    return total, currencies.pop()
+    currency = currencies.pop()
+    return money.check_amount(total, currency, param="line_items[0][price_data][unit_amount]"), currency
 
 
 @route("post", "/v1/checkout/sessions")

@@ -21,6 +21,7 @@ import copy
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable
 
+from .. import money
 from ..errors import StripeError, missing
 from ..state import AccountBook, Clock, IdFactory, Store
 
@@ -37,6 +38,7 @@ class Context:
     base_url: str
     on_event: EventSink
     request: dict[str, Any] | None = None  # {"id": req_…, "idempotency_key": …}
+    available_delay: int = 0  # seconds a card charge's funds stay pending
 
     def now(self) -> int:
         return int(self.clock())
@@ -149,10 +151,11 @@ def metadata_param(params: dict[str, Any], current: dict[str, str] | None = None
 
 
 def currency_param(params: dict[str, Any], name: str = "currency") -> str:
+    """A currency Stripe charges in (lower case), or Stripe's 400 naming the param."""
     value = params.get(name)
     if not value:
         raise StripeError(f"Missing required param: {name}.", param=name)
-    return str(value).lower()
+    return money.currency(value, name)
 
 
 def require(book: AccountBook, object_id: str, object_type: str, kind: str, param: str = "id") -> dict[str, Any]:

@@ -2,7 +2,8 @@
 
 Every successful payment goes through :func:`succeed_payment`: a
 ``payment_intent`` (status ``succeeded``) and its ``charge``, whose balance
-transaction books the gross amount and the fee of :mod:`stripe_emulator.money`.
+transaction books the gross amount and the fee of :mod:`stripe_emulator.money`,
+pending for the emulator's ``available_delay``.
 There are no real cards: a payment intent confirmed with any ``payment_method``
 succeeds; checkout sessions succeed through their Pay page; and
 :func:`add_platform_funds` is Stripe's "bypass pending" test card.
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .. import money
 from ..errors import StripeError
 from ..money import dispute_fee, processing_fee
 from ..state import AccountBook
@@ -50,13 +52,14 @@ def _payment_intent(ctx: Context, book: AccountBook, amount: int, currency: str,
 
 
 def succeed_payment(ctx: Context, book: AccountBook, intent: dict[str, Any],
-                    payment_method: str = "pm_card_visa") -> dict[str, Any]:
-    """Charge ``intent`` in full; returns the charge."""
+                    payment_method: str = "pm_card_visa", *, bypass_pending: bool = False) -> dict[str, Any]:
+    """Charge ``intent`` in full; returns the charge (its funds pending unless ``bypass_pending``)."""
     amount, currency = intent["amount"], intent["currency"]
     charge_id = ctx.ids.new("ch")
     txn = post_transaction(ctx, book, type="charge", amount=amount, currency=currency,
                            source=charge_id, fee=processing_fee(amount, currency),
-                           description=intent.get("description"))
+                           description=intent.get("description"),
+                           available_on=ctx.now() + (0 if bypass_pending else ctx.available_delay))
     charge = book.add({
         "id": charge_id,
         "object": "charge",
@@ -88,10 +91,11 @@ def succeed_payment(ctx: Context, book: AccountBook, intent: dict[str, Any],
 
 
 def create_paid_intent(ctx: Context, book: AccountBook, amount: int, currency: str,
-                       metadata: dict[str, str], description: str | None = None) -> dict[str, Any]:
+                       metadata: dict[str, str], description: str | None = None, *,
+                       bypass_pending: bool = False) -> dict[str, Any]:
     intent = _payment_intent(ctx, book, amount, currency, metadata, description)
     ctx.emit(book, "payment_intent.created", intent)
-    succeed_payment(ctx, book, intent)
+    succeed_payment(ctx, book, intent, bypass_pending=bypass_pending)
     return intent
 
 
@@ -100,16 +104,18 @@ def add_platform_funds(ctx: Context, amount: int, currency: str) -> dict[str, An
 
     The platform's available balance grows by the charge's *net* (amount − fee).
     """
-    intent = create_paid_intent(ctx, ctx.store.platform, amount, currency.lower(), {},
-                                "Emulator: platform funds (bypass pending)")
+    currency = money.currency(currency)
+    intent = create_paid_intent(ctx, ctx.store.platform, money.check_amount(amount, currency), currency, {},
+                                "Emulator: platform funds (bypass pending)", bypass_pending=True)
     return ctx.store.platform.objects[intent["latest_charge"]]
 
 
 @route("post", "/v1/payment_intents")
 def create_payment_intent(call: Call) -> dict[str, Any]:
     ctx, params = call.ctx, call.params
-    intent = _payment_intent(ctx, call.book, positive_amount(params), currency_param(params),
-                             metadata_param(params), params.get("description"))
+    currency = currency_param(params)
+    amount = money.check_amount(positive_amount(params), currency)
+    intent = _payment_intent(ctx, call.book, amount, currency, metadata_param(params), params.get("description"))
     intent["transfer_group"] = params.get("transfer_group")
     ctx.emit(call.book, "payment_intent.created", intent)
     if params.get("confirm") and params.get("payment_method"):
@@ -149,6 +155,7 @@ def create_refund(call: Call) -> dict[str, Any]:
     charge = _charge_for(book, params)
     refundable = charge["amount"] - charge["amount_refunded"]
     amount = positive_amount(params) if params.get("amount") is not None else refundable
+    money.check_amount(amount, charge["currency"])
     if amount > refundable:
         raise StripeError(
             f"Refund amount ({amount}) is greater than unrefunded amount on charge ({refundable})",

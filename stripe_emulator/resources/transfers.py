@@ -3,7 +3,14 @@
 A transfer needs the destination's ``transfers`` capability active (onboarding
 complete) and enough *available* platform balance in the currency — otherwise
 Stripe's ``balance_insufficient`` (HTTP 400). It books ``transfer`` −amount on
-the platform and ``payment`` +amount on the connected account. A reversal
+the platform and ``payment`` +amount on the connected account.
+
+With ``source_transaction`` (a platform charge) Stripe's rules apply: the currency
+must be the charge's; the transfers tied to one charge may add up to its amount and
+no more; while the charge's funds are pending the transfer succeeds whatever the
+available balance, and both sides take on the charge's ``available_on`` (pending
+until the charge is); the transfer gets the charge's ``transfer_group`` (or
+``group_<payment intent>``, which the charge then gets too). A reversal
 (partial or full, never beyond what is left) books the mirror image:
 ``transfer_refund`` +amount on the platform, ``payment_refund`` −amount on the
 connected account. A payout takes a book's available balance to its bank and is
@@ -14,8 +21,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from .. import money
 from ..errors import StripeError
-from .accounts import connected_account
+from .accounts import transfer_destination
 from .balance import available, post_transaction
 from .common import (Call, currency_param, list_page, metadata_param, positive_amount,
                      readable, render, require, route)
@@ -33,21 +41,24 @@ def _insufficient(currency: str) -> StripeError:
 @route("post", "/v1/transfers")
 def create_transfer(call: Call) -> dict[str, Any]:
     ctx, params, platform = call.ctx, call.params, call.book
-    amount, currency = positive_amount(params), currency_param(params)
-    destination = connected_account(ctx, params["destination"])
-    if destination["capabilities"].get("transfers") != "active":
-        raise StripeError(
-            "Your destination account needs to have at least one of the following capabilities "
-            "enabled: transfers, crypto_transfers, legacy_payments",
-            code="insufficient_capabilities_for_transfer", param="destination")
-    if available(platform, currency) < amount:
+    currency = currency_param(params)
+    amount = money.check_amount(positive_amount(params), currency, "transfer")
+    destination = transfer_destination(ctx, params["destination"])
+    source = _source_charge(call, amount, currency)
+    funds_on = platform.objects[source["balance_transaction"]]["available_on"] if source else None
+    if (funds_on is None or funds_on <= ctx.now()) and available(platform, currency) < amount:
         raise _insufficient(currency)
+    transfer_group = params.get("transfer_group")
+    if source is not None:
+        source["_transferred"] = source.get("_transferred", 0) + amount
+        source["transfer_group"] = source["transfer_group"] or f"group_{source['payment_intent']}"
+        transfer_group = transfer_group or source["transfer_group"]
     transfer_id = ctx.ids.new("tr")
     payment_id = ctx.ids.new("py")
     txn = post_transaction(ctx, platform, type="transfer", amount=-amount, currency=currency,
-                           source=transfer_id, description=params.get("description"))
+                           source=transfer_id, description=params.get("description"), available_on=funds_on)
     post_transaction(ctx, ctx.store.open_book(destination["id"]), type="payment", amount=amount,
-                     currency=currency, source=payment_id)
+                     currency=currency, source=payment_id, available_on=funds_on)
     transfer = platform.add({
         "id": transfer_id,
         "object": "transfer",
@@ -64,14 +75,34 @@ def create_transfer(call: Call) -> dict[str, Any]:
         "reversals": {"object": "list", "data": [], "has_more": False,
                       "url": f"/v1/transfers/{transfer_id}/reversals"},
         "reversed": False,
-        "source_transaction": params.get("source_transaction"),
+        "source_transaction": source["id"] if source else None,
         "source_type": "card",
-        "transfer_group": params.get("transfer_group"),
+        "transfer_group": transfer_group,
     })
     ctx.emit(platform, "transfer.created", transfer)
     return render(call, transfer)
 
 
+
+
+def _source_charge(call: Call, amount: int, currency: str) -> dict[str, Any] | None:
+    """The platform charge named by ``source_transaction``, checked against Stripe's rules."""
+    charge_id = call.params.get("source_transaction")
+    if not charge_id:
+        return None
+    charge = call.book.get(charge_id, "charge")
+    if charge is None:
+        raise StripeError(f"No such charge: '{charge_id}'", status=404, code="resource_missing",
+                          param="source_transaction")
+    if charge["currency"] != currency:
+        raise StripeError(f"The currency of source_transaction {charge_id} ({charge['currency']}) must "
+                          f"match the currency of the transfer ({currency}).", param="currency")
+    left = charge["amount"] - charge.get("_transferred", 0)
+    if amount > left:
+        raise StripeError(f"Transfers from source_transaction {charge_id} may add up to the charge's "
+                          f"amount ({charge['amount']}); {left} is left, {amount} was asked.",
+                          code="amount_too_large", param="amount")
+    return charge
 
 
 @route("post", "/v1/transfers/{id}/reversals")
@@ -80,6 +111,7 @@ def create_reversal(call: Call) -> dict[str, Any]:
     transfer = require(platform, call.path["id"], "transfer", "transfer")
     remaining = transfer["amount"] - transfer["amount_reversed"]
     amount = positive_amount(params) if params.get("amount") is not None else remaining
+    money.check_amount(amount, transfer["currency"], "transfer")
     if remaining == 0:
         raise StripeError(f"Transfer {transfer['id']} has already been fully reversed.",
                           code="transfer_already_reversed")
@@ -122,7 +154,8 @@ def list_reversals(call: Call) -> dict[str, Any]:
 @route("post", "/v1/payouts")
 def create_payout(call: Call) -> dict[str, Any]:
     ctx, params, book = call.ctx, call.params, call.book
-    amount, currency = positive_amount(params), currency_param(params)
+    currency = currency_param(params)
+    amount = money.check_amount(positive_amount(params), currency, "payout")
     if available(book, currency) < amount:
         raise _insufficient(currency)
     payout_id = ctx.ids.new("po")

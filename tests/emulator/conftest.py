@@ -11,6 +11,7 @@ import stripe
 from stripe_emulator.testing import emulator_clock, fast_sdk_retries, stripe_emulator  # noqa: F401  (fixtures)
 
 TEST_KEY = "sk_test_emulator"
+API_VERSION = "2024-04-10"  # the emulator speaks its spec's version only
 
 
 @pytest.fixture
@@ -24,7 +25,7 @@ def make_client(stripe_emulator, fast_sdk_retries) -> Iterator[Callable[..., str
         opened.append(http)
         base = stripe_emulator.url
         return stripe.StripeClient(
-            api_key, stripe_account=stripe_account,
+            api_key, stripe_account=stripe_account, stripe_version=API_VERSION,
             base_addresses={"api": base, "connect": base, "files": base, "meter_events": base},
             max_network_retries=max_network_retries, http_client=http)
 

@@ -13,6 +13,8 @@ import stripe
 
 from stripe_emulator import Emulator, start_emulator
 from stripe_emulator.forms import coerce, unflatten
+
+from .conftest import API_VERSION, TEST_KEY
 from stripe_emulator.spec import SPEC_ENV_VAR, load_spec, locate_spec
 from stripe_emulator.validation import to_json_schema
 
@@ -60,7 +62,8 @@ def test_without_spec_it_serves_but_says_checks_are_off(caplog, emulator_clock):
         assert running.emulator.contract_checks_enabled is False
         assert "CONTRACT CHECKS ARE OFF" in caplog.text
         http = stripe.RequestsClient()
-        client = stripe.StripeClient("sk_test_x", base_addresses={"api": running.url}, http_client=http)
+        client = stripe.StripeClient("sk_test_x", base_addresses={"api": running.url}, http_client=http,
+                                     stripe_version=API_VERSION)
         account = client.v1.accounts.create(params={"email": "a@example.com"})
         running.emulator.complete_onboarding(account.id)
         running.emulator.add_platform_funds(10_000)
@@ -163,10 +166,18 @@ def test_post_bodies_must_be_form_encoded(http):
     assert "x-www-form-urlencoded" in response.json()["error"]["message"]
 
 
-def test_newer_stripe_version_header_is_accepted(http):
-    response = http.get(f"{http.base}/v1/balance", headers={"Stripe-Version": "2099-01-01.future"})
-    assert response.status_code == 200
-    assert response.headers["Stripe-Version"] == "2024-04-10"
+def test_the_spec_version_is_the_only_one_spoken(http, make_client):
+    pinned = http.get(f"{http.base}/v1/balance", headers={"Stripe-Version": "2024-04-10"})
+    unpinned = http.get(f"{http.base}/v1/balance")  # Stripe's "account default": the spec's version
+    assert (pinned.status_code, unpinned.status_code) == (200, 200)
+    assert pinned.headers["Stripe-Version"] == unpinned.headers["Stripe-Version"] == "2024-04-10"
+    newer = http.get(f"{http.base}/v1/balance", headers={"Stripe-Version": "2099-01-01.future"})
+    assert newer.status_code == 400 and "2099-01-01.future" in newer.json()["error"]["message"]
+    assert newer.headers["Stripe-Version"] == "2024-04-10"
+    sdk_default = stripe.StripeClient(TEST_KEY, base_addresses={"api": http.base}, max_network_retries=0)
+    with pytest.raises(stripe.InvalidRequestError, match="speaks Stripe API version 2024-04-10 only"):
+        sdk_default.v1.balance.retrieve()  # an unpinned SDK sends its own (newer) version
+    assert make_client().v1.balance.retrieve().object == "balance"
 
 
 def test_unknown_connected_account_header_is_refused(make_client):

@@ -49,7 +49,7 @@ def test_account_starts_unonboarded_and_the_link_page_completes_it(client, emula
     assert [a.id for a in client.v1.accounts.list().auto_paging_iter()] == [account.id]
 
 
-def test_checkout_page_pays_and_redirects(client, emulator, http):
+def test_checkout_page_pays_and_redirects(client, emulator, emulator_clock, http):
     session = _checkout(client)
     assert (session.status, session.payment_status, session.payment_intent) == ("open", "unpaid", None)
     assert session.url.endswith(f"/_emulator/checkout/{session.id}")
@@ -62,7 +62,11 @@ def test_checkout_page_pays_and_redirects(client, emulator, http):
     assert intent.status == "succeeded" and intent.metadata.to_dict() == {"licence": "7"}
     charge = client.v1.charges.retrieve(intent.latest_charge, params={"expand": ["balance_transaction"]})
     assert (charge.balance_transaction.fee, charge.balance_transaction.net) == (320, 9680)
-    assert emulator.available_balance("usd") == 9680
+    assert charge.balance_transaction.status == "pending"
+    assert charge.balance_transaction.available_on == charge.created + 2 * 86_400  # the default delay
+    assert (emulator.available_balance("usd"), emulator.pending_balance("usd")) == (0, 9680)
+    emulator_clock.advance(2 * 86_400)
+    assert (emulator.available_balance("usd"), emulator.pending_balance("usd")) == (9680, 0)
     types = [e["type"] for e in reversed(emulator.events())]
     assert types == ["payment_intent.created", "payment_intent.succeeded", "charge.succeeded",
                      "checkout.session.completed"]
@@ -168,7 +172,9 @@ def test_refunds_by_intent_and_charge(client, emulator):
     refunded_events = emulator.events(type="charge.refunded")
     assert [e["data"]["object"]["amount_refunded"] for e in refunded_events] == [2_000, 500]
     assert [t.amount for t in client.v1.balance_transactions.list(params={"type": "refund"}).data] == [-1_500, -500]
-    assert emulator.available_balance("usd") == 2_000 - processing_fee(2_000, "usd") - 2_000
+    # the charge's funds are still pending; refunds come out of the available balance at once
+    assert emulator.pending_balance("usd") == 2_000 - processing_fee(2_000, "usd")
+    assert emulator.available_balance("usd") == -2_000
 
 
 def test_dispute_control_hook(client, emulator):

@@ -9,6 +9,8 @@ from stripe_emulator.errors import StripeError
 from stripe_emulator.faults import FaultPlan, WriteRateLimiter
 from stripe_emulator.idempotency import IdempotencyStore, fingerprint
 
+from .conftest import API_VERSION
+
 
 def _transfer(client, destination, key, amount=100):
     return client.v1.transfers.create(
@@ -181,7 +183,7 @@ def test_concurrent_writers_with_overlapping_keys(stripe_emulator, emulator, fun
 
     def worker(index: int) -> None:
         http = stripe.RequestsClient(timeout=10)
-        client = stripe.StripeClient("sk_test_x", base_addresses={"api": stripe_emulator.url},
+        client = stripe.StripeClient("sk_test_x", base_addresses={"api": stripe_emulator.url}, stripe_version=API_VERSION,
                                      max_network_retries=5, http_client=http)
         try:
             gate.wait()

@@ -46,6 +46,7 @@ def sale_entries(world):
 
 def test_payment_webhooks_duplicated_and_shuffled_post_the_sale_exactly_once(pay_world_any_db):
     world = pay_world_any_db
+    world.emulator.set_available_delay(0)  # compares the ledger with Stripe's *available* balance at once
     world.forward()
     licence_id = world.signed_licence(like=3, fee=FEE)
     intent = world.pay(licence_id)
@@ -104,6 +105,7 @@ def json_type(payload: bytes) -> str:
 
 def test_refund_delivered_before_the_payment_waits_and_is_applied_by_retry(pay_world_any_db):
     world = pay_world_any_db
+    world.emulator.set_available_delay(0)  # compares the ledger with Stripe's *available* balance at once
     world.capture()
     licence_id = world.signed_licence(like=3, fee=FEE)
     intent = world.pay(licence_id)
@@ -172,6 +174,7 @@ def test_refund_after_payout_moves_the_shortfall_to_recoverable(pay_world_any_db
 
 def test_dispute_reverses_the_sale_and_books_the_dispute_fee_once(pay_world_any_db):
     world = pay_world_any_db
+    world.emulator.set_available_delay(0)  # compares the ledger with Stripe's *available* balance at once
     licence_id, intent = _paid(world)
     dispute = world.emulator.open_dispute(intent)
     world.deliver(duplicate=True)

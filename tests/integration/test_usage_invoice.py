@@ -34,6 +34,7 @@ def _invoice(world, start: str, end: str):
 
 def test_usage_invoice_paid_once_whatever_the_delivery(pay_world_any_db):
     world = pay_world_any_db
+    world.emulator.set_available_delay(0)  # compares the ledger with Stripe's *available* balance at once
     now = provided(Clock, world.app)()
     october = datetime(2025, 10, 1, tzinfo=timezone.utc)
     _use(world, "use-1", 1_000, october + timedelta(days=2))

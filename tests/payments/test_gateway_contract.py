@@ -55,6 +55,16 @@ def test_make_gateway_builds_a_stripe_gateway(stripe_emulator):
         make_gateway({})
 
 
+def test_every_request_pins_the_spec_version(gateway, emulator, creator_account):
+    from app.payments.stripe_gateway import STRIPE_API_VERSION
+
+    gateway.retrieve_account(creator_account)
+    list(gateway.list_transfers())
+    sent = emulator.requests()
+    assert sent and {r["stripe_version"] for r in sent} == {STRIPE_API_VERSION}
+    assert STRIPE_API_VERSION == emulator.api_version == emulator.spec.version == "2024-04-10"
+
+
 def test_importing_app_payments_does_not_import_stripe():
     code = "import sys, app.payments; assert 'stripe' not in sys.modules, 'stripe imported eagerly'"
     subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True)
@@ -151,6 +161,7 @@ def test_list_transfers_auto_paginates(gateway, emulator, creator_account, funde
 
 
 def test_list_balance_transactions(gateway, emulator, emulator_clock, creator_account):
+    emulator.set_available_delay(0)  # this test is about listing: the charge's funds pay the transfers
     start = _utc(emulator_clock.now)
     _paid_session(gateway, emulator)
     gateway.create_transfer(amount=1_000, currency="USD", destination=creator_account,

@@ -50,9 +50,50 @@ def test_forged_or_malformed_signatures_are_rejected(offline_gateway, header):
 
 def test_stale_signatures_are_rejected(offline_gateway):
     header = sign(PAYLOAD, WEBHOOK_SECRET, T)
+    assert offline_gateway.parse_webhook(PAYLOAD, header, NOW + timedelta(seconds=299)).id == "evt_1"
     assert offline_gateway.parse_webhook(PAYLOAD, header, NOW + timedelta(seconds=300)).id == "evt_1"
-    with pytest.raises(WebhookSignatureError, match="old"):
+    with pytest.raises(WebhookSignatureError, match=r"timestamp is 301 s old \(tolerance 300 s\)"):
         offline_gateway.parse_webhook(PAYLOAD, header, NOW + timedelta(seconds=301))
+
+
+def test_signatures_from_the_future_are_rejected(offline_gateway):
+    """A timestamp ahead of ``now`` by more than the tolerance is forged or from a broken clock."""
+    header = sign(PAYLOAD, WEBHOOK_SECRET, T)
+    assert offline_gateway.parse_webhook(PAYLOAD, header, NOW - timedelta(seconds=299)).id == "evt_1"
+    assert offline_gateway.parse_webhook(PAYLOAD, header, NOW - timedelta(seconds=300)).id == "evt_1"
+    with pytest.raises(WebhookSignatureError, match=r"timestamp is 301 s in the future \(tolerance 300 s\)"):
+        offline_gateway.parse_webhook(PAYLOAD, header, NOW - timedelta(seconds=301))
+
+
+def test_the_window_is_checked_against_the_now_passed_in_not_the_machine_clock(offline_gateway):
+    long_ago = datetime(2001, 1, 1, tzinfo=timezone.utc)
+    old_t = int(long_ago.timestamp())
+    header = sign(PAYLOAD, WEBHOOK_SECRET, old_t)
+    assert verify_signature(PAYLOAD, header, WEBHOOK_SECRET, long_ago + timedelta(seconds=10)) == old_t
+    with pytest.raises(WebhookSignatureError, match="old"):
+        verify_signature(PAYLOAD, header, WEBHOOK_SECRET, NOW)
+
+
+def test_the_sdk_checks_the_signature(monkeypatch):
+    """The HMAC comparison is stripe.WebhookSignature's, not a copy of it."""
+    import stripe
+
+    calls = []
+    real = stripe.WebhookSignature.verify_header
+
+    def spy(payload, header, secret, tolerance=None):
+        calls.append(tolerance)
+        return real(payload, header, secret, tolerance)
+
+    monkeypatch.setattr(stripe.WebhookSignature, "verify_header", spy)
+    verify_signature(PAYLOAD, sign(PAYLOAD, WEBHOOK_SECRET, T), WEBHOOK_SECRET, NOW)
+    assert calls == [None]  # the time window is ours: the SDK would read the machine's clock
+
+
+def test_a_payload_that_is_not_text_is_refused_cleanly(offline_gateway):
+    binary = b"\xff\xfe{}"
+    with pytest.raises(WebhookSignatureError, match="UTF-8"):
+        offline_gateway.parse_webhook(binary, sign(PAYLOAD, WEBHOOK_SECRET, T), NOW)
 
 
 def test_any_of_several_v1_signatures_may_match():

@@ -129,3 +129,53 @@ def test_integer_commission_is_the_decimal_half_even_one(amount, bps):
 def test_integer_allocation_is_the_fraction_largest_remainder_one(total, shares):
     assert allocate(total, shares) == _allocate_by_fractions(total, shares)
     assert allocate(-total, shares) == [-p for p in _allocate_by_fractions(total, shares)]
+
+
+# -- one currency table, from ISO 4217 ---------------------------------------------------------
+def test_exponents_come_from_the_iso_4217_list():
+    from iso4217 import Currency
+
+    from ledger.money import CURRENCY_EXPONENTS, WITHDRAWN_CODES_IN_USE, exponent
+
+    iso = {entry.code: entry.exponent for entry in Currency if entry.exponent is not None}
+    assert {code: CURRENCY_EXPONENTS[code] for code in iso} == iso
+    assert set(CURRENCY_EXPONENTS) == set(iso) | set(WITHDRAWN_CODES_IN_USE)
+    assert not set(WITHDRAWN_CODES_IN_USE) & set(iso), "a withdrawn code is back in ISO 4217: drop it here"
+    assert (exponent("JPY"), exponent("AUD"), exponent("KWD"), exponent("ISK"), exponent("CLF")) == (0, 2, 3, 0, 4)
+    for not_money in ("XAU", "XDR", "XTS", "XXX"):  # codes without minor units are not currencies
+        assert not_money not in CURRENCY_EXPONENTS
+
+
+def test_no_other_module_keeps_a_table_of_exponents():
+    import ast
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    owners = set()
+    for folder in ("ledger", "app", "stripe_emulator"):
+        for path in (root / folder).rglob("*.py"):
+            for node in ast.parse(path.read_text()).body:
+                targets = node.targets if isinstance(node, ast.Assign) else (
+                    [node.target] if isinstance(node, ast.AnnAssign) else [])
+                if any(isinstance(t, ast.Name) and "EXPONENT" in t.id for t in targets):
+                    owners.add(path.relative_to(root).as_posix())
+    assert owners == {"ledger/money.py"}
+
+
+@pytest.mark.parametrize("code", ["XYZ", "usd", "", "US", "XAU"])
+def test_unknown_codes_are_refused_with_a_clear_error(code):
+    from ledger.money import check_currency, exponent
+
+    with pytest.raises(MoneyError, match="unknown currency .*ISO 4217"):
+        check_currency(code)
+    with pytest.raises(MoneyError):
+        exponent(code)
+    with pytest.raises(MoneyError):
+        Money(100, code)
+
+
+def test_amounts_follow_iso_not_cldr_display_digits():
+    # CLDR (Babel) shows the Iraqi dinar and the Malagasy ariary with no decimals; ISO 4217 has 3 and 2
+    assert parse_minor("1.250", "IQD") == 1250
+    assert format_minor(150, "MGA") == "1.50"
+    assert parse_minor("5", "ISK") == 5 and format_minor(5, "ISK") == "5"
