@@ -75,6 +75,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from .settlement import wiring as settlement
 
     settlement.init_app(app)
+    from . import mail
+
+    mail.init_app(app)
     return app
 
 
