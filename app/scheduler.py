@@ -63,6 +63,7 @@ def mail_send_job() -> None:
     """Send the due messages of the mail outbox (``app.mail``)."""
     deliver_outbox(_context["app"])
 
+
 SETTLEMENT_JOB_ID = "settlement-monthly"
 
 
