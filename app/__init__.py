@@ -24,6 +24,7 @@ from . import (
     config,
     errors,
     health,
+    mail,
     marketplace,
     metering,
     payments,
@@ -38,7 +39,7 @@ from .kit import ratelimit
 
 # Registration order matters only where one part fills another's registry: the kits
 # first, features after them.
-FEATURES = (auth, marketplace, payments, metering, statements, accounting, reporting, settlement, web)
+FEATURES = (auth, mail, marketplace, payments, metering, statements, accounting, reporting, settlement, web)
 
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:

@@ -129,6 +129,10 @@ def from_environment(environ: Mapping[str, str] | None = None, instance_path: Pa
         "STRIPE_API_BASE": environ.get("STRIPE_API_BASE", ""),
         "STRIPE_WEBHOOK_SECRET": environ.get("STRIPE_WEBHOOK_SECRET", ""),
         "LOG_LEVEL": environ.get("LOG_LEVEL", "INFO"),
+        # Mail (docs/mail.md); checked when the composition root builds the mailer from them.
+        "MAIL_URL": environ.get("MAIL_URL", ""),
+        "MAIL_FROM": environ.get("MAIL_FROM", ""),
+        "MAIL_SINK_DIR": str(instance_path / "mail-sink"),  # where make run's local sink keeps caught mail
         "SETTLEMENT_SCHEDULE": parse_settlement_schedule(environ.get("SETTLEMENT_SCHEDULE")),
         "SETTLEMENT_MIN_PAYOUT": parse_min_payout(environ.get("SETTLEMENT_MIN_PAYOUT")),
         "SETTLEMENT_WORKERS": _int(environ, "SETTLEMENT_WORKERS", 4),

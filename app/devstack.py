@@ -1,5 +1,7 @@
 """``make run``: the web server, the scheduler and (without a real Stripe key) the
-local Stripe emulator, started together and stopped together.
+local Stripe emulator, started together and stopped together — and, unless
+``MAIL_URL`` names a real SMTP server, a local SMTP sink (``app.mail.sink``) that
+catches every message in ``instance/mail-sink/``, shown at ``/dev/mail``.
 
 Each runs in its own process — the scheduler is never inside a web worker.  Ctrl-C
 (or any one process exiting) stops them all.
@@ -18,6 +20,7 @@ from pathlib import Path
 from .config import default_instance_path
 
 EMULATOR_PORT = 12111
+MAIL_SINK_PORT = 8025
 
 
 def _emulator_env(instance: Path, web_port: int) -> tuple[dict[str, str], list[str]]:
@@ -40,6 +43,13 @@ def _emulator_env(instance: Path, web_port: int) -> tuple[dict[str, str], list[s
     return env, command
 
 
+def _mail_sink(instance: Path) -> tuple[dict[str, str], list[str]]:
+    env = {"MAIL_URL": f"smtp://127.0.0.1:{MAIL_SINK_PORT}"}
+    command = [sys.executable, "-m", "app.mail.sink_process", "--port", str(MAIL_SINK_PORT),
+               "--dir", str(instance / "mail-sink")]
+    return env, command
+
+
 def processes(port: int) -> tuple[dict[str, str], list[tuple[str, list[str]]]]:
     env = dict(os.environ)
     procs: list[tuple[str, list[str]]] = []
@@ -47,6 +57,10 @@ def processes(port: int) -> tuple[dict[str, str], list[tuple[str, list[str]]]]:
         extra, command = _emulator_env(default_instance_path(), port)
         env.update(extra)
         procs.append(("stripe-emulator", command))
+    if not env.get("MAIL_URL"):
+        extra, command = _mail_sink(default_instance_path())
+        env.update(extra)
+        procs.append(("mail-sink", command))
     cameo = [sys.executable, "-m", "app"]
     procs.append(("web", cameo + ["run", "--host", "127.0.0.1", "--port", str(port), "--no-reload"]))
     procs.append(("scheduler", cameo + ["scheduler"]))
@@ -60,6 +74,11 @@ def main(argv: list[str] | None = None) -> int:
     env, specs = processes(args.port)
     if "STRIPE_API_BASE" in env and env["STRIPE_SECRET_KEY"] == "sk_test_local_emulator":
         print(f"Stripe: local Stripe emulator on {env['STRIPE_API_BASE']} — no real money moves.")
+    if any(name == "mail-sink" for name, _ in specs):
+        where = f"files in {default_instance_path() / 'mail-sink'}"
+        if env.get("CAMEO_ENV", "development") == "development":
+            where = f"read it at http://127.0.0.1:{args.port}/dev/mail ({where})"
+        print(f"Mail: local SMTP sink on 127.0.0.1:{MAIL_SINK_PORT} catches all mail — {where}.")
     running: list[tuple[str, subprocess.Popen]] = []
     stopping = False
 

@@ -9,6 +9,7 @@ when the scheduler starts (nothing happens at import).
 Jobs:
 * ``ledger-seal`` — links committed entries into the hash chain every few seconds.
 * ``payments-retry-events`` — applies stored Stripe events that could not be applied yet.
+* ``mail-send`` — sends the mail outbox (``app.mail``) every few seconds.
 * ``settlement-monthly`` — settles the previous month (``SETTLEMENT_SCHEDULE``, cron, UTC);
   a no-op once that period's run is done, a resume when it was interrupted.
 """
@@ -32,6 +33,7 @@ from .db import Database
 from .kit.registry import provided
 from .payments.cli import retry_events
 from .settlement.jobs import settle_previous_month
+from .mail.runtime import deliver_outbox
 
 log = logging.getLogger(__name__)
 _context: dict[str, Flask] = {}
@@ -56,6 +58,14 @@ def payments_retry_job() -> None:
 
 
 PAYMENTS_RETRY_INTERVAL_SECONDS = 60
+MAIL_SEND_INTERVAL_SECONDS = 5
+
+
+def mail_send_job() -> None:
+    """Send the due messages of the mail outbox (``app.mail``)."""
+    deliver_outbox(_context["app"])
+
+
 SETTLEMENT_JOB_ID = "settlement-monthly"
 
 
@@ -75,6 +85,7 @@ def settlement_trigger(expression: str) -> CronTrigger:
 JOBS: list[tuple[str, Callable[[], None], dict]] = [
     ("ledger-seal", seal_job, {"trigger": "interval", "seconds": SEAL_INTERVAL_SECONDS}),
     ("payments-retry-events", payments_retry_job, {"trigger": "interval", "seconds": PAYMENTS_RETRY_INTERVAL_SECONDS}),
+    ("mail-send", mail_send_job, {"trigger": "interval", "seconds": MAIL_SEND_INTERVAL_SECONDS}),
 ]
 
 

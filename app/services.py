@@ -15,6 +15,7 @@ its users ask for (``app.kit.registry.provided``):
 ``KeyStore``           the receipt-signing keys under ``RECEIPT_KEYS_DIR``
 ``FileStore``          uploaded previews and recordings under the instance folder
 ``Settler``            settlement runs with their settings (``SETTLEMENT_*``)
+``Mailer``             SMTP from ``MAIL_URL`` (queued, not sent, when it is empty)
 =====================  ==============================================================
 
 Features never import this module: pages, API routes, commands and jobs ask the
@@ -33,6 +34,7 @@ from app.clock import Clock, system_clock
 from app.db import Database
 from app.kit.exports import ExportTables
 from app.kit.registry import Registry, install
+from app.mail.mailer import Mailer, make_mailer
 from app.marketplace.storage import FileStore
 from app.metering.receipts import KeyStore
 from app.payments.backend import make_gateway
@@ -61,6 +63,7 @@ def build(config: Mapping[str, Any]) -> Registry:
         retry=config.get("SETTLEMENT_RETRY") or RetryPolicy(), workers=config["SETTLEMENT_WORKERS"],
         writes_per_second=config["SETTLEMENT_STRIPE_WRITES_PER_SECOND"] or None,
         lock_wait_seconds=config["SETTLEMENT_LOCK_WAIT_SECONDS"]))
+    registry.provide(Mailer, make_mailer(config))  # type: ignore[type-abstract]
     return registry
 
 

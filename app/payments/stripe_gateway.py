@@ -41,8 +41,7 @@ from .gateway import (BalanceTransaction, ChargeInfo, CheckoutSession, Connected
                       InsufficientPlatformFunds, InvalidPaymentRequest, PaymentDeclined, PaymentError,
                       PayoutDestinationRefused, RateLimited, Refund, Transfer, TransferReversal,
                       WebhookEvent, WebhookSignatureError)
-from .stripe_currencies import (StripeAmountError, check_charge_currency, from_stripe_amount,
-                                to_ledger_units, to_stripe_amount)
+from .stripe_currencies import (StripeAmountError, check_charge_currency, to_ledger_units, to_stripe_amount)
 
 STRIPE_API_VERSION = "2024-04-10"  # the version of the spec in ../shared/stripe/ the emulator checks
 DEFAULT_TIMEOUT_SECONDS = 30.0
