@@ -1,4 +1,5 @@
-"""The book as files other tools read: tables (CSV, XLSX, Parquet) and Beancount.
+"""The book as data other tools read: tables of the journal (pandas frames, which the
+application writes as CSV, XLSX or Parquet) and Beancount.
 
 Tables are pandas frames built straight from the journal.  Money stays an integer
 count of minor units in nullable ``Int64`` columns, next to a ``*_decimal`` text
@@ -35,9 +36,7 @@ from __future__ import annotations
 import io
 import json
 import re
-import zipfile
 from datetime import date, datetime, timedelta, timezone
-from pathlib import Path
 from typing import IO, Callable, Iterable, Iterator, Mapping, Optional
 
 from sqlalchemy import Connection, and_, func, select, true
@@ -49,8 +48,6 @@ from .periods import Period, months
 
 entry_t, posting_t, account_t = Entry.__table__, Posting.__table__, Account.__table__
 
-TABLE_FORMATS = ("csv", "xlsx", "parquet")
-FORMATS = (*TABLE_FORMATS, "beancount")
 
 
 # ---------------------------------------------------------------- periods
@@ -136,65 +133,6 @@ LEDGER_TABLES: Mapping[str, TableBuilder] = {
     "postings": postings_frame,
     "trial-balance": lambda conn, period: trial_balance_frame(conn, period.ends_at if period else None),
 }
-
-
-# ---------------------------------------------------------------- writers
-
-
-def _for_spreadsheet(frame):
-    """openpyxl refuses time-zone-aware datetimes: write them as naive UTC."""
-    frame = frame.copy()
-    for name in frame.columns:
-        if hasattr(frame[name].dtype, "tz") and frame[name].dtype.tz is not None:
-            frame[name] = frame[name].dt.tz_convert("UTC").dt.tz_localize(None)
-    return frame
-
-
-def table_bytes(frame, fmt: str) -> bytes:
-    """One table as a CSV or Parquet file."""
-    if fmt == "csv":
-        return frame.to_csv(index=False, date_format="%Y-%m-%dT%H:%M:%S.%fZ").encode()
-    if fmt == "parquet":
-        buffer = io.BytesIO()
-        frame.to_parquet(buffer, index=False, engine="pyarrow")
-        return buffer.getvalue()
-    raise ValueError(f"{fmt!r} is not a single-table format (csv, parquet)")
-
-
-def write_xlsx(tables: Mapping[str, object], out: IO[bytes] | Path) -> None:
-    """One workbook, one sheet per table (sheet names are the table names)."""
-    import pandas as pd
-
-    with pd.ExcelWriter(out, engine="openpyxl") as writer:
-        for name, frame in tables.items():
-            _for_spreadsheet(frame).to_excel(writer, sheet_name=name[:31], index=False)
-
-
-def write_zip(tables: Mapping[str, object], fmt: str, out: IO[bytes] | Path) -> None:
-    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        for name, frame in tables.items():
-            archive.writestr(f"{name}.{fmt}", table_bytes(frame, fmt))
-
-
-def write_tables(tables: Mapping[str, object], fmt: str, out: Path) -> list[Path]:
-    """Write ``tables`` to ``out``: an ``.xlsx`` workbook, a ``.zip`` of CSV/Parquet files,
-    or a directory of them (created if missing).  Returns the files written."""
-    out = Path(out)
-    if fmt == "xlsx":
-        write_xlsx(tables, out)
-        return [out]
-    if fmt not in ("csv", "parquet"):
-        raise ValueError(f"unknown table format {fmt!r}")
-    if out.suffix == ".zip":
-        write_zip(tables, fmt, out)
-        return [out]
-    out.mkdir(parents=True, exist_ok=True)
-    written = []
-    for name, frame in tables.items():
-        path = out / f"{name}.{fmt}"
-        path.write_bytes(table_bytes(frame, fmt))
-        written.append(path)
-    return written
 
 
 # ---------------------------------------------------------------- Beancount

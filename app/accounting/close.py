@@ -22,8 +22,6 @@ and the closed month's figures never change.
 """
 from __future__ import annotations
 
-import csv
-import io
 from datetime import datetime
 from typing import Any
 
@@ -31,6 +29,7 @@ from sqlalchemy import func, select
 from sqlmodel import select as sm_select
 
 from app.db import UnitOfWork
+from app.kit import csvfile
 from app.errors import Conflict, NotFound, ValidationProblem
 from app.payments.gateway import PaymentError, PaymentGateway
 from app.people import audit
@@ -166,11 +165,8 @@ def list_closes(uow: UnitOfWork, actor: Actor) -> list[PeriodClose]:
 
 
 def trial_balance_csv(row: PeriodClose) -> str:
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=list(TRIAL_BALANCE_COLUMNS), extrasaction="ignore")
-    writer.writeheader()
-    writer.writerows(row.trial_balance.get("rows", []))
-    return buffer.getvalue()
+    columns = list(TRIAL_BALANCE_COLUMNS)
+    return csvfile.text(columns, ([line.get(c) for c in columns] for line in row.trial_balance.get("rows", [])))
 
 
 # --- corrections after the close -----------------------------------------------------------

@@ -28,7 +28,6 @@ created a second later matches instead of showing as missing on both sides.
 """
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Iterable, Mapping, Sequence
@@ -48,6 +47,7 @@ from app.payments.gateway import (
 from app.payments.problems import provider_problem
 from app.people.actors import Actor
 from app.books import kinds
+from app.kit import csvfile
 from app.settlement.planning import transfer_group
 from ledger.models import Account, Entry, Posting
 
@@ -202,16 +202,14 @@ class Reconciliation:
         return joined.astype({"ledger_seq": "Int64", "ledger_net": "Int64", "stripe_net": "Int64",
                               "difference": "Int64"})
 
-    def to_csv(self) -> str:
+    def csv_bytes(self) -> bytes:
         """All rows of all sections with their own columns (union), amounts as integers."""
         frames = [self.sections[name].assign(section=name) for name in SECTIONS]
         joined = pd.concat([f for f in frames if len(f)], ignore_index=True) if any(len(f) for f in frames) \
             else pd.DataFrame(columns=["section", "category", "match_key"])
         first = ["section", "category", "match_key"]
         joined = joined[first + [c for c in joined.columns if c not in first]]
-        buffer = io.StringIO()
-        joined.to_csv(buffer, index=False)
-        return buffer.getvalue()
+        return csvfile.frame_bytes(joined)
 
     def report(self, *, max_rows: int = 500) -> dict[str, Any]:
         """JSON-ready summary and the unmatched rows (integers, ISO strings, None)."""

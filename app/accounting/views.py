@@ -57,7 +57,7 @@ def reconciliation():
 @role_required(*STAFF)
 def reconciliation_csv():
     result = _reconciliation(request.args.get("period"))
-    return _csv(result.to_csv(), f"reconciliation-{result.period.name}.csv")
+    return _csv(result.csv_bytes(), f"reconciliation-{result.period.name}.csv")
 
 
 def _recent(today: datetime, closed: set[str]) -> list[tuple[str, bool]]:

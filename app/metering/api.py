@@ -5,8 +5,6 @@ errors (``app.kit.api``); its token check keeps the unit of work open for
 ``POST /usage``, so a report is one transaction."""
 from __future__ import annotations
 
-import csv
-import io
 from typing import Literal, Optional
 
 from flask import g, request, stream_with_context, url_for
@@ -16,6 +14,7 @@ from pydantic import BaseModel, Field
 from app.clock import Clock
 from app.db import Database
 from app.kit.api import MoneyOut, PageQuery, Unauthorised, api_blueprint, bearer_token, call, paged
+from app.kit import csvfile
 from app.kit.downloads import download
 from app.kit.registry import provided
 from app.kit.web import request_actor
@@ -168,11 +167,6 @@ CSV_COLUMNS = ("usage_id", "event_id", "licence_id", "brand_org_id", "kind", "qu
                "media", "content_sha256", "content_url", "price_minor", "currency", "recorded_at", "receipt_id")
 
 
-def _cell(value) -> str:
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text  # no formulas in spreadsheets
-
-
 @usage_api.get("/licences/<int:licence_id>/usage.csv", tags=[T_USAGE], responses={
     200: {"description": "Every recorded use of the licence as CSV",
           "content": {"text/csv": {"schema": {"type": "string"}}}}})
@@ -183,20 +177,12 @@ def export_usage(path: LicencePath):
     user_id = g.api_user_id
 
     def rows():
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        writer.writerow(CSV_COLUMNS)
         with provided(Database).unit_of_work() as uow:
             actor = request_actor(uow, uow.session.get(User, user_id))
-            for n, row in enumerate(usage.iter_usage(uow, actor, path.licence_id)):
-                writer.writerow([_cell(v) for v in (
-                    row.id, row.event_id, row.licence_id, row.brand_org_id, row.kind, row.quantity,
-                    _iso(row.occurred_at), row.territory, row.media, row.content_sha256, row.content_url,
-                    row.price_minor, row.currency, _iso(row.recorded_at), row.receipt_id)])
-                if n % 500 == 499:
-                    yield buffer.getvalue()
-                    buffer.seek(0)
-                    buffer.truncate()
-        yield buffer.getvalue()
+            for row in usage.iter_usage(uow, actor, path.licence_id):
+                yield (row.id, row.event_id, row.licence_id, row.brand_org_id, row.kind, row.quantity,
+                       _iso(row.occurred_at), row.territory, row.media, row.content_sha256, row.content_url,
+                       row.price_minor, row.currency, _iso(row.recorded_at), row.receipt_id)
 
-    return download(stream_with_context(rows()), f"licence-{path.licence_id}-usage.csv", "text/csv")
+    return download(stream_with_context(csvfile.stream(CSV_COLUMNS, rows())),
+                    f"licence-{path.licence_id}-usage.csv", "text/csv")

@@ -9,7 +9,8 @@ from flask import Blueprint, Response, render_template, request, url_for
 
 from app.errors import NotFound
 from app.kit.downloads import download
-from app.kit.exports import ExportTables
+from app.kit import csvfile
+from app.kit.exports import BOOK, FORMATS, ExportTables, UnknownFormat, export_format, tables_file
 from app.kit.registry import provided
 from app.kit.web import acting, now, role_required
 from app.books import reports as books
@@ -62,7 +63,7 @@ def _wants_csv() -> bool:
 
 
 def _csv(frame, filename: str) -> Response:
-    return download(exports.table_bytes(frame, "csv"), filename, "text/csv")
+    return download(csvfile.frame_bytes(frame), filename, "text/csv")
 
 
 def _activity():
@@ -172,32 +173,27 @@ def creators():
 @bp.get("/exports")
 @role_required(*STAFF)
 def exports_page():
-    return render_template("reporting/exports.html", tables=provided(ExportTables).all(), formats=exports.FORMATS,
+    return render_template("reporting/exports.html", tables=provided(ExportTables).all(), formats=FORMATS,
                            period=Period.containing(now()), year=now().year)
 
 
 @bp.get("/exports/download")
 @role_required(*STAFF)
 def export_download():
-    fmt = request.args.get("format", "")
-    if fmt not in exports.FORMATS:
-        raise BadRequest(f"{fmt!r} is not an export format: choose {', '.join(exports.FORMATS)}.")
+    try:
+        fmt = export_format(request.args.get("format", ""))
+    except UnknownFormat as exc:
+        raise BadRequest(f"{exc}.") from None
     period = _period(required=False)
     stem = f"cameo-{period.name if period else 'ledger'}"
     with acting() as (uow, actor):
-        if fmt == "beancount":
+        if fmt.holds == BOOK:
             text = io.StringIO()
             service.write_beancount(uow, actor, text, period)
-            return download(text.getvalue(), f"{stem}.beancount", "text/plain")
+            return download(text.getvalue(), fmt.filename(stem), fmt.media_type)
         names = request.args.getlist("tables") or None
         tables = service.build_tables(uow, actor, provided(ExportTables), names, period)
-    body = io.BytesIO()
-    if fmt == "xlsx":
-        exports.write_xlsx(tables, body)
-        return download(body.getvalue(), f"{stem}.xlsx",
-                         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-    exports.write_zip(tables, fmt, body)
-    return download(body.getvalue(), f"{stem}-{fmt}.zip", "application/zip")
+    return download(*tables_file(tables, fmt, stem))
 
 
 @bp.get("/exports/payees")

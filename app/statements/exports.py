@@ -9,8 +9,6 @@ co-owned cameo); ``reserve`` and ``recoverable`` are the changes to those accoun
 """
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -18,6 +16,7 @@ from pathlib import Path
 import pandas as pd
 from sqlalchemy import Connection
 
+from app.kit import csvfile
 from ledger.money import format_minor
 from ledger.periods import Period
 from app.books.statements import SECTION_TITLES, StatementLine, period_statements
@@ -138,15 +137,11 @@ def filename(cs: CreatorStatement, extension: str) -> str:
 
 def as_csv(cs: CreatorStatement) -> str:
     cur = cs.statement.currency
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(CSV_COLUMNS)
-    for row in rows(cs):
-        writer.writerow([row.section, row.date, row.description, row.licence_id or "", row.brand,
-                         "" if row.count is None else row.count, money_text(row.gross, cur),
-                         money_text(row.commission, cur), money_text(row.net, cur), money_text(row.reserve, cur),
-                         money_text(row.recoverable, cur), cur])
-    return buffer.getvalue()
+    return csvfile.text(CSV_COLUMNS, ([row.section, row.date, row.description, row.licence_id or "", row.brand,
+                                       "" if row.count is None else row.count, money_text(row.gross, cur),
+                                       money_text(row.commission, cur), money_text(row.net, cur),
+                                       money_text(row.reserve, cur), money_text(row.recoverable, cur), cur]
+                                      for row in rows(cs)))
 
 
 def as_pdf(cs: CreatorStatement, *, now: datetime) -> bytes:
