@@ -6,12 +6,14 @@ the kits and each feature register themselves, one way: ``init_app(app)`` adds t
 feature's blueprints, commands and handlers.  Nothing connects, schedules or reads
 keys at import time.  ``main`` is the ``cameo`` console script.
 """
+
 from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from flask import Flask
 from flask.cli import FlaskGroup

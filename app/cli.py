@@ -3,17 +3,18 @@
 Features add their own groups from their ``cli.py`` (``cameo settle``, ``cameo
 payments …``, ``cameo export`` …); ``app.main`` is the console script.
 """
+
 from __future__ import annotations
 
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 
-from ledger import Ledger, format_minor
-from ledger import chain, reports
+from ledger import Ledger, chain, format_minor, reports
 from ledger.verify import verify
 
-from . import migrate, scheduler, seed as seed_module
+from . import migrate, scheduler
+from . import seed as seed_module
 from .clock import Clock
 from .db import Database
 from .kit.registry import provided
@@ -68,7 +69,8 @@ def ledger_verify(seal: bool) -> None:
         click.echo(f"BAD {where}: {problem.message}", err=True)
     first = report.first_bad_seq
     raise click.ClickException(
-        f"ledger verification failed; first bad entry: {first}" if first is not None
+        f"ledger verification failed; first bad entry: {first}"
+        if first is not None
         else "ledger verification failed (balances)"
     )
 
@@ -110,8 +112,10 @@ def ledger_trial_balance(as_of) -> None:
         click.echo(f"{r.code:<{width}}  {r.type:<9} {r.currency:<3} {debit:>16} {credit:>16}")
     for currency, (debits, credits) in tb.totals().items():
         flag = "" if debits == credits else "  UNBALANCED"
-        click.echo(f"{'total':<{width}}  {'':<9} {currency:<3} {format_minor(debits, currency):>16} "
-                   f"{format_minor(credits, currency):>16}{flag}")
+        click.echo(
+            f"{'total':<{width}}  {'':<9} {currency:<3} {format_minor(debits, currency):>16} "
+            f"{format_minor(credits, currency):>16}{flag}"
+        )
     if not tb.balanced:
         raise click.ClickException("trial balance does not balance")
 

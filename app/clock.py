@@ -1,8 +1,9 @@
 """The time, as a collaborator: services take ``now`` as an argument; the pages,
 commands and jobs that call them read it from the app's ``Clock`` (tests freeze it)."""
+
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Protocol
 
 
@@ -11,4 +12,4 @@ class Clock(Protocol):
 
 
 def system_clock() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)

@@ -4,6 +4,7 @@ Instants are ``UTCDateTime`` (aware UTC on every backend), money columns are
 ``BigInteger`` minor units declared where they are used, and enumerations are
 checked by the database too (``one_of`` builds the CHECK expression).
 """
+
 from __future__ import annotations
 
 from typing import Any

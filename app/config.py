@@ -2,13 +2,15 @@
 
 Every variable is documented in the README's Configuration section.
 """
+
 from __future__ import annotations
 
 import os
 import re
 import secrets
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from ledger.money import CURRENCY_EXPONENTS
 
@@ -23,7 +25,7 @@ def normalise_database_url(url: str) -> str:
     """Accept the usual ``postgres://`` spellings and pick the psycopg 3 driver."""
     for prefix in ("postgres://", "postgresql://"):
         if url.startswith(prefix):
-            return "postgresql+psycopg://" + url[len(prefix):]
+            return "postgresql+psycopg://" + url[len(prefix) :]
     return url
 
 
@@ -37,7 +39,9 @@ def load_secret_key(instance_path: Path, env: str, environ: Mapping[str, str]) -
     if key:
         return key
     if env == "production":
-        raise ConfigError("SECRET_KEY must be set in production (e.g. `python -c 'import secrets; print(secrets.token_hex(32))'`)")
+        raise ConfigError(
+            "SECRET_KEY must be set in production (e.g. `python -c 'import secrets; print(secrets.token_hex(32))'`)"
+        )
     path = instance_path / "secret_key"
     if path.exists():
         return path.read_text().strip()
@@ -69,8 +73,10 @@ def parse_settlement_schedule(raw: str | None) -> str:
     value = (raw or "").strip() or DEFAULT_SETTLEMENT_SCHEDULE
     fields = value.split()
     if len(fields) != 5 or not all(_CRON_FIELD.match(f) for f in fields):
-        raise ConfigError(f"SETTLEMENT_SCHEDULE must be a crontab expression 'minute hour day month weekday' "
-                          f"(UTC), e.g. {DEFAULT_SETTLEMENT_SCHEDULE!r}; got {raw!r}")
+        raise ConfigError(
+            f"SETTLEMENT_SCHEDULE must be a crontab expression 'minute hour day month weekday' "
+            f"(UTC), e.g. {DEFAULT_SETTLEMENT_SCHEDULE!r}; got {raw!r}"
+        )
     return value
 
 
@@ -81,8 +87,10 @@ def parse_min_payout(raw: str | None) -> dict[str, int]:
         currency, sep, amount = (x.strip() for x in part.partition("="))
         currency = currency.upper()
         if not sep or currency not in CURRENCY_EXPONENTS or not amount.isdigit():
-            raise ConfigError(f"SETTLEMENT_MIN_PAYOUT must look like 'USD=1000,EUR=1000' (ISO currency = "
-                              f"non-negative minor units); cannot read {part!r}")
+            raise ConfigError(
+                f"SETTLEMENT_MIN_PAYOUT must look like 'USD=1000,EUR=1000' (ISO currency = "
+                f"non-negative minor units); cannot read {part!r}"
+            )
         result[currency] = int(amount)
     return result
 
@@ -108,15 +116,14 @@ def from_environment(environ: Mapping[str, str] | None = None, instance_path: Pa
     if env not in ENVIRONMENTS:
         raise ConfigError(f"CAMEO_ENV must be one of {', '.join(ENVIRONMENTS)}, got {env!r}")
     instance_path = instance_path or default_instance_path()
-    database_url = normalise_database_url(
-        environ.get("DATABASE_URL") or f"sqlite:///{instance_path / 'cameo.db'}"
-    )
+    database_url = normalise_database_url(environ.get("DATABASE_URL") or f"sqlite:///{instance_path / 'cameo.db'}")
     if env == "production" and database_url.startswith("sqlite"):
         # Allowed (small deployments), but say so loudly in the log at start-up.
         pass
     if _int(environ, "SETTLEMENT_WORKERS", 4) < 1 or _int(environ, "SETTLEMENT_STRIPE_WRITES_PER_SECOND", 90) < 0:
-        raise ConfigError("SETTLEMENT_WORKERS must be at least 1 and SETTLEMENT_STRIPE_WRITES_PER_SECOND "
-                          "at least 0 (0: no pacing)")
+        raise ConfigError(
+            "SETTLEMENT_WORKERS must be at least 1 and SETTLEMENT_STRIPE_WRITES_PER_SECOND at least 0 (0: no pacing)"
+        )
     defaults: dict[str, Any] = {k: environ.get(k) or v for k, v in DEFAULT_STR.items()}
     defaults.update({k: _int(environ, k, v) for k, v in DEFAULT_INT.items()})
     return defaults | {

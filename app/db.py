@@ -3,9 +3,10 @@
 A ``UnitOfWork`` is a session whose transaction rolls back unless the service
 commits it (cosmicpython).  Services receive one and never create engines.
 """
+
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from flask import Flask, current_app
 from sqlalchemy import Engine, text
@@ -20,7 +21,7 @@ class UnitOfWork:
         self._factory = session_factory
         self.session: Session | None = None
 
-    def __enter__(self) -> "UnitOfWork":
+    def __enter__(self) -> UnitOfWork:
         self.session = self._factory()
         return self
 

@@ -6,6 +6,7 @@ catches every message in ``instance/mail-sink/``, shown at ``/dev/mail``.
 Each runs in its own process — the scheduler is never inside a web worker.  Ctrl-C
 (or any one process exiting) stops them all.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -35,18 +36,32 @@ def _emulator_env(instance: Path, web_port: int) -> tuple[dict[str, str], list[s
         "STRIPE_WEBHOOK_SECRET": webhook_secret,
     }
     command = [
-        sys.executable, "-m", "stripe_emulator", "--port", str(EMULATOR_PORT),
-        "--state-file", str(instance / "stripe-emulator-state.json"),
-        "--webhook-url", f"http://127.0.0.1:{web_port}/webhooks/stripe",
-        "--webhook-secret", webhook_secret,
+        sys.executable,
+        "-m",
+        "stripe_emulator",
+        "--port",
+        str(EMULATOR_PORT),
+        "--state-file",
+        str(instance / "stripe-emulator-state.json"),
+        "--webhook-url",
+        f"http://127.0.0.1:{web_port}/webhooks/stripe",
+        "--webhook-secret",
+        webhook_secret,
     ]
     return env, command
 
 
 def _mail_sink(instance: Path) -> tuple[dict[str, str], list[str]]:
     env = {"MAIL_URL": f"smtp://127.0.0.1:{MAIL_SINK_PORT}"}
-    command = [sys.executable, "-m", "app.mail.sink_process", "--port", str(MAIL_SINK_PORT),
-               "--dir", str(instance / "mail-sink")]
+    command = [
+        sys.executable,
+        "-m",
+        "app.mail.sink_process",
+        "--port",
+        str(MAIL_SINK_PORT),
+        "--dir",
+        str(instance / "mail-sink"),
+    ]
     return env, command
 
 

@@ -8,10 +8,12 @@ closed month) is a 409 ``period_closed`` problem wherever it happens.  Unexpecte
 exceptions become a 500 problem without details — the traceback goes to the log,
 never to the client.
 """
+
 from __future__ import annotations
 
 import logging
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from flask import Flask, Response, json, render_template, request
 from werkzeug.exceptions import HTTPException
@@ -26,8 +28,16 @@ class Problem(Exception):
     status = 400
     title = "Bad request"
 
-    def __init__(self, detail: str = "", *, status: int | None = None, title: str | None = None,
-                 errors: Mapping[str, str] | None = None, type: str = "about:blank", **extra: Any):
+    def __init__(
+        self,
+        detail: str = "",
+        *,
+        status: int | None = None,
+        title: str | None = None,
+        errors: Mapping[str, str] | None = None,
+        type: str = "about:blank",
+        **extra: Any,
+    ):
         super().__init__(detail or title or self.title)
         self.detail = detail
         self.status = status or self.status
@@ -100,9 +110,13 @@ def init_app(app: Flask) -> None:
     # The ledger's refusals that a request can run into, translated here, at the one boundary.
     @app.errorhandler(PeriodClosed)
     def _period_closed(exc: PeriodClosed):
-        return render_problem(PeriodClosedProblem(
-            f"This would be booked in a closed accounting period ({exc}); nothing was recorded. "
-            "Corrections go into the next open period.", code="period_closed"))
+        return render_problem(
+            PeriodClosedProblem(
+                f"This would be booked in a closed accounting period ({exc}); nothing was recorded. "
+                "Corrections go into the next open period.",
+                code="period_closed",
+            )
+        )
 
     @app.errorhandler(Problem)
     def _problem(exc: Problem):
@@ -119,5 +133,8 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):
         log.exception("unhandled error on %s %s", request.method, request.path)
-        return render_problem(Problem("The server hit an unexpected error; it has been logged.",
-                               status=500, title="Internal server error"))
+        return render_problem(
+            Problem(
+                "The server hit an unexpected error; it has been logged.", status=500, title="Internal server error"
+            )
+        )

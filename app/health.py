@@ -1,4 +1,5 @@
 """``/healthz``: is the process up and can it reach its database?"""
+
 from __future__ import annotations
 
 from flask import Blueprint, jsonify
@@ -16,6 +17,6 @@ bp = Blueprint("health", __name__)
 def healthz():
     try:
         provided(Database).ping()
-    except SQLAlchemyError:
-        raise Problem("The database is unreachable.", status=503, title="Service unavailable")
+    except SQLAlchemyError as exc:
+        raise Problem("The database is unreachable.", status=503, title="Service unavailable") from exc
     return jsonify(status="ok")

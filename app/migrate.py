@@ -1,4 +1,5 @@
 """Run the Alembic migrations in ``migrations/`` programmatically."""
+
 from __future__ import annotations
 
 from pathlib import Path

@@ -4,6 +4,7 @@ The ledger's tables live in ``ledger.models``; people, marketplace, payments,
 metering, settlement, accounting and mail tables live in their own packages under
 app/ and are imported here (``migrations/env.py`` reads this module).
 """
+
 from app.accounting.models import PeriodClose  # noqa: F401
 from app.mail.models import OutboxMessage  # noqa: F401
 from app.marketplace.models import (  # noqa: F401

@@ -1,5 +1,6 @@
 """Cursor pagination: an opaque cursor (the last id seen, signed-free but checked) and
 a bounded ``limit``.  Rows come in ascending id order."""
+
 from __future__ import annotations
 
 import base64
@@ -31,8 +32,9 @@ def decode_cursor(cursor: str) -> int:
             raise ValueError
         return last_id
     except (ValueError, UnicodeDecodeError):
-        raise ValidationProblem("The cursor is not one this API handed out.",
-                                errors={"cursor": "invalid cursor"}) from None
+        raise ValidationProblem(
+            "The cursor is not one this API handed out.", errors={"cursor": "invalid cursor"}
+        ) from None
 
 
 def paginate(uow: UnitOfWork, query, id_column, *, cursor: str | None, limit: int) -> Page:

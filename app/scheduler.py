@@ -13,10 +13,12 @@ Jobs:
 * ``settlement-monthly`` — settles the previous month (``SETTLEMENT_SCHEDULE``, cron, UTC);
   a no-op once that period's run is done, a resume when it was interrupted.
 """
+
 from __future__ import annotations
 
+import contextlib
 import logging
-from typing import Callable
+from collections.abc import Callable
 
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
@@ -31,9 +33,9 @@ from .clock import Clock
 from .config import ConfigError
 from .db import Database
 from .kit.registry import provided
+from .mail.runtime import deliver_outbox
 from .payments.cli import retry_events
 from .settlement.jobs import settle_previous_month
-from .mail.runtime import deliver_outbox
 
 log = logging.getLogger(__name__)
 _context: dict[str, Flask] = {}
@@ -82,6 +84,7 @@ def settlement_trigger(expression: str) -> CronTrigger:
     except ValueError as exc:
         raise ConfigError(f"SETTLEMENT_SCHEDULE {expression!r} is not a valid crontab expression: {exc}") from None
 
+
 JOBS: list[tuple[str, Callable[[], None], dict]] = [
     ("ledger-seal", seal_job, {"trigger": "interval", "seconds": SEAL_INTERVAL_SECONDS}),
     ("payments-retry-events", payments_retry_job, {"trigger": "interval", "seconds": PAYMENTS_RETRY_INTERVAL_SECONDS}),
@@ -99,15 +102,17 @@ def build_scheduler(app: Flask, scheduler_class: type[BaseScheduler] = BlockingS
     )
     for job_id, func, trigger in JOBS:
         scheduler.add_job(func, id=job_id, replace_existing=True, **trigger)
-    scheduler.add_job(settlement_job, id=SETTLEMENT_JOB_ID, replace_existing=True,
-                      trigger=settlement_trigger(app.config["SETTLEMENT_SCHEDULE"]))
+    scheduler.add_job(
+        settlement_job,
+        id=SETTLEMENT_JOB_ID,
+        replace_existing=True,
+        trigger=settlement_trigger(app.config["SETTLEMENT_SCHEDULE"]),
+    )
     return scheduler
 
 
 def run(app: Flask) -> None:
     scheduler = build_scheduler(app)
     log.info("scheduler started with jobs: %s", ", ".join(j.id for j in scheduler.get_jobs()))
-    try:
+    with contextlib.suppress(KeyboardInterrupt, SystemExit):
         scheduler.start()
-    except (KeyboardInterrupt, SystemExit):
-        pass

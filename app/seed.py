@@ -3,6 +3,7 @@
 Seeding is idempotent: running it twice changes nothing the second time.  The demo
 is played through the marketplace's own services (``app.marketplace.demo``).
 """
+
 from __future__ import annotations
 
 import json
@@ -38,8 +39,13 @@ def seed_chart(app: Flask) -> list[str]:
 
 def seed_demo(app: Flask, *, now: datetime) -> list[str]:
     with provided(Database, app).unit_of_work() as uow:
-        lines = demo.seed_demo(uow, now, store=provided(FileStore, app), commission_bps=app.config["COMMISSION_BPS"],
-                               password_method=app.config["PASSWORD_HASH_METHOD"])
+        lines = demo.seed_demo(
+            uow,
+            now,
+            store=provided(FileStore, app),
+            commission_bps=app.config["COMMISSION_BPS"],
+            password_method=app.config["PASSWORD_HASH_METHOD"],
+        )
         uow.commit()
     return lines
 

@@ -22,10 +22,12 @@ Features never import this module: pages, API routes, commands and jobs ask the
 registry for what they need and hand it to the services they call.  A test replaces
 a collaborator with ``registry_of(app).provide(Type, fake)``.
 """
+
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from flask import Flask
 
@@ -58,11 +60,18 @@ def build(config: Mapping[str, Any]) -> Registry:
     registry.provide(ExportTables, ExportTables())
     registry.provide(KeyStore, KeyStore(Path(config["RECEIPT_KEYS_DIR"])))
     registry.provide(FileStore, FileStore(Path(config["INSTANCE_PATH"]) / "uploads"))
-    registry.provide(Settler, Settler(
-        db=database, ledger=ledger, min_payout=config["SETTLEMENT_MIN_PAYOUT"],
-        retry=config.get("SETTLEMENT_RETRY") or RetryPolicy(), workers=config["SETTLEMENT_WORKERS"],
-        writes_per_second=config["SETTLEMENT_STRIPE_WRITES_PER_SECOND"] or None,
-        lock_wait_seconds=config["SETTLEMENT_LOCK_WAIT_SECONDS"]))
+    registry.provide(
+        Settler,
+        Settler(
+            db=database,
+            ledger=ledger,
+            min_payout=config["SETTLEMENT_MIN_PAYOUT"],
+            retry=config.get("SETTLEMENT_RETRY") or RetryPolicy(),
+            workers=config["SETTLEMENT_WORKERS"],
+            writes_per_second=config["SETTLEMENT_STRIPE_WRITES_PER_SECOND"] or None,
+            lock_wait_seconds=config["SETTLEMENT_LOCK_WAIT_SECONDS"],
+        ),
+    )
     registry.provide(Mailer, make_mailer(config))  # type: ignore[type-abstract]
     return registry
 

@@ -8,6 +8,7 @@ of NUL and unpaired surrogates (PostgreSQL cannot store them), ids fit a 32-bit 
 ``ValidationProblem`` whose ``errors`` map each field path to its message; ``parse``
 validates a plain mapping (a web form) the same way.
 """
+
 from __future__ import annotations
 
 from typing import Annotated
@@ -37,7 +38,7 @@ def _not_blank(value: str) -> str:
     return value.strip()
 
 
-def Text(max_length: int, *, min_length: int = 0, blank: bool = True):  # noqa: N802 — a type factory
+def Text(max_length: int, *, min_length: int = 0, blank: bool = True):
     validators = [AfterValidator(_clean)] + ([] if blank else [AfterValidator(_not_blank)])
     return Annotated[str, Field(min_length=min_length, max_length=max_length), *validators]
 

@@ -3,6 +3,7 @@
 Every benchmark prints ratios measured in one run on one database, so the numbers
 compare our code with the raw database on the same machine at the same moment.
 """
+
 from __future__ import annotations
 
 import os
@@ -18,7 +19,8 @@ from sqlalchemy.engine import make_url
 from app.migrate import upgrade
 
 PG_URL = os.environ.get("BENCH_DATABASE_URL") or os.environ.get(
-    "TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+    "TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
 
 
 @contextmanager
@@ -58,5 +60,7 @@ def rate(count: int, seconds: float) -> float:
 
 def print_row(label: str, ours: float, raw: float, unit: str = "entries/s", target: str = "") -> None:
     ratio = ours / raw if raw else float("nan")
-    print(f"  {label:<46} ours {ours:>10,.0f} {unit}   raw {raw:>10,.0f} {unit}   ratio {ratio:5.2f}"
-          + (f"   (target {target})" if target else ""))
+    print(
+        f"  {label:<46} ours {ours:>10,.0f} {unit}   raw {raw:>10,.0f} {unit}   ratio {ratio:5.2f}"
+        + (f"   (target {target})" if target else "")
+    )

@@ -14,26 +14,27 @@
 "Raw" rows go to tables of the same shape (same columns, keys and indexes) without
 the ledger's triggers, balance rows or checks, through the same driver.
 """
+
 from __future__ import annotations
 
 import argparse
 import sys
 import threading
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import text  # noqa: E402
-from sqlalchemy.orm import sessionmaker  # noqa: E402
-from sqlmodel import Session  # noqa: E402
+from sqlalchemy import text
+from sqlalchemy.orm import sessionmaker
+from sqlmodel import Session
 
-from bench.common import Timer, print_row, rate, scratch_database  # noqa: E402
-from app.books import chart  # noqa: E402
-from ledger import EntryDraft, Ledger, Line  # noqa: E402
-from ledger.db import make_engine  # noqa: E402
+from app.books import chart
+from bench.common import Timer, print_row, rate, scratch_database
+from ledger import EntryDraft, Ledger, Line
+from ledger.db import make_engine
 
-T = datetime(2026, 10, 1, tzinfo=timezone.utc)
+T = datetime(2026, 10, 1, tzinfo=UTC)
 CREATORS = 100
 RAW_DDL = [
     """CREATE TABLE raw_entry (seq BIGINT PRIMARY KEY, idempotency_key VARCHAR(200) NOT NULL UNIQUE,
@@ -72,8 +73,11 @@ class Bench:
         creator = chart.creator_payable(1 + n % CREATORS, "USD")
         receivable = chart.brand_receivable(brand, "USD")
         if with_commission:
-            lines = (Line(receivable, 250, "USD"), Line(creator, -200, "USD"),
-                     Line(chart.commission_revenue("USD"), -50, "USD"))
+            lines = (
+                Line(receivable, 250, "USD"),
+                Line(creator, -200, "USD"),
+                Line(chart.commission_revenue("USD"), -50, "USD"),
+            )
         else:
             lines = (Line(receivable, 250, "USD"), Line(creator, -250, "USD"))
         return EntryDraft(key, "usage.royalty", T, lines)
@@ -81,22 +85,35 @@ class Bench:
     def raw_rows(self, draft: EntryDraft):
         with self.raw_lock:
             seq = self.next_raw = self.next_raw + 1
-        entry = dict(seq=seq, k=draft.idempotency_key, kind=draft.kind, e=T.replace(tzinfo=None),
-                     p=T.replace(tzinfo=None), memo="", meta="{}", h=HASH)
-        postings = [dict(id=seq * 4 + i, s=seq, a=self.ids[l.account], amt=l.amount, c=l.currency)
-                    for i, l in enumerate(draft.lines)]
+        entry = dict(
+            seq=seq,
+            k=draft.idempotency_key,
+            kind=draft.kind,
+            e=T.replace(tzinfo=None),
+            p=T.replace(tzinfo=None),
+            memo="",
+            meta="{}",
+            h=HASH,
+        )
+        postings = [
+            dict(id=seq * 4 + i, s=seq, a=self.ids[l.account], amt=l.amount, c=l.currency)
+            for i, l in enumerate(draft.lines)
+        ]
         return entry, postings
 
-    RAW_ENTRY = ("INSERT INTO raw_entry (seq, idempotency_key, kind, effective_at, posted_at, memo, metadata, "
-                 "content_hash) VALUES (:seq, :k, :kind, :e, :p, :memo, :meta, :h)")
+    RAW_ENTRY = (
+        "INSERT INTO raw_entry (seq, idempotency_key, kind, effective_at, posted_at, memo, metadata, "
+        "content_hash) VALUES (:seq, :k, :kind, :e, :p, :memo, :meta, :h)"
+    )
 
     def raw_insert_one(self, conn, draft: EntryDraft) -> None:
         entry, postings = self.raw_rows(draft)
         values = ", ".join(f"(:id{i}, :s{i}, :a{i}, :amt{i}, :c{i})" for i in range(len(postings)))
         params = {f"{k}{i}": v for i, p in enumerate(postings) for k, v in p.items()}
         conn.execute(text(self.RAW_ENTRY), entry)
-        conn.execute(text(f"INSERT INTO raw_posting (id, entry_seq, account_id, amount, currency) VALUES {values}"),
-                     params)
+        conn.execute(
+            text(f"INSERT INTO raw_posting (id, entry_seq, account_id, amount, currency) VALUES {values}"), params
+        )
 
     # (a) ------------------------------------------------------------------------
     def single(self, n: int) -> tuple[float, float]:
@@ -118,8 +135,9 @@ class Bench:
         with Timer() as ours:
             for start in range(0, n, size):
                 with self.sessions() as s:
-                    self.ledger.post_batch(s, [self.draft(f"{prefix}:{i}", i) for i in range(start, start + size)],
-                                           now=T)
+                    self.ledger.post_batch(
+                        s, [self.draft(f"{prefix}:{i}", i) for i in range(start, start + size)], now=T
+                    )
                     s.commit()
         return rate(n, ours.seconds)
 
@@ -131,13 +149,17 @@ class Bench:
                     with conn.begin():
                         if self.dialect == "postgresql":
                             cursor = conn.connection.driver_connection.cursor()
-                            with cursor.copy("COPY raw_entry (seq, idempotency_key, kind, effective_at, posted_at, "
-                                             "memo, metadata, content_hash) FROM STDIN") as copy:
+                            with cursor.copy(
+                                "COPY raw_entry (seq, idempotency_key, kind, effective_at, posted_at, "
+                                "memo, metadata, content_hash) FROM STDIN"
+                            ) as copy:
                                 for e, _ in rows:
-                                    copy.write_row((e["seq"], e["k"], e["kind"], e["e"], e["p"], e["memo"],
-                                                    e["meta"], e["h"]))
-                            with cursor.copy("COPY raw_posting (id, entry_seq, account_id, amount, currency) "
-                                             "FROM STDIN") as copy:
+                                    copy.write_row(
+                                        (e["seq"], e["k"], e["kind"], e["e"], e["p"], e["memo"], e["meta"], e["h"])
+                                    )
+                            with cursor.copy(
+                                "COPY raw_posting (id, entry_seq, account_id, amount, currency) FROM STDIN"
+                            ) as copy:
                                 for _, postings in rows:
                                     for p in postings:
                                         copy.write_row((p["id"], p["s"], p["a"], p["amt"], p["c"]))
@@ -145,10 +167,24 @@ class Bench:
                             dbapi = conn.connection.driver_connection
                             dbapi.executemany(
                                 "INSERT INTO raw_entry VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                                [(e["seq"], e["k"], e["kind"], str(e["e"]), str(e["p"]), e["memo"], e["meta"], e["h"])
-                                 for e, _ in rows])
-                            dbapi.executemany("INSERT INTO raw_posting VALUES (?, ?, ?, ?, ?)",
-                                            [(p["id"], p["s"], p["a"], p["amt"], p["c"]) for _, ps in rows for p in ps])
+                                [
+                                    (
+                                        e["seq"],
+                                        e["k"],
+                                        e["kind"],
+                                        str(e["e"]),
+                                        str(e["p"]),
+                                        e["memo"],
+                                        e["meta"],
+                                        e["h"],
+                                    )
+                                    for e, _ in rows
+                                ],
+                            )
+                            dbapi.executemany(
+                                "INSERT INTO raw_posting VALUES (?, ?, ?, ?, ?)",
+                                [(p["id"], p["s"], p["a"], p["amt"], p["c"]) for _, ps in rows for p in ps],
+                            )
         return rate(n, timer.seconds)
 
     # (c) ------------------------------------------------------------------------
@@ -161,10 +197,14 @@ class Bench:
             account_id = self.ids[code]
             with Timer() as naive:
                 for _ in range(5):
-                    s.connection().execute(text("SELECT sum(amount) FROM ledger_posting WHERE account_id = :a"),
-                                           {"a": account_id}).scalar()
-            count = s.connection().execute(text("SELECT count(*) FROM ledger_posting WHERE account_id = :a"),
-                                           {"a": account_id}).scalar()
+                    s.connection().execute(
+                        text("SELECT sum(amount) FROM ledger_posting WHERE account_id = :a"), {"a": account_id}
+                    ).scalar()
+            count = (
+                s.connection()
+                .execute(text("SELECT count(*) FROM ledger_posting WHERE account_id = :a"), {"a": account_id})
+                .scalar()
+            )
         return t.seconds / reads * 1e6, naive.seconds / 5 * 1e6, count
 
     # (d) ------------------------------------------------------------------------
@@ -172,19 +212,23 @@ class Bench:
         def ours(w: int):
             for i in range(per_writer):
                 with self.sessions() as s:
-                    self.ledger.post(s, self.draft(f"d:{w}:{i}", w * per_writer + i, brand=1 + w % 8,
-                                                   with_commission=True), now=T)
+                    self.ledger.post(
+                        s, self.draft(f"d:{w}:{i}", w * per_writer + i, brand=1 + w % 8, with_commission=True), now=T
+                    )
                     s.commit()
 
         def raw(w: int):
             with self.engine.connect() as conn:
                 for i in range(per_writer):
                     with conn.begin():
-                        self.raw_insert_one(conn, self.draft(f"rd:{w}:{i}", w * per_writer + i, brand=1 + w % 8,
-                                                             with_commission=True))
+                        self.raw_insert_one(
+                            conn, self.draft(f"rd:{w}:{i}", w * per_writer + i, brand=1 + w % 8, with_commission=True)
+                        )
 
-        return (rate(writers * per_writer, run_threads(writers, ours)),
-                rate(writers * per_writer, run_threads(writers, raw)))
+        return (
+            rate(writers * per_writer, run_threads(writers, ours)),
+            rate(writers * per_writer, run_threads(writers, raw)),
+        )
 
 
 def run_threads(n: int, work) -> float:
@@ -195,7 +239,7 @@ def run_threads(n: int, work) -> float:
         barrier.wait()
         try:
             work(i)
-        except BaseException as exc:  # noqa: BLE001 — reported below
+        except BaseException as exc:
             errors.append(exc)
 
     threads = [threading.Thread(target=wrapped, args=(i,)) for i in range(n)]
@@ -225,8 +269,10 @@ def run(kind: str, args) -> None:
             if goal > have:
                 bench.batch(goal - have, prefix=f"h{goal}")
             us, naive_us, count = bench.read_latency(code)
-            print(f"  (c) balance read with {count:>9,} postings on the account: {us:7.1f} µs"
-                  f"   (SUM over postings: {naive_us / 1000:8.2f} ms)   target < 1000 µs, flat")
+            print(
+                f"  (c) balance read with {count:>9,} postings on the account: {us:7.1f} µs"
+                f"   (SUM over postings: {naive_us / 1000:8.2f} ms)   target < 1000 µs, flat"
+            )
         if kind == "postgresql":
             ours, raw = bench.concurrent(args.writers, args.per_writer)
             print_row(f"(d) {args.writers} concurrent writers, shared commission", ours, raw, target="≥ 0.5")

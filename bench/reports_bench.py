@@ -21,29 +21,30 @@ runs, ours ÷ plain SQL (time; 1.00 = as fast as the hand-written query):
     ``transfer_group``
 Every pair is checked to produce the same totals before it is timed.
 """
+
 from __future__ import annotations
 
 import argparse
 import sys
 from collections import defaultdict
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import text  # noqa: E402
-from sqlalchemy.orm import sessionmaker  # noqa: E402
-from sqlmodel import Session  # noqa: E402
+from sqlalchemy import text
+from sqlalchemy.orm import sessionmaker
+from sqlmodel import Session
 
-from bench.common import Timer, scratch_database  # noqa: E402
-from app.books import chart, recipes  # noqa: E402
-from ledger import Ledger  # noqa: E402
-from ledger.db import make_engine  # noqa: E402
-from app.books.reports import creator_period, payout_groups  # noqa: E402
-from ledger.periods import Period  # noqa: E402
-from app.books.recipes import Owner  # noqa: E402
-from ledger.reports import trial_balance  # noqa: E402
-from app.books.statements import creator_statement  # noqa: E402
+from app.books import chart, recipes
+from app.books.recipes import Owner
+from app.books.reports import creator_period, payout_groups
+from app.books.statements import creator_statement
+from bench.common import Timer, scratch_database
+from ledger import Ledger
+from ledger.db import make_engine
+from ledger.periods import Period
+from ledger.reports import trial_balance
 
 YEAR = 2026
 BRANDS = 20
@@ -55,33 +56,59 @@ def drafts_for(postings: int, creators: int):
     per_creator_month = postings / (creators * 12)
     uses = max(1, round((per_creator_month - 8) / 3))
     for month in range(1, 13):
-        start = datetime(YEAR, month, 1, tzinfo=timezone.utc)
+        start = datetime(YEAR, month, 1, tzinfo=UTC)
         span = (Period.containing(start).ends_at - start).total_seconds() - 7200
         earned: dict[int, int] = defaultdict(int)
         for c in range(1, creators + 1):
             when = start + timedelta(seconds=span * (c % 97) / 97)
-            sale = recipes.licence_sale(key=f"sale:{month}:{c}", effective_at=when, currency="USD", gross=50_000,
-                                        stripe_fee=1_480, commission_bps=2000, owners=[Owner(c, 1)])
+            sale = recipes.licence_sale(
+                key=f"sale:{month}:{c}",
+                effective_at=when,
+                currency="USD",
+                gross=50_000,
+                stripe_fee=1_480,
+                commission_bps=2000,
+                owners=[Owner(c, 1)],
+            )
             earned[c] += 40_000
             yield sale
         for u in range(uses):
             for c in range(1, creators + 1):
                 when = start + timedelta(seconds=span * (u * creators + c) / (uses * creators))
                 price = 100 + (u * 7 + c) % 400
-                yield recipes.derivative_use(key=f"use:{month}:{c}:{u}", effective_at=when, currency="USD",
-                                             price=price, commission_bps=2000, brand_id=1 + c % BRANDS,
-                                             owners=[Owner(c, 1)])
+                yield recipes.derivative_use(
+                    key=f"use:{month}:{c}:{u}",
+                    effective_at=when,
+                    currency="USD",
+                    price=price,
+                    commission_bps=2000,
+                    brand_id=1 + c % BRANDS,
+                    owners=[Owner(c, 1)],
+                )
                 earned[c] += price - recipes.commission(price, 2000)
         end = Period.containing(start).ends_at - timedelta(hours=1)
         for c in range(1, creators + 1):
             held = earned[c] // 10
-            yield recipes.holdback_to_reserve(key=f"settlement:{start:%Y-%m}:reserve:{c}:USD", effective_at=end,
-                                              currency="USD", amount=held, creator_id=c)
+            yield recipes.holdback_to_reserve(
+                key=f"settlement:{start:%Y-%m}:reserve:{c}:USD",
+                effective_at=end,
+                currency="USD",
+                amount=held,
+                creator_id=c,
+            )
             yield recipes.payout_transfer(
-                key=f"payout:item:{month}:{c}", effective_at=end + timedelta(minutes=30), currency="USD",
-                amount=earned[c] - held, creator_id=c,
-                meta={"period": f"{start:%Y-%m}", "item_id": month * 100_000 + c, "creator_id": c,
-                      "transfer_group": f"settlement-{start:%Y-%m}"})
+                key=f"payout:item:{month}:{c}",
+                effective_at=end + timedelta(minutes=30),
+                currency="USD",
+                amount=earned[c] - held,
+                creator_id=c,
+                meta={
+                    "period": f"{start:%Y-%m}",
+                    "item_id": month * 100_000 + c,
+                    "creator_id": c,
+                    "transfer_group": f"settlement-{start:%Y-%m}",
+                },
+            )
 
 
 def build(url: str, postings: int, creators: int) -> None:
@@ -93,7 +120,7 @@ def build(url: str, postings: int, creators: int) -> None:
     with sessions() as s:
         chart.open_accounts(ledger, s, codes)
         s.commit()
-    batch, posted, now = [], 0, datetime(YEAR + 1, 1, 1, tzinfo=timezone.utc)
+    batch, posted, now = [], 0, datetime(YEAR + 1, 1, 1, tzinfo=UTC)
 
     def flush():
         with sessions() as s:
@@ -111,12 +138,25 @@ def build(url: str, postings: int, creators: int) -> None:
             flush()
         # a few transfers failed in June: reversed in July
         with sessions() as s:
-            seqs = s.connection().execute(text(
-                "SELECT seq FROM ledger_entry WHERE kind = 'payout.transfer' "
-                "AND idempotency_key LIKE 'payout:item:6:%' ORDER BY seq LIMIT 10")).scalars().all()
+            seqs = (
+                s.connection()
+                .execute(
+                    text(
+                        "SELECT seq FROM ledger_entry WHERE kind = 'payout.transfer' "
+                        "AND idempotency_key LIKE 'payout:item:6:%' ORDER BY seq LIMIT 10"
+                    )
+                )
+                .scalars()
+                .all()
+            )
             for seq in seqs:
-                ledger.reverse(s, seq, idempotency_key=f"reversal:{seq}", now=now,
-                               effective_at=datetime(YEAR, 7, 2, tzinfo=timezone.utc))
+                ledger.reverse(
+                    s,
+                    seq,
+                    idempotency_key=f"reversal:{seq}",
+                    now=now,
+                    effective_at=datetime(YEAR, 7, 2, tzinfo=UTC),
+                )
             s.commit()
     with engine.begin() as conn:
         conn.execute(text("ANALYZE"))
@@ -138,8 +178,10 @@ def row(label: str, ours: float, raw: float) -> None:
     print(f"  {label:<58} ours {ours * 1000:9.1f} ms   plain SQL {raw * 1000:9.1f} ms   ratio {ours / raw:5.2f}")
 
 
-RAW_TRIAL = text("SELECT p.account_id, sum(p.amount) FROM ledger_posting p JOIN ledger_entry e ON e.seq = p.entry_seq "
-                 "WHERE e.effective_at < :before GROUP BY p.account_id")
+RAW_TRIAL = text(
+    "SELECT p.account_id, sum(p.amount) FROM ledger_posting p JOIN ledger_entry e ON e.seq = p.entry_seq "
+    "WHERE e.effective_at < :before GROUP BY p.account_id"
+)
 RAW_TRIAL_NOW = text("SELECT account_id, sum(amount) FROM ledger_posting GROUP BY account_id")
 RAW_CREATOR = text("""
     SELECT a.code,
@@ -178,7 +220,8 @@ def measure(url: str, runs: int) -> None:
         ids = dict(conn.execute(text("SELECT code, id FROM ledger_account")).all())
         raw_by_id = {aid: int(total) for aid, total in raw}
         assert {r.code: r.amount for r in tb.rows if r.amount} == {
-            code: raw_by_id[aid] for code, aid in ids.items() if raw_by_id.get(aid)}
+            code: raw_by_id[aid] for code, aid in ids.items() if raw_by_id.get(aid)
+        }
         row(f"(a) trial balance as of {before:%Y-%m-%d}", ours_t, raw_t)
         ours_t, tb_now = best(lambda: trial_balance(conn), runs)
         raw_t, raw_now = best(lambda: conn.execute(RAW_TRIAL_NOW).all(), runs)
@@ -193,7 +236,12 @@ def measure(url: str, runs: int) -> None:
         payable = by_code[f"creator:{creator}:payable:USD"]
         (ours,) = statement
         assert (ours.opening, ours.earned, ours.reserve, ours.paid_out, ours.closing) == (
-            -payable[0], -payable[1], -payable[2], payable[3], -payable[4])
+            -payable[0],
+            -payable[1],
+            -payable[2],
+            payable[3],
+            -payable[4],
+        )
         assert ours.reserve_closing == -by_code[f"creator:{creator}:reserve:USD"][4]
         row(f"(b) creator {creator} period totals for {june.name}", ours_t, raw_t)
         full_t, full = best(lambda: creator_statement(conn, creator, "USD", june.starts_at, june.ends_at), runs)
@@ -202,11 +250,16 @@ def measure(url: str, runs: int) -> None:
 
         # (c) payouts per transfer group, June and July (July holds June's reversals)
         for period in (june, july):
-            ours_t, groups = best(lambda: payout_groups(conn, period), runs)
-            raw_t, raw = best(lambda: conn.execute(RAW_PAYOUTS, {"start": period.starts_at,
-                                                                 "end": period.ends_at}).all(), runs)
+            ours_t, groups = best(lambda period=period: payout_groups(conn, period), runs)
+            raw_t, raw = best(
+                lambda period=period: conn.execute(
+                    RAW_PAYOUTS, {"start": period.starts_at, "end": period.ends_at}
+                ).all(),
+                runs,
+            )
             assert {(g.transfer_group, g.currency): g.amount for g in groups} == {
-                (grp, cur): int(total) for grp, cur, total in raw}
+                (grp, cur): int(total) for grp, cur, total in raw
+            }
             row(f"(c) payouts per transfer group in {period.name}", ours_t, raw_t)
     engine.dispose()
 

@@ -22,6 +22,7 @@ bodies are filled into a prepared template, and an answer is checked by its stat
 (200: nothing rejected) and its ``"accepted"`` count, not parsed whole.  /healthz is
 measured with the same client, so the ratios compare like with like.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -36,7 +37,7 @@ import sys
 import tempfile
 import threading
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from app.db import Database
@@ -68,8 +69,15 @@ def prepare(url: str, instance: Path, now: datetime) -> str:
     from app.people.models import User
     from app.seed import seed_demo
 
-    app = create_app({"DATABASE_URL": url, "INSTANCE_PATH": str(instance), "SECRET_KEY": "bench-" + "x" * 32,
-                      "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000", "CLOCK": lambda: now - timedelta(hours=1)})
+    app = create_app(
+        {
+            "DATABASE_URL": url,
+            "INSTANCE_PATH": str(instance),
+            "SECRET_KEY": "bench-" + "x" * 32,
+            "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
+            "CLOCK": lambda: now - timedelta(hours=1),
+        }
+    )
     with app.app_context():
         seed_demo(app, now=now - timedelta(hours=1))
         with provided(Database).unit_of_work() as uow:
@@ -80,17 +88,43 @@ def prepare(url: str, instance: Path, now: datetime) -> str:
     return token
 
 
-def start_server(url: str, instance: Path, port: int, workers: int, worker_class: str, threads: int
-                 ) -> subprocess.Popen:
+def start_server(
+    url: str, instance: Path, port: int, workers: int, worker_class: str, threads: int
+) -> subprocess.Popen:
     # the rate limit stays on (it is part of every API request's cost) but cannot trip;
     # a day-long window, because a short one makes the in-memory store spawn an expiry
     # thread every window
-    env = {**os.environ, "DATABASE_URL": url, "CAMEO_INSTANCE_PATH": str(instance), "SECRET_KEY": "bench-" + "x" * 32,
-           "RATELIMIT_API": "1000000000 per day", "LOG_LEVEL": "WARNING"}
-    proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "-w", str(workers), "-k", worker_class,
-                             "--threads", str(threads), "--keep-alive", "30", "-b", f"127.0.0.1:{port}",
-                             "--log-level", "warning", "app:create_app()"], cwd=ROOT, env=env,
-                            start_new_session=True)
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "CAMEO_INSTANCE_PATH": str(instance),
+        "SECRET_KEY": "bench-" + "x" * 32,
+        "RATELIMIT_API": "1000000000 per day",
+        "LOG_LEVEL": "WARNING",
+    }
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "-w",
+            str(workers),
+            "-k",
+            worker_class,
+            "--threads",
+            str(threads),
+            "--keep-alive",
+            "30",
+            "-b",
+            f"127.0.0.1:{port}",
+            "--log-level",
+            "warning",
+            "app:create_app()",
+        ],
+        cwd=ROOT,
+        env=env,
+        start_new_session=True,
+    )
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         try:
@@ -124,8 +158,8 @@ def cpu_seconds(server_pgid: int) -> dict[str, float]:
             text = stat.read_text()
         except OSError:
             continue
-        comm = text[text.index("(") + 1:text.rindex(")")]
-        fields = text[text.rindex(")") + 2:].split()
+        comm = text[text.index("(") + 1 : text.rindex(")")]
+        fields = text[text.rindex(")") + 2 :].split()
         used = (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime + stime
         if int(fields[2]) == server_pgid:
             totals["app"] += used
@@ -180,7 +214,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2, help="threads per gthread worker")
     args = parser.parse_args()
 
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     occurred = (now - timedelta(minutes=30)).isoformat().replace("+00:00", "Z")
     with scratch_database("postgresql") as url, tempfile.TemporaryDirectory() as tmp:
         instance = Path(tmp) / "instance"
@@ -197,9 +231,18 @@ def main() -> None:
                 with engine.connect() as conn:
                     return conn.execute(text("SELECT count(*) FROM ledger_entry WHERE kind = 'usage.royalty'")).scalar()
 
-            template = json.dumps({"licence_id": LICENCE, "event_id": "EVENT_ID", "kind": "render", "quantity": 1,
-                                   "occurred_at": occurred, "territory": "GB", "media": "web",
-                                   "content_sha256": "ab" * 32})
+            template = json.dumps(
+                {
+                    "licence_id": LICENCE,
+                    "event_id": "EVENT_ID",
+                    "kind": "render",
+                    "quantity": 1,
+                    "occurred_at": occurred,
+                    "territory": "GB",
+                    "media": "web",
+                    "content_sha256": "ab" * 32,
+                }
+            )
             head, tail = template.split('"EVENT_ID"')
 
             def event(tag: str) -> str:
@@ -240,14 +283,22 @@ def main() -> None:
     kind = f"{args.worker_class} workers" + (f" x {args.threads} threads" if args.worker_class == "gthread" else "")
     print(f"usage API under gunicorn ({args.workers} {kind}, {args.clients} clients, PostgreSQL, 127.0.0.1)")
     print(f"  /healthz                         {health:>10,.0f} req/s")
-    print(f"  single-event POST /usage         {single_rate:>10,.0f} events/s   ratio to /healthz {single_rate / health:5.2f}"
-          f"   ledger entries/s {(mid - before) / s_s:>8,.0f}")
-    print(f"  1,000-event batches POST /usage  {batch_rate:>10,.0f} events/s   ratio to /healthz {batch_rate / health:5.2f}"
-          f"   ledger entries/s {(after - mid) / b_s:>8,.0f}   ({b_req} batches)")
+    print(
+        f"  single-event POST /usage         {single_rate:>10,.0f} events/s"
+        f"   ratio to /healthz {single_rate / health:5.2f}"
+        f"   ledger entries/s {(mid - before) / s_s:>8,.0f}"
+    )
+    print(
+        f"  1,000-event batches POST /usage  {batch_rate:>10,.0f} events/s"
+        f"   ratio to /healthz {batch_rate / health:5.2f}"
+        f"   ledger entries/s {(after - mid) / b_s:>8,.0f}   ({b_req} batches)"
+    )
     print("  CPU per request, ms (app server / PostgreSQL / load generator):")
     for name, requests in (("healthz", h_req), ("single", s_req), ("batch", b_req)):
         used = cpu[name]
-        print(f"    {name:<8} " + " / ".join(f"{used[k] * 1000 / requests:8.2f}" for k in ("app", "postgres", "client")))
+        print(
+            f"    {name:<8} " + " / ".join(f"{used[k] * 1000 / requests:8.2f}" for k in ("app", "postgres", "client"))
+        )
 
 
 if __name__ == "__main__":

@@ -23,6 +23,7 @@ The package depends on SQLAlchemy/SQLModel (and pandas for DataFrames) only; it
 never imports Flask, Stripe, APScheduler or the app.  Nothing happens at import:
 callers pass sessions, engines and the time (``now``) in.
 """
+
 from .book import AccountRef, EntryDraft, Ledger, Line, PostedEntry, reversal_draft, validate_draft
 from .errors import (
     AccountConflict,
@@ -37,8 +38,25 @@ from .errors import (
 from .money import Money, MoneyError, allocate, commission, format_minor, parse_minor
 
 __all__ = [
-    "AccountConflict", "AccountRef", "AlreadyReversed", "EntryDraft", "IdempotencyConflict",
-    "InsufficientBalance", "Ledger", "LedgerError", "Line", "Money", "MoneyError", "PeriodClosed",
-    "PostedEntry", "UnbalancedEntry", "UnknownAccount", "allocate", "commission", "format_minor",
-    "parse_minor", "reversal_draft", "validate_draft",
+    "AccountConflict",
+    "AccountRef",
+    "AlreadyReversed",
+    "EntryDraft",
+    "IdempotencyConflict",
+    "InsufficientBalance",
+    "Ledger",
+    "LedgerError",
+    "Line",
+    "Money",
+    "MoneyError",
+    "PeriodClosed",
+    "PostedEntry",
+    "UnbalancedEntry",
+    "UnknownAccount",
+    "allocate",
+    "commission",
+    "format_minor",
+    "parse_minor",
+    "reversal_draft",
+    "validate_draft",
 ]

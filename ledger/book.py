@@ -35,13 +35,15 @@ account's balance is the sum of its rows either way.
 The hash chain is not computed here at all: ``ledger.chain.seal`` links committed
 entries afterwards, so posting takes no global lock.
 """
+
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from types import MappingProxyType
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any
 
 from sqlalchemy import and_, bindparam, func, select
 from sqlalchemy.exc import DBAPIError
@@ -78,7 +80,11 @@ _OPENED_ACCOUNTS = "ledger.opened_accounts"  # session.info flag: this session c
 
 # Built once: SQLAlchemy caches their compiled form.
 _SELECT_ACCOUNTS = select(
-    account_t.c.id, account_t.c.code, account_t.c.type, account_t.c.currency, account_t.c.allow_negative,
+    account_t.c.id,
+    account_t.c.code,
+    account_t.c.type,
+    account_t.c.currency,
+    account_t.c.allow_negative,
     account_t.c.shards,
 ).where(account_t.c.code.in_(bindparam("codes", expanding=True)))
 _SELECT_OVERLAPPING_PERIODS = select(period_t.c.name, period_t.c.starts_at, period_t.c.ends_at).where(
@@ -224,8 +230,14 @@ def subject_of(meta: Mapping[str, Any], key: str | None) -> int | None:
     return None
 
 
-def reversal_draft(original: PostedEntry, *, idempotency_key: str, effective_at: datetime, memo: str = "",
-                   meta: Mapping[str, Any] | None = None) -> EntryDraft:
+def reversal_draft(
+    original: PostedEntry,
+    *,
+    idempotency_key: str,
+    effective_at: datetime,
+    memo: str = "",
+    meta: Mapping[str, Any] | None = None,
+) -> EntryDraft:
     """The mirror image of ``original``: every posting negated, pointing back at it."""
     return EntryDraft(
         idempotency_key=idempotency_key,
@@ -274,7 +286,7 @@ class Ledger:
         spec = AccountDefinition(code, type, currency, allow_negative, shards, name, dict(meta or {}))
         return self.open_accounts(session, [spec])[code]
 
-    def open_accounts(self, session: Session, specs: Sequence["AccountDefinition"]) -> dict[str, AccountRef]:
+    def open_accounts(self, session: Session, specs: Sequence[AccountDefinition]) -> dict[str, AccountRef]:
         """Open every account in ``specs`` that does not exist yet — one INSERT for the
         accounts and one for their balance rows, however many there are (a first
         settlement run opens thousands of reserve accounts).  Existing accounts must
@@ -286,7 +298,10 @@ class Ledger:
         for code, ref in existing.items():
             spec = by_code[code]
             if (ref.type, ref.currency, ref.allow_negative, ref.shards) != (
-                spec.type, spec.currency, spec.allow_negative, spec.shards
+                spec.type,
+                spec.currency,
+                spec.allow_negative,
+                spec.shards,
             ):
                 raise AccountConflict(f"account {code} exists with a different definition")
         new = [spec for code, spec in sorted(by_code.items()) if code not in existing]
@@ -294,16 +309,35 @@ class Ledger:
             return existing
         session.info[_OPENED_ACCOUNTS] = True
         conn = session.connection()
-        ids = dict(conn.execute(
-            account_t.insert().returning(account_t.c.code, account_t.c.id, sort_by_parameter_order=True),
-            [dict(code=spec.code, type=spec.type, currency=spec.currency, allow_negative=spec.allow_negative,
-                  shards=spec.shards, name=spec.name, metadata=spec.meta) for spec in new],
-        ).all())
-        opened = {spec.code: AccountRef(ids[spec.code], spec.code, spec.type, spec.currency, spec.allow_negative,
-                                        spec.shards) for spec in new}
-        conn.execute(balance_t.insert(), [
-            dict(account_id=ref.id, shard=s, amount=0, version=0, last_seq=0, guard=ref.guard)
-            for ref in opened.values() for s in range(ref.shards)])
+        ids = dict(
+            conn.execute(
+                account_t.insert().returning(account_t.c.code, account_t.c.id, sort_by_parameter_order=True),
+                [
+                    dict(
+                        code=spec.code,
+                        type=spec.type,
+                        currency=spec.currency,
+                        allow_negative=spec.allow_negative,
+                        shards=spec.shards,
+                        name=spec.name,
+                        metadata=spec.meta,
+                    )
+                    for spec in new
+                ],
+            ).all()
+        )
+        opened = {
+            spec.code: AccountRef(ids[spec.code], spec.code, spec.type, spec.currency, spec.allow_negative, spec.shards)
+            for spec in new
+        }
+        conn.execute(
+            balance_t.insert(),
+            [
+                dict(account_id=ref.id, shard=s, amount=0, version=0, last_seq=0, guard=ref.guard)
+                for ref in opened.values()
+                for s in range(ref.shards)
+            ],
+        )
         return {**existing, **opened}
 
     def accounts(self, session: Session, codes: Iterable[str]) -> dict[str, AccountRef]:
@@ -376,9 +410,16 @@ class Ledger:
         results: dict[str, PostedEntry] = dict(stored)
         for d in fresh:
             results[d.idempotency_key] = PostedEntry(
-                seq=inserted[d.idempotency_key], idempotency_key=d.idempotency_key, kind=d.kind,
-                effective_at=d.effective_at, posted_at=now, memo=d.memo, meta=d.meta,
-                reverses_seq=d.reverses_seq, content_hash=hashes[d.idempotency_key], lines=d.lines,
+                seq=inserted[d.idempotency_key],
+                idempotency_key=d.idempotency_key,
+                kind=d.kind,
+                effective_at=d.effective_at,
+                posted_at=now,
+                memo=d.memo,
+                meta=d.meta,
+                reverses_seq=d.reverses_seq,
+                content_hash=hashes[d.idempotency_key],
+                lines=d.lines,
             )
         return [results[d.idempotency_key] for d in drafts]
 
@@ -399,8 +440,9 @@ class Ledger:
             raise LedgerError(f"no entry {seq} to reverse")
         if original.reverses_seq is not None:
             raise LedgerError(f"entry {seq} is itself a reversal; post a new entry instead")
-        draft = reversal_draft(original, idempotency_key=idempotency_key, effective_at=effective_at or now,
-                               memo=memo, meta=meta)
+        draft = reversal_draft(
+            original, idempotency_key=idempotency_key, effective_at=effective_at or now, memo=memo, meta=meta
+        )
         return self.post(session, draft, now=now)
 
     # -- reads ------------------------------------------------------------------
@@ -410,12 +452,16 @@ class Ledger:
 
     def balance(self, session: Session, code: str) -> Money:
         """Current signed balance (debits positive) — O(1) for ordinary accounts."""
-        row = session.connection().execute(
-            select(account_t.c.currency, func.coalesce(func.sum(balance_t.c.amount), 0))
-            .join(balance_t, balance_t.c.account_id == account_t.c.id)
-            .where(account_t.c.code == code)
-            .group_by(account_t.c.currency)
-        ).first()
+        row = (
+            session.connection()
+            .execute(
+                select(account_t.c.currency, func.coalesce(func.sum(balance_t.c.amount), 0))
+                .join(balance_t, balance_t.c.account_id == account_t.c.id)
+                .where(account_t.c.code == code)
+                .group_by(account_t.c.currency)
+            )
+            .first()
+        )
         if row is None:
             raise UnknownAccount(code)
         return Money(int(row[1]), row[0])
@@ -462,21 +508,38 @@ class Ledger:
         posted_at = sql.db_time(now, dialect)
         inserted: dict[str, int] = {}
         for start in range(0, len(drafts), ENTRY_CHUNK):
-            chunk = drafts[start:start + ENTRY_CHUNK]
-            rows = [(d.idempotency_key, d.kind, sql.db_time(d.effective_at, dialect), posted_at, d.memo,
-                     d.reverses_seq, sql.db_json(d.meta), hashes[d.idempotency_key], self.subject_of(d.meta))
-                    for d in chunk]
+            chunk = drafts[start : start + ENTRY_CHUNK]
+            rows = [
+                (
+                    d.idempotency_key,
+                    d.kind,
+                    sql.db_time(d.effective_at, dialect),
+                    posted_at,
+                    d.memo,
+                    d.reverses_seq,
+                    sql.db_json(d.meta),
+                    hashes[d.idempotency_key],
+                    self.subject_of(d.meta),
+                )
+                for d in chunk
+            ]
             if dialect == "postgresql" and accounts is not None:
-                postings = [(d.idempotency_key, accounts[l.account].id, l.amount, l.currency)
-                            for d in chunk for l in d.lines]
-                result = conn.exec_driver_sql(sql.PG_INSERT_ENTRIES_WITH_POSTINGS,
-                                              tuple(list(col) for col in zip(*rows))
-                                              + tuple(list(col) for col in zip(*postings)))
+                postings = [
+                    (d.idempotency_key, accounts[l.account].id, l.amount, l.currency) for d in chunk for l in d.lines
+                ]
+                result = conn.exec_driver_sql(
+                    sql.PG_INSERT_ENTRIES_WITH_POSTINGS,
+                    tuple(list(col) for col in zip(*rows, strict=True))
+                    + tuple(list(col) for col in zip(*postings, strict=True)),
+                )
             elif dialect == "postgresql":
-                result = conn.exec_driver_sql(sql.PG_INSERT_ENTRIES, tuple(list(col) for col in zip(*rows)))
+                result = conn.exec_driver_sql(
+                    sql.PG_INSERT_ENTRIES, tuple(list(col) for col in zip(*rows, strict=True))
+                )
             else:
-                result = conn.exec_driver_sql(sql.insert_entries(dialect, len(rows)),
-                                              tuple(v for row in rows for v in row))
+                result = conn.exec_driver_sql(
+                    sql.insert_entries(dialect, len(rows)), tuple(v for row in rows for v in row)
+                )
             inserted.update({key: seq for seq, key in result})
         return inserted
 
@@ -484,9 +547,17 @@ class Ledger:
         """PostgreSQL: one entry, its postings and its balances in one statement:
         ({key: seq} if it went in, the accounts whose balance guard refused it)."""
         effective_at = as_utc(draft.effective_at)
-        params: list[Any] = [draft.idempotency_key, draft.kind, as_utc(now), draft.memo, draft.reverses_seq,
-                             sql.db_json(draft.meta), hashes[draft.idempotency_key], self.subject_of(draft.meta),
-                             effective_at]
+        params: list[Any] = [
+            draft.idempotency_key,
+            draft.kind,
+            as_utc(now),
+            draft.memo,
+            draft.reverses_seq,
+            sql.db_json(draft.meta),
+            hashes[draft.idempotency_key],
+            self.subject_of(draft.meta),
+            effective_at,
+        ]
         net: dict[str, int] = defaultdict(int)
         for line in draft.lines:
             net[line.account] += line.amount
@@ -554,8 +625,13 @@ class Ledger:
         dialect = conn.dialect.name
         if dialect == "postgresql" and (len(moves) > 1 or any(fold for _, _, fold in moves.values())):
             keys = list(moves)
-            columns = ([a for a, _ in keys], [s for _, s in keys], [moves[k][0] for k in keys],
-                       [moves[k][1] for k in keys], [moves[k][2] for k in keys])
+            columns = (
+                [a for a, _ in keys],
+                [s for _, s in keys],
+                [moves[k][0] for k in keys],
+                [moves[k][1] for k in keys],
+                [moves[k][2] for k in keys],
+            )
             updated = set(map(tuple, conn.exec_driver_sql(sql.PG_UPDATE_BALANCES, columns)))
             for key in keys:
                 if key not in updated:
@@ -566,8 +642,10 @@ class Ledger:
                 total = conn.exec_driver_sql(sql.account_total(dialect), (account_id,)).scalar() + delta
                 moved = conn.exec_driver_sql(sql.fold_balance(dialect), (total, last, account_id, total)).rowcount > 0
             else:
-                moved = conn.exec_driver_sql(sql.update_balance(dialect),
-                                             (delta, last, account_id, shard, delta)).rowcount == 1
+                moved = (
+                    conn.exec_driver_sql(sql.update_balance(dialect), (delta, last, account_id, shard, delta)).rowcount
+                    == 1
+                )
             if not moved:
                 raise InsufficientBalance(codes[account_id])
 
@@ -588,9 +666,16 @@ def _with_lines(conn, entry_rows, replayed: bool = False) -> list[PostedEntry]:
         lines[entry_seq].append(Line(code, amount, currency))
     return [
         PostedEntry(
-            seq=r.seq, idempotency_key=r.idempotency_key, kind=r.kind, effective_at=r.effective_at,
-            posted_at=r.posted_at, memo=r.memo, meta=MappingProxyType(dict(r.metadata or {})),
-            reverses_seq=r.reverses_seq, content_hash=r.content_hash, lines=tuple(lines[r.seq]),
+            seq=r.seq,
+            idempotency_key=r.idempotency_key,
+            kind=r.kind,
+            effective_at=r.effective_at,
+            posted_at=r.posted_at,
+            memo=r.memo,
+            meta=MappingProxyType(dict(r.metadata or {})),
+            reverses_seq=r.reverses_seq,
+            content_hash=r.content_hash,
+            lines=tuple(lines[r.seq]),
             replayed=replayed,
         )
         for r in entry_rows

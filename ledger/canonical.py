@@ -8,12 +8,14 @@ usable both for idempotent replay ("same key, same content?") and for tamper
 evidence.  The chain link then binds the content hash to its place in the book
 (``seq``) and its system time (``posted_at``).
 """
+
 from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable, Mapping
 from datetime import datetime
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 from .types import as_utc
 

@@ -18,6 +18,7 @@ will never be filled.  On SQLite writers are serialised anyway (BEGIN IMMEDIATE)
 Concurrent sealers are serialised by an advisory lock (PostgreSQL) or the write
 lock (SQLite).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -7,6 +7,7 @@ and a read-then-write transaction can never fail half way with SQLITE_BUSY.
 
 PostgreSQL: READ COMMITTED (the default); the ledger takes the row locks it needs.
 """
+
 from __future__ import annotations
 
 from typing import Any

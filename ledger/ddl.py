@@ -15,9 +15,10 @@ PostgreSQL alike:
 The composite foreign key posting(account_id, currency) → account(id, currency)
 and the CHECK constraints in ledger.models complete invariant 1 and 4.
 """
+
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from .models import APPEND_ONLY_TABLES
 
@@ -115,9 +116,7 @@ def drop_statements(dialect: str) -> list[str]:
             "DROP FUNCTION IF EXISTS ledger_reject_closed_period() CASCADE",
             "DROP FUNCTION IF EXISTS ledger_check_postings() CASCADE",
         ]
-    names = ["ledger_entry_open_period"] + [
-        f"{t}_no_{op}" for t in APPEND_ONLY_TABLES for op in ("update", "delete")
-    ]
+    names = ["ledger_entry_open_period"] + [f"{t}_no_{op}" for t in APPEND_ONLY_TABLES for op in ("update", "delete")]
     return [f"DROP TRIGGER IF EXISTS {name}" for name in names]
 
 

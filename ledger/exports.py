@@ -31,13 +31,15 @@ Beancount (v3 syntax, checked by ``bean-check`` in the tests):
 Nothing here knows about the application that keeps the book: it adds its own tables
 (and names, and payment-provider ids) next to these.
 """
+
 from __future__ import annotations
 
 import io
 import json
 import re
-from datetime import date, datetime, timedelta, timezone
-from typing import IO, Callable, Iterable, Iterator, Mapping, Optional
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from datetime import UTC, date, datetime, timedelta
+from typing import IO, Optional
 
 from sqlalchemy import Connection, and_, func, select, true
 
@@ -49,8 +51,8 @@ from .periods import Period, months
 entry_t, posting_t, account_t = Entry.__table__, Posting.__table__, Account.__table__
 
 
-
 # ---------------------------------------------------------------- periods
+
 
 def effective_within(column, period: Period | None):
     if period is None:
@@ -72,7 +74,7 @@ def int_frame(rows: list[tuple], columns: list[str], integers: Iterable[str] = (
     import pandas as pd
 
     frame = pd.DataFrame(rows, columns=columns)
-    return frame.astype({name: "Int64" for name in integers})
+    return frame.astype(dict.fromkeys(integers, "Int64"))
 
 
 def _utc(frame, *columns: str):
@@ -85,39 +87,104 @@ def _utc(frame, *columns: str):
 
 def entries_frame(conn: Connection, period: Period | None = None):
     """One row per journal entry (in ``seq`` order) effective in ``period``."""
-    query = (select(entry_t.c.seq, entry_t.c.idempotency_key, entry_t.c.kind, entry_t.c.effective_at,
-                    entry_t.c.posted_at, entry_t.c.memo, entry_t.c.reverses_seq, entry_t.c.metadata)
-             .where(effective_within(entry_t.c.effective_at, period)).order_by(entry_t.c.seq))
-    rows = [(seq, key, kind, eff, posted, memo, rev, json.dumps(meta or {}, sort_keys=True, separators=(",", ":")))
-            for seq, key, kind, eff, posted, memo, rev, meta in conn.execute(query)]
-    frame = int_frame(rows, ["seq", "key", "kind", "effective_at", "posted_at", "memo", "reverses_seq", "meta"],
-                   integers=("seq", "reverses_seq"))
+    query = (
+        select(
+            entry_t.c.seq,
+            entry_t.c.idempotency_key,
+            entry_t.c.kind,
+            entry_t.c.effective_at,
+            entry_t.c.posted_at,
+            entry_t.c.memo,
+            entry_t.c.reverses_seq,
+            entry_t.c.metadata,
+        )
+        .where(effective_within(entry_t.c.effective_at, period))
+        .order_by(entry_t.c.seq)
+    )
+    rows = [
+        (seq, key, kind, eff, posted, memo, rev, json.dumps(meta or {}, sort_keys=True, separators=(",", ":")))
+        for seq, key, kind, eff, posted, memo, rev, meta in conn.execute(query)
+    ]
+    frame = int_frame(
+        rows,
+        ["seq", "key", "kind", "effective_at", "posted_at", "memo", "reverses_seq", "meta"],
+        integers=("seq", "reverses_seq"),
+    )
     return _utc(frame, "effective_at", "posted_at")
 
 
 def postings_frame(conn: Connection, period: Period | None = None):
     """One row per posting, with its entry's seq/key/kind/effective time and its account."""
-    query = (select(posting_t.c.id, posting_t.c.entry_seq, entry_t.c.idempotency_key, entry_t.c.kind,
-                    entry_t.c.effective_at, account_t.c.code, account_t.c.type, posting_t.c.currency,
-                    posting_t.c.amount)
-             .join(entry_t, entry_t.c.seq == posting_t.c.entry_seq)
-             .join(account_t, account_t.c.id == posting_t.c.account_id)
-             .where(effective_within(entry_t.c.effective_at, period))
-             .order_by(posting_t.c.entry_seq, posting_t.c.id))
+    query = (
+        select(
+            posting_t.c.id,
+            posting_t.c.entry_seq,
+            entry_t.c.idempotency_key,
+            entry_t.c.kind,
+            entry_t.c.effective_at,
+            account_t.c.code,
+            account_t.c.type,
+            posting_t.c.currency,
+            posting_t.c.amount,
+        )
+        .join(entry_t, entry_t.c.seq == posting_t.c.entry_seq)
+        .join(account_t, account_t.c.id == posting_t.c.account_id)
+        .where(effective_within(entry_t.c.effective_at, period))
+        .order_by(posting_t.c.entry_seq, posting_t.c.id)
+    )
     rows = [(*row, format_minor(int(row[-1]), row[-2])) for row in conn.execute(query)]
-    frame = int_frame(rows, ["posting_id", "entry_seq", "entry_key", "entry_kind", "effective_at", "account",
-                          "account_type", "currency", "amount", "amount_decimal"],
-                   integers=("posting_id", "entry_seq", "amount"))
+    frame = int_frame(
+        rows,
+        [
+            "posting_id",
+            "entry_seq",
+            "entry_key",
+            "entry_kind",
+            "effective_at",
+            "account",
+            "account_type",
+            "currency",
+            "amount",
+            "amount_decimal",
+        ],
+        integers=("posting_id", "entry_seq", "amount"),
+    )
     return _utc(frame, "effective_at")
 
 
 def balances_frame(rows: Iterable[reports.AccountBalance]):
     """Accounts with their debit or credit and signed balance (a trial balance's rows)."""
-    data = [(r.code, r.name, r.type, r.currency, r.debit, r.credit, r.amount, format_minor(r.debit, r.currency),
-             format_minor(r.credit, r.currency), format_minor(r.amount, r.currency)) for r in rows]
-    return int_frame(data, ["account", "name", "type", "currency", "debit", "credit", "balance",
-                            "debit_decimal", "credit_decimal", "balance_decimal"],
-                     integers=("debit", "credit", "balance"))
+    data = [
+        (
+            r.code,
+            r.name,
+            r.type,
+            r.currency,
+            r.debit,
+            r.credit,
+            r.amount,
+            format_minor(r.debit, r.currency),
+            format_minor(r.credit, r.currency),
+            format_minor(r.amount, r.currency),
+        )
+        for r in rows
+    ]
+    return int_frame(
+        data,
+        [
+            "account",
+            "name",
+            "type",
+            "currency",
+            "debit",
+            "credit",
+            "balance",
+            "debit_decimal",
+            "credit_decimal",
+            "balance_decimal",
+        ],
+        integers=("debit", "credit", "balance"),
+    )
 
 
 def trial_balance_frame(conn: Connection, before: datetime | None = None):
@@ -137,8 +204,13 @@ LEDGER_TABLES: Mapping[str, TableBuilder] = {
 
 # ---------------------------------------------------------------- Beancount
 
-BEANCOUNT_ROOTS = {"asset": "Assets", "liability": "Liabilities", "revenue": "Income", "expense": "Expenses",
-                   "equity": "Equity"}
+BEANCOUNT_ROOTS = {
+    "asset": "Assets",
+    "liability": "Liabilities",
+    "revenue": "Income",
+    "expense": "Expenses",
+    "equity": "Equity",
+}
 
 
 def beancount_account(code: str, account_type: str) -> str:
@@ -162,14 +234,17 @@ def _quoted(text: str) -> str:
 
 
 def _day(instant: datetime) -> date:
-    return instant.astimezone(timezone.utc).date()
+    return instant.astimezone(UTC).date()
 
 
-def write_beancount(conn: Connection, out: IO[str], *, period: Period | None = None,
-                    title: str = "Ledger") -> int:
+def write_beancount(conn: Connection, out: IO[str], *, period: Period | None = None, title: str = "Ledger") -> int:
     """Write the book (or one period) as a Beancount file; returns the transactions written."""
-    accounts = {row.id: row for row in conn.execute(
-        select(account_t.c.id, account_t.c.code, account_t.c.type, account_t.c.currency).order_by(account_t.c.code))}
+    accounts = {
+        row.id: row
+        for row in conn.execute(
+            select(account_t.c.id, account_t.c.code, account_t.c.type, account_t.c.currency).order_by(account_t.c.code)
+        )
+    }
     names = {a.id: beancount_account(a.code, a.type) for a in accounts.values()}
     if len(set(names.values())) != len(names):
         raise ValueError("two account codes map to one Beancount account name")
@@ -179,7 +254,7 @@ def write_beancount(conn: Connection, out: IO[str], *, period: Period | None = N
         first, last = period.starts_at, period.ends_at - timedelta(microseconds=1)
     else:
         first, last = conn.execute(select(func.min(entry_t.c.effective_at), func.max(entry_t.c.effective_at))).one()
-    out.write(f"option \"title\" {_quoted(title + (f' {period.name}' if period else ''))}\n")
+    out.write(f'option "title" {_quoted(title + (f" {period.name}" if period else ""))}\n')
     out.write('option "booking_method" "STRICT"\n\n')
     if first is None:  # an empty book: the accounts alone
         return 0
@@ -219,12 +294,22 @@ def write_beancount(conn: Connection, out: IO[str], *, period: Period | None = N
 
 def _entries_with_postings(conn: Connection, period: Period | None) -> Iterator[tuple[tuple, list[tuple]]]:
     """Entries in (effective time, seq) order with their postings, streamed."""
-    query = (select(entry_t.c.seq, entry_t.c.idempotency_key, entry_t.c.kind, entry_t.c.effective_at,
-                    entry_t.c.memo, entry_t.c.reverses_seq, posting_t.c.account_id, posting_t.c.amount,
-                    posting_t.c.currency)
-             .join(posting_t, posting_t.c.entry_seq == entry_t.c.seq)
-             .where(effective_within(entry_t.c.effective_at, period))
-             .order_by(entry_t.c.effective_at, entry_t.c.seq, posting_t.c.id))
+    query = (
+        select(
+            entry_t.c.seq,
+            entry_t.c.idempotency_key,
+            entry_t.c.kind,
+            entry_t.c.effective_at,
+            entry_t.c.memo,
+            entry_t.c.reverses_seq,
+            posting_t.c.account_id,
+            posting_t.c.amount,
+            posting_t.c.currency,
+        )
+        .join(posting_t, posting_t.c.entry_seq == entry_t.c.seq)
+        .where(effective_within(entry_t.c.effective_at, period))
+        .order_by(entry_t.c.effective_at, entry_t.c.seq, posting_t.c.id)
+    )
     current, lines = None, []
     for row in conn.execute(query.execution_options(yield_per=10_000)):
         head = tuple(row[:6])

@@ -27,6 +27,7 @@
 Entries, postings, seals and closed periods are append-only; the migration installs
 triggers (ledger.ddl) that reject UPDATE and DELETE on them.
 """
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -84,8 +85,12 @@ class Entry(SQLModel, table=True):
     __tablename__ = "ledger_entry"
     __table_args__ = (
         Index("ix_ledger_entry_effective_at", "effective_at"),
-        Index("ix_ledger_entry_subject", "subject", sqlite_where=text("subject IS NOT NULL"),
-              postgresql_where=text("subject IS NOT NULL")),
+        Index(
+            "ix_ledger_entry_subject",
+            "subject",
+            sqlite_where=text("subject IS NOT NULL"),
+            postgresql_where=text("subject IS NOT NULL"),
+        ),
     )
 
     seq: Optional[int] = Field(
@@ -162,5 +167,12 @@ class ClosedPeriod(SQLModel, table=True):
     closed_by: str = Field(sa_column=Column(String(200), nullable=False))
 
 
-LEDGER_TABLES = ("ledger_account", "ledger_entry", "ledger_posting", "ledger_balance", "ledger_seal", "ledger_closed_period")
+LEDGER_TABLES = (
+    "ledger_account",
+    "ledger_entry",
+    "ledger_posting",
+    "ledger_balance",
+    "ledger_seal",
+    "ledger_closed_period",
+)
 APPEND_ONLY_TABLES = ("ledger_entry", "ledger_posting", "ledger_seal", "ledger_closed_period")

@@ -26,12 +26,13 @@ the ISO data never makes an existing ledger account unreadable. How a payment
 provider writes amounts (Stripe sends ISK with two decimals, MGA with none) is that
 provider's boundary's business, never this module's.
 """
+
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from types import MappingProxyType
-from typing import Mapping, Sequence
 
 from iso4217 import Currency as _Iso4217
 
@@ -42,10 +43,12 @@ WITHDRAWN_CODES_IN_USE: Mapping[str, int] = MappingProxyType({"ANG": 2, "BGN": 2
 
 # ISO 4217 minor-unit exponents of every currency (upper-case code → decimals).
 # Unknown codes are rejected rather than guessed.
-CURRENCY_EXPONENTS: Mapping[str, int] = MappingProxyType({
-    **WITHDRAWN_CODES_IN_USE,
-    **{entry.code: entry.exponent for entry in _Iso4217 if entry.exponent is not None},
-})
+CURRENCY_EXPONENTS: Mapping[str, int] = MappingProxyType(
+    {
+        **WITHDRAWN_CODES_IN_USE,
+        **{entry.code: entry.exponent for entry in _Iso4217 if entry.exponent is not None},
+    }
+)
 
 
 class MoneyError(ValueError):
@@ -82,22 +85,22 @@ class Money:
         check_currency(self.currency)
 
     @classmethod
-    def parse(cls, text: str, currency: str) -> "Money":
+    def parse(cls, text: str, currency: str) -> Money:
         """Parse a decimal string such as ``"12.34"`` exactly ("12.345" USD is an error)."""
         return cls(parse_minor(text, currency), currency)
 
-    def __add__(self, other: "Money") -> "Money":
+    def __add__(self, other: Money) -> Money:
         self._same(other)
         return Money(self.minor + other.minor, self.currency)
 
-    def __sub__(self, other: "Money") -> "Money":
+    def __sub__(self, other: Money) -> Money:
         self._same(other)
         return Money(self.minor - other.minor, self.currency)
 
-    def __neg__(self) -> "Money":
+    def __neg__(self) -> Money:
         return Money(-self.minor, self.currency)
 
-    def _same(self, other: "Money") -> None:
+    def _same(self, other: Money) -> None:
         if not isinstance(other, Money) or other.currency != self.currency:
             raise MoneyError(f"cannot combine {self.currency} with {other!r}")
 

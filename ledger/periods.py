@@ -11,11 +11,12 @@ trigger.  Closing takes ``LOCK ledger_entry IN SHARE MODE`` on PostgreSQL so tha
 no transaction which already checked the (still open) period can commit an entry
 into it after the close; on SQLite the write lock gives the same guarantee.
 """
+
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import and_, select, text
 from sqlalchemy.orm import Session
@@ -43,20 +44,19 @@ class Period:
     ends_at: datetime
 
     @classmethod
-    def month(cls, year: int, month: int) -> "Period":
-        start = datetime(year, month, 1, tzinfo=timezone.utc)
-        end = datetime(year + month // 12, month % 12 + 1, 1, tzinfo=timezone.utc)
+    def month(cls, year: int, month: int) -> Period:
+        start = datetime(year, month, 1, tzinfo=UTC)
+        end = datetime(year + month // 12, month % 12 + 1, 1, tzinfo=UTC)
         return cls(f"{year:04d}-{month:02d}", start, end)
 
     @classmethod
-    def year(cls, year: int) -> "Period":
+    def year(cls, year: int) -> Period:
         if not 1970 <= year <= 9998:
             raise ValueError(f"{year} is not a plausible calendar year")
-        return cls(f"{year:04d}", datetime(year, 1, 1, tzinfo=timezone.utc),
-                   datetime(year + 1, 1, 1, tzinfo=timezone.utc))
+        return cls(f"{year:04d}", datetime(year, 1, 1, tzinfo=UTC), datetime(year + 1, 1, 1, tzinfo=UTC))
 
     @classmethod
-    def parse(cls, text: str | None) -> "Period":
+    def parse(cls, text: str | None) -> Period:
         """``YYYY-MM`` → that calendar month (UTC); anything else is a ``ValueError``."""
         match = MONTH.fullmatch((text or "").strip())
         if not match or not 1 <= int(match[2]) <= 12 or not 1970 <= int(match[1]) <= 9998:
@@ -64,17 +64,17 @@ class Period:
         return cls.month(int(match[1]), int(match[2]))
 
     @classmethod
-    def containing(cls, instant: datetime) -> "Period":
+    def containing(cls, instant: datetime) -> Period:
         instant = as_utc(instant)
         return cls.month(instant.year, instant.month)
 
     def contains(self, instant: datetime) -> bool:
         return self.starts_at <= as_utc(instant) < self.ends_at
 
-    def next(self) -> "Period":
+    def next(self) -> Period:
         return Period.containing(self.ends_at)
 
-    def previous(self) -> "Period":
+    def previous(self) -> Period:
         return Period.containing(self.starts_at - timedelta(days=1))
 
 
@@ -116,6 +116,9 @@ def closed_periods(session: Session) -> list[ClosedPeriod]:
 
 def is_closed(session: Session, at: datetime) -> bool:
     at = as_utc(at)
-    return session.connection().execute(
-        select(period_t.c.id).where(and_(period_t.c.starts_at <= at, period_t.c.ends_at > at))
-    ).first() is not None
+    return (
+        session.connection()
+        .execute(select(period_t.c.id).where(and_(period_t.c.starts_at <= at, period_t.c.ends_at > at)))
+        .first()
+        is not None
+    )

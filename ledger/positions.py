@@ -16,11 +16,12 @@ Only entries effective after ``cutoff - max(days)`` are read (the ``effective_at
 index), so history before that window costs nothing.  Rows are streamed (a server-side
 cursor on PostgreSQL): memory does not grow with the number of accounts.
 """
+
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Iterator, Sequence
 
 from sqlalchemy import Connection, Integer, Select, and_, case, cast, func, literal, or_, select
 from sqlalchemy.orm import aliased
@@ -42,8 +43,14 @@ class Position:
     held: int
 
 
-def positions(conn: Connection, *, codes_like: Sequence[str], cutoff: datetime, settling: Sequence[str] = (),
-              holds: Select | None = None) -> Iterator[Position]:
+def positions(
+    conn: Connection,
+    *,
+    codes_like: Sequence[str],
+    cutoff: datetime,
+    settling: Sequence[str] = (),
+    holds: Select | None = None,
+) -> Iterator[Position]:
     """The positions at ``cutoff`` of the accounts matching ``codes_like`` (SQL LIKE patterns)."""
     cutoff = as_utc(cutoff)
     hold = holds.subquery("hold") if holds is not None else None
@@ -52,36 +59,67 @@ def positions(conn: Connection, *, codes_like: Sequence[str], cutoff: datetime, 
         longest = int(conn.execute(select(func.coalesce(func.max(hold.c.days), 0))).scalar_one())
     window_start = cutoff - timedelta(days=longest)
 
-    accounts = (select(account_t.c.id, account_t.c.code, account_t.c.currency)
-                .where(or_(*(account_t.c.code.like(p) for p in codes_like))).cte("acc"))
-    balances = (select(balance_t.c.account_id, func.sum(balance_t.c.amount).label("amount"))
-                .join(accounts, accounts.c.id == balance_t.c.account_id)
-                .group_by(balance_t.c.account_id).cte("bal"))
+    accounts = (
+        select(account_t.c.id, account_t.c.code, account_t.c.currency)
+        .where(or_(*(account_t.c.code.like(p) for p in codes_like)))
+        .cte("acc")
+    )
+    balances = (
+        select(balance_t.c.account_id, func.sum(balance_t.c.amount).label("amount"))
+        .join(accounts, accounts.c.id == balance_t.c.account_id)
+        .group_by(balance_t.c.account_id)
+        .cte("bal")
+    )
     original = aliased(entry_t, name="original")
     reversed_kind = select(original.c.kind).where(original.c.seq == entry_t.c.reverses_seq).scalar_subquery()
     # CASE arms are evaluated in order: the reversed entry's kind is looked up only for late reversals
     later_arms = [(entry_t.c.effective_at < cutoff, 0)]
     if settling:
-        later_arms += [(entry_t.c.kind.in_(settling), 0),
-                       (and_(entry_t.c.reverses_seq.is_not(None), reversed_kind.in_(settling)), 0)]
+        later_arms += [
+            (entry_t.c.kind.in_(settling), 0),
+            (and_(entry_t.c.reverses_seq.is_not(None), reversed_kind.in_(settling)), 0),
+        ]
     later = case(*later_arms, else_=posting_t.c.amount)
-    moved = (posting_t.join(entry_t, entry_t.c.seq == posting_t.c.entry_seq)
-             .join(accounts, accounts.c.id == posting_t.c.account_id))
+    moved = posting_t.join(entry_t, entry_t.c.seq == posting_t.c.entry_seq).join(
+        accounts, accounts.c.id == posting_t.c.account_id
+    )
     if hold is not None:
         moved = moved.outerjoin(hold, hold.c.subject == entry_t.c.subject)
-        held = case((and_(entry_t.c.effective_at < cutoff, hold.c.subject.is_not(None),
-                          _inside_hold(conn.dialect.name, entry_t.c.effective_at, cutoff, hold.c.days)),
-                     posting_t.c.amount), else_=0)
+        held = case(
+            (
+                and_(
+                    entry_t.c.effective_at < cutoff,
+                    hold.c.subject.is_not(None),
+                    _inside_hold(conn.dialect.name, entry_t.c.effective_at, cutoff, hold.c.days),
+                ),
+                posting_t.c.amount,
+            ),
+            else_=0,
+        )
     else:
         held = literal(0)
-    recent = (select(posting_t.c.account_id, func.sum(later).label("later"), func.sum(held).label("held"))
-              .select_from(moved).where(entry_t.c.effective_at >= window_start)
-              .group_by(posting_t.c.account_id).cte("recent"))
-    query = (select(accounts.c.code, accounts.c.currency, func.coalesce(balances.c.amount, 0),
-                    func.coalesce(recent.c.later, 0), func.coalesce(recent.c.held, 0))
-             .select_from(accounts.outerjoin(balances, balances.c.account_id == accounts.c.id)
-                          .outerjoin(recent, recent.c.account_id == accounts.c.id))
-             .where(or_(func.coalesce(balances.c.amount, 0) != 0, recent.c.account_id.is_not(None))))
+    recent = (
+        select(posting_t.c.account_id, func.sum(later).label("later"), func.sum(held).label("held"))
+        .select_from(moved)
+        .where(entry_t.c.effective_at >= window_start)
+        .group_by(posting_t.c.account_id)
+        .cte("recent")
+    )
+    query = (
+        select(
+            accounts.c.code,
+            accounts.c.currency,
+            func.coalesce(balances.c.amount, 0),
+            func.coalesce(recent.c.later, 0),
+            func.coalesce(recent.c.held, 0),
+        )
+        .select_from(
+            accounts.outerjoin(balances, balances.c.account_id == accounts.c.id).outerjoin(
+                recent, recent.c.account_id == accounts.c.id
+            )
+        )
+        .where(or_(func.coalesce(balances.c.amount, 0) != 0, recent.c.account_id.is_not(None)))
+    )
     if conn.dialect.name == "postgresql":
         # The correlated lookup of reversed entries inflates the cost estimate past
         # jit_above_cost; compiling the query would take longer than running it.

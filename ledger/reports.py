@@ -8,6 +8,7 @@ without overlap.  ``before=None`` means "now" and reads the maintained balance r
 pandas is used only to hand tabular results to callers that want a DataFrame; the
 amounts stay nullable ``Int64`` (never float).
 """
+
 from __future__ import annotations
 
 from collections import defaultdict
@@ -72,7 +73,9 @@ class TrialBalance:
         return frame.astype({"debit": "Int64", "credit": "Int64"})
 
 
-def balances(conn: Connection, *, before: datetime | None = None, codes: list[str] | None = None) -> list[AccountBalance]:
+def balances(
+    conn: Connection, *, before: datetime | None = None, codes: list[str] | None = None
+) -> list[AccountBalance]:
     """Every account's balance (or those in ``codes``) at ``before`` (None: now)."""
     if before is None:
         amount = func.coalesce(func.sum(balance_t.c.amount), 0)
@@ -94,8 +97,10 @@ def balances(conn: Connection, *, before: datetime | None = None, codes: list[st
     if codes is not None:
         query = query.where(account_t.c.code.in_(codes))
     query = query.group_by(account_t.c.code, account_t.c.name, account_t.c.type, account_t.c.currency)
-    return [AccountBalance(code, name, type_, cur, int(amt)) for code, name, type_, cur, amt in
-            conn.execute(query.order_by(account_t.c.code))]
+    return [
+        AccountBalance(code, name, type_, cur, int(amt))
+        for code, name, type_, cur, amt in conn.execute(query.order_by(account_t.c.code))
+    ]
 
 
 def balance_at(conn: Connection, code: str, *, before: datetime | None = None) -> Money:

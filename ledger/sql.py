@@ -8,20 +8,31 @@ generated once per (dialect, row count) and cached, executed with
 for statement compilation.  Only the ledger's own fixed statements live here;
 everything else uses SQLAlchemy Core.
 """
+
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from datetime import datetime
 from functools import lru_cache
-from typing import Any, Mapping
+from typing import Any
 
 from sqlalchemy import Connection
 from sqlalchemy.exc import DBAPIError
 
 from .types import as_utc
 
-ENTRY_COLUMNS = ("idempotency_key", "kind", "effective_at", "posted_at", "memo", "reverses_seq", "metadata",
-                 "content_hash", "subject")
+ENTRY_COLUMNS = (
+    "idempotency_key",
+    "kind",
+    "effective_at",
+    "posted_at",
+    "memo",
+    "reverses_seq",
+    "metadata",
+    "content_hash",
+    "subject",
+)
 POSTING_COLUMNS = ("entry_seq", "account_id", "amount", "currency")
 MAX_SHARDS = 64  # balance rows an account may have (CHECK ck_ledger_account_shards)
 
@@ -113,7 +124,8 @@ PG_INSERT_ENTRIES_WITH_POSTINGS = (
     "WITH e AS (" + PG_INSERT_ENTRIES + "), "
     f"p AS (INSERT INTO ledger_posting ({', '.join(POSTING_COLUMNS)}) "
     "SELECT e.seq, x.account_id, x.amount, x.currency "
-    "FROM unnest(%b::text[], %b::int[], %b::bigint[], %b::text[]) WITH ORDINALITY AS x(k, account_id, amount, currency, n) "
+    "FROM unnest(%b::text[], %b::int[], %b::bigint[], %b::text[]) "
+    "WITH ORDINALITY AS x(k, account_id, amount, currency, n) "
     "JOIN e ON e.idempotency_key = x.k ORDER BY x.n) "
     "SELECT seq, idempotency_key FROM e"
 )
@@ -159,8 +171,9 @@ def _pg_move_balances(returning: str) -> str:
 
     The ``locked`` CTE takes the row locks in (account, shard) order — ``ORDER BY …
     FOR UPDATE`` locks rows as the sort hands them out — so concurrent writers cannot
-    deadlock; a plain move's row is one index probe, a fold's the account's range.  A plain move adds its delta to one row, refused (missing from ``u``)
-    if a guarded row would cross zero; ``b.amount`` is the row's latest committed
+    deadlock; a plain move's row is one index probe, a fold's the account's range.
+    A plain move adds its delta to one row, refused (missing from ``u``) if a
+    guarded row would cross zero; ``b.amount`` is the row's latest committed
     value, re-read after any lock wait.  A fold (a guarded account with several
     shards moving towards zero) locks every shard row of the account, takes their
     sum — rows locked ``FOR UPDATE`` are read as committed after the wait — and puts
@@ -189,7 +202,8 @@ def _pg_move_balances(returning: str) -> str:
 PG_UPDATE_BALANCES = (
     "WITH d AS MATERIALIZED (SELECT * FROM unnest(%b::int[], %b::smallint[], %b::bigint[], %b::bigint[], "
     "%b::bool[]) AS d(account_id, shard, delta, last_seq, fold)), "
-    + _pg_move_balances("b.account_id, b.shard") + " SELECT account_id, shard FROM u"
+    + _pg_move_balances("b.account_id, b.shard")
+    + " SELECT account_id, shard FROM u"
 )
 
 
@@ -218,6 +232,6 @@ def pg_post_one_entry(lines: int) -> str:
         "d AS MATERIALIZED (SELECT x.account_id, CAST(e.seq %% x.shards AS smallint) AS shard, "
         "sum(x.amount) AS delta, e.seq AS last_seq, x.fold FROM e CROSS JOIN x "
         "GROUP BY x.account_id, x.shards, x.fold, e.seq HAVING sum(x.amount) <> 0), "
-        + _pg_move_balances("b.account_id") +
-        " SELECT e.seq, e.idempotency_key, ARRAY(SELECT account_id FROM d EXCEPT SELECT account_id FROM u) FROM e"
+        + _pg_move_balances("b.account_id")
+        + " SELECT e.seq, e.idempotency_key, ARRAY(SELECT account_id FROM d EXCEPT SELECT account_id FROM u) FROM e"
     )

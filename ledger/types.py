@@ -5,9 +5,10 @@ timezone-aware ``datetime`` objects, so comparisons never mix naive and aware
 values.  SQLite has no time zone type: it stores naive UTC text, which sorts
 correctly because SQLAlchemy always writes the same ISO layout.
 """
+
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy.types import DateTime, TypeDecorator
 
@@ -17,8 +18,8 @@ def as_utc(value: datetime) -> datetime:
     if not isinstance(value, datetime):
         raise TypeError(f"expected a datetime, got {value!r}")
     if value.tzinfo is None:
-        return value.replace(tzinfo=timezone.utc)
-    return value.astimezone(timezone.utc)
+        return value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
 
 
 class UTCDateTime(TypeDecorator):

@@ -17,6 +17,7 @@ One pass over entries in ``seq`` order (joined with their postings and seals):
 Then every stored balance (the sum of its shard rows) is compared with the sum of
 its postings.  The report names the first bad entry.
 """
+
 from __future__ import annotations
 
 from collections import defaultdict
@@ -30,7 +31,11 @@ from .canonical import GENESIS_HASH, chain_hash, content_hash
 from .models import Account, Balance, Entry, Posting, Seal
 
 entry_t, posting_t, account_t, balance_t, seal_t = (
-    Entry.__table__, Posting.__table__, Account.__table__, Balance.__table__, Seal.__table__,
+    Entry.__table__,
+    Posting.__table__,
+    Account.__table__,
+    Balance.__table__,
+    Seal.__table__,
 )
 
 
@@ -68,11 +73,23 @@ def verify(conn: Connection, *, subject_key: str | None = None) -> VerifyReport:
 
     rows = conn.execute(
         select(
-            entry_t.c.seq, entry_t.c.idempotency_key, entry_t.c.kind, entry_t.c.effective_at,
-            entry_t.c.posted_at, entry_t.c.memo, entry_t.c.metadata, entry_t.c.reverses_seq,
-            entry_t.c.content_hash, entry_t.c.subject, seal_t.c.prev_hash, seal_t.c.hash,
-            posting_t.c.account_id, account_t.c.code, account_t.c.currency.label("account_currency"),
-            posting_t.c.amount, posting_t.c.currency,
+            entry_t.c.seq,
+            entry_t.c.idempotency_key,
+            entry_t.c.kind,
+            entry_t.c.effective_at,
+            entry_t.c.posted_at,
+            entry_t.c.memo,
+            entry_t.c.metadata,
+            entry_t.c.reverses_seq,
+            entry_t.c.content_hash,
+            entry_t.c.subject,
+            seal_t.c.prev_hash,
+            seal_t.c.hash,
+            posting_t.c.account_id,
+            account_t.c.code,
+            account_t.c.currency.label("account_currency"),
+            posting_t.c.amount,
+            posting_t.c.currency,
         )
         .select_from(entry_t)
         .outerjoin(seal_t, seal_t.c.seq == entry_t.c.seq)
@@ -82,7 +99,7 @@ def verify(conn: Connection, *, subject_key: str | None = None) -> VerifyReport:
         .execution_options(stream_results=True, yield_per=5000)
     )
     for seq, group in groupby(rows, key=lambda r: r.seq):
-        group = [r for r in group]
+        group = list(group)
         head = group[0]
         lines = [r for r in group if r.account_id is not None]
         entries += 1
@@ -91,8 +108,12 @@ def verify(conn: Connection, *, subject_key: str | None = None) -> VerifyReport:
         for r in lines:
             sums[r.account_id] += r.amount
         recomputed = content_hash(
-            idempotency_key=head.idempotency_key, kind=head.kind, effective_at=head.effective_at,
-            memo=head.memo, meta=head.metadata or {}, reverses_seq=head.reverses_seq,
+            idempotency_key=head.idempotency_key,
+            kind=head.kind,
+            effective_at=head.effective_at,
+            memo=head.memo,
+            meta=head.metadata or {},
+            reverses_seq=head.reverses_seq,
             postings=[(r.code, r.amount, r.currency) for r in lines],
         )
         if recomputed != head.content_hash:
@@ -120,10 +141,12 @@ def verify(conn: Connection, *, subject_key: str | None = None) -> VerifyReport:
     ).all()
     for account_id, code, amount in stored:
         if int(amount) != sums.get(account_id, 0):
-            problems.append(Problem(
-                f"stored balance {int(amount)} differs from the sum of postings {sums.get(account_id, 0)}",
-                account=code,
-            ))
+            problems.append(
+                Problem(
+                    f"stored balance {int(amount)} differs from the sum of postings {sums.get(account_id, 0)}",
+                    account=code,
+                )
+            )
     problems.sort(key=lambda p: (p.seq is None, p.seq or 0))
     return VerifyReport(entries, postings, sealed_through, unsealed, len(stored), tuple(problems))
 

@@ -5,6 +5,7 @@ the ``alembic`` command directly falls back to ``DATABASE_URL`` via app.config.
 target_metadata is SQLModel's, with every model module imported, so autogenerate
 sees the whole schema.
 """
+
 from __future__ import annotations
 
 from alembic import context
@@ -27,8 +28,7 @@ def database_url() -> str:
 
 
 def run_migrations_offline() -> None:
-    context.configure(url=database_url(), target_metadata=target_metadata, literal_binds=True,
-                      render_as_batch=True)
+    context.configure(url=database_url(), target_metadata=target_metadata, literal_binds=True, render_as_batch=True)
     with context.begin_transaction():
         context.run_migrations()
 

@@ -25,6 +25,15 @@ from .server import RunningEmulator, start_emulator
 from .webhooks import DeliveryReport, WebhookEndpoint, sign
 
 __all__ = [
-    "FAULT_KINDS", "ContractViolation", "DeliveryReport", "Emulator", "FaultRule", "RunningEmulator",
-    "StripeError", "WebhookEndpoint", "processing_fee", "sign", "start_emulator",
+    "FAULT_KINDS",
+    "ContractViolation",
+    "DeliveryReport",
+    "Emulator",
+    "FaultRule",
+    "RunningEmulator",
+    "StripeError",
+    "WebhookEndpoint",
+    "processing_fee",
+    "sign",
+    "start_emulator",
 ]

@@ -49,27 +49,29 @@ from .resources.accounts import link_return_url
 
 PREFIX = "/_emulator"
 
-_RULES = Map([
-    Rule(f"{PREFIX}/status", endpoint="status", methods=["GET"]),
-    Rule(f"{PREFIX}/reset", endpoint="reset", methods=["POST"]),
-    Rule(f"{PREFIX}/accounts/<account>/complete_onboarding", endpoint="complete_onboarding", methods=["POST"]),
-    Rule(f"{PREFIX}/accounts/<account>/restrict", endpoint="restrict", methods=["POST"]),
-    Rule(f"{PREFIX}/accounts/<account>/reject", endpoint="reject", methods=["POST"]),
-    Rule(f"{PREFIX}/accounts/<account>/close", endpoint="close", methods=["POST"]),
-    Rule(f"{PREFIX}/checkout_sessions/<session>/pay", endpoint="pay", methods=["POST"]),
-    Rule(f"{PREFIX}/disputes", endpoint="dispute", methods=["POST"]),
-    Rule(f"{PREFIX}/platform_funds", endpoint="funds", methods=["POST"]),
-    Rule(f"{PREFIX}/balance/available_delay", endpoint="available_delay", methods=["POST"]),
-    Rule(f"{PREFIX}/balance/release", endpoint="release", methods=["POST"]),
-    Rule(f"{PREFIX}/faults", endpoint="faults", methods=["GET", "POST", "DELETE"]),
-    Rule(f"{PREFIX}/requests", endpoint="requests", methods=["GET", "DELETE"]),
-    Rule(f"{PREFIX}/webhooks", endpoint="webhooks", methods=["GET", "POST"]),
-    Rule(f"{PREFIX}/webhooks/deliver", endpoint="deliver", methods=["POST"]),
-    Rule(f"{PREFIX}/rate_limit", endpoint="rate_limit", methods=["POST"]),
-    Rule(f"{PREFIX}/objects/<object_type>", endpoint="objects", methods=["GET"]),
-    Rule(f"{PREFIX}/onboard/<account>", endpoint="onboard_page", methods=["GET", "POST"]),
-    Rule(f"{PREFIX}/checkout/<session>", endpoint="checkout_page", methods=["GET", "POST"]),
-])
+_RULES = Map(
+    [
+        Rule(f"{PREFIX}/status", endpoint="status", methods=["GET"]),
+        Rule(f"{PREFIX}/reset", endpoint="reset", methods=["POST"]),
+        Rule(f"{PREFIX}/accounts/<account>/complete_onboarding", endpoint="complete_onboarding", methods=["POST"]),
+        Rule(f"{PREFIX}/accounts/<account>/restrict", endpoint="restrict", methods=["POST"]),
+        Rule(f"{PREFIX}/accounts/<account>/reject", endpoint="reject", methods=["POST"]),
+        Rule(f"{PREFIX}/accounts/<account>/close", endpoint="close", methods=["POST"]),
+        Rule(f"{PREFIX}/checkout_sessions/<session>/pay", endpoint="pay", methods=["POST"]),
+        Rule(f"{PREFIX}/disputes", endpoint="dispute", methods=["POST"]),
+        Rule(f"{PREFIX}/platform_funds", endpoint="funds", methods=["POST"]),
+        Rule(f"{PREFIX}/balance/available_delay", endpoint="available_delay", methods=["POST"]),
+        Rule(f"{PREFIX}/balance/release", endpoint="release", methods=["POST"]),
+        Rule(f"{PREFIX}/faults", endpoint="faults", methods=["GET", "POST", "DELETE"]),
+        Rule(f"{PREFIX}/requests", endpoint="requests", methods=["GET", "DELETE"]),
+        Rule(f"{PREFIX}/webhooks", endpoint="webhooks", methods=["GET", "POST"]),
+        Rule(f"{PREFIX}/webhooks/deliver", endpoint="deliver", methods=["POST"]),
+        Rule(f"{PREFIX}/rate_limit", endpoint="rate_limit", methods=["POST"]),
+        Rule(f"{PREFIX}/objects/<object_type>", endpoint="objects", methods=["GET"]),
+        Rule(f"{PREFIX}/onboard/<account>", endpoint="onboard_page", methods=["GET", "POST"]),
+        Rule(f"{PREFIX}/checkout/<session>", endpoint="checkout_page", methods=["GET", "POST"]),
+    ]
+)
 
 
 def _json(data: Any, status: int = 200) -> Response:
@@ -87,11 +89,11 @@ def handle(emulator: Emulator, request: Request) -> Response:
     except (ValueError, KeyError, TypeError) as error:
         return _json({"error": {"type": "invalid_request_error", "message": str(error)}}, 400)
     except NotFound:
-        return _json({"error": {"type": "invalid_request_error",
-                                "message": f"no emulator control endpoint {request.path}"}}, 404)
+        return _json(
+            {"error": {"type": "invalid_request_error", "message": f"no emulator control endpoint {request.path}"}}, 404
+        )
     except HTTPException as error:
-        return _json({"error": {"type": "invalid_request_error", "message": error.description}},
-                     error.code or 400)
+        return _json({"error": {"type": "invalid_request_error", "message": error.description}}, error.code or 400)
 
 
 def _status(emulator: Emulator, request: Request, body: dict) -> Response:
@@ -146,9 +148,13 @@ def _release(emulator: Emulator, request: Request, body: dict) -> Response:
 
 def _faults(emulator: Emulator, request: Request, body: dict) -> Response:
     if request.method == "POST":
-        rule = emulator.inject_fault(body["kind"], method=body.get("method"),
-                                     path_prefix=body.get("path_prefix"),
-                                     count=int(body.get("count", 1)), seconds=float(body.get("seconds", 0)))
+        rule = emulator.inject_fault(
+            body["kind"],
+            method=body.get("method"),
+            path_prefix=body.get("path_prefix"),
+            count=int(body.get("count", 1)),
+            seconds=float(body.get("seconds", 0)),
+        )
         return _json(rule.to_json())
     if request.method == "DELETE":
         emulator.clear_faults()
@@ -165,11 +171,19 @@ def _requests(emulator: Emulator, request: Request, body: dict) -> Response:
 def _webhooks(emulator: Emulator, request: Request, body: dict) -> Response:
     if request.method == "POST":
         endpoint = emulator.add_webhook_endpoint(
-            body["secret"], url=body["url"], enabled_events=tuple(body.get("enabled_events", ["*"])),
-            connect=bool(body.get("connect", True)))
+            body["secret"],
+            url=body["url"],
+            enabled_events=tuple(body.get("enabled_events", ["*"])),
+            connect=bool(body.get("connect", True)),
+        )
         return _json(endpoint.to_json())
-    return _json({"endpoints": [e.to_json() for e in emulator.webhooks.endpoints.values()],
-                  "pending": len(emulator.webhooks.pending), "dead": len(emulator.webhooks.dead)})
+    return _json(
+        {
+            "endpoints": [e.to_json() for e in emulator.webhooks.endpoints.values()],
+            "pending": len(emulator.webhooks.pending),
+            "dead": len(emulator.webhooks.dead),
+        }
+    )
 
 
 def _deliver(emulator: Emulator, request: Request, body: dict) -> Response:
@@ -196,8 +210,10 @@ _PAGE = """<!doctype html><html><head><meta charset="utf-8"><title>{title}</titl
 
 
 def _page(title: str, content: str, button: str, button_id: str) -> Response:
-    return Response(_PAGE.format(title=html.escape(title), content=content, button=html.escape(button),
-                                 button_id=button_id), content_type="text/html; charset=utf-8")
+    return Response(
+        _PAGE.format(title=html.escape(title), content=content, button=html.escape(button), button_id=button_id),
+        content_type="text/html; charset=utf-8",
+    )
 
 
 def _onboard_page(emulator: Emulator, request: Request, body: dict, account: str) -> Response:
@@ -210,8 +226,10 @@ def _onboard_page(emulator: Emulator, request: Request, body: dict, account: str
     details = emulator.get_object(account)
     if details is None:
         raise StripeError(f"No such account: '{account}'", status=404)
-    content = (f"<p>Account <code>{html.escape(account)}</code> ({html.escape(str(details.get('email')))})"
-               " — pretend you entered identity and bank details.</p>")
+    content = (
+        f"<p>Account <code>{html.escape(account)}</code> ({html.escape(str(details.get('email')))})"
+        " — pretend you entered identity and bank details.</p>"
+    )
     return _page("Connect onboarding", content, "Complete onboarding", "complete-onboarding")
 
 
@@ -223,16 +241,31 @@ def _checkout_page(emulator: Emulator, request: Request, body: dict, session: st
     if details is None or details.get("object") != "checkout.session":
         raise StripeError(f"No such checkout.session: '{session}'", status=404)
     amount = f"{details['amount_total']} {details['currency'].upper()} (minor units)"
-    content = (f"<p>Session <code>{html.escape(session)}</code>: <strong>{html.escape(amount)}</strong>,"
-               f" status {html.escape(details['status'])}.</p>")
+    content = (
+        f"<p>Session <code>{html.escape(session)}</code>: <strong>{html.escape(amount)}</strong>,"
+        f" status {html.escape(details['status'])}.</p>"
+    )
     return _page("Checkout", content, "Pay", "pay")
 
 
 _ENDPOINTS = {
-    "status": _status, "reset": _reset, "complete_onboarding": _complete_onboarding, "pay": _pay,
-    "restrict": _restrict, "reject": _reject, "close": _close,
-    "dispute": _dispute, "funds": _funds, "available_delay": _available_delay, "release": _release,
-    "faults": _faults, "requests": _requests,
-    "webhooks": _webhooks, "deliver": _deliver, "rate_limit": _rate_limit, "objects": _objects,
-    "onboard_page": _onboard_page, "checkout_page": _checkout_page,
+    "status": _status,
+    "reset": _reset,
+    "complete_onboarding": _complete_onboarding,
+    "pay": _pay,
+    "restrict": _restrict,
+    "reject": _reject,
+    "close": _close,
+    "dispute": _dispute,
+    "funds": _funds,
+    "available_delay": _available_delay,
+    "release": _release,
+    "faults": _faults,
+    "requests": _requests,
+    "webhooks": _webhooks,
+    "deliver": _deliver,
+    "rate_limit": _rate_limit,
+    "objects": _objects,
+    "onboard_page": _onboard_page,
+    "checkout_page": _checkout_page,
 }

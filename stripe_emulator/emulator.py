@@ -19,15 +19,21 @@ import copy
 import logging
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from .errors import StripeError
 from .faults import FaultPlan, FaultRule, WriteRateLimiter
 from .idempotency import IdempotencyStore
 from .resources import balance
-from .resources.accounts import (DEFAULT_RESTRICTION_DUE, close_account, complete_onboarding, reject_account,
-                                 restrict_account)
+from .resources.accounts import (
+    DEFAULT_RESTRICTION_DUE,
+    close_account,
+    complete_onboarding,
+    reject_account,
+    restrict_account,
+)
 from .resources.checkout import pay_checkout_session
 from .resources.common import Context, public_copy
 from .resources.payments import add_platform_funds, open_dispute
@@ -80,13 +86,14 @@ class Emulator:
         self.contract_violations: list[str] = []
         self.public_url = public_url
         self.available_delay = self._checked_delay(available_delay)
-        self.webhooks = WebhookDispatcher(self.clock, duplicate=webhook_duplicate,
-                                          shuffle=webhook_shuffle, seed=seed)
+        self.webhooks = WebhookDispatcher(self.clock, duplicate=webhook_duplicate, shuffle=webhook_shuffle, seed=seed)
         self._request_log: list[dict[str, Any]] = []
         self._release_holds = threading.Event()
         if self.spec is None:
-            log.warning("!!! Stripe OpenAPI spec not found: CONTRACT CHECKS ARE OFF. Requests are "
-                        "not validated against Stripe's API. Set STRIPE_OPENAPI_SPEC or install npm.")
+            log.warning(
+                "!!! Stripe OpenAPI spec not found: CONTRACT CHECKS ARE OFF. Requests are "
+                "not validated against Stripe's API. Set STRIPE_OPENAPI_SPEC or install npm."
+            )
 
     # -- facts -----------------------------------------------------------------
     @property
@@ -105,8 +112,9 @@ class Emulator:
     def context(self, base_url: str | None = None, request: dict[str, Any] | None = None) -> Context:
         """The world an operation acts on, with every fund due by now made available (hold the lock)."""
         base = (base_url or self.public_url or "http://stripe-emulator.invalid").rstrip("/")
-        ctx = Context(self.store, self.clock, self.ids, base, self._on_event, request,
-                      available_delay=self.available_delay)
+        ctx = Context(
+            self.store, self.clock, self.ids, base, self._on_event, request, available_delay=self.available_delay
+        )
         balance.mature(self.store, ctx.now())
         return ctx
 
@@ -119,8 +127,12 @@ class Emulator:
         book = self.store.book(account_header)
         account = self.store.platform.get(account_header, "account")
         if book is None or account is None or account.get("_closed"):
-            raise StripeError(f"The provided key does not have access to account '{account_header}' "
-                              "(or that account does not exist).", status=403, code="account_invalid")
+            raise StripeError(
+                f"The provided key does not have access to account '{account_header}' "
+                "(or that account does not exist).",
+                status=403,
+                code="account_invalid",
+            )
         return book
 
     def log_request(self, record: dict[str, Any]) -> None:
@@ -177,8 +189,12 @@ class Emulator:
         """Permanent refusal: transfers to the account fail with ``transfers_not_allowed``."""
         return self._run(reject_account, account_id, reason)
 
-    def restrict_account(self, account_id: str, disabled_reason: str = "requirements.past_due",
-                         currently_due: tuple[str, ...] = DEFAULT_RESTRICTION_DUE) -> dict[str, Any]:
+    def restrict_account(
+        self,
+        account_id: str,
+        disabled_reason: str = "requirements.past_due",
+        currently_due: tuple[str, ...] = DEFAULT_RESTRICTION_DUE,
+    ) -> dict[str, Any]:
         """Payouts disabled until onboarding completes again: transfers fail with
         ``insufficient_capabilities_for_transfer``; ``account.updated`` is emitted."""
         return self._run(restrict_account, account_id, disabled_reason, tuple(currently_due))
@@ -197,8 +213,15 @@ class Emulator:
         """A bypass-pending charge on the platform; available grows by amount − fee."""
         return self._run(add_platform_funds, int(amount), currency)
 
-    def inject_fault(self, kind: str, *, method: str | None = None, path_prefix: str | None = None,
-                     count: int = 1, seconds: float = 0.0) -> FaultRule:
+    def inject_fault(
+        self,
+        kind: str,
+        *,
+        method: str | None = None,
+        path_prefix: str | None = None,
+        count: int = 1,
+        seconds: float = 0.0,
+    ) -> FaultRule:
         return self.faults.add(kind, method=method, path_prefix=path_prefix, count=count, seconds=seconds)
 
     def list_faults(self) -> list[dict[str, Any]]:
@@ -210,18 +233,29 @@ class Emulator:
     def requests(self, method: str | None = None, path_prefix: str | None = None) -> list[dict[str, Any]]:
         """The Stripe API requests received, oldest first (copies)."""
         with self.lock:
-            return [copy.deepcopy(r) for r in self._request_log
-                    if (method is None or r["method"] == method.upper())
-                    and (path_prefix is None or r["path"].startswith(path_prefix))]
+            return [
+                copy.deepcopy(r)
+                for r in self._request_log
+                if (method is None or r["method"] == method.upper())
+                and (path_prefix is None or r["path"].startswith(path_prefix))
+            ]
 
     def clear_requests(self) -> None:
         with self.lock:
             self._request_log.clear()
 
-    def add_webhook_endpoint(self, secret: str, *, url: str | None = None, target: Target | None = None,
-                             enabled_events: tuple[str, ...] = ("*",), connect: bool = True) -> WebhookEndpoint:
-        return self.webhooks.add_endpoint(secret=secret, url=url, target=target,
-                                          enabled_events=enabled_events, connect=connect)
+    def add_webhook_endpoint(
+        self,
+        secret: str,
+        *,
+        url: str | None = None,
+        target: Target | None = None,
+        enabled_events: tuple[str, ...] = ("*",),
+        connect: bool = True,
+    ) -> WebhookEndpoint:
+        return self.webhooks.add_endpoint(
+            secret=secret, url=url, target=target, enabled_events=enabled_events, connect=connect
+        )
 
     def deliver_pending(self, *, duplicate: bool | None = None, shuffle: bool | None = None) -> DeliveryReport:
         return self.webhooks.deliver_pending(duplicate=duplicate, shuffle=shuffle)
@@ -275,13 +309,16 @@ class Emulator:
         return [e for e in self.objects("event", account) if type is None or e["type"] == type]
 
     def status(self) -> dict[str, Any]:
-        return {"emulator": "local Stripe emulator — no real money",
-                "contract_checks_enabled": self.contract_checks_enabled,
-                "spec": str(self.spec_source) if self.spec_source else None,
-                "api_version": self.api_version, "platform_account": self.platform_account_id,
-                "write_rate_limit": self.rate_limiter.per_second,
-                "available_delay_seconds": self.available_delay,
-                "contract_violations": list(self.contract_violations)}
+        return {
+            "emulator": "local Stripe emulator — no real money",
+            "contract_checks_enabled": self.contract_checks_enabled,
+            "spec": str(self.spec_source) if self.spec_source else None,
+            "api_version": self.api_version,
+            "platform_account": self.platform_account_id,
+            "write_rate_limit": self.rate_limiter.per_second,
+            "available_delay_seconds": self.available_delay,
+            "contract_violations": list(self.contract_violations),
+        }
 
 
 def _resolve_spec(spec: OpenAPISpec | Path | str | None) -> OpenAPISpec | None:

@@ -44,6 +44,4 @@ class StripeError(Exception):
 
 def missing(kind: str, object_id: str, param: str = "id") -> StripeError:
     """Stripe's 404 for an id that does not exist on the calling account."""
-    return StripeError(
-        f"No such {kind}: '{object_id}'", status=404, code="resource_missing", param=param
-    )
+    return StripeError(f"No such {kind}: '{object_id}'", status=404, code="resource_missing", param=param)

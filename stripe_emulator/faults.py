@@ -23,8 +23,9 @@ from __future__ import annotations
 import collections
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from typing import Any, Callable
+from typing import Any
 
 FAULT_KINDS = ("error_500", "rate_limit", "timeout", "lost_response")
 
@@ -39,9 +40,11 @@ class FaultRule:
     seconds: float = 0.0
 
     def matches(self, method: str, path: str) -> bool:
-        return (self.remaining > 0
-                and (self.method is None or self.method.upper() == method.upper())
-                and (self.path_prefix is None or path.startswith(self.path_prefix)))
+        return (
+            self.remaining > 0
+            and (self.method is None or self.method.upper() == method.upper())
+            and (self.path_prefix is None or path.startswith(self.path_prefix))
+        )
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -55,8 +58,15 @@ class FaultPlan:
         self._rules: list[FaultRule] = []
         self._next_id = 1
 
-    def add(self, kind: str, *, method: str | None = None, path_prefix: str | None = None,
-            count: int = 1, seconds: float = 0.0) -> FaultRule:
+    def add(
+        self,
+        kind: str,
+        *,
+        method: str | None = None,
+        path_prefix: str | None = None,
+        count: int = 1,
+        seconds: float = 0.0,
+    ) -> FaultRule:
         if kind not in FAULT_KINDS:
             raise ValueError(f"unknown fault kind {kind!r}; one of {FAULT_KINDS}")
         if count < 1:

@@ -17,7 +17,8 @@ dicts into lists; handlers read numbers through tolerant helpers.
 from __future__ import annotations
 
 import re
-from typing import Any, Callable, Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 _KEY = re.compile(r"^([^\[\]]+)((?:\[[^\[\]]*\])*)$")
 _SUBKEY = re.compile(r"\[([^\[\]]*)\]")
@@ -122,7 +123,7 @@ def _pick_alternative(value: Any, alternatives: list[dict[str, Any]], resolve: R
             if chosen:
                 return chosen
         for kind, pattern in (("integer", _INTEGER), ("number", _NUMBER)):
-            chosen = first(lambda alt: kind in _types(alt))
+            chosen = first(lambda alt, kind=kind: kind in _types(alt))
             if chosen and pattern.match(value):
                 return chosen
         chosen = first(lambda alt: "boolean" in _types(alt))

@@ -54,7 +54,8 @@ class IdempotencyStore:
             raise StripeError(
                 "There is currently another in-progress request using this Stripe-Account, "
                 "Idempotency-Key. Try again later.",
-                status=409, code="idempotency_key_in_use",
+                status=409,
+                code="idempotency_key_in_use",
                 headers={"Stripe-Should-Retry": "true"},
             )
         self._in_flight.add(scope)

@@ -30,18 +30,154 @@ from ledger.money import CURRENCY_EXPONENTS
 
 from .errors import StripeError
 
-CHARGE_CURRENCIES = frozenset("""
-    usd aed afn all amd ang aoa ars aud awg azn bam bbd bdt bgn bif bmd bnd bob brl bsd bwp
-    byn bzd cad cdf chf clp cny cop crc cve czk djf dkk dop dzd egp etb eur fjd fkp gbp gel
-    gip gmd gnf gtq gyd hkd hnl htg huf idr ils inr isk jmd jpy kes kgs khr kmf krw kyd kzt
-    lak lbp lkr lrd lsl mad mdl mga mkd mmk mnt mop mur mvr mwk mxn myr mzn nad ngn nio nok
-    npr nzd pab pen pgk php pkr pln pyg qar ron rsd rub rwf sar sbd scr sek sgd shp sle sos
-    srd std szl thb tjs top try ttd twd tzs uah ugx uyu uzs vnd vuv wst xaf xcd xof xpf yer
-    zar zmw bhd jod kwd omr tnd
-""".split())
-ZERO_DECIMAL = frozenset("bif clp djf gnf jpy kmf krw mga pyg rwf vnd vuv xaf xof xpf".split())
+CHARGE_CURRENCIES = frozenset(
+    [
+        "usd",
+        "aed",
+        "afn",
+        "all",
+        "amd",
+        "ang",
+        "aoa",
+        "ars",
+        "aud",
+        "awg",
+        "azn",
+        "bam",
+        "bbd",
+        "bdt",
+        "bgn",
+        "bif",
+        "bmd",
+        "bnd",
+        "bob",
+        "brl",
+        "bsd",
+        "bwp",
+        "byn",
+        "bzd",
+        "cad",
+        "cdf",
+        "chf",
+        "clp",
+        "cny",
+        "cop",
+        "crc",
+        "cve",
+        "czk",
+        "djf",
+        "dkk",
+        "dop",
+        "dzd",
+        "egp",
+        "etb",
+        "eur",
+        "fjd",
+        "fkp",
+        "gbp",
+        "gel",
+        "gip",
+        "gmd",
+        "gnf",
+        "gtq",
+        "gyd",
+        "hkd",
+        "hnl",
+        "htg",
+        "huf",
+        "idr",
+        "ils",
+        "inr",
+        "isk",
+        "jmd",
+        "jpy",
+        "kes",
+        "kgs",
+        "khr",
+        "kmf",
+        "krw",
+        "kyd",
+        "kzt",
+        "lak",
+        "lbp",
+        "lkr",
+        "lrd",
+        "lsl",
+        "mad",
+        "mdl",
+        "mga",
+        "mkd",
+        "mmk",
+        "mnt",
+        "mop",
+        "mur",
+        "mvr",
+        "mwk",
+        "mxn",
+        "myr",
+        "mzn",
+        "nad",
+        "ngn",
+        "nio",
+        "nok",
+        "npr",
+        "nzd",
+        "pab",
+        "pen",
+        "pgk",
+        "php",
+        "pkr",
+        "pln",
+        "pyg",
+        "qar",
+        "ron",
+        "rsd",
+        "rub",
+        "rwf",
+        "sar",
+        "sbd",
+        "scr",
+        "sek",
+        "sgd",
+        "shp",
+        "sle",
+        "sos",
+        "srd",
+        "std",
+        "szl",
+        "thb",
+        "tjs",
+        "top",
+        "try",
+        "ttd",
+        "twd",
+        "tzs",
+        "uah",
+        "ugx",
+        "uyu",
+        "uzs",
+        "vnd",
+        "vuv",
+        "wst",
+        "xaf",
+        "xcd",
+        "xof",
+        "xpf",
+        "yer",
+        "zar",
+        "zmw",
+        "bhd",
+        "jod",
+        "kwd",
+        "omr",
+        "tnd",
+    ]
+)
+ZERO_DECIMAL = frozenset(
+    ["bif", "clp", "djf", "gnf", "jpy", "kmf", "krw", "mga", "pyg", "rwf", "vnd", "vuv", "xaf", "xof", "xpf"]
+)
 WHOLE_UNITS_WITH_TWO_DECIMALS = frozenset({"isk", "ugx"})
-THREE_DECIMAL = frozenset("bhd jod kwd omr tnd".split())
+THREE_DECIMAL = frozenset(["bhd", "jod", "kwd", "omr", "tnd"])
 WHOLE_UNIT_PAYOUTS = frozenset({"huf", "twd"}) | WHOLE_UNITS_WITH_TWO_DECIMALS
 MAX_AMOUNT_DIGITS = {"idr": 12, "inr": 9}
 DEFAULT_MAX_AMOUNT_DIGITS = 8
@@ -55,8 +191,11 @@ def currency(value: object, param: str = "currency") -> str:
     """A lower-case currency Stripe charges in, or Stripe's 400."""
     code = str(value or "").lower()
     if code not in CHARGE_CURRENCIES:
-        raise StripeError(f"Invalid currency: {code or value!r}. Stripe currently supports these "
-                          f"currencies: {', '.join(sorted(CHARGE_CURRENCIES))}", param=param)
+        raise StripeError(
+            f"Invalid currency: {code or value!r}. Stripe currently supports these "
+            f"currencies: {', '.join(sorted(CHARGE_CURRENCIES))}",
+            param=param,
+        )
     return code
 
 
@@ -91,19 +230,29 @@ def check_amount(amount: int, code: str, kind: str = "charge", *, param: str = "
     """Stripe's refusals of an amount it cannot take (too large, or off its step)."""
     limit = max_amount(code)
     if amount > limit:
-        raise StripeError(f"Amount must be no more than {limit} ({code.upper()}, in the smallest unit).",
-                          code="amount_too_large", param=param)
+        raise StripeError(
+            f"Amount must be no more than {limit} ({code.upper()}, in the smallest unit).",
+            code="amount_too_large",
+            param=param,
+        )
     step = amount_step(code, kind)
     if amount % step == 0:
         return amount
     if step == 100:
-        raise StripeError(f"Invalid amount. Currency {code.upper()} is effectively zero-decimal "
-                          f"{'for payouts ' if kind == 'payout' else ''}and amounts must be evenly "
-                          "divisible by 100. See https://stripe.com/docs/currencies#special-cases for "
-                          "more information.", code="invalid_charge_amount_no_decimal_compatible", param=param)
-    raise StripeError(f"Invalid amount. {code.upper()} charges must end in 0 (round to the nearest ten). "
-                      "See https://stripe.com/docs/currencies#three-decimal.",
-                      code="invalid_charge_amount", param=param)
+        raise StripeError(
+            f"Invalid amount. Currency {code.upper()} is effectively zero-decimal "
+            f"{'for payouts ' if kind == 'payout' else ''}and amounts must be evenly "
+            "divisible by 100. See https://stripe.com/docs/currencies#special-cases for "
+            "more information.",
+            code="invalid_charge_amount_no_decimal_compatible",
+            param=param,
+        )
+    raise StripeError(
+        f"Invalid amount. {code.upper()} charges must end in 0 (round to the nearest ten). "
+        "See https://stripe.com/docs/currencies#three-decimal.",
+        code="invalid_charge_amount",
+        param=param,
+    )
 
 
 def _unit_scale(code: str) -> tuple[int, int]:

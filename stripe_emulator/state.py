@@ -22,9 +22,10 @@ import json
 import os
 import random
 import string
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 Clock = Callable[[], int]
 PLATFORM_ACCOUNT_ID = "acct_1EmulatorPlatform"
@@ -67,14 +68,23 @@ class AccountBook:
                 yield obj
 
     def to_json(self) -> dict[str, Any]:
-        return {"id": self.id, "objects": list(self.objects.values()),
-                "available": self.available, "pending": self.pending, "maturing": self.maturing}
+        return {
+            "id": self.id,
+            "objects": list(self.objects.values()),
+            "available": self.available,
+            "pending": self.pending,
+            "maturing": self.maturing,
+        }
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> "AccountBook":
-        return cls(id=data["id"], objects={o["id"]: o for o in data["objects"]},
-                   available=dict(data["available"]), pending=dict(data["pending"]),
-                   maturing=list(data.get("maturing", [])))
+    def from_json(cls, data: dict[str, Any]) -> AccountBook:
+        return cls(
+            id=data["id"],
+            objects={o["id"]: o for o in data["objects"]},
+            available=dict(data["available"]),
+            pending=dict(data["pending"]),
+            maturing=list(data.get("maturing", [])),
+        )
 
 
 @dataclass
@@ -106,11 +116,10 @@ class Store:
         return None
 
     def to_json(self) -> dict[str, Any]:
-        return {"platform_id": self.platform_id,
-                "books": [book.to_json() for book in self.books.values()]}
+        return {"platform_id": self.platform_id, "books": [book.to_json() for book in self.books.values()]}
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> "Store":
+    def from_json(cls, data: dict[str, Any]) -> Store:
         books = {b["id"]: AccountBook.from_json(b) for b in data["books"]}
         return cls(platform_id=data["platform_id"], books=books)
 
@@ -121,5 +130,5 @@ class Store:
         os.replace(partial, path)
 
     @classmethod
-    def load(cls, path: Path) -> "Store":
+    def load(cls, path: Path) -> Store:
         return cls.from_json(json.loads(path.read_text()))

@@ -20,6 +20,7 @@ Every request is appended to the emulator's request log.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import socket
@@ -62,10 +63,16 @@ def handle(emulator: Emulator, request: Request) -> Response:
     method, path = request.method.upper(), request.path
     request_id = emulator.ids.new("req")
     record: dict[str, Any] = {
-        "method": method, "path": path, "params": None, "account": request.headers.get("Stripe-Account"),
+        "method": method,
+        "path": path,
+        "params": None,
+        "account": request.headers.get("Stripe-Account"),
         "idempotency_key": request.headers.get("Idempotency-Key"),
-        "stripe_version": request.headers.get("Stripe-Version"), "status": None,
-        "replayed": False, "fault": None, "request_id": request_id,
+        "stripe_version": request.headers.get("Stripe-Version"),
+        "status": None,
+        "replayed": False,
+        "fault": None,
+        "request_id": request_id,
     }
     fault: FaultRule | None = None
     try:
@@ -84,15 +91,14 @@ def handle(emulator: Emulator, request: Request) -> Response:
         emulator.hold(fault.seconds)
     if fault is not None and fault.kind == "lost_response":
         _drop_connection(request)
-    return Response(outcome.body, status=outcome.status, headers=outcome.headers,
-                    content_type="application/json")
+    return Response(outcome.body, status=outcome.status, headers=outcome.headers, content_type="application/json")
 
 
 def _serve(emulator: Emulator, request: Request, record: dict[str, Any]) -> tuple[Outcome, FaultRule | None]:
     method, path = record["method"], record["path"]
     _authenticate(request)
     _check_version(emulator, request)
-    handler, template, path_params, op = _route(emulator, method, path)
+    handler, _template, path_params, op = _route(emulator, method, path)
     params = _params(request, method)
     if op is not None:
         params = emulator.checker.coerce_request(op, params)
@@ -103,18 +109,25 @@ def _serve(emulator: Emulator, request: Request, record: dict[str, Any]) -> tupl
         record["params"] = params
     book = emulator.book_for(record["account"])
     if method in WRITE_METHODS and not emulator.rate_limiter.allow():
-        raise StripeError("Too many requests hit the API too quickly (emulator write rate limit).",
-                          status=429, type="invalid_request_error", code="rate_limit",
-                          headers={"Stripe-Should-Retry": "true"})
+        raise StripeError(
+            "Too many requests hit the API too quickly (emulator write rate limit).",
+            status=429,
+            type="invalid_request_error",
+            code="rate_limit",
+            headers={"Stripe-Should-Retry": "true"},
+        )
     fault = emulator.faults.take(method, path)
     record["fault"] = fault.kind if fault else None
     if fault is not None and fault.kind == "error_500":
-        raise StripeError("An unknown error occurred (injected by the emulator).", status=500,
-                          type="api_error")
+        raise StripeError("An unknown error occurred (injected by the emulator).", status=500, type="api_error")
     if fault is not None and fault.kind == "rate_limit":
-        raise StripeError("Request rate limit exceeded (injected by the emulator).", status=429,
-                          type="invalid_request_error", code="rate_limit",
-                          headers={"Stripe-Should-Retry": "true"})
+        raise StripeError(
+            "Request rate limit exceeded (injected by the emulator).",
+            status=429,
+            type="invalid_request_error",
+            code="rate_limit",
+            headers={"Stripe-Should-Retry": "true"},
+        )
     key = record["idempotency_key"] if method in WRITE_METHODS else None
     scope = (book.id, key) if key else None
     print_ = fingerprint(method, path, params)
@@ -148,28 +161,36 @@ def _serve(emulator: Emulator, request: Request, record: dict[str, Any]) -> tupl
 
 def _authenticate(request: Request) -> None:
     header = request.headers.get("Authorization", "")
-    key = header[len("Bearer "):].strip() if header.startswith("Bearer ") else ""
+    key = header[len("Bearer ") :].strip() if header.startswith("Bearer ") else ""
     if not key:
-        raise StripeError("You did not provide an API key. Provide it in the Authorization "
-                          "header as 'Bearer sk_test_...'.", status=401)
+        raise StripeError(
+            "You did not provide an API key. Provide it in the Authorization header as 'Bearer sk_test_...'.",
+            status=401,
+        )
     if not key.startswith("sk_test_"):
-        raise StripeError(f"Invalid API Key provided: {key[:8]}… (the emulator accepts sk_test_ keys "
-                          "only — it moves no real money)", status=401)
+        raise StripeError(
+            f"Invalid API Key provided: {key[:8]}… (the emulator accepts sk_test_ keys only — it moves no real money)",
+            status=401,
+        )
 
 
 def _check_version(emulator: Emulator, request: Request) -> None:
     asked = request.headers.get("Stripe-Version")
     if asked and asked != emulator.api_version:
-        raise StripeError(f"The local Stripe emulator speaks Stripe API version {emulator.api_version} only "
-                          f"(the version of its OpenAPI spec); this request asked for {asked!r}. Pin the "
-                          f"client: stripe.StripeClient(..., stripe_version=\"{emulator.api_version}\").",
-                          status=400)
+        raise StripeError(
+            f"The local Stripe emulator speaks Stripe API version {emulator.api_version} only "
+            f"(the version of its OpenAPI spec); this request asked for {asked!r}. Pin the "
+            f'client: stripe.StripeClient(..., stripe_version="{emulator.api_version}").',
+            status=400,
+        )
 
 
 def _route(emulator: Emulator, method: str, path: str):
-    unknown = StripeError(f"Unrecognized request URL ({method}: {path}). Please see "
-                          "https://stripe.com/docs or we can help at https://support.stripe.com/.",
-                          status=404)
+    unknown = StripeError(
+        f"Unrecognized request URL ({method}: {path}). Please see "
+        "https://stripe.com/docs or we can help at https://support.stripe.com/.",
+        status=404,
+    )
     op = None
     if emulator.spec is not None:
         found = emulator.spec.find(method, path)
@@ -178,8 +199,10 @@ def _route(emulator: Emulator, method: str, path: str):
         op, path_params = found
         handler = ROUTES.get((method.lower(), op.template))
         if handler is None:
-            raise StripeError(f"The local Stripe emulator does not implement {method} {op.template} "
-                              "(it exists in Stripe's API).", status=404)
+            raise StripeError(
+                f"The local Stripe emulator does not implement {method} {op.template} (it exists in Stripe's API).",
+                status=404,
+            )
         return handler, op.template, path_params, op
     for route_method, template, pattern in _ROUTE_PATTERNS:
         match = pattern.match(path)
@@ -194,8 +217,9 @@ def _params(request: Request, method: str) -> dict[str, Any]:
             return unflatten(request.args.items(multi=True))
         body = request.get_data(cache=True)
         if body and request.mimetype != FORM_TYPE:
-            raise StripeError(f"Invalid request: POST bodies must be {FORM_TYPE} "
-                              f"(got {request.mimetype or 'no Content-Type'}).")
+            raise StripeError(
+                f"Invalid request: POST bodies must be {FORM_TYPE} (got {request.mimetype or 'no Content-Type'})."
+            )
         return unflatten(request.form.items(multi=True))
     except FormKeyError as error:
         raise StripeError(str(error), param=error.key) from None
@@ -205,8 +229,6 @@ def _drop_connection(request: Request) -> None:
     """Close the socket under the client's feet; werkzeug treats it as a dropped connection."""
     sock = request.environ.get("werkzeug.socket")
     if sock is not None:
-        try:
+        with contextlib.suppress(OSError):
             sock.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
     raise ConnectionResetError("response lost on purpose (emulator fault injection)")

@@ -23,7 +23,7 @@ Fixtures
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 import pytest
 

@@ -107,6 +107,7 @@ class ContractChecker:
 
     def request_schema(self, op: Operation) -> dict[str, Any]:
         """The JSON Schema of the operation's form body or query string."""
+
         def build() -> dict[str, Any]:
             if op.method == "get" or (op.method == "delete" and not op.form_schema):
                 schema = {
@@ -122,6 +123,7 @@ class ContractChecker:
             if extra:
                 schema["properties"] = {**schema.get("properties", {}), **extra}
             return schema
+
         return self._cached(op, "request_schema", build)
 
     # -- checks ----------------------------------------------------------------
@@ -139,9 +141,7 @@ class ContractChecker:
         schema = op.response_schema(status)
         if schema is None:
             return []
-        validator = self._cached(
-            op, f"response_validator:{status}", lambda: self._validator(to_json_schema(schema))
-        )
+        validator = self._cached(op, f"response_validator:{status}", lambda: self._validator(to_json_schema(schema)))
         return [_describe(error) for error in validator.iter_errors(body)]
 
     def object_errors(self, schema_name: str, obj: Any) -> list[str]:

@@ -27,8 +27,9 @@ import random
 import threading
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 log = logging.getLogger(__name__)
 
@@ -57,8 +58,13 @@ class WebhookEndpoint:
         return any(e == "*" or e == event["type"] for e in self.enabled_events)
 
     def to_json(self) -> dict[str, Any]:
-        return {"id": self.id, "url": self.url, "callable": self.target is not None,
-                "enabled_events": list(self.enabled_events), "connect": self.connect}
+        return {
+            "id": self.id,
+            "url": self.url,
+            "callable": self.target is not None,
+            "enabled_events": list(self.enabled_events),
+            "connect": self.connect,
+        }
 
 
 @dataclass
@@ -84,8 +90,16 @@ class DeliveryReport:
 class WebhookDispatcher:
     """Queues signed deliveries and sends them on demand or in the background."""
 
-    def __init__(self, clock: Callable[[], int], *, duplicate: bool = False, shuffle: bool = False,
-                 seed: int | None = None, max_attempts: int = 10, http_timeout: float = 5.0):
+    def __init__(
+        self,
+        clock: Callable[[], int],
+        *,
+        duplicate: bool = False,
+        shuffle: bool = False,
+        seed: int | None = None,
+        max_attempts: int = 10,
+        http_timeout: float = 5.0,
+    ):
         self.clock = clock
         self.duplicate = duplicate
         self.shuffle = shuffle
@@ -101,15 +115,23 @@ class WebhookDispatcher:
         self._thread: threading.Thread | None = None
 
     # -- configuration ---------------------------------------------------------
-    def add_endpoint(self, *, secret: str, url: str | None = None, target: Target | None = None,
-                     enabled_events: tuple[str, ...] = ("*",), connect: bool = True) -> WebhookEndpoint:
+    def add_endpoint(
+        self,
+        *,
+        secret: str,
+        url: str | None = None,
+        target: Target | None = None,
+        enabled_events: tuple[str, ...] = ("*",),
+        connect: bool = True,
+    ) -> WebhookEndpoint:
         if (url is None) == (target is None):
             raise ValueError("give exactly one of url or target")
         if not secret.startswith("whsec_"):
             raise ValueError("webhook signing secrets start with whsec_")
         with self._lock:
-            endpoint = WebhookEndpoint(f"we_{len(self.endpoints) + 1:06d}", secret, url, target,
-                                       tuple(enabled_events), connect)
+            endpoint = WebhookEndpoint(
+                f"we_{len(self.endpoints) + 1:06d}", secret, url, target, tuple(enabled_events), connect
+            )
             self.endpoints[endpoint.id] = endpoint
             return endpoint
 
@@ -148,7 +170,9 @@ class WebhookDispatcher:
                 endpoint = self.endpoints.get(delivery.endpoint_id)
                 if endpoint is None:
                     continue
-                ok = all([self._attempt(endpoint, delivery) for _ in range(2 if duplicate else 1)])
+                # every attempt is made (a duplicate is delivered even when the first delivery failed)
+                attempts = [self._attempt(endpoint, delivery) for _ in range(2 if duplicate else 1)]
+                ok = all(attempts)
                 if ok:
                     report.delivered.append(delivery.event_id)
                 else:
@@ -161,12 +185,17 @@ class WebhookDispatcher:
 
     def _attempt(self, endpoint: WebhookEndpoint, delivery: Delivery) -> bool:
         delivery.attempts += 1
-        headers = {"Content-Type": "application/json; charset=utf-8",
-                   "User-Agent": "Stripe/1.0 (+https://stripe.com/docs/webhooks) emulator",
-                   "Stripe-Signature": sign(delivery.payload, endpoint.secret, int(self.clock()))}
+        headers = {
+            "Content-Type": "application/json; charset=utf-8",
+            "User-Agent": "Stripe/1.0 (+https://stripe.com/docs/webhooks) emulator",
+            "Stripe-Signature": sign(delivery.payload, endpoint.secret, int(self.clock())),
+        }
         try:
-            status = (endpoint.target(delivery.payload, headers) if endpoint.target
-                      else self._post(endpoint.url or "", delivery.payload, headers))
+            status = (
+                endpoint.target(delivery.payload, headers)
+                if endpoint.target
+                else self._post(endpoint.url or "", delivery.payload, headers)
+            )
         except (OSError, urllib.error.URLError) as exc:
             delivery.last_status, delivery.last_error = None, str(exc)
             return False

@@ -9,7 +9,8 @@ and the emulator imports neither, so the package's imports run one way:
 
 from __future__ import annotations
 
-from typing import Any, Callable, Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from werkzeug.wrappers import Request, Response
 

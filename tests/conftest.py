@@ -7,12 +7,13 @@ PostgreSQL comes from ``TEST_DATABASE_URL``; each run creates and drops database
 of its own, so runs never collide.  Without PostgreSQL the postgres tests skip
 locally but *fail* under ``CI=true``.
 """
+
 from __future__ import annotations
 
 import os
 import shutil
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -30,7 +31,7 @@ IN_CI = os.environ.get("CI") == "true"
 class FrozenClock:
     """The time, passed in: starts at a fixed instant and moves only when told."""
 
-    def __init__(self, start: datetime = datetime(2026, 10, 15, 12, 0, tzinfo=timezone.utc)):
+    def __init__(self, start: datetime = datetime(2026, 10, 15, 12, 0, tzinfo=UTC)):
         self.now = start
 
     def __call__(self) -> datetime:
@@ -72,7 +73,7 @@ def sqlite_template(tmp_path_factory) -> Path:
 def pg_template():
     try:
         admin = _pg_admin()
-    except Exception as exc:  # noqa: BLE001 — any connection failure means "unavailable"
+    except Exception as exc:
         _unavailable(str(exc).splitlines()[0])
     name = f"cameo_tpl_{uuid.uuid4().hex[:10]}"
     with admin:

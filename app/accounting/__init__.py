@@ -9,6 +9,7 @@
 ``views``/``cli``   pages under ``/accounting`` (accountants and admins) and the
                     ``cameo reconcile`` / ``cameo close-period`` commands
 """
+
 from __future__ import annotations
 
 from flask import Flask
@@ -36,5 +37,6 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(views.bp)
     app.cli.add_command(cli.reconcile_command)
     app.cli.add_command(cli.close_period_command)
-    provided(ExportTables, app).register("reconciliation", reconciliation_frame, title="Reconciliation with Stripe",
-                                         needs_period=True, by_default=False)
+    provided(ExportTables, app).register(
+        "reconciliation", reconciliation_frame, title="Reconciliation with Stripe", needs_period=True, by_default=False
+    )

@@ -2,6 +2,7 @@
 
 Exit codes: 0 done / fully matched; 1 refused or something unmatched; 2 bad input
 (click's usage errors: a malformed period, an unknown or unauthorised person)."""
+
 from __future__ import annotations
 
 import click
@@ -34,8 +35,9 @@ def _fail(problem: Problem) -> click.ClickException:
 
 
 def print_reconciliation(result: Reconciliation) -> None:
-    click.echo(f"reconciliation of {result.period.name} "
-               f"[{result.period.starts_at:%Y-%m-%d}, {result.period.ends_at:%Y-%m-%d})")
+    click.echo(
+        f"reconciliation of {result.period.name} [{result.period.starts_at:%Y-%m-%d}, {result.period.ends_at:%Y-%m-%d})"
+    )
     header = f"{'section':<10}" + "".join(f"{c:>19}" for c in CATEGORIES)
     click.echo(header)
     for section, counts in result.summary().items():
@@ -78,14 +80,22 @@ def close_period_command(period: Period, email: str, override_reason: str | None
             user = uow.session.exec(select(User).where(User.email == email.strip().lower())).first()
             if user is None or not user.is_active or user.role not in closing.CLOSERS:
                 raise click.BadParameter(f"{email} is not an active accountant or admin", param_hint="--by")
-            row = closing.close_period(uow, actor_for(uow, user, user_agent="cameo close-period"), provided(PaymentGateway, app),
-                                       provided(Clock, app)(), period, override_reason)
+            row = closing.close_period(
+                uow,
+                actor_for(uow, user, user_agent="cameo close-period"),
+                provided(PaymentGateway, app),
+                provided(Clock, app)(),
+                period,
+                override_reason,
+            )
             uow.commit()
             uow.session.expunge(row)
     except Problem as problem:
         raise _fail(problem) from None
-    click.echo(f"closed {row.period} by {row.closed_by} at {row.closed_at.isoformat()}; "
-               f"{row.entry_count} entries, {row.unmatched_count} unmatched"
-               + (f" (override: {row.override_reason})" if row.override_reason else ""))
+    click.echo(
+        f"closed {row.period} by {row.closed_by} at {row.closed_at.isoformat()}; "
+        f"{row.entry_count} entries, {row.unmatched_count} unmatched"
+        + (f" (override: {row.override_reason})" if row.override_reason else "")
+    )
     for currency, total in row.trial_balance["totals"].items():
         click.echo(f"trial balance {currency}: debits {total['debit']} credits {total['credit']} (minor units)")

@@ -20,6 +20,7 @@ reverses the entry with ``effective_at`` at the first open moment (now, or the e
 the closed months ``now`` falls in), so the correction lands in the next open period
 and the closed month's figures never change.
 """
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -29,8 +30,8 @@ from sqlalchemy import func, select
 from sqlmodel import select as sm_select
 
 from app.db import UnitOfWork
-from app.kit import csvfile
 from app.errors import Conflict, NotFound, ValidationProblem
+from app.kit import csvfile
 from app.payments.gateway import PaymentError, PaymentGateway
 from app.people import audit
 from app.people.actors import Actor
@@ -79,14 +80,23 @@ def _clean_reason(override_reason: str | None) -> str | None:
 
 
 def is_closed(uow: UnitOfWork, period: Period) -> bool:
-    found = uow.session.execute(select(ClosedPeriod.__table__.c.id).where(
-        ClosedPeriod.__table__.c.name == period.name)).first()
-    return found is not None or uow.session.exec(
-        sm_select(PeriodClose.id).where(PeriodClose.period == period.name)).first() is not None
+    found = uow.session.execute(
+        select(ClosedPeriod.__table__.c.id).where(ClosedPeriod.__table__.c.name == period.name)
+    ).first()
+    return (
+        found is not None
+        or uow.session.exec(sm_select(PeriodClose.id).where(PeriodClose.period == period.name)).first() is not None
+    )
 
 
-def close_period(uow: UnitOfWork, actor: Actor, gateway: PaymentGateway, now: datetime, period: str | Period,
-                 override_reason: str | None = None) -> PeriodClose:
+def close_period(
+    uow: UnitOfWork,
+    actor: Actor,
+    gateway: PaymentGateway,
+    now: datetime,
+    period: str | Period,
+    override_reason: str | None = None,
+) -> PeriodClose:
     """Close ``period`` and store its close report; the caller commits."""
     actor.require_role(*CLOSERS)
     period = parse_period(period) if isinstance(period, str) else period
@@ -103,24 +113,46 @@ def close_period(uow: UnitOfWork, actor: Actor, gateway: PaymentGateway, now: da
         raise provider_problem(exc) from exc
     closed_by = _closer_name(uow, actor)
     try:
-        lock = ledger_periods.close_period(session, name=period.name, starts_at=period.starts_at,
-                                           ends_at=period.ends_at, closed_by=closed_by, now=now)
+        lock = ledger_periods.close_period(
+            session, name=period.name, starts_at=period.starts_at, ends_at=period.ends_at, closed_by=closed_by, now=now
+        )
     except LedgerError as exc:
         raise Conflict(f"Period {period.name} cannot be closed: {exc}.") from exc
     result = match_sides(period, read_ledger_side(session, period, stripe), stripe)
     if not result.reconciled and reason is None:
         raise NotReconciled(
             f"Period {period.name} is not reconciled: {result.unmatched_count} unmatched row(s). "
-            "Resolve them, or give a reason to override.", unmatched=result.totals())
-    row = PeriodClose(period=period.name, starts_at=period.starts_at, ends_at=period.ends_at, closed_at=now,
-                      closed_by=closed_by, closed_by_user_id=actor.user_id or None, override_reason=reason,
-                      ledger_period_id=lock.id, unmatched_count=result.unmatched_count,
-                      trial_balance=trial_balance_report(uow, period),
-                      reconciliation=result.report(), **_counts(uow, period))
+            "Resolve them, or give a reason to override.",
+            unmatched=result.totals(),
+        )
+    row = PeriodClose(
+        period=period.name,
+        starts_at=period.starts_at,
+        ends_at=period.ends_at,
+        closed_at=now,
+        closed_by=closed_by,
+        closed_by_user_id=actor.user_id or None,
+        override_reason=reason,
+        ledger_period_id=lock.id,
+        unmatched_count=result.unmatched_count,
+        trial_balance=trial_balance_report(uow, period),
+        reconciliation=result.report(),
+        **_counts(uow, period),
+    )
     session.add(row)
     session.flush()
-    audit.record(uow, actor, now, "period.close", "accounting_period", row.id, to_status="closed",
-                 period=period.name, override_reason=reason, unmatched=result.unmatched_count)
+    audit.record(
+        uow,
+        actor,
+        now,
+        "period.close",
+        "accounting_period",
+        row.id,
+        to_status="closed",
+        period=period.name,
+        override_reason=reason,
+        unmatched=result.unmatched_count,
+    )
     return row
 
 
@@ -128,8 +160,10 @@ def _counts(uow: UnitOfWork, period: Period) -> dict[str, int]:
     in_period = (Entry.__table__.c.effective_at >= period.starts_at, Entry.__table__.c.effective_at < period.ends_at)
     entries = uow.session.execute(select(func.count()).select_from(Entry.__table__).where(*in_period)).scalar_one()
     postings = uow.session.execute(
-        select(func.count()).select_from(Posting.__table__.join(
-            Entry.__table__, Entry.__table__.c.seq == Posting.__table__.c.entry_seq)).where(*in_period)).scalar_one()
+        select(func.count())
+        .select_from(Posting.__table__.join(Entry.__table__, Entry.__table__.c.seq == Posting.__table__.c.entry_seq))
+        .where(*in_period)
+    ).scalar_one()
     return {"entry_count": int(entries), "posting_count": int(postings)}
 
 
@@ -144,8 +178,19 @@ def trial_balance_report(uow: UnitOfWork, period: Period) -> dict[str, Any]:
         start = opening.get(b.code, 0)
         if start == 0 and b.amount == 0:
             continue
-        rows.append(dict(account=b.code, name=b.name, type=b.type, currency=b.currency, opening=start,
-                         movement=b.amount - start, closing=b.amount, debit=b.debit, credit=b.credit))
+        rows.append(
+            dict(
+                account=b.code,
+                name=b.name,
+                type=b.type,
+                currency=b.currency,
+                opening=start,
+                movement=b.amount - start,
+                closing=b.amount,
+                debit=b.debit,
+                credit=b.credit,
+            )
+        )
     totals = {cur: {"debit": d, "credit": c} for cur, (d, c) in closing.totals().items() if d or c}
     return {"before": iso_utc(period.ends_at), "rows": rows, "totals": totals, "balanced": closing.balanced}
 
@@ -171,6 +216,7 @@ def trial_balance_csv(row: PeriodClose) -> str:
 
 # --- corrections after the close -----------------------------------------------------------
 
+
 def first_open_moment(uow: UnitOfWork, at: datetime) -> datetime:
     """``at``, or — when it falls in closed periods — the end of the last of them."""
     for closed in ledger_periods.closed_periods(uow.session):  # ordered by start, so adjacent ones chain
@@ -183,8 +229,7 @@ def correction_key(seq: int) -> str:
     return f"correction:{seq}"
 
 
-def correct_entry(uow: UnitOfWork, actor: Actor, ledger: Ledger, now: datetime, seq: int,
-                  reason: str) -> PostedEntry:
+def correct_entry(uow: UnitOfWork, actor: Actor, ledger: Ledger, now: datetime, seq: int, reason: str) -> PostedEntry:
     """Reverse entry ``seq`` in the first open period (once; the caller commits)."""
     actor.require_role(*CLOSERS)
     reason = (reason or "").strip()
@@ -195,20 +240,39 @@ def correct_entry(uow: UnitOfWork, actor: Actor, ledger: Ledger, now: datetime, 
         raise NotFound(f"There is no ledger entry {seq}.")
     if original.reverses_seq is not None:
         raise Conflict(f"Entry {seq} is itself a reversal; post a new entry instead.")
-    reversed_by = uow.session.execute(select(Entry.__table__.c.seq).where(
-        Entry.__table__.c.reverses_seq == seq)).scalar()
+    reversed_by = uow.session.execute(
+        select(Entry.__table__.c.seq).where(Entry.__table__.c.reverses_seq == seq)
+    ).scalar()
     if reversed_by is not None:
         raise Conflict(f"Entry {seq} has already been reversed (by entry {reversed_by}).")
     effective_at = first_open_moment(uow, now)
     try:
-        posted = ledger.reverse(uow.session, seq, idempotency_key=correction_key(seq), now=now,
-                                effective_at=effective_at, memo=f"correction of entry {seq}: {reason}",
-                                meta={"reason": reason, "corrected_by": actor.user_id,
-                                      "original_effective_at": iso_utc(original.effective_at)})
+        posted = ledger.reverse(
+            uow.session,
+            seq,
+            idempotency_key=correction_key(seq),
+            now=now,
+            effective_at=effective_at,
+            memo=f"correction of entry {seq}: {reason}",
+            meta={
+                "reason": reason,
+                "corrected_by": actor.user_id,
+                "original_effective_at": iso_utc(original.effective_at),
+            },
+        )
     except (AlreadyReversed, IdempotencyConflict) as exc:
         raise Conflict(f"Entry {seq} has already been reversed.") from exc
     except InsufficientBalance as exc:
         raise Conflict(f"Reversing entry {seq} would take {exc.account_code} below zero.") from exc
-    audit.record(uow, actor, now, "ledger.correction", "ledger_entry", seq, reversal_seq=posted.seq,
-                 effective_at=iso_utc(effective_at), reason=reason)
+    audit.record(
+        uow,
+        actor,
+        now,
+        "ledger.correction",
+        "ledger_entry",
+        seq,
+        reversal_seq=posted.seq,
+        effective_at=iso_utc(effective_at),
+        reason=reason,
+    )
     return posted

@@ -7,6 +7,7 @@ why they overrode an unreconciled close.  The lock itself is the ledger's
 ``ledger_closed_period`` row (``ledger_period_id``); this row is its report.  Neither
 is ever updated: a correction after close is a reversal in the next open period.
 """
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -27,11 +28,13 @@ class PeriodClose(SQLModel, table=True):
     ends_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     closed_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     closed_by: str = Field(sa_column=Column(String(254), nullable=False))
-    closed_by_user_id: Optional[int] = Field(default=None, sa_column=Column(Integer, ForeignKey("mk_user.id"),
-                                                                             nullable=True))
+    closed_by_user_id: Optional[int] = Field(
+        default=None, sa_column=Column(Integer, ForeignKey("mk_user.id"), nullable=True)
+    )
     override_reason: Optional[str] = Field(default=None, sa_column=Column(Text, nullable=True))
-    ledger_period_id: int = Field(sa_column=Column(Integer, ForeignKey("ledger_closed_period.id"), nullable=False,
-                                                   unique=True))
+    ledger_period_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("ledger_closed_period.id"), nullable=False, unique=True)
+    )
     entry_count: int = Field(sa_column=Column(Integer, nullable=False))
     posting_count: int = Field(sa_column=Column(Integer, nullable=False))
     unmatched_count: int = Field(sa_column=Column(Integer, nullable=False))

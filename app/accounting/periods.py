@@ -1,6 +1,7 @@
 """Accounting periods as the accountant names them (``YYYY-MM``), over the ledger's
 ``Period`` value object: bad text in a form or API body becomes a 422 naming the
 field, in a page's address a 400 "Bad period"."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -21,7 +22,7 @@ def parse_period(text: str | None) -> Period:
     try:
         return Period.parse(text)
     except ValueError as exc:
-        raise ValidationProblem(f"{str(exc)}.", errors={"period": "must be a month as YYYY-MM, e.g. 2026-10"}) from None
+        raise ValidationProblem(f"{exc!s}.", errors={"period": "must be a month as YYYY-MM, e.g. 2026-10"}) from None
 
 
 def period_in_address(text: str | None) -> Period:

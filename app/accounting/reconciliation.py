@@ -26,17 +26,21 @@ each side then pulls in the counterparts the other side names (a transfer's ledg
 key, an entry's transfer group), so a payout posted at 23:59:59 whose transfer was
 created a second later matches instead of showing as missing on both sides.
 """
+
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any
 
 import pandas as pd
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
+from app.books import kinds
 from app.db import UnitOfWork
+from app.kit import csvfile
 from app.payments.gateway import (
     BalanceTransaction,
     InvalidPaymentRequest,
@@ -46,8 +50,6 @@ from app.payments.gateway import (
 )
 from app.payments.problems import provider_problem
 from app.people.actors import Actor
-from app.books import kinds
-from app.kit import csvfile
 from app.settlement.planning import transfer_group
 from ledger.models import Account, Entry, Posting
 
@@ -66,19 +68,52 @@ SALE_WINDOW = timedelta(days=7)
 entry_t, posting_t, account_t = Entry.__table__, Posting.__table__, Account.__table__
 
 # columns of each side, before matching (``match_key`` joins them)
-TRANSFER_LEDGER = ("match_key", "seq", "key", "creator_id", "item_id", "currency", "amount", "reversed", "net",
-                   "reversal_seq", "effective_at")
-TRANSFER_STRIPE = ("match_key", "id", "destination", "transfer_group", "currency", "amount", "reversed", "net",
-                   "created")
+TRANSFER_LEDGER = (
+    "match_key",
+    "seq",
+    "key",
+    "creator_id",
+    "item_id",
+    "currency",
+    "amount",
+    "reversed",
+    "net",
+    "reversal_seq",
+    "effective_at",
+)
+TRANSFER_STRIPE = (
+    "match_key",
+    "id",
+    "destination",
+    "transfer_group",
+    "currency",
+    "amount",
+    "reversed",
+    "net",
+    "created",
+)
 SALE_LEDGER = ("match_key", "seq", "key", "kind", "currency", "gross", "fee", "net", "effective_at")
 SALE_STRIPE = ("match_key", "id", "balance_transaction", "currency", "gross", "fee", "net")
 BALANCE_SIDE = ("match_key", "type", "currency", "net", "count")
 MONEY = {"amount", "reversed", "net", "gross", "fee", "count", "seq", "reversal_seq", "creator_id", "item_id"}
-UNIFORM = ("section", "category", "match_key", "ledger_seq", "ledger_key", "ledger_currency", "ledger_net",
-           "stripe_id", "stripe_currency", "stripe_net", "difference", "note")
+UNIFORM = (
+    "section",
+    "category",
+    "match_key",
+    "ledger_seq",
+    "ledger_key",
+    "ledger_currency",
+    "ledger_net",
+    "stripe_id",
+    "stripe_currency",
+    "stripe_net",
+    "difference",
+    "note",
+)
 
 
 # --- the pure core -----------------------------------------------------------------------
+
 
 def side_frame(rows: Iterable[Mapping[str, Any]], columns: Sequence[str]) -> pd.DataFrame:
     """A frame with exactly ``columns``; integer columns are nullable Int64 (never float)."""
@@ -145,11 +180,11 @@ def balance_frame(ledger_movements: pd.DataFrame, stripe_transactions: pd.DataFr
 
     ``ledger_movements``: one row per ``platform:stripe`` posting (type, currency, net);
     ``stripe_transactions``: one row per balance transaction (type, currency, net)."""
+
     def totals(frame: pd.DataFrame) -> pd.DataFrame:
         if frame.empty:
             return side_frame([], BALANCE_SIDE)
-        grouped = frame.groupby(["type", "currency"], as_index=False).agg(
-            net=("net", "sum"), count=("net", "size"))
+        grouped = frame.groupby(["type", "currency"], as_index=False).agg(net=("net", "sum"), count=("net", "size"))
         grouped["match_key"] = grouped["type"] + ":" + grouped["currency"]
         return side_frame(grouped.to_dict("records"), BALANCE_SIDE)
 
@@ -157,6 +192,7 @@ def balance_frame(ledger_movements: pd.DataFrame, stripe_transactions: pd.DataFr
 
 
 # --- the result ----------------------------------------------------------------------------
+
 
 @dataclass
 class Reconciliation:
@@ -172,7 +208,7 @@ class Reconciliation:
         return out
 
     def totals(self) -> dict[str, int]:
-        out = {c: 0 for c in CATEGORIES}
+        out = dict.fromkeys(CATEGORIES, 0)
         for counts in self.summary().values():
             for category, n in counts.items():
                 out[category] += n
@@ -199,23 +235,31 @@ class Reconciliation:
                 frame = frame[frame["category"] != "matched"]
             parts.append(frame.reindex(columns=list(UNIFORM)))
         joined = pd.concat(parts, ignore_index=True) if any(len(p) for p in parts) else parts[0]
-        return joined.astype({"ledger_seq": "Int64", "ledger_net": "Int64", "stripe_net": "Int64",
-                              "difference": "Int64"})
+        return joined.astype(
+            {"ledger_seq": "Int64", "ledger_net": "Int64", "stripe_net": "Int64", "difference": "Int64"}
+        )
 
     def csv_bytes(self) -> bytes:
         """All rows of all sections with their own columns (union), amounts as integers."""
         frames = [self.sections[name].assign(section=name) for name in SECTIONS]
-        joined = pd.concat([f for f in frames if len(f)], ignore_index=True) if any(len(f) for f in frames) \
+        joined = (
+            pd.concat([f for f in frames if len(f)], ignore_index=True)
+            if any(len(f) for f in frames)
             else pd.DataFrame(columns=["section", "category", "match_key"])
+        )
         first = ["section", "category", "match_key"]
         joined = joined[first + [c for c in joined.columns if c not in first]]
         return csvfile.frame_bytes(joined)
 
     def report(self, *, max_rows: int = 500) -> dict[str, Any]:
         """JSON-ready summary and the unmatched rows (integers, ISO strings, None)."""
-        return {"period": self.period.name, "summary": self.summary(), "totals": self.totals(),
-                "unmatched_count": self.unmatched_count,
-                "unmatched": records(self.uniform(unmatched_only=True).head(max_rows))}
+        return {
+            "period": self.period.name,
+            "summary": self.summary(),
+            "totals": self.totals(),
+            "unmatched_count": self.unmatched_count,
+            "unmatched": records(self.uniform(unmatched_only=True).head(max_rows)),
+        }
 
 
 def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
@@ -238,22 +282,39 @@ def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
 
 # --- gathering: the ledger side ------------------------------------------------------------------
 
+
 def _entries(session: Session, *conditions) -> list[Any]:
-    return session.connection().execute(
-        select(entry_t.c.seq, entry_t.c.idempotency_key, entry_t.c.kind, entry_t.c.effective_at,
-               entry_t.c.metadata, entry_t.c.reverses_seq).where(*conditions).order_by(entry_t.c.seq)).all()
+    return (
+        session.connection()
+        .execute(
+            select(
+                entry_t.c.seq,
+                entry_t.c.idempotency_key,
+                entry_t.c.kind,
+                entry_t.c.effective_at,
+                entry_t.c.metadata,
+                entry_t.c.reverses_seq,
+            )
+            .where(*conditions)
+            .order_by(entry_t.c.seq)
+        )
+        .all()
+    )
 
 
 def _house_postings(session: Session, seqs: Sequence[int]) -> dict[int, dict[str, tuple[int, str]]]:
     """seq → {"stripe"|"fees": (amount, currency)} for the Stripe clearing and fee accounts."""
     out: dict[int, dict[str, tuple[int, str]]] = {}
     for start in range(0, len(seqs), 500):
-        chunk = list(seqs[start:start + 500])
+        chunk = list(seqs[start : start + 500])
         rows = session.connection().execute(
             select(posting_t.c.entry_seq, account_t.c.code, posting_t.c.amount, posting_t.c.currency)
             .join(account_t, account_t.c.id == posting_t.c.account_id)
-            .where(posting_t.c.entry_seq.in_(chunk),
-                   or_(account_t.c.code.like("platform:stripe:%"), account_t.c.code.like("platform:fees:stripe:%"))))
+            .where(
+                posting_t.c.entry_seq.in_(chunk),
+                or_(account_t.c.code.like("platform:stripe:%"), account_t.c.code.like("platform:fees:stripe:%")),
+            )
+        )
         for seq, code, amount, currency in rows:
             which = "fees" if code.startswith("platform:fees:") else "stripe"
             before = out.setdefault(seq, {}).get(which, (0, currency))[0]
@@ -267,9 +328,12 @@ def _meta(row) -> dict[str, Any]:
 
 def payout_rows(session: Session, period: Period, *, extra_keys: Iterable[str] = ()) -> list[dict[str, Any]]:
     """Payout entries in scope (effective in the period or made for it), plus those named by ``extra_keys``."""
-    window = _entries(session, entry_t.c.kind == PAYOUT_KIND,
-                      entry_t.c.effective_at >= period.starts_at - PAYOUT_WINDOW,
-                      entry_t.c.effective_at < period.ends_at + PAYOUT_WINDOW)
+    window = _entries(
+        session,
+        entry_t.c.kind == PAYOUT_KIND,
+        entry_t.c.effective_at >= period.starts_at - PAYOUT_WINDOW,
+        entry_t.c.effective_at < period.ends_at + PAYOUT_WINDOW,
+    )
     chosen = {r.seq: r for r in window if period.contains(r.effective_at) or _meta(r).get("period") == period.name}
     wanted = sorted(set(extra_keys) - {r.idempotency_key for r in chosen.values()})
     if wanted:
@@ -284,26 +348,52 @@ def payout_rows(session: Session, period: Period, *, extra_keys: Iterable[str] =
         amount, currency = money.get(seq, {}).get("stripe", (0, None))
         reversal = reversals.get(seq)
         reversed_amount = money.get(reversal.seq, {}).get("stripe", (0, currency))[0] if reversal else 0
-        rows.append(dict(match_key=entry.idempotency_key, seq=seq, key=entry.idempotency_key,
-                         creator_id=meta.get("creator_id"), item_id=meta.get("item_id"), currency=currency,
-                         amount=-amount, reversed=reversed_amount, net=-amount - reversed_amount,
-                         reversal_seq=reversal.seq if reversal else None, effective_at=entry.effective_at,
-                         transfer_group=meta.get("transfer_group")))
+        rows.append(
+            dict(
+                match_key=entry.idempotency_key,
+                seq=seq,
+                key=entry.idempotency_key,
+                creator_id=meta.get("creator_id"),
+                item_id=meta.get("item_id"),
+                currency=currency,
+                amount=-amount,
+                reversed=reversed_amount,
+                net=-amount - reversed_amount,
+                reversal_seq=reversal.seq if reversal else None,
+                effective_at=entry.effective_at,
+                transfer_group=meta.get("transfer_group"),
+            )
+        )
     return rows
 
 
 def sale_rows(session: Session, period: Period, *, window: timedelta = timedelta(0)) -> list[dict[str, Any]]:
-    entries = _entries(session, entry_t.c.kind.in_(SALE_KINDS), entry_t.c.effective_at >= period.starts_at - window,
-                       entry_t.c.effective_at < period.ends_at + window)
+    entries = _entries(
+        session,
+        entry_t.c.kind.in_(SALE_KINDS),
+        entry_t.c.effective_at >= period.starts_at - window,
+        entry_t.c.effective_at < period.ends_at + window,
+    )
     money = _house_postings(session, [e.seq for e in entries])
     rows = []
     for entry in entries:
         net, currency = money.get(entry.seq, {}).get("stripe", (0, None))
         fee = money.get(entry.seq, {}).get("fees", (0, currency))[0]
         charge = _meta(entry).get("charge")
-        rows.append(dict(match_key=charge or f"ledger:{entry.idempotency_key}", seq=entry.seq,
-                         key=entry.idempotency_key, kind=entry.kind, currency=currency, gross=net + fee, fee=fee,
-                         net=net, effective_at=entry.effective_at, charge=charge))
+        rows.append(
+            dict(
+                match_key=charge or f"ledger:{entry.idempotency_key}",
+                seq=entry.seq,
+                key=entry.idempotency_key,
+                kind=entry.kind,
+                currency=currency,
+                gross=net + fee,
+                fee=fee,
+                net=net,
+                effective_at=entry.effective_at,
+                charge=charge,
+            )
+        )
     return rows
 
 
@@ -313,8 +403,11 @@ def cash_movements(session: Session, period: Period) -> list[dict[str, Any]]:
         select(entry_t.c.seq, entry_t.c.kind, entry_t.c.metadata, posting_t.c.amount, posting_t.c.currency)
         .join(posting_t, posting_t.c.entry_seq == entry_t.c.seq)
         .join(account_t, account_t.c.id == posting_t.c.account_id)
-        .where(account_t.c.code.like("platform:stripe:%"),
-               and_(entry_t.c.effective_at >= period.starts_at, entry_t.c.effective_at < period.ends_at)))
+        .where(
+            account_t.c.code.like("platform:stripe:%"),
+            and_(entry_t.c.effective_at >= period.starts_at, entry_t.c.effective_at < period.ends_at),
+        )
+    )
     out = []
     for seq, kind, meta, amount, currency in rows:
         out.append(dict(seq=seq, type=kinds.of_entry(kind, meta).balance_type, currency=currency, net=int(amount)))
@@ -323,10 +416,19 @@ def cash_movements(session: Session, period: Period) -> list[dict[str, Any]]:
 
 # --- gathering: the Stripe side -------------------------------------------------------------------
 
+
 def transfer_row(t: Transfer) -> dict[str, Any]:
-    return dict(match_key=t.metadata.get("ledger_key") or f"stripe:{t.id}", id=t.id, destination=t.destination,
-                transfer_group=t.transfer_group, currency=t.currency, amount=t.amount, reversed=t.amount_reversed,
-                net=t.amount - t.amount_reversed, created=t.created)
+    return dict(
+        match_key=t.metadata.get("ledger_key") or f"stripe:{t.id}",
+        id=t.id,
+        destination=t.destination,
+        transfer_group=t.transfer_group,
+        currency=t.currency,
+        amount=t.amount,
+        reversed=t.amount_reversed,
+        net=t.amount - t.amount_reversed,
+        created=t.created,
+    )
 
 
 @dataclass
@@ -336,17 +438,28 @@ class StripeSide:
     charges: dict[str, dict[str, Any]]  # charge id → sale-side row
 
 
-def fetch_stripe_side(gateway: PaymentGateway, period: Period, payouts: Sequence[Mapping[str, Any]],
-                      sales: Sequence[Mapping[str, Any]]) -> StripeSide:
+def fetch_stripe_side(
+    gateway: PaymentGateway, period: Period, payouts: Sequence[Mapping[str, Any]], sales: Sequence[Mapping[str, Any]]
+) -> StripeSide:
     """Everything Stripe says about the period (and the counterparts the ledger names)."""
     transfers = {t.id: t for t in gateway.list_transfers(created_gte=period.starts_at, created_lt=period.ends_at)}
     groups = {transfer_group(period)} | {p["transfer_group"] for p in payouts if p.get("transfer_group")}
     for group in sorted(groups):
         transfers.update({t.id: t for t in gateway.list_transfers(transfer_group=group)})
     transactions = list(gateway.list_balance_transactions(created_gte=period.starts_at, created_lt=period.ends_at))
-    charges = {t.source: dict(match_key=t.source, id=t.source, balance_transaction=t.id, currency=t.currency,
-                              gross=t.amount, fee=t.fee, net=t.net)
-               for t in transactions if t.type == "charge" and t.source}
+    charges = {
+        t.source: dict(
+            match_key=t.source,
+            id=t.source,
+            balance_transaction=t.id,
+            currency=t.currency,
+            gross=t.amount,
+            fee=t.fee,
+            net=t.net,
+        )
+        for t in transactions
+        if t.type == "charge" and t.source
+    }
     for sale in sales:  # a sale whose charge falls just outside the range
         charge_id = sale.get("charge")
         if charge_id and charge_id not in charges:
@@ -354,12 +467,20 @@ def fetch_stripe_side(gateway: PaymentGateway, period: Period, payouts: Sequence
                 info = gateway.retrieve_charge(charge_id=charge_id)
             except InvalidPaymentRequest:
                 continue  # Stripe has no such charge: missing_in_stripe
-            charges[info.id] = dict(match_key=info.id, id=info.id, balance_transaction=info.balance_transaction_id,
-                                    currency=info.currency, gross=info.amount, fee=info.fee, net=info.net)
+            charges[info.id] = dict(
+                match_key=info.id,
+                id=info.id,
+                balance_transaction=info.balance_transaction_id,
+                currency=info.currency,
+                gross=info.amount,
+                fee=info.fee,
+                net=info.net,
+            )
     return StripeSide(transfers, transactions, charges)
 
 
 # --- the service ------------------------------------------------------------------------------
+
 
 @dataclass
 class LedgerSide:
@@ -370,14 +491,18 @@ class LedgerSide:
 
 def read_ledger_side(session: Session, period: Period, stripe: StripeSide | None = None) -> LedgerSide:
     """The ledger's side; given Stripe's, also the entries Stripe's objects point at."""
-    keys = [t.metadata["ledger_key"] for t in stripe.transfers.values() if t.metadata.get("ledger_key")] \
-        if stripe else []
+    keys = (
+        [t.metadata["ledger_key"] for t in stripe.transfers.values() if t.metadata.get("ledger_key")] if stripe else []
+    )
     payouts = payout_rows(session, period, extra_keys=keys)
     sales = sale_rows(session, period)
     if stripe is not None:
         known = {s["charge"] for s in sales}
-        nearby = [s for s in sale_rows(session, period, window=SALE_WINDOW)
-                  if s["charge"] in stripe.charges and s["charge"] not in known]
+        nearby = [
+            s
+            for s in sale_rows(session, period, window=SALE_WINDOW)
+            if s["charge"] in stripe.charges and s["charge"] not in known
+        ]
         sales += nearby
     return LedgerSide(payouts, sales, cash_movements(session, period))
 
@@ -387,15 +512,23 @@ def match_sides(period: Period, ledger: LedgerSide, stripe: StripeSide) -> Recon
     wanted_charges = {s["charge"] for s in ledger.sales if s.get("charge")}
     in_range = {t.source for t in stripe.balance_transactions if t.type == "charge"}
     charges = [row for cid, row in stripe.charges.items() if cid in wanted_charges or cid in in_range]
-    return Reconciliation(period, {
-        "transfers": transfers_frame(side_frame(ledger.payouts, TRANSFER_LEDGER),
-                                     side_frame([transfer_row(t) for t in stripe.transfers.values()],
-                                                TRANSFER_STRIPE)),
-        "sales": sales_frame(side_frame(ledger.sales, SALE_LEDGER), side_frame(charges, SALE_STRIPE)),
-        "balance": balance_frame(side_frame(ledger.cash, ("type", "currency", "net")),
-                                 side_frame([dict(type=t.type, currency=t.currency, net=t.net)
-                                             for t in stripe.balance_transactions], ("type", "currency", "net"))),
-    })
+    return Reconciliation(
+        period,
+        {
+            "transfers": transfers_frame(
+                side_frame(ledger.payouts, TRANSFER_LEDGER),
+                side_frame([transfer_row(t) for t in stripe.transfers.values()], TRANSFER_STRIPE),
+            ),
+            "sales": sales_frame(side_frame(ledger.sales, SALE_LEDGER), side_frame(charges, SALE_STRIPE)),
+            "balance": balance_frame(
+                side_frame(ledger.cash, ("type", "currency", "net")),
+                side_frame(
+                    [dict(type=t.type, currency=t.currency, net=t.net) for t in stripe.balance_transactions],
+                    ("type", "currency", "net"),
+                ),
+            ),
+        },
+    )
 
 
 def gather(session: Session, gateway: PaymentGateway, period: Period) -> tuple[LedgerSide, StripeSide]:

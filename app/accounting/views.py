@@ -3,6 +3,7 @@ months with the close form, and each closed month's report (HTML and CSV).
 
 Routes are thin: parse the period (a bad one is a 400 page that says what is
 expected), call one service, render."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -28,8 +29,10 @@ RECENT_MONTHS = 12
 
 class ClosePeriodForm(FlaskForm):
     period = StringField("Period (YYYY-MM)", validators=[DataRequired(), Length(max=7)])
-    override_reason = TextAreaField("Reason to close although unreconciled (leave empty otherwise)",
-                                    validators=[Optional(), Length(max=closing.MAX_REASON)])
+    override_reason = TextAreaField(
+        "Reason to close although unreconciled (leave empty otherwise)",
+        validators=[Optional(), Length(max=closing.MAX_REASON)],
+    )
 
 
 def _csv(body: str, filename: str) -> Response:
@@ -48,9 +51,16 @@ def reconciliation():
     result = _reconciliation(request.args.get("period"))
     tables = {name: {c: records(result.rows(name, c)) for c in CATEGORIES} for name in SECTIONS}
     columns = {name: list(result.sections[name].columns) for name in SECTIONS}
-    return render_template("accounting/reconciliation.html", result=result, summary=result.summary(),
-                           totals=result.totals(), tables=tables, columns=columns, categories=CATEGORIES,
-                           sections=SECTIONS)
+    return render_template(
+        "accounting/reconciliation.html",
+        result=result,
+        summary=result.summary(),
+        totals=result.totals(),
+        tables=tables,
+        columns=columns,
+        categories=CATEGORIES,
+        sections=SECTIONS,
+    )
 
 
 @bp.get("/reconciliation.csv")
@@ -87,11 +97,15 @@ def periods():
 def close_period():
     form = ClosePeriodForm()
     return submit(
-        form, lambda uow, actor: closing.close_period(uow, actor, provided(PaymentGateway), now(), form.period.data,
-                                                      form.override_reason.data),
+        form,
+        lambda uow, actor: closing.close_period(
+            uow, actor, provided(PaymentGateway), now(), form.period.data, form.override_reason.data
+        ),
         done=lambda row: f"Period {row.period} is closed.",
         then=lambda row: url_for(".close_report", period=row.period),
-        page=lambda: _periods_page(form), back=url_for(".periods", period=form.period.data))
+        page=lambda: _periods_page(form),
+        back=url_for(".periods", period=form.period.data),
+    )
 
 
 def _closed(period_text: str):
@@ -103,8 +117,13 @@ def _closed(period_text: str):
 @bp.get("/periods/<period>")
 @role_required(*STAFF)
 def close_report(period: str):
-    return render_template("accounting/close_report.html", row=_closed(period), uniform=list(UNIFORM),
-                           categories=CATEGORIES, sections=SECTIONS)
+    return render_template(
+        "accounting/close_report.html",
+        row=_closed(period),
+        uniform=list(UNIFORM),
+        categories=CATEGORIES,
+        sections=SECTIONS,
+    )
 
 
 @bp.get("/periods/<period>/trial-balance.csv")

@@ -7,6 +7,7 @@
 CSRF is checked on every state-changing request (Flask-WTF) except the
 token-authenticated JSON API and the signed Stripe webhooks.
 """
+
 from __future__ import annotations
 
 from flask import Flask, request

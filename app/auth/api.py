@@ -1,4 +1,5 @@
 """/api/v1 account routes: who am I, my API tokens, and the audit log (staff)."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -51,8 +52,6 @@ class TokenList(BaseModel):
     items: list[TokenOut]
 
 
-
-
 def token_out(_uow, token) -> dict:
     return TokenOut.model_validate(token, from_attributes=True).model_dump(mode="json")
 
@@ -61,8 +60,14 @@ def token_out(_uow, token) -> dict:
 def me():
     def render(uow, actor):
         user = uow.session.get(User, actor.user_id)
-        return UserOut(id=user.id, email=user.email, display_name=user.display_name, role=user.role,
-                         organisation_ids=sorted(actor.org_ids)).model_dump(mode="json")
+        return UserOut(
+            id=user.id,
+            email=user.email,
+            display_name=user.display_name,
+            role=user.role,
+            organisation_ids=sorted(actor.org_ids),
+        ).model_dump(mode="json")
+
     return call(lambda uow, actor: actor, render=render)
 
 
@@ -71,8 +76,13 @@ def create_token(body: TokenIn):
     def render(_uow, issued):
         token, plain = issued
         return {**token_out(_uow, token), "token": plain}
-    return call(lambda uow, actor: accounts.issue_token(uow, actor, now(), name=body.name),
-                render=render, http_status=201, write=True)
+
+    return call(
+        lambda uow, actor: accounts.issue_token(uow, actor, now(), name=body.name),
+        render=render,
+        http_status=201,
+        write=True,
+    )
 
 
 @bp.get("/tokens", tags=[T_ME], responses={200: TokenList})
@@ -82,8 +92,9 @@ def list_tokens():
 
 @bp.delete("/tokens/<int:token_id>", tags=[T_ME], responses={200: TokenOut})
 def revoke_token(path: TokenPath):
-    return call(lambda uow, actor: accounts.revoke_token(uow, actor, now(), path.token_id),
-                render=token_out, write=True)
+    return call(
+        lambda uow, actor: accounts.revoke_token(uow, actor, now(), path.token_id), render=token_out, write=True
+    )
 
 
 @bp.get("/audit", tags=[T_AUDIT], responses={200: AuditPage})

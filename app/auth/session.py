@@ -1,5 +1,6 @@
 """Who is signed in to the web UI: what Flask-Login keeps of a person (never the
 password hash), loaded again on every request from the user row."""
+
 from __future__ import annotations
 
 from flask_login import UserMixin

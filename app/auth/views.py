@@ -1,4 +1,5 @@
 """``/login`` and ``/logout``.  Thin: parse the form, call the accounts service."""
+
 from __future__ import annotations
 
 from urllib.parse import urlsplit

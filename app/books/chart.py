@@ -10,11 +10,12 @@ that creator's cameos and that brand's licences, so they are sharded too: what t
 earn or owe spreads over the shards, and a payout or payment folds the shards and
 checks the guard against the whole balance.  Reserves and recoverables keep one row.
 """
+
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 
 from sqlalchemy.orm import Session
 
@@ -126,8 +127,14 @@ def spec_for(code: str) -> AccountSpec:
     for pattern, type_, allow_negative, shards, name in _RULES:
         match = pattern.fullmatch(code)
         if match and match["cur"] in CURRENCY_EXPONENTS:
-            return AccountSpec(code, type_, match["cur"], allow_negative, shards,
-                               name.format(**match.groupdict()) + f" ({match['cur']})")
+            return AccountSpec(
+                code,
+                type_,
+                match["cur"],
+                allow_negative,
+                shards,
+                name.format(**match.groupdict()) + f" ({match['cur']})",
+            )
     raise UnknownAccount(f"{code!r} is not an account of the chart")
 
 

@@ -18,17 +18,30 @@ The ledger's own correction kind, ``reversal``, mirrors the entry it reverses
 Adding a money flow: declare its kind here, write its recipe (``app.books.recipes``),
 and call the recipe from its own service — see docs/money-flows.md.
 """
+
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 SECTIONS = ("sales", "uses", "reserve", "refunds", "payouts", "other")
-SECTION_TITLES = {"sales": "Licence sales", "uses": "Derivative uses", "reserve": "Reserve moves",
-                  "refunds": "Refunds, disputes and reversals", "payouts": "Payouts", "other": "Other"}
+SECTION_TITLES = {
+    "sales": "Licence sales",
+    "uses": "Derivative uses",
+    "reserve": "Reserve moves",
+    "refunds": "Refunds, disputes and reversals",
+    "payouts": "Payouts",
+    "other": "Other",
+}
 # A Stripe object → the balance transaction type the same money shows up as on Stripe.
-BALANCE_TYPES = {"charge": "charge", "refund": "refund", "dispute": "adjustment", "transfer": "transfer",
-                 "transfer_reversal": "transfer_refund"}
+BALANCE_TYPES = {
+    "charge": "charge",
+    "refund": "refund",
+    "dispute": "adjustment",
+    "transfer": "transfer",
+    "transfer_reversal": "transfer_refund",
+}
 REVERSAL = "reversal"  # ledger.reversal_draft's kind
 
 
@@ -57,12 +70,24 @@ LICENCE_DISPUTE = EntryKind("licence.dispute", "Licence dispute", "refunds", ref
 RESERVE_HOLD = EntryKind("reserve.hold", "Held in reserve", "reserve", reserve=True)
 RESERVE_RELEASE = EntryKind("reserve.release", "Released from reserve", "reserve", reserve=True)
 PAYOUT_TRANSFER = EntryKind("payout.transfer", "Payout", "payouts", payout=True, stripe_object="transfer")
-PAYOUT_REVERSAL = EntryKind("payout.reversal", "Payout partly reversed", "payouts", payout=True,
-                            stripe_object="transfer_reversal")
+PAYOUT_REVERSAL = EntryKind(
+    "payout.reversal", "Payout partly reversed", "payouts", payout=True, stripe_object="transfer_reversal"
+)
 
-KINDS: Mapping[str, EntryKind] = {k.name: k for k in (
-    LICENCE_SALE, USAGE_ROYALTY, USAGE_INVOICE_PAID, LICENCE_REFUND, LICENCE_DISPUTE, RESERVE_HOLD, RESERVE_RELEASE,
-    PAYOUT_TRANSFER, PAYOUT_REVERSAL)}
+KINDS: Mapping[str, EntryKind] = {
+    k.name: k
+    for k in (
+        LICENCE_SALE,
+        USAGE_ROYALTY,
+        USAGE_INVOICE_PAID,
+        LICENCE_REFUND,
+        LICENCE_DISPUTE,
+        RESERVE_HOLD,
+        RESERVE_RELEASE,
+        PAYOUT_TRANSFER,
+        PAYOUT_REVERSAL,
+    )
+}
 OTHER = EntryKind("other", "Other")
 
 

@@ -11,17 +11,20 @@ worked-example test can read line by line.  Conventions:
 * zero lines are dropped (a zero fee, a 0 % commission, an owner whose part rounds
   to nothing), and lines on the same account are merged.
 """
+
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Mapping, Sequence
+from typing import Any
+
+from ledger.book import EntryDraft, Line, reversal_draft
+from ledger.money import MoneyError, allocate, check_minor, commission
 
 from . import chart, kinds
 from .kinds import EntryKind
-from ledger.book import EntryDraft, Line, reversal_draft
-from ledger.money import MoneyError, allocate, check_minor, commission
 
 
 @dataclass(frozen=True)
@@ -51,16 +54,26 @@ def split(price: int, commission_bps: int, owners: Sequence[Owner]) -> Split:
         raise MoneyError("a cameo needs at least one owner")
     cut = commission(price, commission_bps)
     parts = allocate(price - cut, [o.share for o in owners])
-    return Split(price, cut, tuple((o.creator_id, part) for o, part in zip(owners, parts)))
+    return Split(price, cut, tuple((o.creator_id, part) for o, part in zip(owners, parts, strict=True)))
 
 
-def _draft(key: str, kind: str, effective_at: datetime, lines: Sequence[tuple[str, int, str]],
-           memo: str, meta: Mapping[str, Any] | None) -> EntryDraft:
+def _draft(
+    key: str,
+    kind: str,
+    effective_at: datetime,
+    lines: Sequence[tuple[str, int, str]],
+    memo: str,
+    meta: Mapping[str, Any] | None,
+) -> EntryDraft:
     merged: dict[tuple[str, str], int] = defaultdict(int)
     for account, amount, currency in lines:
         merged[(account, currency)] += amount
     return EntryDraft(
-        idempotency_key=key, kind=kind, effective_at=effective_at, memo=memo, meta=dict(meta or {}),
+        idempotency_key=key,
+        kind=kind,
+        effective_at=effective_at,
+        memo=memo,
+        meta=dict(meta or {}),
         lines=tuple(Line(a, amt, cur) for (a, cur), amt in merged.items() if amt != 0),
     )
 
@@ -69,33 +82,75 @@ def _credit_owners(parts: Split, currency: str) -> list[tuple[str, int, str]]:
     return [(chart.creator_payable(cid, currency), -amount, currency) for cid, amount in parts.owners]
 
 
-def licence_sale(*, key: str, effective_at: datetime, currency: str, gross: int, stripe_fee: int,
-                 commission_bps: int, owners: Sequence[Owner], memo: str = "",
-                 meta: Mapping[str, Any] | None = None) -> EntryDraft:
+def licence_sale(
+    *,
+    key: str,
+    effective_at: datetime,
+    currency: str,
+    gross: int,
+    stripe_fee: int,
+    commission_bps: int,
+    owners: Sequence[Owner],
+    memo: str = "",
+    meta: Mapping[str, Any] | None = None,
+) -> EntryDraft:
     """Licence fee paid through Stripe: cash net of fee, fee expensed, split credited."""
     parts = split(gross, commission_bps, owners)
     if not 0 <= check_minor(stripe_fee) <= gross:
         raise MoneyError("the Stripe fee must be between 0 and the gross amount")
-    return _draft(key, kinds.LICENCE_SALE.name, effective_at, [
-        (chart.stripe_clearing(currency), gross - stripe_fee, currency),
-        (chart.stripe_fees(currency), stripe_fee, currency),
-        *_credit_owners(parts, currency),
-        (chart.commission_revenue(currency), -parts.commission, currency),
-    ], memo or "licence fee", meta)
+    return _draft(
+        key,
+        kinds.LICENCE_SALE.name,
+        effective_at,
+        [
+            (chart.stripe_clearing(currency), gross - stripe_fee, currency),
+            (chart.stripe_fees(currency), stripe_fee, currency),
+            *_credit_owners(parts, currency),
+            (chart.commission_revenue(currency), -parts.commission, currency),
+        ],
+        memo or "licence fee",
+        meta,
+    )
 
 
-def derivative_use(*, key: str, effective_at: datetime, currency: str, price: int, commission_bps: int,
-                   brand_id: int, owners: Sequence[Owner], memo: str = "",
-                   meta: Mapping[str, Any] | None = None) -> EntryDraft:
+def derivative_use(
+    *,
+    key: str,
+    effective_at: datetime,
+    currency: str,
+    price: int,
+    commission_bps: int,
+    brand_id: int,
+    owners: Sequence[Owner],
+    memo: str = "",
+    meta: Mapping[str, Any] | None = None,
+) -> EntryDraft:
     """A metered use billed to the brand: receivable against the owners' payable and commission."""
-    return derivative_uses(key=key, effective_at=effective_at, currency=currency, prices={price: 1},
-                           commission_bps=commission_bps, brand_id=brand_id, owners=owners,
-                           memo=memo or "derivative use", meta=meta)
+    return derivative_uses(
+        key=key,
+        effective_at=effective_at,
+        currency=currency,
+        prices={price: 1},
+        commission_bps=commission_bps,
+        brand_id=brand_id,
+        owners=owners,
+        memo=memo or "derivative use",
+        meta=meta,
+    )
 
 
-def derivative_uses(*, key: str, effective_at: datetime, currency: str, prices: Mapping[int, int],
-                    commission_bps: int, brand_id: int, owners: Sequence[Owner], memo: str = "",
-                    meta: Mapping[str, Any] | None = None) -> EntryDraft:
+def derivative_uses(
+    *,
+    key: str,
+    effective_at: datetime,
+    currency: str,
+    prices: Mapping[int, int],
+    commission_bps: int,
+    brand_id: int,
+    owners: Sequence[Owner],
+    memo: str = "",
+    meta: Mapping[str, Any] | None = None,
+) -> EntryDraft:
     """Several metered uses of one licence as one entry; ``prices`` maps each price to
     how many uses had it.  Every use is split on its own — its commission rounded, its
     owners' parts allocated — exactly as ``derivative_use`` would, and the entry posts
@@ -111,45 +166,116 @@ def derivative_uses(*, key: str, effective_at: datetime, currency: str, prices: 
     return _draft(key, kinds.USAGE_ROYALTY.name, effective_at, lines, memo or "derivative uses", meta)
 
 
-def usage_invoice_paid(*, key: str, effective_at: datetime, currency: str, amount: int, stripe_fee: int,
-                       brand_id: int, memo: str = "", meta: Mapping[str, Any] | None = None) -> EntryDraft:
+def usage_invoice_paid(
+    *,
+    key: str,
+    effective_at: datetime,
+    currency: str,
+    amount: int,
+    stripe_fee: int,
+    brand_id: int,
+    memo: str = "",
+    meta: Mapping[str, Any] | None = None,
+) -> EntryDraft:
     if not 0 <= check_minor(stripe_fee) <= amount:
         raise MoneyError("the Stripe fee must be between 0 and the amount paid")
-    return _draft(key, kinds.USAGE_INVOICE_PAID.name, effective_at, [
-        (chart.stripe_clearing(currency), amount - stripe_fee, currency),
-        (chart.stripe_fees(currency), stripe_fee, currency),
-        (chart.brand_receivable(brand_id, currency), -amount, currency),
-    ], memo or "usage invoice paid", meta)
+    return _draft(
+        key,
+        kinds.USAGE_INVOICE_PAID.name,
+        effective_at,
+        [
+            (chart.stripe_clearing(currency), amount - stripe_fee, currency),
+            (chart.stripe_fees(currency), stripe_fee, currency),
+            (chart.brand_receivable(brand_id, currency), -amount, currency),
+        ],
+        memo or "usage invoice paid",
+        meta,
+    )
 
 
-def holdback_to_reserve(*, key: str, effective_at: datetime, currency: str, amount: int, creator_id: int,
-                        memo: str = "", meta: Mapping[str, Any] | None = None) -> EntryDraft:
-    return _draft(key, kinds.RESERVE_HOLD.name, effective_at, [
-        (chart.creator_payable(creator_id, currency), amount, currency),
-        (chart.creator_reserve(creator_id, currency), -amount, currency),
-    ], memo or "holdback moved to reserve", meta)
+def holdback_to_reserve(
+    *,
+    key: str,
+    effective_at: datetime,
+    currency: str,
+    amount: int,
+    creator_id: int,
+    memo: str = "",
+    meta: Mapping[str, Any] | None = None,
+) -> EntryDraft:
+    return _draft(
+        key,
+        kinds.RESERVE_HOLD.name,
+        effective_at,
+        [
+            (chart.creator_payable(creator_id, currency), amount, currency),
+            (chart.creator_reserve(creator_id, currency), -amount, currency),
+        ],
+        memo or "holdback moved to reserve",
+        meta,
+    )
 
 
-def reserve_release(*, key: str, effective_at: datetime, currency: str, amount: int, creator_id: int,
-                    memo: str = "", meta: Mapping[str, Any] | None = None) -> EntryDraft:
-    return _draft(key, kinds.RESERVE_RELEASE.name, effective_at, [
-        (chart.creator_reserve(creator_id, currency), amount, currency),
-        (chart.creator_payable(creator_id, currency), -amount, currency),
-    ], memo or "reserve released", meta)
+def reserve_release(
+    *,
+    key: str,
+    effective_at: datetime,
+    currency: str,
+    amount: int,
+    creator_id: int,
+    memo: str = "",
+    meta: Mapping[str, Any] | None = None,
+) -> EntryDraft:
+    return _draft(
+        key,
+        kinds.RESERVE_RELEASE.name,
+        effective_at,
+        [
+            (chart.creator_reserve(creator_id, currency), amount, currency),
+            (chart.creator_payable(creator_id, currency), -amount, currency),
+        ],
+        memo or "reserve released",
+        meta,
+    )
 
 
-def payout_transfer(*, key: str, effective_at: datetime, currency: str, amount: int, creator_id: int,
-                    memo: str = "", meta: Mapping[str, Any] | None = None) -> EntryDraft:
+def payout_transfer(
+    *,
+    key: str,
+    effective_at: datetime,
+    currency: str,
+    amount: int,
+    creator_id: int,
+    memo: str = "",
+    meta: Mapping[str, Any] | None = None,
+) -> EntryDraft:
     """Money leaves the platform's Stripe balance for the creator's connected account."""
-    return _draft(key, kinds.PAYOUT_TRANSFER.name, effective_at, [
-        (chart.creator_payable(creator_id, currency), amount, currency),
-        (chart.stripe_clearing(currency), -amount, currency),
-    ], memo or "payout transfer", meta)
+    return _draft(
+        key,
+        kinds.PAYOUT_TRANSFER.name,
+        effective_at,
+        [
+            (chart.creator_payable(creator_id, currency), amount, currency),
+            (chart.stripe_clearing(currency), -amount, currency),
+        ],
+        memo or "payout transfer",
+        meta,
+    )
 
 
-def refund(*, key: str, effective_at: datetime, currency: str, amount: int, original: Split,
-           payable_available: Mapping[int, int], dispute_fee: int = 0, kind: EntryKind = kinds.LICENCE_REFUND,
-           memo: str = "", meta: Mapping[str, Any] | None = None) -> EntryDraft:
+def refund(
+    *,
+    key: str,
+    effective_at: datetime,
+    currency: str,
+    amount: int,
+    original: Split,
+    payable_available: Mapping[int, int],
+    dispute_fee: int = 0,
+    kind: EntryKind = kinds.LICENCE_REFUND,
+    memo: str = "",
+    meta: Mapping[str, Any] | None = None,
+) -> EntryDraft:
     """Refund (or dispute) ``amount`` of a sale whose split was ``original``.
 
     The refund takes back commission and each owner's part in proportion to the
@@ -164,27 +290,44 @@ def refund(*, key: str, effective_at: datetime, currency: str, amount: int, orig
     weights = [original.commission, *(part for _, part in original.owners)]
     taken = allocate(amount, weights) if sum(weights) else [0] * len(weights)
     lines: list[tuple[str, int, str]] = [(chart.commission_revenue(currency), taken[0], currency)]
-    for (creator_id, _), part in zip(original.owners, taken[1:]):
+    for (creator_id, _), part in zip(original.owners, taken[1:], strict=True):
         from_payable = max(0, min(part, payable_available.get(creator_id, 0)))
         lines.append((chart.creator_payable(creator_id, currency), from_payable, currency))
         lines.append((chart.creator_recoverable(creator_id, currency), part - from_payable, currency))
     lines.append((chart.stripe_clearing(currency), -amount, currency))
     if check_minor(dispute_fee):
-        lines += [(chart.stripe_fees(currency), dispute_fee, currency),
-                  (chart.stripe_clearing(currency), -dispute_fee, currency)]
+        lines += [
+            (chart.stripe_fees(currency), dispute_fee, currency),
+            (chart.stripe_clearing(currency), -dispute_fee, currency),
+        ]
     return _draft(key, kind.name, effective_at, lines, memo or "refund", meta)
 
 
-def payout_partly_reversed(*, key: str, effective_at: datetime, currency: str, amount: int, creator_id: int,
-                           memo: str = "", meta: Mapping[str, Any] | None = None) -> EntryDraft:
+def payout_partly_reversed(
+    *,
+    key: str,
+    effective_at: datetime,
+    currency: str,
+    amount: int,
+    creator_id: int,
+    memo: str = "",
+    meta: Mapping[str, Any] | None = None,
+) -> EntryDraft:
     """Part of a payout transfer came back: that part is the creator's payable again
     (a whole transfer reversed is ``reversal`` of its payout entry instead)."""
     if check_minor(amount) <= 0:
         raise MoneyError("a reversed amount must be positive")
-    return _draft(key, kinds.PAYOUT_REVERSAL.name, effective_at, [
-        (chart.stripe_clearing(currency), amount, currency),
-        (chart.creator_payable(creator_id, currency), -amount, currency),
-    ], memo or "payout partly reversed", meta)
+    return _draft(
+        key,
+        kinds.PAYOUT_REVERSAL.name,
+        effective_at,
+        [
+            (chart.stripe_clearing(currency), amount, currency),
+            (chart.creator_payable(creator_id, currency), -amount, currency),
+        ],
+        memo or "payout partly reversed",
+        meta,
+    )
 
 
 reversal = reversal_draft

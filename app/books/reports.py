@@ -12,6 +12,7 @@ kinds are classified by the catalogue (``app.books.kinds``), account codes read 
 the chart (``app.books.chart``).  Money stays integer minor units; frames use
 ``Int64`` columns.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -36,6 +37,7 @@ RESERVE_KINDS = kinds.names(reserve=True)
 
 # ---------------------------------------------------------------- per-payee annual totals
 
+
 @dataclass(frozen=True)
 class PayeeTotal:
     """What the platform paid one creator in one currency over a calendar year."""
@@ -54,14 +56,21 @@ def payee_totals(conn: Connection, year: int) -> list[PayeeTotal]:
     span = Period.year(year)
     original = aliased(entry_t)
     kind = func.coalesce(original.c.kind, entry_t.c.kind)
-    query = (select(account_t.c.code, entry_t.c.kind, func.count(func.distinct(entry_t.c.seq)),
-                    func.sum(posting_t.c.amount))
-             .select_from(posting_t.join(entry_t, entry_t.c.seq == posting_t.c.entry_seq)
-                          .join(account_t, account_t.c.id == posting_t.c.account_id)
-                          .outerjoin(original, original.c.seq == entry_t.c.reverses_seq))
-             .where(effective_within(entry_t.c.effective_at, span), kind == PAYOUT_KIND,
-                    entry_t.c.kind.in_((PAYOUT_KIND, kinds.REVERSAL)), account_t.c.code.like("creator:%:payable:%"))
-             .group_by(account_t.c.code, entry_t.c.kind))
+    query = (
+        select(account_t.c.code, entry_t.c.kind, func.count(func.distinct(entry_t.c.seq)), func.sum(posting_t.c.amount))
+        .select_from(
+            posting_t.join(entry_t, entry_t.c.seq == posting_t.c.entry_seq)
+            .join(account_t, account_t.c.id == posting_t.c.account_id)
+            .outerjoin(original, original.c.seq == entry_t.c.reverses_seq)
+        )
+        .where(
+            effective_within(entry_t.c.effective_at, span),
+            kind == PAYOUT_KIND,
+            entry_t.c.kind.in_((PAYOUT_KIND, kinds.REVERSAL)),
+            account_t.c.code.like("creator:%:payable:%"),
+        )
+        .group_by(account_t.c.code, entry_t.c.kind)
+    )
     totals: dict[tuple[int, str], list[int]] = {}
     for code, entry_kind, count, amount in conn.execute(query):
         account = chart.creator_account(code, "payable")
@@ -70,8 +79,10 @@ def payee_totals(conn: Connection, year: int) -> list[PayeeTotal]:
         row = totals.setdefault((account.owner_id, account.currency), [0, 0, 0])
         row[0] += int(amount)  # payouts debit the payable; their reversals credit it back
         row[1 if entry_kind == PAYOUT_KIND else 2] += int(count)
-    return [PayeeTotal(cid, cur, paid, transfers, reversals)
-            for (cid, cur), (paid, transfers, reversals) in sorted(totals.items())]
+    return [
+        PayeeTotal(cid, cur, paid, transfers, reversals)
+        for (cid, cur), (paid, transfers, reversals) in sorted(totals.items())
+    ]
 
 
 # ---------------------------------------------------------------- monthly activity (dashboard charts)
@@ -109,13 +120,19 @@ def monthly_activity(conn: Connection, *, before: datetime) -> list[MonthActivit
     original = aliased(entry_t)
     kind = func.coalesce(original.c.kind, entry_t.c.kind).label("kind")
     month = month_of(entry_t.c.effective_at, conn.dialect.name).label("month")
-    moved = (select(month, kind, posting_t.c.account_id, func.sum(posting_t.c.amount).label("amount"))
-             .select_from(posting_t.join(entry_t, entry_t.c.seq == posting_t.c.entry_seq)
-                          .outerjoin(original, original.c.seq == entry_t.c.reverses_seq))
-             .where(entry_t.c.effective_at < before)
-             .group_by(month, kind, posting_t.c.account_id)).subquery()
-    query = (select(moved.c.month, moved.c.kind, account_t.c.code, account_t.c.currency, moved.c.amount)
-             .join(account_t, account_t.c.id == moved.c.account_id))
+    moved = (
+        select(month, kind, posting_t.c.account_id, func.sum(posting_t.c.amount).label("amount"))
+        .select_from(
+            posting_t.join(entry_t, entry_t.c.seq == posting_t.c.entry_seq).outerjoin(
+                original, original.c.seq == entry_t.c.reverses_seq
+            )
+        )
+        .where(entry_t.c.effective_at < before)
+        .group_by(month, kind, posting_t.c.account_id)
+    ).subquery()
+    query = select(moved.c.month, moved.c.kind, account_t.c.code, account_t.c.currency, moved.c.amount).join(
+        account_t, account_t.c.id == moved.c.account_id
+    )
     sums: dict[tuple[str, str], dict[str, int]] = {}
     for month_name, entry_kind, code, currency, amount in conn.execute(query):
         cls = _account_class(code)
@@ -135,8 +152,9 @@ def monthly_activity(conn: Connection, *, before: datetime) -> list[MonthActivit
     for month_name, currency in sorted(sums):
         row = sums[(month_name, currency)]
         running[currency] = running.get(currency, 0) + row["owed"]
-        out.append(MonthActivity(month_name, currency, row["gross"], row["commission"], row["payouts"],
-                                 running[currency]))
+        out.append(
+            MonthActivity(month_name, currency, row["gross"], row["commission"], row["payouts"], running[currency])
+        )
     return _fill_gaps(out)
 
 
@@ -158,12 +176,23 @@ def _fill_gaps(rows: list[MonthActivity]) -> list[MonthActivity]:
 
 
 def monthly_activity_frame(rows: list[MonthActivity]):
-    data = [(r.month, r.currency, r.gross_sales, r.commission, r.payouts, r.outstanding_payables,
-             *(format_minor(getattr(r, s), r.currency) for s in SERIES)) for r in rows]
+    data = [
+        (
+            r.month,
+            r.currency,
+            r.gross_sales,
+            r.commission,
+            r.payouts,
+            r.outstanding_payables,
+            *(format_minor(getattr(r, s), r.currency) for s in SERIES),
+        )
+        for r in rows
+    ]
     return int_frame(data, ["month", "currency", *SERIES, *(f"{s}_decimal" for s in SERIES)], integers=SERIES)
 
 
 # ---------------------------------------------------------------- per-creator period totals
+
 
 @dataclass(frozen=True)
 class CreatorPeriod:
@@ -189,21 +218,28 @@ def creator_period(conn: Connection, period: Period, creator_id: int | None = No
     period fall into the opening (kind NULL), those inside it are grouped by kind."""
     pattern = f"creator:{creator_id}:%" if creator_id is not None else "creator:%"
     original = aliased(entry_t)
-    kind = case((entry_t.c.effective_at >= period.starts_at, func.coalesce(original.c.kind, entry_t.c.kind)),
-                else_=None).label("kind")
-    query = (select(account_t.c.code, kind, func.sum(posting_t.c.amount))
-             .select_from(posting_t.join(entry_t, entry_t.c.seq == posting_t.c.entry_seq)
-                          .join(account_t, account_t.c.id == posting_t.c.account_id)
-                          .outerjoin(original, original.c.seq == entry_t.c.reverses_seq))
-             .where(account_t.c.code.like(pattern), entry_t.c.effective_at < period.ends_at)
-             .group_by(account_t.c.code, kind))
+    kind = case(
+        (entry_t.c.effective_at >= period.starts_at, func.coalesce(original.c.kind, entry_t.c.kind)), else_=None
+    ).label("kind")
+    query = (
+        select(account_t.c.code, kind, func.sum(posting_t.c.amount))
+        .select_from(
+            posting_t.join(entry_t, entry_t.c.seq == posting_t.c.entry_seq)
+            .join(account_t, account_t.c.id == posting_t.c.account_id)
+            .outerjoin(original, original.c.seq == entry_t.c.reverses_seq)
+        )
+        .where(account_t.c.code.like(pattern), entry_t.c.effective_at < period.ends_at)
+        .group_by(account_t.c.code, kind)
+    )
     totals: dict[tuple[int, str], dict[str, int]] = {}
     for code, entry_kind, amount in conn.execute(query):
         account = chart.creator_account(code, "payable", "reserve")
         if account is None:
             continue  # recoverable: money the creator owes, not part of what they are owed
-        row = totals.setdefault((account.owner_id, account.currency), dict.fromkeys(
-            ("opening", "earned", "refunds", "reserve", "paid_out", "other", "reserve_closing"), 0))
+        row = totals.setdefault(
+            (account.owner_id, account.currency),
+            dict.fromkeys(("opening", "earned", "refunds", "reserve", "paid_out", "other", "reserve_closing"), 0),
+        )
         owed = -int(amount)
         if account.purpose == "reserve":
             row["reserve_closing"] += owed
@@ -222,8 +258,20 @@ def creator_period(conn: Connection, period: Period, creator_id: int | None = No
     out = []
     for (cid, cur), t in sorted(totals.items()):
         closing = t["opening"] + t["earned"] + t["refunds"] + t["reserve"] + t["other"] - t["paid_out"]
-        out.append(CreatorPeriod(cid, cur, t["opening"], t["earned"], t["refunds"], t["reserve"], t["paid_out"],
-                                 t["other"], closing, t["reserve_closing"]))
+        out.append(
+            CreatorPeriod(
+                cid,
+                cur,
+                t["opening"],
+                t["earned"],
+                t["refunds"],
+                t["reserve"],
+                t["paid_out"],
+                t["other"],
+                closing,
+                t["reserve_closing"],
+            )
+        )
     return out
 
 
@@ -231,10 +279,20 @@ CREATOR_COLUMNS = ("opening", "earned", "refunds", "reserve", "paid_out", "other
 
 
 def creator_period_frame(rows: list[CreatorPeriod]):
-    data = [(r.creator_id, r.currency, *(getattr(r, c) for c in CREATOR_COLUMNS),
-             *(format_minor(getattr(r, c), r.currency) for c in CREATOR_COLUMNS)) for r in rows]
-    return int_frame(data, ["creator_id", "currency", *CREATOR_COLUMNS, *(f"{c}_decimal" for c in CREATOR_COLUMNS)],
-                  integers=("creator_id", *CREATOR_COLUMNS))
+    data = [
+        (
+            r.creator_id,
+            r.currency,
+            *(getattr(r, c) for c in CREATOR_COLUMNS),
+            *(format_minor(getattr(r, c), r.currency) for c in CREATOR_COLUMNS),
+        )
+        for r in rows
+    ]
+    return int_frame(
+        data,
+        ["creator_id", "currency", *CREATOR_COLUMNS, *(f"{c}_decimal" for c in CREATOR_COLUMNS)],
+        integers=("creator_id", *CREATOR_COLUMNS),
+    )
 
 
 # ---------------------------------------------------------------- payouts per transfer group (reconciliation)
@@ -255,15 +313,25 @@ def payout_groups(conn: Connection, period: Period | None = None) -> list[Payout
     """Payout entries effective in ``period`` summed per transfer group and currency; a
     reversal (failed or reversed transfer) counts in its original's group, negatively."""
     original = aliased(entry_t)
-    group = func.coalesce(original.c.metadata["transfer_group"].as_string(),
-                          entry_t.c.metadata["transfer_group"].as_string(), "").label("group")
+    group = func.coalesce(
+        original.c.metadata["transfer_group"].as_string(), entry_t.c.metadata["transfer_group"].as_string(), ""
+    ).label("group")
     kind = func.coalesce(original.c.kind, entry_t.c.kind)
-    query = (select(group, posting_t.c.currency, entry_t.c.kind, func.count(), func.sum(posting_t.c.amount))
-             .select_from(posting_t.join(entry_t, entry_t.c.seq == posting_t.c.entry_seq)
-                          .outerjoin(original, original.c.seq == entry_t.c.reverses_seq))
-             .where(effective_within(entry_t.c.effective_at, period), kind == PAYOUT_KIND,
-                    entry_t.c.kind.in_((PAYOUT_KIND, kinds.REVERSAL)), posting_t.c.amount > 0)
-             .group_by(group, posting_t.c.currency, entry_t.c.kind))
+    query = (
+        select(group, posting_t.c.currency, entry_t.c.kind, func.count(), func.sum(posting_t.c.amount))
+        .select_from(
+            posting_t.join(entry_t, entry_t.c.seq == posting_t.c.entry_seq).outerjoin(
+                original, original.c.seq == entry_t.c.reverses_seq
+            )
+        )
+        .where(
+            effective_within(entry_t.c.effective_at, period),
+            kind == PAYOUT_KIND,
+            entry_t.c.kind.in_((PAYOUT_KIND, kinds.REVERSAL)),
+            posting_t.c.amount > 0,
+        )
+        .group_by(group, posting_t.c.currency, entry_t.c.kind)
+    )
     totals: dict[tuple[str, str], list[int]] = {}
     for name, currency, entry_kind, count, amount in conn.execute(query):
         row = totals.setdefault((name, currency), [0, 0, 0])
@@ -279,7 +347,12 @@ def payout_groups(conn: Connection, period: Period | None = None) -> list[Payout
 
 def payout_groups_frame(conn: Connection, period: Period | None = None):
     rows = payout_groups(conn, period)
-    data = [(r.transfer_group, r.currency, r.amount, format_minor(r.amount, r.currency), r.transfers, r.reversals)
-            for r in rows]
-    return int_frame(data, ["transfer_group", "currency", "amount", "amount_decimal", "transfers", "reversals"],
-                     integers=("amount", "transfers", "reversals"))
+    data = [
+        (r.transfer_group, r.currency, r.amount, format_minor(r.amount, r.currency), r.transfers, r.reversals)
+        for r in rows
+    ]
+    return int_frame(
+        data,
+        ["transfer_group", "currency", "amount", "amount_decimal", "transfers", "reversals"],
+        integers=("amount", "transfers", "reversals"),
+    )

@@ -25,21 +25,24 @@ even under READ COMMITTED while others post; the closing balance is then compare
 with the maintained balance row minus the postings effective after the period —
 the same number ``cameo ledger balance --as-of`` prints.
 """
+
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 from sqlalchemy import BigInteger, Connection, String, cast, func, literal, null, select, union_all
 
-from . import chart, kinds
-from .kinds import SECTION_TITLES, SECTIONS  # noqa: F401 — statement pages import them from here
 from ledger.errors import LedgerError
 from ledger.models import NORMAL_SIGN, Account, Balance, Entry, Posting
 from ledger.money import check_currency
 from ledger.types import as_utc
+
+from . import chart, kinds
+from .kinds import SECTION_TITLES, SECTIONS  # noqa: F401 — statement pages import them from here
 
 entry_t, posting_t, account_t, balance_t = Entry.__table__, Posting.__table__, Account.__table__, Balance.__table__
 
@@ -59,9 +62,10 @@ class Balances:
     reserve: int = 0
     recoverable: int = 0
 
-    def __add__(self, other: "Balances") -> "Balances":
-        return Balances(self.payable + other.payable, self.reserve + other.reserve,
-                        self.recoverable + other.recoverable)
+    def __add__(self, other: Balances) -> Balances:
+        return Balances(
+            self.payable + other.payable, self.reserve + other.reserve, self.recoverable + other.recoverable
+        )
 
 
 @dataclass(frozen=True)
@@ -127,25 +131,32 @@ class Statement:
 
 
 def creator_codes(creator_id: int, currency: str) -> dict[str, str]:
-    return {"payable": chart.creator_payable(creator_id, currency),
-            "reserve": chart.creator_reserve(creator_id, currency),
-            "recoverable": chart.creator_recoverable(creator_id, currency)}
+    return {
+        "payable": chart.creator_payable(creator_id, currency),
+        "reserve": chart.creator_reserve(creator_id, currency),
+        "recoverable": chart.creator_recoverable(creator_id, currency),
+    }
 
 
-def creator_statement(conn: Connection, creator_id: int, currency: str, period_start: datetime,
-                      period_end: datetime) -> Statement:
+def creator_statement(
+    conn: Connection, creator_id: int, currency: str, period_start: datetime, period_end: datetime
+) -> Statement:
     """The statement of ``creator_id`` in ``currency`` for ``[period_start, period_end)``."""
     currency = check_currency(currency)
     start, end = as_utc(period_start), as_utc(period_end)
     if not start < end:
         raise LedgerError("a statement period must end after it starts")
     codes = creator_codes(creator_id, currency)
-    accounts = {code: (account_id, NORMAL_SIGN[type_]) for account_id, code, type_ in conn.execute(
-        select(account_t.c.id, account_t.c.code, account_t.c.type).where(account_t.c.code.in_(codes.values())))}
+    accounts = {
+        code: (account_id, NORMAL_SIGN[type_])
+        for account_id, code, type_ in conn.execute(
+            select(account_t.c.id, account_t.c.code, account_t.c.type).where(account_t.c.code.in_(codes.values()))
+        )
+    }
     purpose_of = {accounts[code][0]: purpose for purpose, code in codes.items() if code in accounts}
     if not purpose_of:  # the creator never had money in this currency
         return Statement(creator_id, currency, start, end, Balances(), Balances(), (), (), ())
-    sign_of = {account_id: sign for account_id, sign in accounts.values()}
+    sign_of = dict(accounts.values())
 
     opening, later, cached = defaultdict(int), defaultdict(int), defaultdict(int)
     period_moves: dict[int, dict[int, int]] = defaultdict(lambda: defaultdict(int))  # seq → account → amount
@@ -165,10 +176,21 @@ def creator_statement(conn: Connection, creator_id: int, currency: str, period_s
     closing = opening_balances + sum((line.change for line in lines), Balances())
     in_ledger = readable({a: cached[a] - later[a] for a in purpose_of})
     if closing != in_ledger:
-        raise StatementMismatch(f"statement of creator {creator_id} {currency} [{start:%Y-%m-%d}, {end:%Y-%m-%d}): "
-                                f"closing {closing} but the ledger holds {in_ledger}")
-    return Statement(creator_id, currency, start, end, opening_balances, closing, lines,
-                     _summaries(lines, "sales", by_brand=False), _summaries(lines, "uses", by_brand=True))
+        raise StatementMismatch(
+            f"statement of creator {creator_id} {currency} [{start:%Y-%m-%d}, {end:%Y-%m-%d}): "
+            f"closing {closing} but the ledger holds {in_ledger}"
+        )
+    return Statement(
+        creator_id,
+        currency,
+        start,
+        end,
+        opening_balances,
+        closing,
+        lines,
+        _summaries(lines, "sales", by_brand=False),
+        _summaries(lines, "uses", by_brand=True),
+    )
 
 
 def _snapshot_query(account_ids: list[int], start: datetime, end: datetime):
@@ -178,20 +200,39 @@ def _snapshot_query(account_ids: list[int], start: datetime, end: datetime):
     no_seq = cast(null(), BigInteger)
 
     def summed(source: str, condition):
-        return (select(cast(literal(source), String).label("source"), posting_t.c.account_id, no_seq.label("seq"),
-                       func.sum(posting_t.c.amount).label("amount"))
-                .select_from(joined).where(mine, condition).group_by(posting_t.c.account_id))
+        return (
+            select(
+                cast(literal(source), String).label("source"),
+                posting_t.c.account_id,
+                no_seq.label("seq"),
+                func.sum(posting_t.c.amount).label("amount"),
+            )
+            .select_from(joined)
+            .where(mine, condition)
+            .group_by(posting_t.c.account_id)
+        )
 
-    lines = (select(cast(literal("line"), String), posting_t.c.account_id, posting_t.c.entry_seq, posting_t.c.amount)
-             .select_from(joined).where(mine, entry_t.c.effective_at >= start, entry_t.c.effective_at < end))
-    maintained = (select(cast(literal("cached"), String), balance_t.c.account_id, no_seq, func.sum(balance_t.c.amount))
-                  .where(balance_t.c.account_id.in_(account_ids)).group_by(balance_t.c.account_id))
-    return union_all(summed("opening", entry_t.c.effective_at < start), lines,
-                     summed("later", entry_t.c.effective_at >= end), maintained)
+    lines = (
+        select(cast(literal("line"), String), posting_t.c.account_id, posting_t.c.entry_seq, posting_t.c.amount)
+        .select_from(joined)
+        .where(mine, entry_t.c.effective_at >= start, entry_t.c.effective_at < end)
+    )
+    maintained = (
+        select(cast(literal("cached"), String), balance_t.c.account_id, no_seq, func.sum(balance_t.c.amount))
+        .where(balance_t.c.account_id.in_(account_ids))
+        .group_by(balance_t.c.account_id)
+    )
+    return union_all(
+        summed("opening", entry_t.c.effective_at < start),
+        lines,
+        summed("later", entry_t.c.effective_at >= end),
+        maintained,
+    )
 
 
-def _lines(conn: Connection, creator_id: int, currency: str, moves: Mapping[int, Mapping[int, int]],
-           readable) -> Iterable[StatementLine]:
+def _lines(
+    conn: Connection, creator_id: int, currency: str, moves: Mapping[int, Mapping[int, int]], readable
+) -> Iterable[StatementLine]:
     if not moves:
         return
     seqs = sorted(moves)
@@ -201,9 +242,10 @@ def _lines(conn: Connection, creator_id: int, currency: str, moves: Mapping[int,
         for row in conn.execute(select(entry_t).where(entry_t.c.seq.in_(chunk))):
             entries[row.seq] = row
         for seq, code, amount in conn.execute(
-                select(posting_t.c.entry_seq, account_t.c.code, posting_t.c.amount)
-                .join(account_t, account_t.c.id == posting_t.c.account_id)
-                .where(posting_t.c.entry_seq.in_(chunk), posting_t.c.currency == currency)):
+            select(posting_t.c.entry_seq, account_t.c.code, posting_t.c.amount)
+            .join(account_t, account_t.c.id == posting_t.c.account_id)
+            .where(posting_t.c.entry_seq.in_(chunk), posting_t.c.currency == currency)
+        ):
             postings[seq].append((code, int(amount)))
     commission_code = chart.commission_revenue(currency)
     for seq in sorted(seqs, key=lambda s: (as_utc(entries[s].effective_at), s)):
@@ -229,16 +271,25 @@ def _lines(conn: Connection, creator_id: int, currency: str, moves: Mapping[int,
             gross = commission - creators_side
         licence_id = meta.get("licence_id")
         yield StatementLine(
-            seq=seq, effective_at=as_utc(entry.effective_at), kind=kind, section=section,
-            idempotency_key=entry.idempotency_key, memo=entry.memo,
+            seq=seq,
+            effective_at=as_utc(entry.effective_at),
+            kind=kind,
+            section=section,
+            idempotency_key=entry.idempotency_key,
+            memo=entry.memo,
             licence_id=int(licence_id) if isinstance(licence_id, int) or str(licence_id).isdigit() else None,
-            brand_id=brand_id, gross=gross, commission=commission, change=readable(moves[seq]),
-            co_owned=co_owned, meta=meta)
+            brand_id=brand_id,
+            gross=gross,
+            commission=commission,
+            change=readable(moves[seq]),
+            co_owned=co_owned,
+            meta=meta,
+        )
 
 
 def _chunks(items: list[int], size: int) -> Iterable[list[int]]:
     for i in range(0, len(items), size):
-        yield items[i:i + size]
+        yield items[i : i + size]
 
 
 def _summaries(lines: Iterable[StatementLine], section: str, by_brand: bool) -> tuple[Summary, ...]:
@@ -248,10 +299,18 @@ def _summaries(lines: Iterable[StatementLine], section: str, by_brand: bool) -> 
             brand = line.brand_id if by_brand else None
             # sort key: known licences (and brands) first, in id order
             groups[(line.licence_id is None, line.licence_id or 0, brand is None, brand or 0)].append(line)
-    return tuple(Summary(group[0].licence_id, sum(_count(l) for l in group), sum(l.gross or 0 for l in group),
-                         sum(l.commission or 0 for l in group), sum(l.net for l in group),
-                         any(l.co_owned for l in group), group[0].brand_id if by_brand else None)
-                 for _, group in sorted(groups.items()))
+    return tuple(
+        Summary(
+            group[0].licence_id,
+            sum(_count(l) for l in group),
+            sum(l.gross or 0 for l in group),
+            sum(l.commission or 0 for l in group),
+            sum(l.net for l in group),
+            any(l.co_owned for l in group),
+            group[0].brand_id if by_brand else None,
+        )
+        for _, group in sorted(groups.items())
+    )
 
 
 def _count(line: StatementLine) -> int:
@@ -272,23 +331,41 @@ def months_with_activity(conn: Connection, creator_id: int) -> list[ActivePeriod
         month = func.to_char(func.timezone("UTC", entry_t.c.effective_at), "YYYY-MM")
     else:  # SQLite stores naive UTC text "YYYY-MM-DD HH:MM:SS[.ffffff]"
         month = func.substr(entry_t.c.effective_at, 1, 7)
-    query = (select(month, account_t.c.currency).distinct()
-             .select_from(posting_t.join(entry_t, entry_t.c.seq == posting_t.c.entry_seq)
-                          .join(account_t, account_t.c.id == posting_t.c.account_id))
-             .where(account_t.c.code.like(f"creator:{int(creator_id)}:%")))
+    query = (
+        select(month, account_t.c.currency)
+        .distinct()
+        .select_from(
+            posting_t.join(entry_t, entry_t.c.seq == posting_t.c.entry_seq).join(
+                account_t, account_t.c.id == posting_t.c.account_id
+            )
+        )
+        .where(account_t.c.code.like(f"creator:{int(creator_id)}:%"))
+    )
     found = sorted({(str(m), c) for m, c in conn.execute(query)}, key=lambda mc: mc[1])
     return [ActivePeriod(m, c) for m, c in sorted(found, key=lambda mc: mc[0], reverse=True)]
 
 
 def creators_with_activity(conn: Connection, start: datetime, end: datetime) -> list[tuple[int, str]]:
     """(creator id, currency) pairs whose accounts moved in ``[start, end)``, sorted."""
-    query = (select(account_t.c.code).distinct()
-             .select_from(posting_t.join(entry_t, entry_t.c.seq == posting_t.c.entry_seq)
-                          .join(account_t, account_t.c.id == posting_t.c.account_id))
-             .where(account_t.c.code.like("creator:%"), entry_t.c.effective_at >= as_utc(start),
-                    entry_t.c.effective_at < as_utc(end)))
-    found = {(account.owner_id, account.currency) for (code,) in conn.execute(query)
-             if (account := chart.creator_account(code, *PURPOSES)) is not None}
+    query = (
+        select(account_t.c.code)
+        .distinct()
+        .select_from(
+            posting_t.join(entry_t, entry_t.c.seq == posting_t.c.entry_seq).join(
+                account_t, account_t.c.id == posting_t.c.account_id
+            )
+        )
+        .where(
+            account_t.c.code.like("creator:%"),
+            entry_t.c.effective_at >= as_utc(start),
+            entry_t.c.effective_at < as_utc(end),
+        )
+    )
+    found = {
+        (account.owner_id, account.currency)
+        for (code,) in conn.execute(query)
+        if (account := chart.creator_account(code, *PURPOSES)) is not None
+    }
     return sorted(found)
 
 

@@ -10,10 +10,12 @@
   ``MoneyOut``, ``IdParam``, ``AuditOut``) and, in ``init_app``, the OpenAPI document at
   ``/api/v1/openapi.json`` and RFC 9457 problems for invalid requests.
 """
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
-from typing import Annotated, Any, Callable, Optional
+from typing import Annotated, Any, Optional
 
 from flask import Flask, g, jsonify, request
 from flask_openapi3 import APIBlueprint, Info
@@ -34,8 +36,13 @@ from .web import request_actor
 PREFIX = "/api/v1"
 IdParam = Annotated[int, Field(ge=1, le=MAX_ID)]
 PROBLEM_CONTENT = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/ProblemOut"}}}
-SECURITY_SCHEMES = {"bearer": {"type": "http", "scheme": "bearer",
-                               "description": "An API token (cx_…) issued at POST /api/v1/tokens or in the web UI."}}
+SECURITY_SCHEMES = {
+    "bearer": {
+        "type": "http",
+        "scheme": "bearer",
+        "description": "An API token (cx_…) issued at POST /api/v1/tokens or in the web UI.",
+    }
+}
 
 
 class ProblemOut(BaseModel):
@@ -96,9 +103,8 @@ STANDARD_PROBLEMS = (401, 403, 404, 409, 422, 429)
 
 def api_blueprint(name: str, import_name: str, *, problems: tuple[int, ...] = ()) -> APIBlueprint:
     """A blueprint under /api/v1 that needs a bearer token and answers problems as ``ProblemOut``."""
-    responses = {status: ProblemOut for status in (*STANDARD_PROBLEMS, *problems)}
-    return APIBlueprint(name, import_name, url_prefix=PREFIX, abp_security=[{"bearer": []}],
-                        abp_responses=responses)  # type: ignore[arg-type]
+    responses = dict.fromkeys((*STANDARD_PROBLEMS, *problems), ProblemOut)
+    return APIBlueprint(name, import_name, url_prefix=PREFIX, abp_security=[{"bearer": []}], abp_responses=responses)  # type: ignore[arg-type]
 
 
 def register_api(app: Flask, blueprint: APIBlueprint) -> None:
@@ -125,8 +131,9 @@ def authenticate() -> None:
         g.api_user_id = actor.user_id
 
 
-def call(service: Callable, *args: Any, render: Callable, http_status: int = 200, write: bool = False,
-         **kwargs: Any) -> tuple[Any, int]:
+def call(
+    service: Callable, *args: Any, render: Callable, http_status: int = 200, write: bool = False, **kwargs: Any
+) -> tuple[Any, int]:
     """Run one service call for the token's user and render its result in the same transaction."""
     with provided(Database).unit_of_work() as uow:
         actor = request_actor(uow, uow.session.get(User, g.api_user_id))
@@ -139,8 +146,10 @@ def call(service: Callable, *args: Any, render: Callable, http_status: int = 200
 
 def paged(render_one: Callable[[UnitOfWork, Any], dict]) -> Callable[[UnitOfWork, Page], dict]:
     """A renderer for a cursor ``Page`` whose items ``render_one`` renders."""
+
     def render(uow: UnitOfWork, page: Page) -> dict:
         return {"items": [render_one(uow, item) for item in page.items], "next_cursor": page.next_cursor}
+
     return render
 
 
@@ -150,8 +159,11 @@ def _raise_problem(exc: Exception) -> None:
 
 def init_app(app: Flask) -> None:
     """The API's OpenAPI description and its answer to invalid requests."""
-    app.info = Info(title="Cameo Exchange API", version="1.0.0",  # type: ignore[attr-defined]
-                    description="Cameos, consent, contract templates, offers, licences, usage and payments.")
+    app.info = Info(
+        title="Cameo Exchange API",
+        version="1.0.0",  # type: ignore[attr-defined]
+        description="Cameos, consent, contract templates, offers, licences, usage and payments.",
+    )
     app.security_schemes = SECURITY_SCHEMES  # type: ignore[attr-defined]
     app.validation_error_callback = _raise_problem  # type: ignore[attr-defined]
     app.validation_error_model = ProblemOut  # type: ignore[attr-defined]

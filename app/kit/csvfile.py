@@ -11,12 +11,14 @@ a formula): a cell that is a plain decimal number is never prefixed.
 downloads of any length); ``frame_bytes`` writes a pandas frame (money columns are
 integer minor units or decimal text, never floats).
 """
+
 from __future__ import annotations
 
 import csv
 import io
 import re
-from typing import Any, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 PLAIN_NUMBER = re.compile(r"-?\d+(\.\d+)?")

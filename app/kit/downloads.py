@@ -1,7 +1,8 @@
 """File responses: one place that names a download (``Content-Disposition``)."""
+
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 from flask import Response
 

@@ -13,13 +13,15 @@ reads) and a ``ledger.periods.Period`` — or ``None`` for "the whole book" when
 table allows that — and returns a pandas DataFrame whose money columns are ``Int64``
 minor units (plus ``*_decimal`` text if wanted), never floats.
 """
+
 from __future__ import annotations
 
 import io
 import zipfile
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Mapping, Optional
+from typing import Optional
 
 from sqlalchemy import Connection
 
@@ -45,8 +47,9 @@ class ExportTables:
     def __init__(self) -> None:
         self._tables: dict[str, ExportTable] = {}
 
-    def register(self, name: str, build: Builder, *, title: str, needs_period: bool = False,
-                 by_default: bool = True) -> None:
+    def register(
+        self, name: str, build: Builder, *, title: str, needs_period: bool = False, by_default: bool = True
+    ) -> None:
         if name in self._tables:
             raise ValueError(f"export table {name!r} is registered twice")
         self._tables[name] = ExportTable(name, title, build, needs_period, by_default)
@@ -78,13 +81,21 @@ class ExportFormat:
         return f"{stem}.{self.extension}"
 
 
-FORMATS: dict[str, ExportFormat] = {f.name: f for f in (
-    ExportFormat("csv", "csv", "text/csv", ONE, "CSV (a file per table)"),
-    ExportFormat("xlsx", "xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", MANY,
-                 "Excel workbook (a sheet per table)"),
-    ExportFormat("parquet", "parquet", "application/vnd.apache.parquet", ONE, "Parquet (a file per table)"),
-    ExportFormat("beancount", "beancount", "text/plain", BOOK, "Beancount (the whole journal)"),
-)}
+FORMATS: dict[str, ExportFormat] = {
+    f.name: f
+    for f in (
+        ExportFormat("csv", "csv", "text/csv", ONE, "CSV (a file per table)"),
+        ExportFormat(
+            "xlsx",
+            "xlsx",
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            MANY,
+            "Excel workbook (a sheet per table)",
+        ),
+        ExportFormat("parquet", "parquet", "application/vnd.apache.parquet", ONE, "Parquet (a file per table)"),
+        ExportFormat("beancount", "beancount", "text/plain", BOOK, "Beancount (the whole journal)"),
+    )
+}
 
 
 class UnknownFormat(ValueError):

@@ -17,6 +17,7 @@ setting (``RATELIMIT_API``, ``RATELIMIT_ENABLED``) takes effect at the next requ
 A refusal is a 429 problem saying when to come back, in its body and in
 ``Retry-After``.
 """
+
 from __future__ import annotations
 
 import hashlib

@@ -15,10 +15,12 @@ A collaborator may be registered ready-made or as a factory that runs on first u
 Stripe settings starts and answers 503 where payments are needed).  A factory that
 raises is tried again on the next use.
 """
+
 from __future__ import annotations
 
 import threading
-from typing import Any, Callable, TypeVar, cast
+from collections.abc import Callable
+from typing import Any, TypeVar, cast
 
 from flask import Flask, current_app
 

@@ -1,12 +1,14 @@
 """What every page route shares: the time, the acting user, role checks, and running
 one service call for a submitted form (commit, flash, redirect — or re-render with
 field errors)."""
+
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from functools import wraps
-from typing import Any, Callable, Iterator
+from typing import Any
 
 from flask import flash, redirect, request
 from flask_login import current_user, login_required
@@ -45,6 +47,7 @@ def acting() -> Iterator[tuple[UnitOfWork, Actor]]:
 
 def role_required(*roles: str) -> Callable:
     """Log in first (redirect to /login); then 403 unless the user has one of ``roles``."""
+
     def decorate(view: Callable) -> Callable:
         @wraps(view)
         @login_required
@@ -52,7 +55,9 @@ def role_required(*roles: str) -> Callable:
             if roles and current_user.role not in roles:
                 raise Forbidden(f"This page is for the {' or '.join(roles)} role.")
             return view(*args, **kwargs)
+
         return guarded
+
     return decorate
 
 
@@ -71,8 +76,16 @@ def attach_errors(form: FlaskForm, problem: ValidationProblem, aliases: dict[str
         form.form_errors.append(problem.detail or problem.title)
 
 
-def submit(form: FlaskForm, action: Callable[[UnitOfWork, Actor], Any], *, done: str | Callable[[Any], str],
-           then: Callable[[Any], str], page: Callable[[], str], back: str, aliases: dict[str, str] | None = None):
+def submit(
+    form: FlaskForm,
+    action: Callable[[UnitOfWork, Actor], Any],
+    *,
+    done: str | Callable[[Any], str],
+    then: Callable[[Any], str],
+    page: Callable[[], str],
+    back: str,
+    aliases: dict[str, str] | None = None,
+):
     """Validate ``form``; run ``action(uow, actor)`` (one service call) and commit; flash
     ``done`` and redirect to ``then(result)``.  Invalid input re-renders ``page()`` with
     the messages beside their fields (422, or the service's 4xx status for uploads);

@@ -19,6 +19,7 @@ out, or the sender died mid-way) becomes ``uncertain`` and waits for a person
 ``dev_views``   ``/dev/mail``, development only
 ``cli``         ``cameo mail send | list | retry | test``
 """
+
 from __future__ import annotations
 
 from flask import Flask

@@ -8,6 +8,7 @@
            already have been delivered; all or nothing, exit 1 when refused.
 ``test``   queue a test message to an address, to check the settings end to end.
 """
+
 from __future__ import annotations
 
 import click
@@ -38,25 +39,34 @@ def _fail(problem: Problem) -> click.ClickException:
 
 
 @mail_cli.command("send")
-@click.option("--limit", type=click.IntRange(1, 10_000), default=500, show_default=True,
-              help="At most this many messages.")
+@click.option(
+    "--limit", type=click.IntRange(1, 10_000), default=500, show_default=True, help="At most this many messages."
+)
 def send_command(limit: int) -> None:
     """Send queued mail that is due now."""
     app = current_app._get_current_object()
     report = deliver_outbox(app, limit=limit)
     if not report.enabled:
-        raise click.ClickException(f"MAIL_URL is not set: {report.waiting} message(s) wait in the outbox; "
-                                   f"nothing was sent")
-    click.echo(f"via {provided(Mailer, app).describe()}: {len(report.sent)} sent, {len(report.retrying)} to retry later, "
-               f"{len(report.failed)} failed, {len(report.uncertain) + len(report.abandoned)} uncertain; "
-               f"{report.waiting} still queued")
+        raise click.ClickException(
+            f"MAIL_URL is not set: {report.waiting} message(s) wait in the outbox; nothing was sent"
+        )
+    click.echo(
+        f"via {provided(Mailer, app).describe()}: {len(report.sent)} sent, {len(report.retrying)} to retry later, "
+        f"{len(report.failed)} failed, {len(report.uncertain) + len(report.abandoned)} uncertain; "
+        f"{report.waiting} still queued"
+    )
     if not report.all_sent:
         raise click.ClickException("some mail was not sent: see `cameo mail list`")
 
 
 @mail_cli.command("list")
-@click.option("--status", "statuses", type=click.Choice(STATUSES), multiple=True,
-              help="Only these states (repeatable); default: all.")
+@click.option(
+    "--status",
+    "statuses",
+    type=click.Choice(STATUSES),
+    multiple=True,
+    help="Only these states (repeatable); default: all.",
+)
 @click.option("--limit", type=click.IntRange(1, 10_000), default=50, show_default=True)
 def list_command(statuses: tuple[str, ...], limit: int) -> None:
     """The outbox, newest first."""
@@ -69,15 +79,20 @@ def list_command(statuses: tuple[str, ...], limit: int) -> None:
         if m.last_error and m.status != "sent":
             click.echo(f"         {m.last_error}")
     if counts["uncertain"]:
-        click.echo(f"{counts['uncertain']} uncertain: the connection broke while they were being sent, so they "
-                   f"may have been delivered. Check, then send again deliberately with "
-                   f"`cameo mail retry --uncertain ID`.")
+        click.echo(
+            f"{counts['uncertain']} uncertain: the connection broke while they were being sent, so they "
+            f"may have been delivered. Check, then send again deliberately with "
+            f"`cameo mail retry --uncertain ID`."
+        )
 
 
 @mail_cli.command("retry")
 @click.argument("ids", type=int, nargs=-1, required=True)
-@click.option("--uncertain", is_flag=True,
-              help="Retry uncertain messages (they may have been delivered: a receiver may see them twice).")
+@click.option(
+    "--uncertain",
+    is_flag=True,
+    help="Retry uncertain messages (they may have been delivered: a receiver may see them twice).",
+)
 def retry_command(ids: tuple[int, ...], uncertain: bool) -> None:
     """Queue failed (or, with --uncertain, uncertain) messages to be sent again, keeping their Message-ID."""
     try:
@@ -95,8 +110,16 @@ def test_command(to: str) -> None:
     rendered = render_mail(current_app.jinja_env, "test", to=to, queued_at=now.strftime("%Y-%m-%d %H:%M:%S UTC"))
     try:
         with provided(Database).unit_of_work() as uow:
-            queued = enqueue(uow, to=to, subject=rendered.subject, text=rendered.text, html=rendered.html,
-                             template=rendered.template, key=f"mail-test:{now.isoformat()}:{to}"[:200], now=now)
+            queued = enqueue(
+                uow,
+                to=to,
+                subject=rendered.subject,
+                text=rendered.text,
+                html=rendered.html,
+                template=rendered.template,
+                key=f"mail-test:{now.isoformat()}:{to}"[:200],
+                now=now,
+            )
             uow.commit()
     except Problem as exc:
         raise _fail(exc) from None

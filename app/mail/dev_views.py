@@ -5,6 +5,7 @@ so everywhere else the path does not exist (404).  It reads the sink's Maildir
 (``MAIL_SINK_DIR``, by default ``instance/mail-sink``) and shows the outbox's counts
 beside it, so a developer sees both what is waiting and what went out.
 """
+
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, render_template
@@ -20,8 +21,12 @@ bp = Blueprint("dev_mail", __name__, url_prefix="/dev/mail")
 
 @bp.get("")
 def index():
-    return render_template("mail/dev/index.html", messages=caught_messages(current_app.config["MAIL_SINK_DIR"]),
-                           counts=status_counts(provided(Database)), sink_dir=current_app.config["MAIL_SINK_DIR"])
+    return render_template(
+        "mail/dev/index.html",
+        messages=caught_messages(current_app.config["MAIL_SINK_DIR"]),
+        counts=status_counts(provided(Database)),
+        sink_dir=current_app.config["MAIL_SINK_DIR"],
+    )
 
 
 @bp.get("/<key>")

@@ -23,6 +23,7 @@ precisely:
   dropped connection before the server's answer): the server may have accepted it.
   The outbox never resends such a message by itself.
 """
+
 from __future__ import annotations
 
 import abc
@@ -30,8 +31,9 @@ import logging
 import smtplib
 import ssl
 import threading
+from collections.abc import Mapping
 from email.message import EmailMessage
-from typing import Any, Mapping
+from typing import Any
 
 from .settings import MailIdentity, SmtpSettings, identity_from, parse_mail_url
 
@@ -69,7 +71,9 @@ class Mailer(abc.ABC):
         return type(self).__name__
 
     def tell_disabled(self, waiting: int) -> None:
-        """Called instead of ``send`` when ``enabled`` is False; ``waiting`` messages stay queued."""
+        """Called instead of ``send`` when ``enabled`` is False; ``waiting`` messages stay queued.
+        Mailers that are always enabled have nothing to say."""
+        return None
 
 
 class UnconfiguredMailer(Mailer):
@@ -149,8 +153,9 @@ class SmtpMailer(Mailer):
             code, text = next(iter(exc.recipients.values()))
             raise NotSent(self._clean(f"recipient refused: {_reply(code, text)}"), permanent=code >= 500) from None
         except smtplib.SMTPDataError as exc:
-            raise NotSent(self._clean(f"message refused: {_reply(exc.smtp_code, exc.smtp_error)}"),
-                          permanent=exc.smtp_code >= 500) from None
+            raise NotSent(
+                self._clean(f"message refused: {_reply(exc.smtp_code, exc.smtp_error)}"), permanent=exc.smtp_code >= 500
+            ) from None
         except smtplib.SMTPResponseException as exc:  # greeting, TLS, login, sender: not about this message
             raise NotSent(self._clean(f"{type(exc).__name__}: {_reply(exc.smtp_code, exc.smtp_error)}")) from None
         except (smtplib.SMTPException, OSError) as exc:

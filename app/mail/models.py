@@ -14,6 +14,7 @@ per step (``app.mail.sending``)::
 sending it again is a person's decision.  ``message_id`` is fixed at the first claim,
 so a deliberate resend carries the same ``Message-ID`` and receivers can de-duplicate.
 """
+
 from __future__ import annotations
 
 from datetime import datetime

@@ -11,11 +11,12 @@ instead of failing on the unique index.
 Bad input (not exactly one address, a header with a line break, an empty body) is
 ``InvalidMail`` (422), raised before anything is written.
 """
+
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Iterable, Sequence
 
 from sqlalchemy import func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -77,8 +78,12 @@ def _validate(*, to: str, subject: str, text: str, html: str | None, key: str, t
         errors["key"] = f"must be a non-empty text of at most {KEY_MAX_CHARS} characters"
     if not isinstance(to, str) or len(to) > ADDRESS_MAX_CHARS or single_address(to) is None:
         errors["to"] = "must be exactly one e-mail address, e.g. 'ada@example.com' or 'Ada <ada@example.com>'"
-    if not isinstance(subject, str) or not subject.strip() or len(subject) > SUBJECT_MAX_CHARS \
-            or any(c in subject for c in "\r\n\0"):
+    if (
+        not isinstance(subject, str)
+        or not subject.strip()
+        or len(subject) > SUBJECT_MAX_CHARS
+        or any(c in subject for c in "\r\n\0")
+    ):
         errors["subject"] = f"must be one line of 1 to {SUBJECT_MAX_CHARS} characters"
     if not isinstance(text, str) or not text.strip():
         errors["text"] = "must not be empty: every message has a plain-text body"
@@ -95,47 +100,74 @@ def _insert(uow: UnitOfWork):
     return (postgresql if dialect == "postgresql" else sqlite).insert(OutboxMessage.__table__)
 
 
-def enqueue(uow: UnitOfWork, *, to: str, subject: str, text: str, html: str | None = None, key: str,
-            now: datetime, template: str | None = None) -> Enqueued:
+def enqueue(
+    uow: UnitOfWork,
+    *,
+    to: str,
+    subject: str,
+    text: str,
+    html: str | None = None,
+    key: str,
+    now: datetime,
+    template: str | None = None,
+) -> Enqueued:
     """Queue a message in the caller's transaction (the caller commits); see the module docstring."""
     _validate(to=to, subject=subject, text=text, html=html, key=key, template=template)
     content = {"to_address": to, "subject": subject, "text_body": text, "html_body": html, "template": template}
     table = OutboxMessage.__table__
     new_id = uow.session.execute(
-        _insert(uow).values(idempotency_key=key, status="queued", attempts=0, created_at=now,
-                            next_attempt_at=now, **content)
-        .on_conflict_do_nothing(index_elements=["idempotency_key"]).returning(table.c.id)).scalar_one_or_none()
+        _insert(uow)
+        .values(idempotency_key=key, status="queued", attempts=0, created_at=now, next_attempt_at=now, **content)
+        .on_conflict_do_nothing(index_elements=["idempotency_key"])
+        .returning(table.c.id)
+    ).scalar_one_or_none()
     if new_id is not None:
         return Enqueued(id=new_id, key=key, created=True)
-    existing = uow.session.execute(select(table.c.id, *(table.c[name] for name in content))
-                                   .where(table.c.idempotency_key == key)).one()
+    existing = uow.session.execute(
+        select(table.c.id, *(table.c[name] for name in content)).where(table.c.idempotency_key == key)
+    ).one()
     differs = sorted(name for name in content if existing._mapping[name] != content[name])
     if differs:
-        raise OutboxConflict(f"The mail key {key!r} was used before for a different message "
-                             f"({', '.join(differs)} differ).")
+        raise OutboxConflict(
+            f"The mail key {key!r} was used before for a different message ({', '.join(differs)} differ)."
+        )
     return Enqueued(id=existing.id, key=key, created=False)
 
 
 def _entry(row: OutboxMessage) -> OutboxEntry:
-    return OutboxEntry(id=row.id, key=row.idempotency_key, to=row.to_address, subject=row.subject,
-                       template=row.template, status=row.status, attempts=row.attempts, created_at=row.created_at,
-                       next_attempt_at=row.next_attempt_at, sent_at=row.sent_at, last_error=row.last_error,
-                       message_id=row.message_id)
+    return OutboxEntry(
+        id=row.id,
+        key=row.idempotency_key,
+        to=row.to_address,
+        subject=row.subject,
+        template=row.template,
+        status=row.status,
+        attempts=row.attempts,
+        created_at=row.created_at,
+        next_attempt_at=row.next_attempt_at,
+        sent_at=row.sent_at,
+        last_error=row.last_error,
+        message_id=row.message_id,
+    )
 
 
 def list_messages(db: Database, *, statuses: Iterable[str] = STATUSES, limit: int = 50) -> list[OutboxEntry]:
     """Messages in ``statuses``, newest first."""
     with db.unit_of_work() as uow:
         rows = uow.session.execute(
-            select(OutboxMessage).where(OutboxMessage.status.in_(tuple(statuses)))
-            .order_by(OutboxMessage.created_at.desc(), OutboxMessage.id.desc()).limit(limit)).scalars()
+            select(OutboxMessage)
+            .where(OutboxMessage.status.in_(tuple(statuses)))
+            .order_by(OutboxMessage.created_at.desc(), OutboxMessage.id.desc())
+            .limit(limit)
+        ).scalars()
         return [_entry(row) for row in rows]
 
 
 def status_counts(db: Database) -> dict[str, int]:
     with db.unit_of_work() as uow:
-        found = dict(uow.session.execute(
-            select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)).all())
+        found = dict(
+            uow.session.execute(select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)).all()
+        )
     return {status: found.get(status, 0) for status in STATUSES}
 
 
@@ -145,15 +177,21 @@ def requeue(db: Database, ids: Sequence[int], *, now: datetime, uncertain: bool 
     All or nothing: RetryRefused, naming each message that cannot be retried, changes nothing."""
     wanted = "uncertain" if uncertain else "failed"
     with db.unit_of_work() as uow:
-        found = dict(uow.session.execute(
-            select(OutboxMessage.id, OutboxMessage.status).where(OutboxMessage.id.in_(ids))
-            .with_for_update()).all())
-        problems = [f"#{i} does not exist" if i not in found else f"#{i} is {found[i]}"
-                    for i in ids if found.get(i) != wanted]
+        found = dict(
+            uow.session.execute(
+                select(OutboxMessage.id, OutboxMessage.status).where(OutboxMessage.id.in_(ids)).with_for_update()
+            ).all()
+        )
+        problems = [
+            f"#{i} does not exist" if i not in found else f"#{i} is {found[i]}" for i in ids if found.get(i) != wanted
+        ]
         if problems:
             hint = "" if uncertain else " (an uncertain message needs --uncertain: it may have been delivered)"
             raise RetryRefused(f"Only {wanted} messages can be retried this way: {'; '.join(problems)}.{hint}")
-        uow.session.execute(update(OutboxMessage).where(OutboxMessage.id.in_(ids))
-                            .values(status="queued", next_attempt_at=now, claimed_at=None))
+        uow.session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id.in_(ids))
+            .values(status="queued", next_attempt_at=now, claimed_at=None)
+        )
         uow.commit()
     return tuple(ids)

@@ -6,6 +6,7 @@ the result to ``outbox.enqueue`` with ``template=<name>``, so the outbox records
 template a message came from.  The ``.txt`` templates are not auto-escaped (Flask
 escapes ``.html`` only); the subject is the first line of its template, stripped.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -24,6 +24,7 @@ claim and record, the row stays ``sending``; the next run finds it older than
 Every function takes its collaborators (the database, the mailer, ``now``); nothing
 here reads configuration.
 """
+
 from __future__ import annotations
 
 import logging
@@ -120,12 +121,17 @@ def count_waiting(db: Database, *, now: datetime | None = None) -> int:
 def abandon_stale(db: Database, *, now: datetime, stale_after: timedelta = STALE_SENDING_AFTER) -> tuple[int, ...]:
     """``sending`` rows claimed before ``now - stale_after`` → ``uncertain`` (their sender died)."""
     with db.unit_of_work() as uow:
-        ids = tuple(uow.session.execute(
-            update(OutboxMessage)
-            .where(OutboxMessage.status == "sending", OutboxMessage.claimed_at <= now - stale_after)
-            .values(status="uncertain",
-                    last_error="the sender stopped during the SMTP conversation; it may have been delivered")
-            .returning(OutboxMessage.id)).scalars())
+        ids = tuple(
+            uow.session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.status == "sending", OutboxMessage.claimed_at <= now - stale_after)
+                .values(
+                    status="uncertain",
+                    last_error="the sender stopped during the SMTP conversation; it may have been delivered",
+                )
+                .returning(OutboxMessage.id)
+            ).scalars()
+        )
         uow.commit()
     for outbox_id in ids:
         log.warning("mail #%d: its sender stopped mid-way; it may have been delivered — listed as uncertain", outbox_id)
@@ -140,16 +146,24 @@ def claim_next(db: Database, *, now: datetime, identity: MailIdentity) -> Claime
             .where(OutboxMessage.status == "queued", OutboxMessage.next_attempt_at <= now)
             .order_by(OutboxMessage.created_at, OutboxMessage.id)
             .limit(1)
-            .with_for_update(skip_locked=True)).scalar_one_or_none()
+            .with_for_update(skip_locked=True)
+        ).scalar_one_or_none()
         if row is None:
             return None
         row.status = "sending"
         row.attempts += 1
         row.claimed_at = now
         row.message_id = row.message_id or identity.message_id(row.id)
-        claimed = Claimed(id=row.id, attempt=row.attempts, to=row.to_address, subject=row.subject,
-                          text=row.text_body, html=row.html_body, message_id=row.message_id,
-                          created_at=row.created_at)
+        claimed = Claimed(
+            id=row.id,
+            attempt=row.attempts,
+            to=row.to_address,
+            subject=row.subject,
+            text=row.text_body,
+            html=row.html_body,
+            message_id=row.message_id,
+            created_at=row.created_at,
+        )
         uow.commit()
     return claimed
 
@@ -159,21 +173,29 @@ def _record(db: Database, claimed: Claimed, **values) -> None:
     with db.unit_of_work() as uow:
         changed = uow.session.execute(
             update(OutboxMessage)
-            .where(OutboxMessage.id == claimed.id, OutboxMessage.attempts == claimed.attempt,
-                   OutboxMessage.status.in_(("sending", "uncertain")))
-            .values(**values)).rowcount
+            .where(
+                OutboxMessage.id == claimed.id,
+                OutboxMessage.attempts == claimed.attempt,
+                OutboxMessage.status.in_(("sending", "uncertain")),
+            )
+            .values(**values)
+        ).rowcount
         uow.commit()
     if changed != 1:
-        log.warning("mail #%d changed hands while it was being sent; its outcome (%s) was not recorded",
-                    claimed.id, values.get("status"))
+        log.warning(
+            "mail #%d changed hands while it was being sent; its outcome (%s) was not recorded",
+            claimed.id,
+            values.get("status"),
+        )
 
 
 def _error(text: str) -> str:
     return text[:MAX_ERROR_CHARS]
 
 
-def send_one(db: Database, mailer: Mailer, claimed: Claimed, *, now: datetime,
-             retry: RetryPolicy = RetryPolicy()) -> str:
+def send_one(
+    db: Database, mailer: Mailer, claimed: Claimed, *, now: datetime, retry: RetryPolicy = RetryPolicy()
+) -> str:
     """Send a claimed message and record the outcome; returns the message's new status."""
     try:
         mailer.send(compose(claimed, mailer.identity))
@@ -184,10 +206,15 @@ def send_one(db: Database, mailer: Mailer, claimed: Claimed, *, now: datetime,
             return "failed"
         next_at = now + retry.delay_after(claimed.attempt)
         _record(db, claimed, status="queued", next_attempt_at=next_at, last_error=_error(exc.reason))
-        log.warning("mail #%d not sent (attempt %d), next try at %s: %s",
-                    claimed.id, claimed.attempt, next_at.isoformat(), exc.reason)
+        log.warning(
+            "mail #%d not sent (attempt %d), next try at %s: %s",
+            claimed.id,
+            claimed.attempt,
+            next_at.isoformat(),
+            exc.reason,
+        )
         return "queued"
-    except Exception as exc:  # noqa: BLE001 — MaybeSent, or a failure we cannot place: never resend blindly
+    except Exception as exc:
         reason = str(exc) if isinstance(exc, MaybeSent) else f"{type(exc).__name__} while sending: {exc}"
         _record(db, claimed, status="uncertain", last_error=_error(reason))
         log.error("mail #%d may or may not have been delivered; listed as uncertain: %s", claimed.id, reason)
@@ -197,8 +224,15 @@ def send_one(db: Database, mailer: Mailer, claimed: Claimed, *, now: datetime,
     return "sent"
 
 
-def send_pending(db: Database, mailer: Mailer, *, now: datetime, limit: int = DEFAULT_BATCH,
-                 retry: RetryPolicy = RetryPolicy(), stale_after: timedelta = STALE_SENDING_AFTER) -> SendReport:
+def send_pending(
+    db: Database,
+    mailer: Mailer,
+    *,
+    now: datetime,
+    limit: int = DEFAULT_BATCH,
+    retry: RetryPolicy = RetryPolicy(),
+    stale_after: timedelta = STALE_SENDING_AFTER,
+) -> SendReport:
     """Send up to ``limit`` due messages, oldest first (see the module docstring)."""
     if not mailer.enabled:
         waiting = count_waiting(db)
@@ -211,6 +245,11 @@ def send_pending(db: Database, mailer: Mailer, *, now: datetime, limit: int = DE
         if claimed is None:
             break
         by_outcome[send_one(db, mailer, claimed, now=now, retry=retry)].append(claimed.id)
-    return SendReport(sent=tuple(by_outcome["sent"]), retrying=tuple(by_outcome["queued"]),
-                      failed=tuple(by_outcome["failed"]), uncertain=tuple(by_outcome["uncertain"]),
-                      abandoned=abandoned, waiting=count_waiting(db))
+    return SendReport(
+        sent=tuple(by_outcome["sent"]),
+        retrying=tuple(by_outcome["queued"]),
+        failed=tuple(by_outcome["failed"]),
+        uncertain=tuple(by_outcome["uncertain"]),
+        abandoned=abandoned,
+        waiting=count_waiting(db),
+    )

@@ -22,16 +22,18 @@ the envelope sender, and the instance token inside each ``Message-ID``
 installations never collide, every process of one installation derives the same one
 for the same message, and nothing about the key can be learnt from it.
 """
+
 from __future__ import annotations
 
 import hashlib
 import hmac
 import ipaddress
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from email.errors import HeaderParseError
 from email.headerregistry import Address
 from email.utils import getaddresses
-from typing import Any, Literal, Mapping
+from typing import Any, Literal
 from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
 from app.config import ConfigError
@@ -101,8 +103,10 @@ def parse_mail_url(url: str | None) -> SmtpSettings | None:
     shown = _redact_raw(url)
 
     def refuse(why: str) -> ConfigError:
-        return ConfigError(f"MAIL_URL {shown}: {why}. Expected smtp://[user:pass@]host[:port][?starttls=1] "
-                           f"or smtps://[user:pass@]host[:port]")
+        return ConfigError(
+            f"MAIL_URL {shown}: {why}. Expected smtp://[user:pass@]host[:port][?starttls=1] "
+            f"or smtps://[user:pass@]host[:port]"
+        )
 
     parts = urlsplit(url)
     if parts.scheme not in ("smtp", "smtps"):
@@ -135,8 +139,14 @@ def parse_mail_url(url: str | None) -> SmtpSettings | None:
     password = unquote(parts.password) if parts.password is not None else None
     if password and security == "plain" and not _is_local(parts.hostname):
         raise refuse("a password is only sent over TLS (use smtps:// or ?starttls=1) or to this machine")
-    return SmtpSettings(host=parts.hostname, port=explicit_port or DEFAULT_PORTS[security], security=security,
-                        username=username, password=password, timeout_seconds=timeout)
+    return SmtpSettings(
+        host=parts.hostname,
+        port=explicit_port or DEFAULT_PORTS[security],
+        security=security,
+        username=username,
+        password=password,
+        timeout_seconds=timeout,
+    )
 
 
 @dataclass(frozen=True)
@@ -180,10 +190,12 @@ def identity_from(config: Mapping[str, Any]) -> MailIdentity:
     """The identity of this installation's mail, from ``MAIL_FROM`` and ``SECRET_KEY``."""
     raw = (config.get("MAIL_FROM") or "").strip()
     if not raw and config.get("CAMEO_ENV") == "production" and config.get("MAIL_URL"):
-        raise ConfigError("MAIL_FROM must be set in production when MAIL_URL is, e.g. "
-                          "'Cameo Exchange <no-reply@your-domain.example>'")
+        raise ConfigError(
+            "MAIL_FROM must be set in production when MAIL_URL is, e.g. 'Cameo Exchange <no-reply@your-domain.example>'"
+        )
     address = single_address(raw or DEFAULT_FROM)
     if address is None:
         raise ConfigError(f"MAIL_FROM must be one address, e.g. 'Cameo Exchange <no-reply@example.com>'; got {raw!r}")
-    return MailIdentity(from_header=str(address),
-                        envelope_from=address.addr_spec, instance=instance_token(config["SECRET_KEY"]))
+    return MailIdentity(
+        from_header=str(address), envelope_from=address.addr_spec, instance=instance_token(config["SECRET_KEY"])
+    )

@@ -10,11 +10,12 @@ library's ``smtpd`` — with its ``Mailbox`` handler, which stores each message 
 the standard library's ``mailbox.Maildir`` (one file per message, written atomically)
 after adding the envelope as ``X-MailFrom`` / ``X-RcptTo`` headers.
 """
+
 from __future__ import annotations
 
 import mailbox
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
@@ -36,8 +37,9 @@ class SinkController(Controller):
         super()._trigger_server()
 
 
-def start_sink(directory: Path | str, *, host: str = "127.0.0.1", port: int = 0, handler: Mailbox | None = None,
-               **smtp_options) -> SinkController:
+def start_sink(
+    directory: Path | str, *, host: str = "127.0.0.1", port: int = 0, handler: Mailbox | None = None, **smtp_options
+) -> SinkController:
     """Start a sink storing into the Maildir ``directory`` (or through ``handler``, a ``Mailbox``
     that behaves differently); returns once it answers on ``host:port``.  ``smtp_options`` go to
     aiosmtpd's SMTP server (e.g. ``authenticator``, ``tls_context``) or its controller (``ssl_context``)."""
@@ -72,13 +74,20 @@ def _part(message: EmailMessage, subtype: str) -> str | None:
 
 
 def _caught(box: mailbox.Maildir, key: str) -> CaughtMail:
-    received = datetime.fromtimestamp(box.get_message(key).get_date(), tz=timezone.utc)
+    received = datetime.fromtimestamp(box.get_message(key).get_date(), tz=UTC)
     message = _parse(box.get_bytes(key))
-    return CaughtMail(key=key, received_at=received, envelope_to=str(message.get("X-RcptTo", "")),
-                      subject=str(message.get("Subject", "")), from_header=str(message.get("From", "")),
-                      to_header=str(message.get("To", "")), message_id=str(message.get("Message-ID", "")),
-                      text=_part(message, "plain"), html=_part(message, "html"),
-                      headers=tuple((name, str(value)) for name, value in message.items()))
+    return CaughtMail(
+        key=key,
+        received_at=received,
+        envelope_to=str(message.get("X-RcptTo", "")),
+        subject=str(message.get("Subject", "")),
+        from_header=str(message.get("From", "")),
+        to_header=str(message.get("To", "")),
+        message_id=str(message.get("Message-ID", "")),
+        text=_part(message, "plain"),
+        html=_part(message, "html"),
+        headers=tuple((name, str(value)) for name, value in message.items()),
+    )
 
 
 def caught_messages(directory: Path | str) -> list[CaughtMail]:
@@ -86,7 +95,8 @@ def caught_messages(directory: Path | str) -> list[CaughtMail]:
     if not Path(directory).is_dir():
         return []
     box = mailbox.Maildir(directory, create=False)
-    return sorted((_caught(box, key) for key in box.keys()), key=lambda m: (m.received_at, m.key), reverse=True)
+    keys = box.keys()  # a Maildir iterates its messages; the keys name them
+    return sorted((_caught(box, key) for key in keys), key=lambda m: (m.received_at, m.key), reverse=True)
 
 
 def caught_message(directory: Path | str, key: str) -> CaughtMail | None:

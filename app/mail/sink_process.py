@@ -4,6 +4,7 @@
 own, imported by nothing, so running it never imports it twice (``app.mail.sink`` is
 the library behind it).
 """
+
 from __future__ import annotations
 
 import argparse

@@ -10,6 +10,7 @@ change to a visible object ``Forbidden`` (403), an illegal transition ``Conflict
 ``api`` is the JSON API of cameos, consent, templates, offers and licences; the
 marketplace's pages are ``app.web``.
 """
+
 from __future__ import annotations
 
 from flask import Flask

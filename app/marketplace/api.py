@@ -2,6 +2,7 @@
 
 Thin: flask-openapi3 validates the request against the pydantic models, the route
 calls one service for the token's user (``app.kit.api.call``) and renders its result."""
+
 from __future__ import annotations
 
 from flask import Response, current_app, request
@@ -42,6 +43,7 @@ class Unauthorised(Problem):
 
 
 # --- renderers ------------------------------------------------------------------------
+
 
 def cameo_out(uow, cameo: Cameo) -> dict:
     return m.CameoOut(
@@ -84,6 +86,7 @@ def licence_out(_uow, licence: Licence) -> dict:
 
 # --- cameos -----------------------------------------------------------------------------
 
+
 @api.get("/cameos", tags=[T_CAMEO], responses={200: m.CameoPage})
 def list_cameos(query: PageQuery):
     return call(cameos.list_cameos, cursor=query.cursor, limit=query.limit, render=paged(cameo_out))
@@ -91,8 +94,9 @@ def list_cameos(query: PageQuery):
 
 @api.post("/cameos", tags=[T_CAMEO], responses={201: m.CameoOut})
 def create_cameo(body: CameoIn):
-    return call(lambda uow, actor: cameos.create_cameo(uow, actor, now(), body), render=cameo_out, http_status=201,
-                write=True)
+    return call(
+        lambda uow, actor: cameos.create_cameo(uow, actor, now(), body), render=cameo_out, http_status=201, write=True
+    )
 
 
 @api.get("/cameos/<int:cameo_id>", tags=[T_CAMEO], responses={200: m.CameoOut})
@@ -102,15 +106,18 @@ def get_cameo(path: m.CameoPath):
 
 @api.patch("/cameos/<int:cameo_id>", tags=[T_CAMEO], responses={200: m.CameoOut})
 def update_cameo(path: m.CameoPath, body: CameoPatch):
-    return call(lambda uow, actor: cameos.update_cameo(uow, actor, now(), path.cameo_id, body), render=cameo_out,
-                write=True)
+    return call(
+        lambda uow, actor: cameos.update_cameo(uow, actor, now(), path.cameo_id, body), render=cameo_out, write=True
+    )
 
 
 @api.put("/cameos/<int:cameo_id>/owners", tags=[T_CAMEO], responses={200: m.OwnerList})
 def set_owners(path: m.CameoPath, body: OwnersIn):
-    return call(lambda uow, actor: cameos.set_owners(uow, actor, now(), path.cameo_id, body),
-                render=lambda _u, rows: {"items": [{"user_id": o.user_id, "share_bps": o.share_bps} for o in rows]},
-                write=True)
+    return call(
+        lambda uow, actor: cameos.set_owners(uow, actor, now(), path.cameo_id, body),
+        render=lambda _u, rows: {"items": [{"user_id": o.user_id, "share_bps": o.share_bps} for o in rows]},
+        write=True,
+    )
 
 
 def _upload(field: str, limit_key: str) -> bytes:
@@ -122,17 +129,37 @@ def _upload(field: str, limit_key: str) -> bytes:
 @api.put("/cameos/<int:cameo_id>/preview", tags=[T_CAMEO], responses={200: m.CameoOut, **UPLOAD_PROBLEMS})
 def upload_preview(path: m.CameoPath, form: m.PreviewForm):
     data = _upload("file", "PREVIEW_MAX_BYTES")
-    return call(lambda uow, actor: cameos.upload_preview(uow, actor, now(), path.cameo_id, data, store=provided(FileStore),
-                                                         max_bytes=current_app.config["PREVIEW_MAX_BYTES"]),
-                render=cameo_out, write=True)
+    return call(
+        lambda uow, actor: cameos.upload_preview(
+            uow,
+            actor,
+            now(),
+            path.cameo_id,
+            data,
+            store=provided(FileStore),
+            max_bytes=current_app.config["PREVIEW_MAX_BYTES"],
+        ),
+        render=cameo_out,
+        write=True,
+    )
 
 
-@api.get("/cameos/<int:cameo_id>/preview", tags=[T_CAMEO], responses={
-    200: {"description": "The preview image", "content": {t: {"schema": {"type": "string", "format": "binary"}}
-                                                           for t in ("image/png", "image/jpeg", "image/webp")}}})
+@api.get(
+    "/cameos/<int:cameo_id>/preview",
+    tags=[T_CAMEO],
+    responses={
+        200: {
+            "description": "The preview image",
+            "content": {
+                t: {"schema": {"type": "string", "format": "binary"}} for t in ("image/png", "image/jpeg", "image/webp")
+            },
+        }
+    },
+)
 def get_preview(path: m.CameoPath):
-    (stored, content_type), _ = call(cameos.get_cameo, path.cameo_id,
-                                     render=lambda _u, c: (c.preview_path, c.preview_content_type))
+    (stored, content_type), _ = call(
+        cameos.get_cameo, path.cameo_id, render=lambda _u, c: (c.preview_path, c.preview_content_type)
+    )
     if not stored:
         raise Problem("This cameo has no preview image.", status=404, title="Not found")
     return Response(provided(FileStore).path(stored).read_bytes(), mimetype=content_type)
@@ -162,18 +189,32 @@ def get_consent(path: m.CameoPath):
 def record_consent(path: m.CameoPath, form: m.ConsentForm):
     data = _upload("recording", "RECORDING_MAX_BYTES")
     signed = ConsentIn(accept_statement=form.accept_statement, statement_sha256=form.statement_sha256)
-    return call(lambda uow, actor: consent.record_consent(
-        uow, actor, now(), path.cameo_id, signed, data, store=provided(FileStore),
-        max_bytes=current_app.config["RECORDING_MAX_BYTES"]), render=consent_out, http_status=201, write=True)
+    return call(
+        lambda uow, actor: consent.record_consent(
+            uow,
+            actor,
+            now(),
+            path.cameo_id,
+            signed,
+            data,
+            store=provided(FileStore),
+            max_bytes=current_app.config["RECORDING_MAX_BYTES"],
+        ),
+        render=consent_out,
+        http_status=201,
+        write=True,
+    )
 
 
 @api.post("/cameos/<int:cameo_id>/consent/withdraw", tags=[T_CAMEO], responses={200: m.ConsentOut})
 def withdraw_consent(path: m.CameoPath):
-    return call(lambda uow, actor: consent.withdraw_consent(uow, actor, now(), path.cameo_id), render=consent_out,
-                write=True)
+    return call(
+        lambda uow, actor: consent.withdraw_consent(uow, actor, now(), path.cameo_id), render=consent_out, write=True
+    )
 
 
 # --- templates --------------------------------------------------------------------------
+
 
 @api.get("/templates", tags=[T_TPL], responses={200: m.TemplatePage})
 def list_templates(query: PageQuery):
@@ -187,23 +228,34 @@ def get_template(path: m.TemplatePath):
 
 @api.post("/templates", tags=[T_TPL], responses={201: m.TemplateOut})
 def publish_template(body: TemplateIn):
-    return call(lambda uow, actor: templates.publish_version(uow, actor, now(), body), render=template_out,
-                http_status=201, write=True)
+    return call(
+        lambda uow, actor: templates.publish_version(uow, actor, now(), body),
+        render=template_out,
+        http_status=201,
+        write=True,
+    )
 
 
 # --- offers -----------------------------------------------------------------------------
 
+
 @api.get("/offers", tags=[T_OFFER], responses={200: m.OfferPage})
 def list_offers(query: m.OfferQuery):
-    return call(offers.list_offers, cursor=query.cursor, limit=query.limit, cameo_id=query.cameo_id,
-                render=paged(offer_out))
+    return call(
+        offers.list_offers, cursor=query.cursor, limit=query.limit, cameo_id=query.cameo_id, render=paged(offer_out)
+    )
 
 
 @api.post("/cameos/<int:cameo_id>/offers", tags=[T_OFFER], responses={201: m.OfferOut})
 def create_offer(path: m.CameoPath, body: OfferIn):
-    return call(lambda uow, actor: offers.create_offer(uow, actor, now(), path.cameo_id, body,
-                                                       commission_bps=current_app.config["COMMISSION_BPS"]),
-                render=offer_out, http_status=201, write=True)
+    return call(
+        lambda uow, actor: offers.create_offer(
+            uow, actor, now(), path.cameo_id, body, commission_bps=current_app.config["COMMISSION_BPS"]
+        ),
+        render=offer_out,
+        http_status=201,
+        write=True,
+    )
 
 
 @api.get("/offers/<int:offer_id>", tags=[T_OFFER], responses={200: m.OfferOut})
@@ -213,22 +265,29 @@ def get_offer(path: m.OfferPath):
 
 @api.post("/offers/<int:offer_id>/withdraw", tags=[T_OFFER], responses={200: m.OfferOut})
 def withdraw_offer(path: m.OfferPath):
-    return call(lambda uow, actor: offers.withdraw_offer(uow, actor, now(), path.offer_id), render=offer_out,
-                write=True)
+    return call(
+        lambda uow, actor: offers.withdraw_offer(uow, actor, now(), path.offer_id), render=offer_out, write=True
+    )
 
 
 @api.post("/offers/<int:offer_id>/licences", tags=[T_LIC], responses={201: m.LicenceOut})
 def request_licence(path: m.OfferPath, body: LicenceRequestIn):
-    return call(lambda uow, actor: licences.request_licence(uow, actor, now(), path.offer_id, body),
-                render=licence_out, http_status=201, write=True)
+    return call(
+        lambda uow, actor: licences.request_licence(uow, actor, now(), path.offer_id, body),
+        render=licence_out,
+        http_status=201,
+        write=True,
+    )
 
 
 # --- licences ---------------------------------------------------------------------------
 
+
 @api.get("/licences", tags=[T_LIC], responses={200: m.LicencePage})
 def list_licences(query: m.LicenceQuery):
-    return call(licences.list_licences, cursor=query.cursor, limit=query.limit, status=query.status,
-                render=paged(licence_out))
+    return call(
+        licences.list_licences, cursor=query.cursor, limit=query.limit, status=query.status, render=paged(licence_out)
+    )
 
 
 @api.get("/licences/<int:licence_id>", tags=[T_LIC], responses={200: m.LicenceOut})
@@ -238,31 +297,41 @@ def get_licence(path: m.LicencePath):
 
 @api.post("/licences/<int:licence_id>/approve", tags=[T_LIC], responses={200: m.LicenceOut})
 def approve_licence(path: m.LicencePath):
-    return call(lambda uow, actor: licences.approve(uow, actor, now(), path.licence_id), render=licence_out,
-                write=True)
+    return call(lambda uow, actor: licences.approve(uow, actor, now(), path.licence_id), render=licence_out, write=True)
 
 
 @api.post("/licences/<int:licence_id>/decline", tags=[T_LIC], responses={200: m.LicenceOut})
 def decline_licence(path: m.LicencePath, body: ReasonIn):
-    return call(lambda uow, actor: licences.decline(uow, actor, now(), path.licence_id, body.reason),
-                render=licence_out, write=True)
+    return call(
+        lambda uow, actor: licences.decline(uow, actor, now(), path.licence_id, body.reason),
+        render=licence_out,
+        write=True,
+    )
 
 
 @api.post("/licences/<int:licence_id>/sign", tags=[T_LIC], responses={200: m.LicenceOut})
 def sign_licence(path: m.LicencePath, body: SignIn):
-    return call(lambda uow, actor: licences.sign(uow, actor, now(), path.licence_id, body.contract_sha256),
-                render=licence_out, write=True)
+    return call(
+        lambda uow, actor: licences.sign(uow, actor, now(), path.licence_id, body.contract_sha256),
+        render=licence_out,
+        write=True,
+    )
 
 
 @api.post("/licences/<int:licence_id>/revoke", tags=[T_LIC], responses={200: m.LicenceOut})
 def revoke_licence(path: m.LicencePath, body: ReasonIn):
-    return call(lambda uow, actor: licences.revoke(uow, actor, now(), path.licence_id, body.reason),
-                render=licence_out, write=True)
+    return call(
+        lambda uow, actor: licences.revoke(uow, actor, now(), path.licence_id, body.reason),
+        render=licence_out,
+        write=True,
+    )
 
 
 @api.get("/licences/<int:licence_id>/history", tags=[T_LIC], responses={200: AuditList})
 def licence_history(path: m.LicencePath):
-    return call(licences.history, path.licence_id, render=lambda uow, rows: {"items": [audit_out(uow, e) for e in rows]})
+    return call(
+        licences.history, path.licence_id, render=lambda uow, rows: {"items": [audit_out(uow, e) for e in rows]}
+    )
 
 
 def _rendered(_uow, licence: Licence) -> dict:
@@ -276,19 +345,26 @@ def licence_contract(path: m.LicencePath):
     return call(licences.get_licence, path.licence_id, render=_rendered)
 
 
-@api.get("/licences/<int:licence_id>/contract.html", tags=[T_LIC], responses={
-    200: {"description": "The signed contract", "content": {"text/html": {"schema": {"type": "string"}}}}})
+@api.get(
+    "/licences/<int:licence_id>/contract.html",
+    tags=[T_LIC],
+    responses={200: {"description": "The signed contract", "content": {"text/html": {"schema": {"type": "string"}}}}},
+)
 def licence_contract_html(path: m.LicencePath):
     html, _ = call(licences.signed_contract, path.licence_id, render=lambda _u, lic: contracts.as_html(lic))
     return Response(html, mimetype="text/html")
 
 
-@api.get("/licences/<int:licence_id>/contract.pdf", tags=[T_LIC], responses={
-    200: {"description": "The signed contract",
-          "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}}}})
+@api.get(
+    "/licences/<int:licence_id>/contract.pdf",
+    tags=[T_LIC],
+    responses={
+        200: {
+            "description": "The signed contract",
+            "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}},
+        }
+    },
+)
 def licence_contract_pdf(path: m.LicencePath):
-    pdf, _ = call(licences.signed_contract, path.licence_id,
-                  render=lambda _u, lic: contracts.as_pdf(lic, now=now()))
+    pdf, _ = call(licences.signed_contract, path.licence_id, render=lambda _u, lic: contracts.as_pdf(lic, now=now()))
     return download(pdf, f"licence-{path.licence_id}.pdf", "application/pdf")
-
-

@@ -1,6 +1,7 @@
 """Response and parameter models of the marketplace's JSON API (the request bodies
 are the services' own models in ``app.marketplace.schemas``; what every part of the
 API shares is in ``app.kit.api``)."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -174,5 +175,3 @@ class ContractOut(BaseModel):
     licence_id: int
     text: str
     sha256: str
-
-

@@ -1,4 +1,5 @@
 """Cameos: create, edit, owners and shares, who may use them, preview image, listing."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -41,14 +42,19 @@ def owner_ids(uow: UnitOfWork, cameo_id: int) -> set[int]:
 
 
 def owners(uow: UnitOfWork, cameo_id: int) -> list[CameoOwner]:
-    return list(uow.session.exec(select(CameoOwner).where(CameoOwner.cameo_id == cameo_id)
-                                 .order_by(CameoOwner.user_id)).all())
+    return list(
+        uow.session.exec(select(CameoOwner).where(CameoOwner.cameo_id == cameo_id).order_by(CameoOwner.user_id)).all()
+    )
 
 
 def approved_brand_ids(uow: UnitOfWork, cameo_id: int) -> list[int]:
-    return list(uow.session.exec(select(CameoApprovedBrand.organisation_id)
-                                 .where(CameoApprovedBrand.cameo_id == cameo_id)
-                                 .order_by(CameoApprovedBrand.organisation_id)).all())
+    return list(
+        uow.session.exec(
+            select(CameoApprovedBrand.organisation_id)
+            .where(CameoApprovedBrand.cameo_id == cameo_id)
+            .order_by(CameoApprovedBrand.organisation_id)
+        ).all()
+    )
 
 
 def brand_may_see(uow: UnitOfWork, actor: Actor, cameo: Cameo) -> bool:
@@ -60,8 +66,9 @@ def brand_may_see(uow: UnitOfWork, actor: Actor, cameo: Cameo) -> bool:
             return True
         if cameo.visibility == "approved_brands" and actor.org_ids & set(approved_brand_ids(uow, cameo.id)):
             return True
-    held = uow.session.exec(select(Licence.id).where(Licence.cameo_id == cameo.id,
-                                                     Licence.brand_org_id.in_(actor.org_ids))).first()
+    held = uow.session.exec(
+        select(Licence.id).where(Licence.cameo_id == cameo.id, Licence.brand_org_id.in_(actor.org_ids))
+    ).first()
     return held is not None
 
 
@@ -90,11 +97,13 @@ def brand_visible_cameos(actor: Actor):
     """A subquery of the cameo ids a brand may see (the SQL twin of ``brand_may_see``)."""
     approved = select(CameoApprovedBrand.cameo_id).where(CameoApprovedBrand.organisation_id.in_(actor.org_ids))
     held = select(Licence.cameo_id).where(Licence.brand_org_id.in_(actor.org_ids))
-    return select(Cameo.id).where(or_(
-        (Cameo.status == "listed") & (Cameo.visibility == "licensed"),
-        (Cameo.status == "listed") & (Cameo.visibility == "approved_brands") & Cameo.id.in_(approved),
-        Cameo.id.in_(held),
-    ))
+    return select(Cameo.id).where(
+        or_(
+            (Cameo.status == "listed") & (Cameo.visibility == "licensed"),
+            (Cameo.status == "listed") & (Cameo.visibility == "approved_brands") & Cameo.id.in_(approved),
+            Cameo.id.in_(held),
+        )
+    )
 
 
 def owned_cameos(actor: Actor):
@@ -116,9 +125,17 @@ def create_cameo(uow: UnitOfWork, actor: Actor, now: datetime, data: CameoIn) ->
     actor.require_role("creator")
     _check_categories(data.blocked_categories)
     _check_brands(uow, data.approved_brand_ids)
-    cameo = Cameo(creator_id=actor.user_id, kind=data.kind, title=data.title, description=data.description,
-                  visibility=data.visibility, status="draft", blocked_categories=list(data.blocked_categories),
-                  created_at=now, updated_at=now)
+    cameo = Cameo(
+        creator_id=actor.user_id,
+        kind=data.kind,
+        title=data.title,
+        description=data.description,
+        visibility=data.visibility,
+        status="draft",
+        blocked_categories=list(data.blocked_categories),
+        created_at=now,
+        updated_at=now,
+    )
     uow.session.add(cameo)
     uow.session.flush()
     uow.session.add(CameoOwner(cameo_id=cameo.id, user_id=actor.user_id, share_bps=10_000))
@@ -159,8 +176,9 @@ def set_owners(uow: UnitOfWork, actor: Actor, now: datetime, cameo_id: int, data
     ids = [o.user_id for o in data.owners]
     if actor.user_id not in ids:
         raise ValidationProblem(errors={"owners": "the creator must remain one of the owners"})
-    creators = set(uow.session.exec(select(User.id).where(User.id.in_(ids), User.role == "creator",
-                                                          User.is_active)).all())
+    creators = set(
+        uow.session.exec(select(User.id).where(User.id.in_(ids), User.role == "creator", User.is_active)).all()
+    )
     for index, owner_id in enumerate(ids):
         if owner_id not in creators:
             raise ValidationProblem(errors={f"owners.{index}.user_id": "not an active creator"})
@@ -170,17 +188,24 @@ def set_owners(uow: UnitOfWork, actor: Actor, now: datetime, cameo_id: int, data
     for owner in data.owners:
         uow.session.add(CameoOwner(cameo_id=cameo.id, user_id=owner.user_id, share_bps=owner.share_bps))
     cameo.updated_at = now
-    audit.record(uow, actor, now, "cameo.owners", "cameo", cameo.id,
-                 owners=[o.model_dump() for o in data.owners])
+    audit.record(uow, actor, now, "cameo.owners", "cameo", cameo.id, owners=[o.model_dump() for o in data.owners])
     uow.session.flush()
     return owners(uow, cameo.id)
 
 
-def upload_preview(uow: UnitOfWork, actor: Actor, now: datetime, cameo_id: int, data: bytes, *,
-                   store: FileStore, max_bytes: int) -> Cameo:
+def upload_preview(
+    uow: UnitOfWork, actor: Actor, now: datetime, cameo_id: int, data: bytes, *, store: FileStore, max_bytes: int
+) -> Cameo:
     cameo = get_managed_cameo(uow, actor, cameo_id, lock=True)
-    stored = store.store_checked("previews", data, field="file", max_bytes=max_bytes, sniff=sniff_image,
-                                 types=IMAGE_TYPES, what="PNG, JPEG or WebP image")
+    stored = store.store_checked(
+        "previews",
+        data,
+        field="file",
+        max_bytes=max_bytes,
+        sniff=sniff_image,
+        types=IMAGE_TYPES,
+        what="PNG, JPEG or WebP image",
+    )
     cameo.preview_path, cameo.preview_sha256 = stored.path, stored.sha256
     cameo.preview_content_type = stored.content_type
     cameo.updated_at = now
@@ -189,8 +214,9 @@ def upload_preview(uow: UnitOfWork, actor: Actor, now: datetime, cameo_id: int, 
 
 
 def active_consent(uow: UnitOfWork, cameo_id: int) -> Consent | None:
-    return uow.session.exec(select(Consent).where(Consent.cameo_id == cameo_id, Consent.withdrawn_at.is_(None))
-                            .order_by(Consent.id.desc())).first()
+    return uow.session.exec(
+        select(Consent).where(Consent.cameo_id == cameo_id, Consent.withdrawn_at.is_(None)).order_by(Consent.id.desc())
+    ).first()
 
 
 def _set_status(uow: UnitOfWork, actor: Actor, now: datetime, cameo: Cameo, to: str, action: str, **details) -> Cameo:

@@ -1,5 +1,6 @@
 """Reference data from seed_data/: content categories a cameo can block, and the
 standard contract templates.  Read on first use, never at import."""
+
 from __future__ import annotations
 
 import functools

@@ -1,6 +1,7 @@
 """Consent: the liveness recording (stored under instance/, with its sha256) and the
 consent statement signed with time, IP and user agent.  Withdrawal pauses the listing
 and applies every live licence's termination terms."""
+
 from __future__ import annotations
 
 import hashlib
@@ -47,32 +48,75 @@ def _statement(uow: UnitOfWork, cameo: Cameo) -> tuple[str, str]:
     for owner in owners(uow, cameo.id):
         user = uow.session.get(User, owner.user_id)
         names.append(f"{user.display_name} ({owner.share_bps / 100:g} %)")
-    text = STATEMENT.format(creator=creator.display_name, kind=cameo.kind, title=cameo.title, cameo_id=cameo.id,
-                            recording_note="recorded with this statement", owners="; ".join(names))
+    text = STATEMENT.format(
+        creator=creator.display_name,
+        kind=cameo.kind,
+        title=cameo.title,
+        cameo_id=cameo.id,
+        recording_note="recorded with this statement",
+        owners="; ".join(names),
+    )
     return text, hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def record_consent(uow: UnitOfWork, actor: Actor, now: datetime, cameo_id: int, data: ConsentIn,
-                   recording: bytes, *, store: FileStore, max_bytes: int) -> Consent:
+def record_consent(
+    uow: UnitOfWork,
+    actor: Actor,
+    now: datetime,
+    cameo_id: int,
+    data: ConsentIn,
+    recording: bytes,
+    *,
+    store: FileStore,
+    max_bytes: int,
+) -> Consent:
     cameo = get_managed_cameo(uow, actor, cameo_id, lock=True)
     if active_consent(uow, cameo.id) is not None:
         raise Conflict("Consent is already on record; withdraw it first to record a new one.")
     text, digest = _statement(uow, cameo)
     if data.statement_sha256 != digest:
-        raise ValidationProblem("The statement changed since it was shown; read it again.",
-                                errors={"statement_sha256": "does not match the current consent statement"},
-                                status=409, title="Conflict")
-    stored = store.store_checked("consent", recording, field="recording", max_bytes=max_bytes,
-                                 sniff=sniff_recording, types=RECORDING_TYPES, what="video or audio recording")
-    consent = Consent(cameo_id=cameo.id, signed_by=actor.user_id, recording_path=stored.path,
-                      recording_sha256=stored.sha256, recording_content_type=stored.content_type,
-                      recording_size=stored.size, statement_text=text, statement_sha256=digest,
-                      owners=[{"user_id": o.user_id, "share_bps": o.share_bps} for o in owners(uow, cameo.id)],
-                      signed_at=now, signed_ip=actor.ip, signed_user_agent=actor.user_agent)
+        raise ValidationProblem(
+            "The statement changed since it was shown; read it again.",
+            errors={"statement_sha256": "does not match the current consent statement"},
+            status=409,
+            title="Conflict",
+        )
+    stored = store.store_checked(
+        "consent",
+        recording,
+        field="recording",
+        max_bytes=max_bytes,
+        sniff=sniff_recording,
+        types=RECORDING_TYPES,
+        what="video or audio recording",
+    )
+    consent = Consent(
+        cameo_id=cameo.id,
+        signed_by=actor.user_id,
+        recording_path=stored.path,
+        recording_sha256=stored.sha256,
+        recording_content_type=stored.content_type,
+        recording_size=stored.size,
+        statement_text=text,
+        statement_sha256=digest,
+        owners=[{"user_id": o.user_id, "share_bps": o.share_bps} for o in owners(uow, cameo.id)],
+        signed_at=now,
+        signed_ip=actor.ip,
+        signed_user_agent=actor.user_agent,
+    )
     uow.session.add(consent)
     uow.session.flush()
-    audit.record(uow, actor, now, "consent.record", "cameo", cameo.id, consent_id=consent.id,
-                 recording_sha256=stored.sha256, statement_sha256=digest)
+    audit.record(
+        uow,
+        actor,
+        now,
+        "consent.record",
+        "cameo",
+        cameo.id,
+        consent_id=consent.id,
+        recording_sha256=stored.sha256,
+        statement_sha256=digest,
+    )
     return consent
 
 
@@ -90,7 +134,16 @@ def withdraw_consent(uow: UnitOfWork, actor: Actor, now: datetime, cameo_id: int
     audit.record(uow, actor, now, "consent.withdraw", "cameo", cameo.id, consent_id=consent.id)
     if cameo.status == "listed":
         before, cameo.status, cameo.updated_at = cameo.status, "paused", now
-        audit.record(uow, actor, now, "cameo.pause", "cameo", cameo.id, from_status=before, to_status="paused",
-                     reason="consent withdrawn")
+        audit.record(
+            uow,
+            actor,
+            now,
+            "cameo.pause",
+            "cameo",
+            cameo.id,
+            from_status=before,
+            to_status="paused",
+            reason="consent withdrawn",
+        )
     licences.terminate_for_cameo(uow, actor, now, cameo.id, reason="consent withdrawn")
     return consent

@@ -1,10 +1,11 @@
 """Contract rendering: a licence's text comes from its exact template version and its
 parameters (Jinja, sandboxed, every placeholder required), and is stored with its
 sha256.  Downloads: the stored text as HTML and as PDF (fpdf2)."""
+
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from html import escape
 from pathlib import Path
 from typing import Any
@@ -31,8 +32,16 @@ def _money(minor: int, currency: str) -> str:
     return f"{format_minor(minor, currency)} {currency}"
 
 
-def context(licence: Licence, *, cameo_title: str, cameo_kind: str, creators: list[str], brand_name: str,
-            template_title: str, template_version: int) -> dict[str, Any]:
+def context(
+    licence: Licence,
+    *,
+    cameo_title: str,
+    cameo_kind: str,
+    creators: list[str],
+    brand_name: str,
+    template_title: str,
+    template_version: int,
+) -> dict[str, Any]:
     """Every placeholder a template may use."""
     return {
         "licence_id": licence.id,
@@ -60,11 +69,32 @@ def context(licence: Licence, *, cameo_title: str, cameo_kind: str, creators: li
     }
 
 
-SAMPLE = {key: "x" for key in ("licence_id", "template_title", "template_version", "licensors", "licensee",
-                               "cameo_title", "cameo_kind", "intended_use", "media", "territory", "term_days",
-                               "term_start", "term_end", "exclusivity", "usage_cap", "upfront_fee",
-                               "per_use_royalty", "currency", "holdback_days", "revocation_notice_days",
-                               "blocked_categories")} | {"exclusive": True}
+SAMPLE = dict.fromkeys(
+    (
+        "licence_id",
+        "template_title",
+        "template_version",
+        "licensors",
+        "licensee",
+        "cameo_title",
+        "cameo_kind",
+        "intended_use",
+        "media",
+        "territory",
+        "term_days",
+        "term_start",
+        "term_end",
+        "exclusivity",
+        "usage_cap",
+        "upfront_fee",
+        "per_use_royalty",
+        "currency",
+        "holdback_days",
+        "revocation_notice_days",
+        "blocked_categories",
+    ),
+    "x",
+) | {"exclusive": True}
 
 
 def check_template(body: str) -> str | None:
@@ -85,8 +115,10 @@ def _signature_lines(licence: Licence) -> list[str]:
     lines = []
     for party, sig in (("Licensor", licence.creator_signature), ("Licensee", licence.brand_signature)):
         if sig:
-            lines.append(f"{party}: signed by user #{sig['user_id']} at {sig['signed_at']} from {sig['ip']} "
-                         f"({sig['user_agent']}), contract sha256 {sig['sha256']}")
+            lines.append(
+                f"{party}: signed by user #{sig['user_id']} at {sig['signed_at']} from {sig['ip']} "
+                f"({sig['user_agent']}), contract sha256 {sig['sha256']}"
+            )
         else:
             lines.append(f"{party}: not signed")
     return lines
@@ -95,11 +127,11 @@ def _signature_lines(licence: Licence) -> list[str]:
 def as_html(licence: Licence) -> str:
     sigs = "".join(f"<li>{escape(line)}</li>" for line in _signature_lines(licence))
     return (
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
+        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
         f"<title>Licence #{licence.id}</title></head><body>"
         f"<h1>Licence #{licence.id}</h1>"
         f"<p>Contract sha256: <code>{escape(licence.contract_sha256 or '')}</code></p>"
-        f"<pre style=\"white-space: pre-wrap\">{escape(licence.contract_text or '')}</pre>"
+        f'<pre style="white-space: pre-wrap">{escape(licence.contract_text or "")}</pre>'
         f"<h2>Signatures</h2><ul>{sigs}</ul></body></html>"
     )
 
@@ -108,7 +140,7 @@ def as_pdf(licence: Licence, *, now: datetime) -> bytes:
     from fpdf import FPDF
 
     pdf = FPDF(format="A4")
-    pdf.set_creation_date(now.astimezone(timezone.utc))
+    pdf.set_creation_date(now.astimezone(UTC))
     pdf.set_title(f"Licence #{licence.id}")
     pdf.add_page()
     if _FONT.exists():

@@ -15,9 +15,10 @@ active licence winds down (``ends_at`` = now + N, status stays ``active``) and
 ``expire_due`` revokes it then; with no notice it is revoked at once.  Licences not
 yet active are revoked (signed, paid) or declined (requested, approved) at once.
 """
+
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta, timezone
+from datetime import UTC, datetime, time, timedelta
 
 from sqlalchemy import false
 from sqlmodel import select
@@ -44,8 +45,9 @@ TRANSITIONS: dict[str, set[str]] = {
 LIVE = ("signed", "paid", "active")
 
 
-def _transition(uow: UnitOfWork, actor: Actor, now: datetime, licence: Licence, to: str, action: str,
-                **details) -> Licence:
+def _transition(
+    uow: UnitOfWork, actor: Actor, now: datetime, licence: Licence, to: str, action: str, **details
+) -> Licence:
     before = licence.status
     if to not in TRANSITIONS.get(before, set()):
         raise Conflict(f"A {before} licence cannot become {to}.", status_from=before, status_to=to)
@@ -57,9 +59,9 @@ def _transition(uow: UnitOfWork, actor: Actor, now: datetime, licence: Licence, 
 
 # --- reading --------------------------------------------------------------------------
 
+
 def _may_read(uow: UnitOfWork, actor: Actor, licence: Licence) -> bool:
-    return (actor.is_staff or licence.brand_org_id in actor.org_ids
-            or actor.user_id in owner_ids(uow, licence.cameo_id))
+    return actor.is_staff or licence.brand_org_id in actor.org_ids or actor.user_id in owner_ids(uow, licence.cameo_id)
 
 
 def get_licence(uow: UnitOfWork, actor: Actor, licence_id: int, *, lock: bool = False) -> Licence:
@@ -69,8 +71,7 @@ def get_licence(uow: UnitOfWork, actor: Actor, licence_id: int, *, lock: bool = 
     return licence
 
 
-def list_licences(uow: UnitOfWork, actor: Actor, *, cursor: str | None, limit: int,
-                  status: str | None = None) -> Page:
+def list_licences(uow: UnitOfWork, actor: Actor, *, cursor: str | None, limit: int, status: str | None = None) -> Page:
     query = select(Licence)
     if actor.role == "creator":
         query = query.where(Licence.cameo_id.in_(owned_cameos(actor)))
@@ -98,21 +99,29 @@ def signed_contract(uow: UnitOfWork, actor: Actor, licence_id: int) -> Licence:
 
 # --- the lifecycle ----------------------------------------------------------------------
 
+
 def _brand_org(actor: Actor, requested: int | None) -> int:
     if requested is not None:
         if requested not in actor.org_ids:
             raise ValidationProblem(errors={"organisation_id": "you are not a member of this organisation"})
         return requested
     if len(actor.org_ids) != 1:
-        raise ValidationProblem(errors={"organisation_id": "required: you belong to "
-                                        f"{len(actor.org_ids)} organisations"})
+        raise ValidationProblem(
+            errors={"organisation_id": f"required: you belong to {len(actor.org_ids)} organisations"}
+        )
     return next(iter(actor.org_ids))
 
 
 def _overlapping_exclusive(uow: UnitOfWork, licence: Licence) -> Licence | None:
-    others = uow.session.exec(select(Licence).where(
-        Licence.cameo_id == licence.cameo_id, Licence.id != licence.id, Licence.status.in_(LIVE),
-        Licence.term_start < licence.ends_at, Licence.ends_at > licence.term_start)).all()
+    others = uow.session.exec(
+        select(Licence).where(
+            Licence.cameo_id == licence.cameo_id,
+            Licence.id != licence.id,
+            Licence.status.in_(LIVE),
+            Licence.term_start < licence.ends_at,
+            Licence.ends_at > licence.term_start,
+        )
+    ).all()
     for other in others:
         if other.exclusivity or licence.exclusivity:
             return other
@@ -153,28 +162,52 @@ def request_licence(uow: UnitOfWork, actor: Actor, now: datetime, offer_id: int,
         raise ValidationProblem(errors={"categories": f"unknown categories: {', '.join(unknown)}"})
     blocked = sorted(set(data.categories) & set(cameo.blocked_categories))
     if blocked:
-        raise ValidationProblem("The cameo's owner blocks this kind of use; no licence can override that.",
-                                errors={"categories": f"blocked for this cameo: {', '.join(blocked)}"})
+        raise ValidationProblem(
+            "The cameo's owner blocks this kind of use; no licence can override that.",
+            errors={"categories": f"blocked for this cameo: {', '.join(blocked)}"},
+        )
     org_id = _brand_org(actor, data.organisation_id)
     narrowed = _within_offer(offer, data)
     start = now
     if data.starts_on is not None:
         if data.starts_on < now.date():
             raise ValidationProblem(errors={"starts_on": "must not be in the past"})
-        start = max(now, datetime.combine(data.starts_on, time(0), tzinfo=timezone.utc))
+        start = max(now, datetime.combine(data.starts_on, time(0), tzinfo=UTC))
     end = start + timedelta(days=offer.term_days)
-    licence = Licence(offer_id=offer.id, cameo_id=cameo.id, template_id=offer.template_id, brand_org_id=org_id,
-                      requested_by=actor.user_id, status="requested", intended_use=data.intended_use,
-                      categories=list(data.categories), term_start=start, term_end=end, ends_at=end,
-                      owners=[], created_at=now, updated_at=now,
-                      **{name: getattr(offer, name) for name in (
-                          "term_days", "exclusivity", "usage_cap", "upfront_fee_minor",
-                          "per_use_royalty_minor", "currency", "holdback_days", "revocation_notice_days",
-                          "commission_bps")}, **narrowed)
+    licence = Licence(
+        offer_id=offer.id,
+        cameo_id=cameo.id,
+        template_id=offer.template_id,
+        brand_org_id=org_id,
+        requested_by=actor.user_id,
+        status="requested",
+        intended_use=data.intended_use,
+        categories=list(data.categories),
+        term_start=start,
+        term_end=end,
+        ends_at=end,
+        owners=[],
+        created_at=now,
+        updated_at=now,
+        **{
+            name: getattr(offer, name)
+            for name in (
+                "term_days",
+                "exclusivity",
+                "usage_cap",
+                "upfront_fee_minor",
+                "per_use_royalty_minor",
+                "currency",
+                "holdback_days",
+                "revocation_notice_days",
+                "commission_bps",
+            )
+        },
+        **narrowed,
+    )
     uow.session.add(licence)
     uow.session.flush()
-    audit.record(uow, actor, now, "licence.request", "licence", licence.id, to_status="requested",
-                 offer_id=offer.id)
+    audit.record(uow, actor, now, "licence.request", "licence", licence.id, to_status="requested", offer_id=offer.id)
     if not offer.requires_approval:
         _approve(uow, actor, now, licence, action="licence.auto_approve")
     return licence
@@ -184,8 +217,16 @@ def _approve(uow: UnitOfWork, actor: Actor, now: datetime, licence: Licence, *, 
     _check_exclusive(uow, licence)
     _transition(uow, actor, now, licence, "approved", action)
     _render(uow, licence)
-    audit.record(uow, actor, now, "licence.contract_rendered", "licence", licence.id,
-                 contract_sha256=licence.contract_sha256, template_id=licence.template_id)
+    audit.record(
+        uow,
+        actor,
+        now,
+        "licence.contract_rendered",
+        "licence",
+        licence.id,
+        contract_sha256=licence.contract_sha256,
+        template_id=licence.template_id,
+    )
     return licence
 
 
@@ -194,9 +235,15 @@ def _render(uow: UnitOfWork, licence: Licence) -> None:
     template = uow.session.get(ContractTemplate, licence.template_id)
     shares = owners(uow, cameo.id)
     names = [f"{uow.session.get(User, o.user_id).display_name} ({o.share_bps / 100:g} %)" for o in shares]
-    values = contracts.context(licence, cameo_title=cameo.title, cameo_kind=cameo.kind, creators=names,
-                               brand_name=uow.session.get(Organisation, licence.brand_org_id).name,
-                               template_title=template.title, template_version=template.version)
+    values = contracts.context(
+        licence,
+        cameo_title=cameo.title,
+        cameo_kind=cameo.kind,
+        creators=names,
+        brand_name=uow.session.get(Organisation, licence.brand_org_id).name,
+        template_title=template.title,
+        template_version=template.version,
+    )
     values["blocked_categories"] = ", ".join(cameo.blocked_categories) or "none"
     licence.contract_text, licence.contract_sha256 = contracts.render(template.body, values)
     # The owners named in the contract are the ones who share its proceeds.
@@ -244,16 +291,24 @@ def sign(uow: UnitOfWork, actor: Actor, now: datetime, licence_id: int, contract
     if getattr(licence, party) is not None:
         raise Conflict("You have already signed this contract.")
     if contract_sha256 != licence.contract_sha256:
-        raise Conflict("The contract you read is not the current text; fetch it again.",
-                       errors={"contract_sha256": "does not match the rendered contract"})
+        raise Conflict(
+            "The contract you read is not the current text; fetch it again.",
+            errors={"contract_sha256": "does not match the rendered contract"},
+        )
     if active_consent(uow, cameo.id) is None:
         raise Conflict("The cameo has no consent on record.")
-    signature = {"user_id": actor.user_id, "signed_at": now.isoformat(), "ip": actor.ip,
-                 "user_agent": actor.user_agent, "sha256": contract_sha256}
+    signature = {
+        "user_id": actor.user_id,
+        "signed_at": now.isoformat(),
+        "ip": actor.ip,
+        "user_agent": actor.user_agent,
+        "sha256": contract_sha256,
+    }
     setattr(licence, party, signature)
     licence.updated_at = now
-    audit.record(uow, actor, now, "licence.sign", "licence", licence.id, party=party.split("_")[0],
-                 sha256=contract_sha256)
+    audit.record(
+        uow, actor, now, "licence.sign", "licence", licence.id, party=party.split("_")[0], sha256=contract_sha256
+    )
     if licence.creator_signature and licence.brand_signature:
         _check_exclusive(uow, licence)
         _transition(uow, actor, now, licence, "signed", "licence.signed")
@@ -299,8 +354,18 @@ def _terminate(uow: UnitOfWork, actor: Actor, now: datetime, licence: Licence, r
         licence.end_reason = reason
         licence.ends_at = min(licence.ends_at, now + timedelta(days=licence.revocation_notice_days))
         licence.updated_at = now
-        audit.record(uow, actor, now, "licence.wind_down", "licence", licence.id, from_status="active",
-                     to_status="active", reason=reason, ends_at=licence.ends_at.isoformat())
+        audit.record(
+            uow,
+            actor,
+            now,
+            "licence.wind_down",
+            "licence",
+            licence.id,
+            from_status="active",
+            to_status="active",
+            reason=reason,
+            ends_at=licence.ends_at.isoformat(),
+        )
     else:
         return False
     return True
@@ -321,17 +386,21 @@ def revoke(uow: UnitOfWork, actor: Actor, now: datetime, licence_id: int, reason
 
 def terminate_for_cameo(uow: UnitOfWork, actor: Actor, now: datetime, cameo_id: int, reason: str) -> list[int]:
     """Consent withdrawn: end or wind down every licence of the cameo that is not over."""
-    query = (select(Licence).where(Licence.cameo_id == cameo_id,
-                                   Licence.status.in_(("requested", "approved", *LIVE)))
-             .order_by(Licence.id).with_for_update())
+    query = (
+        select(Licence)
+        .where(Licence.cameo_id == cameo_id, Licence.status.in_(("requested", "approved", *LIVE)))
+        .order_by(Licence.id)
+        .with_for_update()
+    )
     return [licence.id for licence in uow.session.exec(query).all() if _terminate(uow, actor, now, licence, reason)]
 
 
 def expire_due(uow: UnitOfWork, now: datetime) -> list[int]:
     """For the scheduler: active licences whose end has come become expired, or revoked
     when they were winding down after a revocation."""
-    query = (select(Licence).where(Licence.status == "active", Licence.ends_at <= now)
-             .order_by(Licence.id).with_for_update())
+    query = (
+        select(Licence).where(Licence.status == "active", Licence.ends_at <= now).order_by(Licence.id).with_for_update()
+    )
     done = []
     for licence in uow.session.exec(query).all():
         licence.ended_at = licence.ends_at

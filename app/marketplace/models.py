@@ -6,6 +6,7 @@ ISO 4217 ``currency``.  Instants are ``UTCDateTime``.  Rules live in the service
 (app/marketplace/*.py); the CHECK constraints and the template trigger here are the
 database's second line of defence.
 """
+
 from __future__ import annotations
 
 from datetime import datetime

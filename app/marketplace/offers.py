@@ -1,5 +1,6 @@
 """Offers: a creator offers a cameo under one template version with its parameters
 and prices.  The platform commission (``COMMISSION_BPS``) is fixed on the offer."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -26,22 +27,35 @@ from .schemas import OfferIn
 from .templates import get_template
 
 
-def create_offer(uow: UnitOfWork, actor: Actor, now: datetime, cameo_id: int, data: OfferIn, *,
-                 commission_bps: int) -> Offer:
+def create_offer(
+    uow: UnitOfWork, actor: Actor, now: datetime, cameo_id: int, data: OfferIn, *, commission_bps: int
+) -> Offer:
     cameo = get_managed_cameo(uow, actor, cameo_id)
     template = get_template(uow, actor, data.template_id)
-    offer = Offer(cameo_id=cameo.id, template_id=template.id, created_by=actor.user_id,
-                  requires_approval=data.requires_approval, status="open", created_at=now,
-                  media=list(data.media), territories=list(data.territories), term_days=data.term_days,
-                  exclusivity=data.exclusivity, usage_cap=data.usage_cap,
-                  upfront_fee_minor=data.upfront_fee.amount_minor,
-                  per_use_royalty_minor=data.per_use_royalty.amount_minor, currency=data.upfront_fee.currency,
-                  holdback_days=data.holdback_days, revocation_notice_days=data.revocation_notice_days,
-                  commission_bps=commission_bps)
+    offer = Offer(
+        cameo_id=cameo.id,
+        template_id=template.id,
+        created_by=actor.user_id,
+        requires_approval=data.requires_approval,
+        status="open",
+        created_at=now,
+        media=list(data.media),
+        territories=list(data.territories),
+        term_days=data.term_days,
+        exclusivity=data.exclusivity,
+        usage_cap=data.usage_cap,
+        upfront_fee_minor=data.upfront_fee.amount_minor,
+        per_use_royalty_minor=data.per_use_royalty.amount_minor,
+        currency=data.upfront_fee.currency,
+        holdback_days=data.holdback_days,
+        revocation_notice_days=data.revocation_notice_days,
+        commission_bps=commission_bps,
+    )
     uow.session.add(offer)
     uow.session.flush()
-    audit.record(uow, actor, now, "offer.create", "offer", offer.id, to_status="open", cameo_id=cameo.id,
-                 template_id=template.id)
+    audit.record(
+        uow, actor, now, "offer.create", "offer", offer.id, to_status="open", cameo_id=cameo.id, template_id=template.id
+    )
     return offer
 
 
@@ -58,8 +72,7 @@ def get_offer(uow: UnitOfWork, actor: Actor, offer_id: int) -> Offer:
     return offer
 
 
-def list_offers(uow: UnitOfWork, actor: Actor, *, cursor: str | None, limit: int,
-                cameo_id: int | None = None) -> Page:
+def list_offers(uow: UnitOfWork, actor: Actor, *, cursor: str | None, limit: int, cameo_id: int | None = None) -> Page:
     query = select(Offer)
     if cameo_id is not None:
         cameo = uow.session.get(Cameo, cameo_id)
@@ -69,8 +82,11 @@ def list_offers(uow: UnitOfWork, actor: Actor, *, cursor: str | None, limit: int
     if actor.role == "creator":
         query = query.where(Offer.cameo_id.in_(owned_cameos(actor)))
     elif actor.role == "brand":
-        query = query.where(Offer.status == "open", Offer.cameo_id.in_(brand_visible_cameos(actor)),
-                            Offer.cameo_id.in_(select(Cameo.id).where(Cameo.status == "listed")))
+        query = query.where(
+            Offer.status == "open",
+            Offer.cameo_id.in_(brand_visible_cameos(actor)),
+            Offer.cameo_id.in_(select(Cameo.id).where(Cameo.status == "listed")),
+        )
     elif not actor.is_staff:
         query = query.where(false())
     return paginate(uow, query, Offer.id, cursor=cursor, limit=limit)

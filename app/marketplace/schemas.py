@@ -1,5 +1,6 @@
 """Validated input of the marketplace services (pydantic), shared by the JSON API
 and the web forms; built from the strict types of ``app.validation``."""
+
 from __future__ import annotations
 
 import re
@@ -57,7 +58,7 @@ class OwnersIn(Strict):
     owners: Annotated[list[OwnerShare], Field(min_length=1, max_length=20)]
 
     @model_validator(mode="after")
-    def _sum_to_whole(self) -> "OwnersIn":
+    def _sum_to_whole(self) -> OwnersIn:
         if len({o.user_id for o in self.owners}) != len(self.owners):
             raise ValueError("owners: a user may appear only once")
         total = sum(o.share_bps for o in self.owners)
@@ -76,8 +77,11 @@ class ConsentIn(Strict):
 class OfferIn(Strict):
     template_id: Id
     media: Annotated[list[Literal[MEDIA]], Field(min_length=1, max_length=len(MEDIA)), AfterValidator(unique)]  # type: ignore[valid-type]
-    territories: Annotated[list[Annotated[str, Field(max_length=9), AfterValidator(_territory)]],
-                           Field(min_length=1, max_length=250), AfterValidator(unique)]
+    territories: Annotated[
+        list[Annotated[str, Field(max_length=9), AfterValidator(_territory)]],
+        Field(min_length=1, max_length=250),
+        AfterValidator(unique),
+    ]
     term_days: Annotated[StrictInt, Field(ge=1, le=3650)]
     exclusivity: StrictBool = False
     usage_cap: Optional[Annotated[StrictInt, Field(ge=1, le=10**12)]] = None
@@ -88,28 +92,43 @@ class OfferIn(Strict):
     requires_approval: StrictBool = True
 
     @model_validator(mode="after")
-    def _one_currency(self) -> "OfferIn":
+    def _one_currency(self) -> OfferIn:
         if self.upfront_fee.currency != self.per_use_royalty.currency:
             raise ValueError("per_use_royalty: currency must be the same as upfront_fee's")
         return self
 
 
 class LicenceRequestIn(Strict):
-    intended_use: Annotated[Text(4000, min_length=40, blank=False), Field(  # type: ignore[valid-type]
-        description="a reasonably specific description of the intended uses (California AB 2602)")]
+    intended_use: Annotated[
+        Text(4000, min_length=40, blank=False),
+        Field(  # type: ignore[valid-type]
+            description="a reasonably specific description of the intended uses (California AB 2602)"
+        ),
+    ]
     categories: Annotated[list[Category], Field(max_length=20), AfterValidator(unique)] = []  # type: ignore[valid-type]
     starts_on: Optional[date] = None
     organisation_id: Optional[Id] = None
     # Optional narrowing to part of the offer's media and territories (default: all of them).
-    media: Optional[Annotated[list[Literal[MEDIA]], Field(min_length=1, max_length=len(MEDIA)),  # type: ignore[valid-type]
-                              AfterValidator(unique)]] = None
-    territories: Optional[Annotated[list[Annotated[str, Field(max_length=9), AfterValidator(_territory)]],
-                                    Field(min_length=1, max_length=250), AfterValidator(unique)]] = None
+    media: Optional[
+        Annotated[
+            list[Literal[MEDIA]],
+            Field(min_length=1, max_length=len(MEDIA)),  # type: ignore[valid-type]
+            AfterValidator(unique),
+        ]
+    ] = None
+    territories: Optional[
+        Annotated[
+            list[Annotated[str, Field(max_length=9), AfterValidator(_territory)]],
+            Field(min_length=1, max_length=250),
+            AfterValidator(unique),
+        ]
+    ] = None
 
 
 class SignIn(Strict):
-    contract_sha256: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$",
-                                          description="sha256 of the contract text the signer read")]
+    contract_sha256: Annotated[
+        str, Field(pattern=r"^[0-9a-f]{64}$", description="sha256 of the contract text the signer read")
+    ]
 
 
 class ReasonIn(Strict):

@@ -1,6 +1,7 @@
 """Uploaded files (cameo previews, liveness recordings) under the instance folder,
 content-addressed by sha256, checked by their magic bytes (never the client's
 declared content type) and their size."""
+
 from __future__ import annotations
 
 import hashlib
@@ -11,8 +12,13 @@ from pathlib import Path
 from app.errors import ValidationProblem
 
 IMAGE_TYPES = {"image/png": ".png", "image/jpeg": ".jpg", "image/webp": ".webp"}
-RECORDING_TYPES = {"video/mp4": ".mp4", "video/webm": ".webm", "audio/wav": ".wav", "audio/ogg": ".ogg",
-                   "video/quicktime": ".mov"}
+RECORDING_TYPES = {
+    "video/mp4": ".mp4",
+    "video/webm": ".webm",
+    "audio/wav": ".wav",
+    "audio/ogg": ".ogg",
+    "video/quicktime": ".mov",
+}
 
 
 def sniff_image(data: bytes) -> str | None:
@@ -63,16 +69,21 @@ class FileStore:
     def path(self, relative: str) -> Path:
         return self.root / relative
 
-    def store_checked(self, folder: str, data: bytes, *, field: str, max_bytes: int,
-                      sniff, types: dict[str, str], what: str) -> StoredFile:
+    def store_checked(
+        self, folder: str, data: bytes, *, field: str, max_bytes: int, sniff, types: dict[str, str], what: str
+    ) -> StoredFile:
         if not data:
             raise ValidationProblem(errors={field: "the file is empty"})
         if len(data) > max_bytes:
-            raise ValidationProblem(errors={field: f"the file is larger than {max_bytes} bytes"}, status=413,
-                                    title="Upload too large")
+            raise ValidationProblem(
+                errors={field: f"the file is larger than {max_bytes} bytes"}, status=413, title="Upload too large"
+            )
         content_type = sniff(data)
         if content_type is None:
-            raise ValidationProblem(errors={field: f"not a {what} (accepted: {', '.join(types)})"}, status=415,
-                                    title="Unsupported file type")
+            raise ValidationProblem(
+                errors={field: f"not a {what} (accepted: {', '.join(types)})"},
+                status=415,
+                title="Unsupported file type",
+            )
         relative, digest = self.put(folder, data, types[content_type])
         return StoredFile(relative, digest, content_type, len(data))

@@ -11,6 +11,7 @@ embedded in the media file as a C2PA manifest.
 ``views``         the public key set and the receipt verification page
 ``cli``           ``cameo receipts …`` and ``cameo provenance …``
 """
+
 from __future__ import annotations
 
 from flask import Flask

@@ -3,6 +3,7 @@
 A blueprint of its own with the API's bearer tokens, rate limit and problem+json
 errors (``app.kit.api``); its token check keeps the unit of work open for
 ``POST /usage``, so a report is one transaction."""
+
 from __future__ import annotations
 
 from typing import Literal, Optional
@@ -13,8 +14,8 @@ from pydantic import BaseModel, Field
 
 from app.clock import Clock
 from app.db import Database
-from app.kit.api import MoneyOut, PageQuery, Unauthorised, api_blueprint, bearer_token, call, paged
 from app.kit import csvfile
+from app.kit.api import MoneyOut, PageQuery, Unauthorised, api_blueprint, bearer_token, call, paged
 from app.kit.downloads import download
 from app.kit.registry import provided
 from app.kit.web import request_actor
@@ -40,8 +41,13 @@ def authenticate():
     The read endpoints record the use and let go of the unit of work at once."""
     token = bearer_token()
     uow = g.usage_uow = provided(Database).unit_of_work().__enter__()
-    actor = token_actor(uow.session, token, provided(Clock)(), ip=request.remote_addr or "",
-                        user_agent=request.headers.get("User-Agent", ""))
+    actor = token_actor(
+        uow.session,
+        token,
+        provided(Clock)(),
+        ip=request.remote_addr or "",
+        user_agent=request.headers.get("User-Agent", ""),
+    )
     if actor is None:
         raise Unauthorised("The API token is unknown, revoked, or its owner is inactive.")
     g.api_user_id, g.usage_actor = actor.user_id, actor
@@ -71,9 +77,12 @@ class UsageResultOut(BaseModel):
     usage_id: Optional[int] = None
     price: Optional[MoneyOut] = None
     receipt_id: Optional[str] = None
-    receipt: Optional[str] = Field(default=None, description="base64url(payload).base64url(Merkle proof)."
-                                   "base64url(Ed25519 signature over the report's Merkle root); keys at "
-                                   "/.well-known/cameo-receipt-keys.json")
+    receipt: Optional[str] = Field(
+        default=None,
+        description="base64url(payload).base64url(Merkle proof)."
+        "base64url(Ed25519 signature over the report's Merkle root); keys at "
+        "/.well-known/cameo-receipt-keys.json",
+    )
     verify_url: Optional[str] = None
 
 
@@ -125,17 +134,30 @@ def result_out(outcome: usage.Outcome, verify_base: str) -> dict:
         body["price"] = {"amount_minor": outcome.usage.price_minor, "currency": outcome.usage.currency}
     if outcome.receipt is not None:
         # a token is base64url parts joined by dots: URL-safe as it is, so it is appended, not quoted
-        body.update(receipt_id=outcome.receipt.id, receipt=outcome.receipt.token,
-                    verify_url=verify_base + outcome.receipt.token)
+        body.update(
+            receipt_id=outcome.receipt.id, receipt=outcome.receipt.token, verify_url=verify_base + outcome.receipt.token
+        )
     return body
 
 
 def usage_out(_uow, row: UsageEvent) -> dict:
-    return {"id": row.id, "licence_id": row.licence_id, "brand_org_id": row.brand_org_id, "event_id": row.event_id,
-            "kind": row.kind, "quantity": row.quantity, "occurred_at": _iso(row.occurred_at),
-            "territory": row.territory, "media": row.media, "content_sha256": row.content_sha256,
-            "content_url": row.content_url, "price": {"amount_minor": row.price_minor, "currency": row.currency},
-            "recorded_at": _iso(row.recorded_at), "receipt_id": row.receipt_id, "receipt": row.receipt_token}
+    return {
+        "id": row.id,
+        "licence_id": row.licence_id,
+        "brand_org_id": row.brand_org_id,
+        "event_id": row.event_id,
+        "kind": row.kind,
+        "quantity": row.quantity,
+        "occurred_at": _iso(row.occurred_at),
+        "territory": row.territory,
+        "media": row.media,
+        "content_sha256": row.content_sha256,
+        "content_url": row.content_url,
+        "price": {"amount_minor": row.price_minor, "currency": row.currency},
+        "recorded_at": _iso(row.recorded_at),
+        "receipt_id": row.receipt_id,
+        "receipt": row.receipt_token,
+    }
 
 
 @usage_api.post("/usage", tags=[T_USAGE], responses={200: UsageResultsOut, 207: UsageResultsOut})
@@ -144,8 +166,9 @@ def report_usage(body: UsageIn):
     ``event_id``.  Each accepted use is priced by its licence (per-use royalty ×
     quantity), posted to the ledger and answered with a signed receipt."""
     uow = g.usage_uow
-    outcomes = usage.report_usage(uow, g.usage_actor, provided(Clock)(), body.events,
-                                  ledger=provided(Ledger), keys=provided(KeyStore))
+    outcomes = usage.report_usage(
+        uow, g.usage_actor, provided(Clock)(), body.events, ledger=provided(Ledger), keys=provided(KeyStore)
+    )
     uow.commit()
     verify_base = url_for("metering_public.verify", receipt="-", _external=True)[:-1]
     counts = {"accepted": 0, "duplicate": 0, "rejected": 0}
@@ -153,8 +176,15 @@ def report_usage(body: UsageIn):
     for outcome in outcomes:
         counts[outcome.status] += 1
         results.append(result_out(outcome, verify_base))
-    return ({"results": results, "accepted": counts["accepted"], "duplicates": counts["duplicate"],
-             "rejected": counts["rejected"]}, 207 if counts["rejected"] else 200)
+    return (
+        {
+            "results": results,
+            "accepted": counts["accepted"],
+            "duplicates": counts["duplicate"],
+            "rejected": counts["rejected"],
+        },
+        207 if counts["rejected"] else 200,
+    )
 
 
 @usage_api.get("/licences/<int:licence_id>/usage", tags=[T_USAGE], responses={200: UsagePage})
@@ -163,13 +193,35 @@ def list_usage(path: LicencePath, query: PageQuery):
     return call(usage.list_usage, path.licence_id, cursor=query.cursor, limit=query.limit, render=paged(usage_out))
 
 
-CSV_COLUMNS = ("usage_id", "event_id", "licence_id", "brand_org_id", "kind", "quantity", "occurred_at", "territory",
-               "media", "content_sha256", "content_url", "price_minor", "currency", "recorded_at", "receipt_id")
+CSV_COLUMNS = (
+    "usage_id",
+    "event_id",
+    "licence_id",
+    "brand_org_id",
+    "kind",
+    "quantity",
+    "occurred_at",
+    "territory",
+    "media",
+    "content_sha256",
+    "content_url",
+    "price_minor",
+    "currency",
+    "recorded_at",
+    "receipt_id",
+)
 
 
-@usage_api.get("/licences/<int:licence_id>/usage.csv", tags=[T_USAGE], responses={
-    200: {"description": "Every recorded use of the licence as CSV",
-          "content": {"text/csv": {"schema": {"type": "string"}}}}})
+@usage_api.get(
+    "/licences/<int:licence_id>/usage.csv",
+    tags=[T_USAGE],
+    responses={
+        200: {
+            "description": "Every recorded use of the licence as CSV",
+            "content": {"text/csv": {"schema": {"type": "string"}}},
+        }
+    },
+)
 def export_usage(path: LicencePath):
     """The licence's recorded uses as CSV (price in minor units), for its brand and its creators only."""
     with provided(Database).unit_of_work() as uow:  # authorise before streaming, so a refusal is a proper problem
@@ -180,9 +232,24 @@ def export_usage(path: LicencePath):
         with provided(Database).unit_of_work() as uow:
             actor = request_actor(uow, uow.session.get(User, user_id))
             for row in usage.iter_usage(uow, actor, path.licence_id):
-                yield (row.id, row.event_id, row.licence_id, row.brand_org_id, row.kind, row.quantity,
-                       _iso(row.occurred_at), row.territory, row.media, row.content_sha256, row.content_url,
-                       row.price_minor, row.currency, _iso(row.recorded_at), row.receipt_id)
+                yield (
+                    row.id,
+                    row.event_id,
+                    row.licence_id,
+                    row.brand_org_id,
+                    row.kind,
+                    row.quantity,
+                    _iso(row.occurred_at),
+                    row.territory,
+                    row.media,
+                    row.content_sha256,
+                    row.content_url,
+                    row.price_minor,
+                    row.currency,
+                    _iso(row.recorded_at),
+                    row.receipt_id,
+                )
 
-    return download(stream_with_context(csvfile.stream(CSV_COLUMNS, rows())),
-                    f"licence-{path.licence_id}-usage.csv", "text/csv")
+    return download(
+        stream_with_context(csvfile.stream(CSV_COLUMNS, rows())), f"licence-{path.licence_id}-usage.csv", "text/csv"
+    )

@@ -1,8 +1,9 @@
 """``cameo receipts …`` (keys) and ``cameo provenance …`` (C2PA sign/verify)."""
+
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import click
@@ -39,7 +40,7 @@ def _dev_signing_material(app: Flask) -> tuple[bytes, bytes]:
     folder = Path(app.instance_path) / "c2pa_dev"
     chain, key = folder / "chain.pem", folder / "key.pem"
     if not (chain.exists() and key.exists()):
-        material = make_test_ca(datetime.now(timezone.utc), days=365)  # c2pa checks validity on the system clock
+        material = make_test_ca(datetime.now(UTC), days=365)  # c2pa checks validity on the system clock
         folder.mkdir(parents=True, exist_ok=True)
         chain.write_bytes(material.chain_pem)
         key.touch(mode=0o600)
@@ -53,8 +54,11 @@ def _dev_signing_material(app: Flask) -> tuple[bytes, bytes]:
 @click.option("--receipt", "receipt", required=True, help="The receipt token, or @FILE to read it from a file.")
 @click.option("--in", "source", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--out", "dest", required=True, type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--cert", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="PEM certificate chain (end-entity first).  Without it: a development test CA.")
+@click.option(
+    "--cert",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="PEM certificate chain (end-entity first).  Without it: a development test CA.",
+)
 @click.option("--key", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="PEM private key.")
 @click.option("--alg", default="ES256", show_default=True, type=click.Choice(["ES256", "ES384", "PS256", "ED25519"]))
 def provenance_sign(receipt: str, source: Path, dest: Path, cert: Path | None, key: Path | None, alg: str) -> None:
@@ -78,15 +82,21 @@ def provenance_verify(file: Path) -> None:
     result = verify_media(file, provided(KeyStore).public_key)
     if not result.has_manifest:
         raise click.ClickException(f"{file}: no C2PA manifest")
-    click.echo(f"C2PA manifest: {result.c2pa_state}"
-               + (f" (failures: {', '.join(result.c2pa_failures)})" if result.c2pa_failures else ""))
+    click.echo(
+        f"C2PA manifest: {result.c2pa_state}"
+        + (f" (failures: {', '.join(result.c2pa_failures)})" if result.c2pa_failures else "")
+    )
     if result.training_mining is not None:
-        click.echo("training/mining: " + ", ".join(f"{k}={v.get('use')}" for k, v in sorted(result.training_mining.items())))
+        click.echo(
+            "training/mining: " + ", ".join(f"{k}={v.get('use')}" for k, v in sorted(result.training_mining.items()))
+        )
     if result.receipt_check is None:
         raise click.ClickException("no likeness-licence receipt in the manifest")
     payload = result.receipt_check.payload or {}
-    click.echo(f"receipt: {result.receipt_check.reason}; receipt {payload.get('receipt_id')} "
-               f"licence {payload.get('licence_id')} key {payload.get('kid')}")
+    click.echo(
+        f"receipt: {result.receipt_check.reason}; receipt {payload.get('receipt_id')} "
+        f"licence {payload.get('licence_id')} key {payload.get('kid')}"
+    )
     if not result.ok:
         raise click.ClickException("INVALID")
     click.echo("OK: licensed use, receipt signed by the platform")

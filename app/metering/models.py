@@ -8,6 +8,7 @@ once, receipt included (a use is corrected in the ledger by a reversal, never by
 editing its row).  ``ledger_key`` is the idempotency key of the ``usage.royalty``
 entry that posted the use (one entry per licence per report).
 """
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -40,12 +41,16 @@ class UsageEvent(SQLModel, table=True):
         CheckConstraint("price_minor >= 0", name="ck_mt_usage_event_price"),
         CheckConstraint("kind IN ('render', 'publication', 'impressions')", name="ck_mt_usage_event_kind"),
         Index("ix_mt_usage_event_licence_id_id", "licence_id", "id"),
-        ForeignKeyConstraint(["licence_id", "brand_org_id"], ["mk_licence.id", "mk_licence.brand_org_id"],
-                             name="fk_mt_usage_event_licence_brand"),
+        ForeignKeyConstraint(
+            ["licence_id", "brand_org_id"],
+            ["mk_licence.id", "mk_licence.brand_org_id"],
+            name="fk_mt_usage_event_licence_brand",
+        ),
     )
 
-    id: Optional[int] = Field(default=None, sa_column=Column(BigInteger().with_variant(Integer, "sqlite"),
-                                                             primary_key=True))
+    id: Optional[int] = Field(
+        default=None, sa_column=Column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    )
     brand_org_id: int = Field(sa_column=Column(Integer, nullable=False))
     event_id: str = Field(sa_column=Column(String(200), nullable=False))
     licence_id: int = Field(sa_column=Column(Integer, nullable=False))

@@ -21,6 +21,7 @@ names the signing key.  A key is generated on first use; rotation adds a key and
 makes it current, and every old key keeps verifying.  The public keys are published
 as a JWK set (OKP / Ed25519).
 """
+
 from __future__ import annotations
 
 import base64
@@ -29,10 +30,11 @@ import json
 import os
 import secrets
 import threading
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
@@ -67,6 +69,7 @@ def canonical(payload: Mapping[str, Any]) -> bytes:
 
 # -- the Merkle tree -------------------------------------------------------------------
 
+
 def leaf_hash(body: bytes) -> bytes:
     return hashlib.sha256(LEAF + body).digest()
 
@@ -86,8 +89,9 @@ def merkle_tree(leaves: Sequence[bytes]) -> tuple[bytes, list[bytes]]:
     levels = [list(leaves)]
     while len(levels[-1]) > 1:
         below = levels[-1]
-        levels.append([_node(below[j], below[j + 1]) if j + 1 < len(below) else below[j]
-                       for j in range(0, len(below), 2)])
+        levels.append(
+            [_node(below[j], below[j + 1]) if j + 1 < len(below) else below[j] for j in range(0, len(below), 2)]
+        )
     proofs = []
     for i in range(len(leaves)):
         steps = bytearray()
@@ -105,7 +109,7 @@ def root_from_proof(leaf: bytes, proof: bytes) -> bytes:
         raise ValueError("malformed proof")
     node = leaf
     for at in range(0, len(proof), STEP):
-        side, sibling = proof[at], proof[at + 1:at + STEP]
+        side, sibling = proof[at], proof[at + 1 : at + STEP]
         if side == 0:
             node = _node(sibling, node)
         elif side == 1:
@@ -145,8 +149,9 @@ class KeyStore:
     def _create(self, now: datetime) -> str:
         self.directory.mkdir(parents=True, exist_ok=True)
         kid = f"rk-{now:%Y%m%d%H%M%S}-{secrets.token_hex(3)}"
-        pem = Ed25519PrivateKey.generate().private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                                         serialization.NoEncryption())
+        pem = Ed25519PrivateKey.generate().private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
         fd = os.open(self.directory / f"{kid}.pem", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "wb") as out:
             out.write(pem)
@@ -184,22 +189,36 @@ class KeyStore:
             self._reload()
             items = sorted(self._private.items())
             current = self._current
-        return {"keys": [{
-            "kty": "OKP", "crv": "Ed25519", "alg": "EdDSA", "use": "sig", "kid": kid,
-            "x": b64url(key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)),
-            **({"current": True} if kid == current else {}),
-        } for kid, key in items]}
+        return {
+            "keys": [
+                {
+                    "kty": "OKP",
+                    "crv": "Ed25519",
+                    "alg": "EdDSA",
+                    "use": "sig",
+                    "kid": kid,
+                    "x": b64url(
+                        key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+                    ),
+                    **({"current": True} if kid == current else {}),
+                }
+                for kid, key in items
+            ]
+        }
 
 
-def sign_batch(store: KeyStore, payloads: Sequence[Mapping[str, Any]], *, now: datetime
-               ) -> tuple[str, list[str], str]:
+def sign_batch(store: KeyStore, payloads: Sequence[Mapping[str, Any]], *, now: datetime) -> tuple[str, list[str], str]:
     """Sign ``payloads`` (``kid`` and ``v`` are added) with the current key and one
     signature: (kid, one token per payload in order, the root in hex)."""
     kid, key = store.signing_key(now)
     bodies = [canonical({**payload, "kid": kid, "v": RECEIPT_VERSION}) for payload in payloads]
     root, proofs = merkle_tree([leaf_hash(body) for body in bodies])
     signature = b64url(key.sign(ROOT_CONTEXT + root))
-    return kid, [f"{b64url(body)}.{b64url(proof)}.{signature}" for body, proof in zip(bodies, proofs)], root.hex()
+    return (
+        kid,
+        [f"{b64url(body)}.{b64url(proof)}.{signature}" for body, proof in zip(bodies, proofs, strict=True)],
+        root.hex(),
+    )
 
 
 def sign(store: KeyStore, payload: Mapping[str, Any], *, now: datetime) -> tuple[str, str]:
@@ -238,8 +257,11 @@ def check(token: str, public_key) -> Checked:
             signed = body
     except (ValueError, UnicodeDecodeError):
         return Checked(False, "malformed")
-    if not isinstance(payload, dict) or not isinstance(payload.get("kid"), str) \
-            or payload.get("v") != (RECEIPT_VERSION if len(parts) == 3 else 1):
+    if (
+        not isinstance(payload, dict)
+        or not isinstance(payload.get("kid"), str)
+        or payload.get("v") != (RECEIPT_VERSION if len(parts) == 3 else 1)
+    ):
         return Checked(False, "malformed")
     key = public_key(payload["kid"]) if set(payload["kid"]) <= KID_ALPHABET else None
     if key is None:

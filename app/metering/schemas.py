@@ -1,5 +1,6 @@
 """Request models of the usage API.  A request is either one event object or
 ``{"events": [...]}`` with 1–1,000 events; either way the service sees a list."""
+
 from __future__ import annotations
 
 from typing import Annotated, Any, Literal, Optional
@@ -13,8 +14,8 @@ from pydantic import (
     model_validator,
 )
 
-from app.validation import MAX_ID, Text
 from app.marketplace.schemas import MEDIA, TERRITORY
+from app.validation import MAX_ID, Text
 
 from .models import USAGE_KINDS
 
@@ -29,8 +30,14 @@ class UsageEventIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     licence_id: Annotated[StrictInt, Field(ge=1, le=MAX_ID)]
-    event_id: Annotated[str, Field(pattern=EVENT_ID_PATTERN, description="The brand's own id of this use; "
-                                   "resending it is answered `duplicate` with the original receipt.")]
+    event_id: Annotated[
+        str,
+        Field(
+            pattern=EVENT_ID_PATTERN,
+            description="The brand's own id of this use; "
+            "resending it is answered `duplicate` with the original receipt.",
+        ),
+    ]
     kind: Literal[USAGE_KINDS]  # type: ignore[valid-type]
     quantity: Annotated[StrictInt, Field(ge=1, le=MAX_QUANTITY)]
     occurred_at: AwareDatetime
@@ -40,7 +47,7 @@ class UsageEventIn(BaseModel):
     content_url: Optional[Annotated[Text(2000, min_length=1), Field(pattern=r"^https?://[^\s]+$")]] = None
 
     @model_validator(mode="after")
-    def _content(self) -> "UsageEventIn":
+    def _content(self) -> UsageEventIn:
         if self.content_sha256 is None and self.content_url is None:
             raise ValueError("content_sha256: give content_sha256 or content_url")
         return self

@@ -16,11 +16,13 @@ waits, other reporters do not), capped ones ``FOR UPDATE`` (their uses are count
 so reporters against one capped licence take turns).  Shared locks are taken first,
 in one statement, then exclusive ones, each in licence id order.
 """
+
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Iterable, NamedTuple, Sequence
+from typing import NamedTuple
 
 from sqlalchemy import ARRAY, Connection, Integer, any_, bindparam, func, select
 from sqlalchemy.dialects import sqlite
@@ -32,11 +34,46 @@ from .models import UsageEvent
 
 usage_t, licence_t = UsageEvent.__table__, Licence.__table__
 
-USAGE_COLUMNS = ("brand_org_id", "event_id", "licence_id", "reported_by", "kind", "quantity", "occurred_at",
-                 "territory", "media", "content_sha256", "content_url", "price_minor", "currency", "ledger_key",
-                 "recorded_at", "receipt_id", "receipt_key_id", "receipt_token")
-_PG_USAGE_TYPES = ("int", "text", "int", "int", "text", "bigint", "timestamptz", "text", "text", "text", "text",
-                   "bigint", "text", "text", "timestamptz", "text", "text", "text")
+USAGE_COLUMNS = (
+    "brand_org_id",
+    "event_id",
+    "licence_id",
+    "reported_by",
+    "kind",
+    "quantity",
+    "occurred_at",
+    "territory",
+    "media",
+    "content_sha256",
+    "content_url",
+    "price_minor",
+    "currency",
+    "ledger_key",
+    "recorded_at",
+    "receipt_id",
+    "receipt_key_id",
+    "receipt_token",
+)
+_PG_USAGE_TYPES = (
+    "int",
+    "text",
+    "int",
+    "int",
+    "text",
+    "bigint",
+    "timestamptz",
+    "text",
+    "text",
+    "text",
+    "text",
+    "bigint",
+    "text",
+    "text",
+    "timestamptz",
+    "text",
+    "text",
+    "text",
+)
 PG_INSERT_USAGE = (
     f"INSERT INTO mt_usage_event ({', '.join(USAGE_COLUMNS)}) SELECT * FROM unnest("
     + ", ".join(f"%b::{t}[]" for t in _PG_USAGE_TYPES)
@@ -85,38 +122,52 @@ class ReceiptRef(NamedTuple):
 
 
 _TERMS_COLUMNS = tuple(licence_t.c[name] for name in Terms.__slots__)
-_TERMS = select(*_TERMS_COLUMNS).where(
-    licence_t.c.id.in_(bindparam("ids", expanding=True))).order_by(licence_t.c.id)
+_TERMS = select(*_TERMS_COLUMNS).where(licence_t.c.id.in_(bindparam("ids", expanding=True))).order_by(licence_t.c.id)
 _SHARED = _TERMS.where(licence_t.c.usage_cap.is_(None)).with_for_update(read=True)
 _EXCLUSIVE = _TERMS.with_for_update()
 # PostgreSQL: the same two reads with ``= ANY(array)``: fixed text, run on the driver
-_TERMS_ANY = select(*_TERMS_COLUMNS).where(
-    licence_t.c.id == any_(bindparam("ids", type_=ARRAY(Integer)))).order_by(licence_t.c.id)
+_TERMS_ANY = (
+    select(*_TERMS_COLUMNS)
+    .where(licence_t.c.id == any_(bindparam("ids", type_=ARRAY(Integer))))
+    .order_by(licence_t.c.id)
+)
 _PG_SHARED = _TERMS_ANY.where(licence_t.c.usage_cap.is_(None)).with_for_update(read=True)
 _PG_EXCLUSIVE = _TERMS_ANY.with_for_update()
-_RECORDED = (
-    select(usage_t.c.event_id, usage_t.c.id, usage_t.c.price_minor, usage_t.c.currency, usage_t.c.receipt_id,
-           usage_t.c.receipt_token)
-    .where(usage_t.c.brand_org_id == bindparam("org_id"), usage_t.c.event_id.in_(bindparam("event_ids", expanding=True)))
+_RECORDED = select(
+    usage_t.c.event_id,
+    usage_t.c.id,
+    usage_t.c.price_minor,
+    usage_t.c.currency,
+    usage_t.c.receipt_id,
+    usage_t.c.receipt_token,
+).where(usage_t.c.brand_org_id == bindparam("org_id"), usage_t.c.event_id.in_(bindparam("event_ids", expanding=True)))
+_USED = (
+    select(usage_t.c.licence_id, func.sum(usage_t.c.quantity))
+    .where(usage_t.c.licence_id.in_(bindparam("ids", expanding=True)))
+    .group_by(usage_t.c.licence_id)
 )
-_USED = (select(usage_t.c.licence_id, func.sum(usage_t.c.quantity))
-         .where(usage_t.c.licence_id.in_(bindparam("ids", expanding=True))).group_by(usage_t.c.licence_id))
-_SQLITE_INSERT_USAGE = (sqlite.insert(usage_t).on_conflict_do_nothing(index_elements=["brand_org_id", "event_id"])
-                        .returning(usage_t.c.id, usage_t.c.brand_org_id, usage_t.c.event_id))
+_SQLITE_INSERT_USAGE = (
+    sqlite.insert(usage_t)
+    .on_conflict_do_nothing(index_elements=["brand_org_id", "event_id"])
+    .returning(usage_t.c.id, usage_t.c.brand_org_id, usage_t.c.event_id)
+)
 
 
 def _chunks(items: Sequence, size: int = CHUNK) -> Iterable[Sequence]:
     for start in range(0, len(items), size):
-        yield items[start:start + size]
+        yield items[start : start + size]
 
 
 def lock_licences(conn: Connection, ids: Sequence[int]) -> dict[int, Terms]:
     if conn.dialect.name == "postgresql":
+
         def read(shared: bool, wanted: list[int]):
             return on_driver(conn, pg_text(_PG_SHARED if shared else _PG_EXCLUSIVE), {"ids": wanted})
     else:
+
         def read(shared: bool, wanted: list[int]):
             return conn.execute(_SHARED if shared else _EXCLUSIVE, {"ids": wanted})
+
     found = {row[0]: Terms(*row) for row in read(True, list(ids))}
     capped = [i for i in ids if i not in found]
     if capped:
@@ -129,14 +180,15 @@ def recorded(conn: Connection, org_id: int, event_ids: Iterable[str]) -> dict[st
     found = {}
     for chunk in _chunks(sorted(set(event_ids))):
         for event_id, usage_id, price, currency, receipt_id, token in conn.execute(
-                _RECORDED, {"org_id": org_id, "event_ids": list(chunk)}):
+            _RECORDED, {"org_id": org_id, "event_ids": list(chunk)}
+        ):
             found[event_id] = (UsageRef(usage_id, price, currency), ReceiptRef(receipt_id, token))
     return found
 
 
 def used(conn: Connection, licence_ids: Sequence[int]) -> dict[int, int]:
     """Uses recorded so far per licence (call with the licences locked)."""
-    totals = {i: 0 for i in licence_ids}
+    totals = dict.fromkeys(licence_ids, 0)
     totals.update((lid, int(total)) for lid, total in conn.execute(_USED, {"ids": list(licence_ids)}))
     return totals
 
@@ -151,12 +203,12 @@ def insert_usage(conn: Connection, rows: Sequence[tuple]) -> dict[tuple[int, str
         if len(rows) == 1:
             result = on_driver(conn, PG_INSERT_ONE_USAGE, tuple(rows[0]))
         else:
-            result = on_driver(conn, PG_INSERT_USAGE, tuple(list(column) for column in zip(*rows)))
+            result = on_driver(conn, PG_INSERT_USAGE, tuple(list(column) for column in zip(*rows, strict=True)))
         return {(org_id, event_id): usage_id for usage_id, org_id, event_id in result}
     inserted = {}
     for chunk in _chunks(rows):
-        for usage_id, org_id, event_id in conn.execute(_SQLITE_INSERT_USAGE,
-                                                       [dict(zip(USAGE_COLUMNS, row)) for row in chunk]):
+        for usage_id, org_id, event_id in conn.execute(
+            _SQLITE_INSERT_USAGE, [dict(zip(USAGE_COLUMNS, row, strict=True)) for row in chunk]
+        ):
             inserted[(org_id, event_id)] = usage_id
     return inserted
-

@@ -22,17 +22,21 @@ and for several a digest of the group's sorted event ids (``entry_key``): two re
 that race on the same events insert them in the same order, so one of them records
 them all and the other none, and no two entries can claim one key.
 """
+
 from __future__ import annotations
 
 import hashlib
 import secrets
 from collections import Counter
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Iterator, Sequence
+from typing import Any
 
 from sqlmodel import select
 
+from app.books.chart import open_accounts_for
+from app.books.recipes import Owner, derivative_uses
 from app.db import UnitOfWork
 from app.errors import NotFound
 from app.marketplace.cameos import owner_ids
@@ -41,16 +45,23 @@ from app.paging import Page, paginate
 from app.people.actors import Actor
 from ledger import EntryDraft, Ledger
 from ledger.canonical import iso_utc
-from app.books.chart import open_accounts_for
-from app.books.recipes import Owner, derivative_uses
 
 from . import receipts, store
 from .models import UsageEvent
 from .schemas import UsageEventIn
 from .store import ReceiptRef, Terms, UsageRef
 
-REASONS = ("not_your_licence", "licence_not_active", "outside_term", "territory_not_licensed", "media_not_licensed",
-           "usage_cap_exceeded", "licence_revoked", "unknown_licence", "invalid")
+REASONS = (
+    "not_your_licence",
+    "licence_not_active",
+    "outside_term",
+    "territory_not_licensed",
+    "media_not_licensed",
+    "usage_cap_exceeded",
+    "licence_revoked",
+    "unknown_licence",
+    "invalid",
+)
 CLOCK_SKEW = timedelta(minutes=5)
 MAX_PRICE = 10**13
 MAX_KEY = 200  # ledger idempotency keys are at most 200 characters
@@ -110,8 +121,9 @@ def check_event(licence: Licence | Terms, event: UsageEventIn, now: datetime) ->
     return None
 
 
-def receipt_payload(receipt_id: str, event: UsageEventIn, licence: Licence | Terms, price: int,
-                    issued_at: datetime) -> dict[str, Any]:
+def receipt_payload(
+    receipt_id: str, event: UsageEventIn, licence: Licence | Terms, price: int, issued_at: datetime
+) -> dict[str, Any]:
     """What a receipt says.  The use's row id is not in it: receipts are signed before
     the row is written (the row carries its receipt); (brand, event id) names the use."""
     return {
@@ -134,8 +146,15 @@ def receipt_payload(receipt_id: str, event: UsageEventIn, licence: Licence | Ter
     }
 
 
-def report_usage(uow: UnitOfWork, actor: Actor, now: datetime, events: Sequence[UsageEventIn], *,
-                 ledger: Ledger, keys: receipts.KeyStore) -> list[Outcome]:
+def report_usage(
+    uow: UnitOfWork,
+    actor: Actor,
+    now: datetime,
+    events: Sequence[UsageEventIn],
+    *,
+    ledger: Ledger,
+    keys: receipts.KeyStore,
+) -> list[Outcome]:
     """Record what may be recorded, answer every event; the caller commits.
 
     Statements for a batch on one licence without a cap: lock the licence, insert the
@@ -165,8 +184,11 @@ def report_usage(uow: UnitOfWork, actor: Actor, now: datetime, events: Sequence[
     for i, licence, problem in mine:
         if problem is not None or licence.usage_cap is not None:
             lookups.setdefault(licence.brand_org_id, set()).add(events[i].event_id)
-    seen = {(org_id, event_id): found for org_id, event_ids in lookups.items()
-            for event_id, found in store.recorded(conn, org_id, event_ids).items()}
+    seen = {
+        (org_id, event_id): found
+        for org_id, event_ids in lookups.items()
+        for event_id, found in store.recorded(conn, org_id, event_ids).items()
+    }
     capped = sorted({licence.id for _, licence, problem in mine if problem is None and licence.usage_cap is not None})
     used = store.used(conn, capped) if capped else {}
 
@@ -184,8 +206,10 @@ def report_usage(uow: UnitOfWork, actor: Actor, now: datetime, events: Sequence[
             continue
         if problem is None and licence.usage_cap is not None:
             if used[licence.id] + event.quantity > licence.usage_cap:
-                problem = ("usage_cap_exceeded", f"The licence allows {licence.usage_cap} uses; "
-                           f"{used[licence.id]} are recorded.")
+                problem = (
+                    "usage_cap_exceeded",
+                    f"The licence allows {licence.usage_cap} uses; {used[licence.id]} are recorded.",
+                )
             else:
                 used[licence.id] += event.quantity
         if problem is not None:
@@ -203,17 +227,28 @@ def report_usage(uow: UnitOfWork, actor: Actor, now: datetime, events: Sequence[
     return [o for o in outcomes if o is not None]
 
 
-def _record(conn, actor: Actor, now: datetime, pending: list[_Pending], outcomes: list, *, ledger: Ledger,
-            keys: receipts.KeyStore, session) -> None:
+def _record(
+    conn,
+    actor: Actor,
+    now: datetime,
+    pending: list[_Pending],
+    outcomes: list,
+    *,
+    ledger: Ledger,
+    keys: receipts.KeyStore,
+    session,
+) -> None:
     if not pending:
         return
     # the receipts are signed first (one signature for the report): each goes into its use's row
     receipt_ids = ["rcpt_" + secrets.token_hex(12) for _ in pending]
     kid, tokens, root = receipts.sign_batch(
-        keys, [receipt_payload(rid, p.event, p.licence, p.price, now) for rid, p in zip(receipt_ids, pending)],
-        now=now)
+        keys,
+        [receipt_payload(rid, p.event, p.licence, p.price, now) for rid, p in zip(receipt_ids, pending, strict=True)],
+        now=now,
+    )
     groups: dict[int, list[_Pending]] = {}
-    for p, receipt_id, token in zip(pending, receipt_ids, tokens):
+    for p, receipt_id, token in zip(pending, receipt_ids, tokens, strict=True):
         p.receipt = ReceiptRef(receipt_id, token)
         if p.price:
             groups.setdefault(p.licence.id, []).append(p)
@@ -224,9 +259,28 @@ def _record(conn, actor: Actor, now: datetime, pending: list[_Pending], outcomes
     rows = []
     for p in pending:
         e = p.event
-        rows.append((p.licence.brand_org_id, e.event_id, p.licence.id, actor.user_id, e.kind, e.quantity,
-                     e.occurred_at, e.territory, e.media, e.content_sha256, e.content_url, p.price, p.licence.currency,
-                     p.key, now, p.receipt.id, kid, p.receipt.token))
+        rows.append(
+            (
+                p.licence.brand_org_id,
+                e.event_id,
+                p.licence.id,
+                actor.user_id,
+                e.kind,
+                e.quantity,
+                e.occurred_at,
+                e.territory,
+                e.media,
+                e.content_sha256,
+                e.content_url,
+                p.price,
+                p.licence.currency,
+                p.key,
+                now,
+                p.receipt.id,
+                kid,
+                p.receipt.token,
+            )
+        )
     inserted = store.insert_usage(conn, rows)
 
     # events that lost a race with a concurrent request are that request's duplicates
@@ -239,8 +293,13 @@ def _record(conn, actor: Actor, now: datetime, pending: list[_Pending], outcomes
         else:
             p.usage_id = usage_id
             won.append(p)
-            outcomes[p.index] = Outcome(p.index, p.event.event_id, "accepted",
-                                        usage=UsageRef(usage_id, p.price, p.licence.currency), receipt=p.receipt)
+            outcomes[p.index] = Outcome(
+                p.index,
+                p.event.event_id,
+                "accepted",
+                usage=UsageRef(usage_id, p.price, p.licence.currency),
+                receipt=p.receipt,
+            )
     for org_id, losers in lost.items():
         found = store.recorded(conn, org_id, (p.event.event_id for p in losers))
         for p in losers:
@@ -264,44 +323,68 @@ def _drafts(now: datetime, priced: list[_Pending], receipts_root: str) -> list[E
         licence, first = group[0].licence, group[0].event
         if len(group) == 1:
             memo = f"{first.kind} x{first.quantity} under licence {licence.id}"
-            detail = {"usage_event_id": group[0].usage_id, "event_id": first.event_id,
-                      "occurred_at": iso_utc(first.occurred_at)}
+            detail = {
+                "usage_event_id": group[0].usage_id,
+                "event_id": first.event_id,
+                "occurred_at": iso_utc(first.occurred_at),
+            }
         else:
             memo = f"{len(group)} uses under licence {licence.id}"
             detail = {"first_event_id": first.event_id}
-        drafts.append(derivative_uses(
-            key=key, effective_at=now, currency=licence.currency, prices=Counter(p.price for p in group),
-            commission_bps=licence.commission_bps, brand_id=licence.brand_org_id,
-            owners=[Owner(int(o["user_id"]), int(o["share_bps"])) for o in licence.owners], memo=memo,
-            meta={"licence_id": licence.id, "uses": len(group), "quantity": sum(p.event.quantity for p in group),
-                  **detail, "receipts_root": receipts_root}))
+        drafts.append(
+            derivative_uses(
+                key=key,
+                effective_at=now,
+                currency=licence.currency,
+                prices=Counter(p.price for p in group),
+                commission_bps=licence.commission_bps,
+                brand_id=licence.brand_org_id,
+                owners=[Owner(int(o["user_id"]), int(o["share_bps"])) for o in licence.owners],
+                memo=memo,
+                meta={
+                    "licence_id": licence.id,
+                    "uses": len(group),
+                    "quantity": sum(p.event.quantity for p in group),
+                    **detail,
+                    "receipts_root": receipts_root,
+                },
+            )
+        )
     return drafts
 
 
 # --- reading --------------------------------------------------------------------------
 
+
 def readable_licence(uow: UnitOfWork, actor: Actor, licence_id: int) -> Licence:
     """The licence, if ``actor`` is of its brand or one of its creators; nobody else sees its usage."""
     licence = uow.session.get(Licence, licence_id)
-    if licence is None or not (licence.brand_org_id in actor.org_ids
-                               or actor.user_id in {int(o["user_id"]) for o in licence.owners or []}
-                               or actor.user_id in owner_ids(uow, licence.cameo_id)):
+    if licence is None or not (
+        licence.brand_org_id in actor.org_ids
+        or actor.user_id in {int(o["user_id"]) for o in licence.owners or []}
+        or actor.user_id in owner_ids(uow, licence.cameo_id)
+    ):
         raise NotFound("No such licence.")
     return licence
 
 
 def list_usage(uow: UnitOfWork, actor: Actor, licence_id: int, *, cursor: str | None, limit: int) -> Page:
     readable_licence(uow, actor, licence_id)
-    return paginate(uow, select(UsageEvent).where(UsageEvent.licence_id == licence_id), UsageEvent.id,
-                    cursor=cursor, limit=limit)
+    return paginate(
+        uow, select(UsageEvent).where(UsageEvent.licence_id == licence_id), UsageEvent.id, cursor=cursor, limit=limit
+    )
 
 
 def iter_usage(uow: UnitOfWork, actor: Actor, licence_id: int, *, chunk: int = 1000) -> Iterator[UsageEvent]:
     readable_licence(uow, actor, licence_id)
     last = 0
     while True:
-        rows = uow.session.exec(select(UsageEvent).where(UsageEvent.licence_id == licence_id, UsageEvent.id > last)
-                                .order_by(UsageEvent.id).limit(chunk)).all()
+        rows = uow.session.exec(
+            select(UsageEvent)
+            .where(UsageEvent.licence_id == licence_id, UsageEvent.id > last)
+            .order_by(UsageEvent.id)
+            .limit(chunk)
+        ).all()
         if not rows:
             return
         yield from rows

@@ -1,5 +1,6 @@
 """Public endpoints: the platform's receipt keys and the receipt verification page.
 No login: anyone holding a receipt (or finding one in a C2PA manifest) can check it."""
+
 from __future__ import annotations
 
 from flask import Blueprint, jsonify, render_template, request

@@ -11,6 +11,7 @@
 ``problems``          gateway errors as HTTP problems
 ``webhooks`` / ``api`` / ``cli``   POST /webhooks/stripe, the payments API, ``cameo payments …``
 """
+
 from __future__ import annotations
 
 from flask import Flask

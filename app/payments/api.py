@@ -1,5 +1,6 @@
 """/api/v1 payment routes (bearer tokens, problem+json errors, ``app.kit.api``):
 ``POST /licences/<id>/checkout``, ``GET /me/payouts``."""
+
 from __future__ import annotations
 
 from typing import Annotated, Optional
@@ -47,8 +48,13 @@ class CheckoutOut(BaseModel):
 
 
 def checkout_out(started: CheckoutStarted) -> dict:
-    return CheckoutOut(licence_id=started.licence_id, checkout_session_id=started.checkout_session_id,
-                       url=started.url, amount_minor=started.amount, currency=started.currency).model_dump()
+    return CheckoutOut(
+        licence_id=started.licence_id,
+        checkout_session_id=started.checkout_session_id,
+        url=started.url,
+        amount_minor=started.amount,
+        currency=started.currency,
+    ).model_dump()
 
 
 @payments_api.post("/licences/<int:licence_id>/checkout", tags=[T_PAY], responses={201: CheckoutOut})
@@ -56,9 +62,14 @@ def licence_checkout(path: LicencePath, body: CheckoutIn):
     """Start paying a signed licence's upfront fee (the licensee brand): returns the Stripe Checkout URL.
     Asking again while the session is open returns the same session."""
     gateway = provided(PaymentGateway)
-    return call(lambda uow, actor: start_licence_checkout(uow, actor, now(), path.licence_id, gateway,
-                                                          body.success_url, body.cancel_url),
-                render=lambda _uow, started: checkout_out(started), http_status=201, write=True)
+    return call(
+        lambda uow, actor: start_licence_checkout(
+            uow, actor, now(), path.licence_id, gateway, body.success_url, body.cancel_url
+        ),
+        render=lambda _uow, started: checkout_out(started),
+        http_status=201,
+        write=True,
+    )
 
 
 class PayoutsOut(BaseModel):
@@ -72,10 +83,15 @@ class PayoutsOut(BaseModel):
 
 
 def payouts_out(_uow, panel: PayoutsPanel) -> dict:
-    return PayoutsOut(stripe_account_id=panel.status.stripe_account_id, payouts_enabled=panel.status.payouts_enabled,
-                      charges_enabled=panel.charges_enabled, details_submitted=panel.details_submitted,
-                      requirements_due=list(panel.requirements_due), can_pay=panel.status.can_pay,
-                      hold_reason=panel.status.hold_reason).model_dump()
+    return PayoutsOut(
+        stripe_account_id=panel.status.stripe_account_id,
+        payouts_enabled=panel.status.payouts_enabled,
+        charges_enabled=panel.charges_enabled,
+        details_submitted=panel.details_submitted,
+        requirements_due=list(panel.requirements_due),
+        can_pay=panel.status.can_pay,
+        hold_reason=panel.status.hold_reason,
+    ).model_dump()
 
 
 @payments_api.get("/me/payouts", tags=[T_PAY], responses={200: PayoutsOut})

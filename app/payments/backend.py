@@ -7,9 +7,11 @@ the local Stripe emulator, the same code either way.
 ``STRIPE_WEBHOOK_SECRET``  ``whsec_…``, to verify incoming webhooks
 ``STRIPE_MAX_NETWORK_RETRIES`` / ``STRIPE_TIMEOUT_SECONDS``  optional tuning
 """
+
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from .gateway import GatewayAuthError, PaymentGateway
 

@@ -1,7 +1,8 @@
 """``cameo payments retry-events`` and ``cameo payments invoice-usage``."""
+
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import click
 from flask.cli import AppGroup
@@ -22,8 +23,9 @@ payments_cli = AppGroup("payments", help="Stripe payments and webhooks.")
 
 def retry_events(*, limit: int = 500, include_parked: bool = False) -> RetryReport:
     """Process the stored Stripe events that are not processed yet (this command and the scheduler)."""
-    return retry_pending(provided(Database), provided(WebhookHandlers), event_context,
-                         limit=limit, include_parked=include_parked)
+    return retry_pending(
+        provided(Database), provided(WebhookHandlers), event_context, limit=limit, include_parked=include_parked
+    )
 
 
 def event_context() -> EventContext:
@@ -33,13 +35,17 @@ def event_context() -> EventContext:
 
 @payments_cli.command("retry-events")
 @click.option("--limit", default=500, show_default=True, help="At most this many events.")
-@click.option("--include-parked", is_flag=True,
-              help="Also retry events parked after too many failed attempts (once the cause is fixed).")
+@click.option(
+    "--include-parked",
+    is_flag=True,
+    help="Also retry events parked after too many failed attempts (once the cause is fixed).",
+)
 def retry_events_command(limit: int, include_parked: bool) -> None:
     """Process stored Stripe webhook events that could not be applied yet."""
     report = retry_events(limit=limit, include_parked=include_parked)
-    click.echo(f"processed {len(report.processed)} events; {len(report.pending)} still pending; "
-               f"{len(report.parked)} parked")
+    click.echo(
+        f"processed {len(report.processed)} events; {len(report.pending)} still pending; {len(report.parked)} parked"
+    )
     with provided(Database).unit_of_work() as uow:
         for label, event_ids in (("pending", report.pending), ("parked", report.parked)):
             for event_id in event_ids:
@@ -53,7 +59,7 @@ def _when(_ctx, _param, value: str) -> datetime:
         moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
     except ValueError as exc:
         raise click.BadParameter(str(exc)) from None
-    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 @payments_cli.command("invoice-usage")
@@ -67,10 +73,17 @@ def invoice_usage_command(brand_org_id, currency, period_start, period_end, succ
     """Invoice a brand's metered usage for a period; prints the Checkout URL to send them."""
     try:
         with provided(Database).unit_of_work() as uow:
-            started = invoice_brand_usage(uow, provided(Clock)(), brand_org_id=brand_org_id,
-                                          currency=currency.upper(), period_start=period_start,
-                                          period_end=period_end, gateway=provided(PaymentGateway),
-                                          success_url=success_url, cancel_url=cancel_url)
+            started = invoice_brand_usage(
+                uow,
+                provided(Clock)(),
+                brand_org_id=brand_org_id,
+                currency=currency.upper(),
+                period_start=period_start,
+                period_end=period_end,
+                gateway=provided(PaymentGateway),
+                success_url=success_url,
+                cancel_url=cancel_url,
+            )
             uow.commit()
     except Problem as exc:
         details = "; ".join(f"{k}: {v}" for k, v in exc.errors.items())

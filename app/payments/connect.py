@@ -18,12 +18,14 @@
 ``payout_status.describe`` turns the row into the plain-words hold reason that the
 dashboard, the API and settlement all show.
 """
+
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Mapping
+from typing import Any
 
 from sqlmodel import select
 
@@ -77,14 +79,25 @@ def _row(uow: UnitOfWork, creator_id: int, *, lock: bool = False) -> ConnectAcco
 def payouts_panel(uow: UnitOfWork, actor: Actor) -> PayoutsPanel:
     actor.require_role("creator")
     row = _row(uow, actor.user_id)
-    return PayoutsPanel(status=describe(row), connected=row is not None,
-                        details_submitted=bool(row and row.details_submitted),
-                        charges_enabled=bool(row and row.charges_enabled),
-                        requirements_due=tuple(sorted(row.requirements_due)) if row else ())
+    return PayoutsPanel(
+        status=describe(row),
+        connected=row is not None,
+        details_submitted=bool(row and row.details_submitted),
+        charges_enabled=bool(row and row.charges_enabled),
+        requirements_due=tuple(sorted(row.requirements_due)) if row else (),
+    )
 
 
-def start_onboarding(uow: UnitOfWork, actor: Actor, now: datetime, gateway: PaymentGateway, *,
-                     return_url: str, refresh_url: str, country: str = DEFAULT_COUNTRY) -> OnboardingLink:
+def start_onboarding(
+    uow: UnitOfWork,
+    actor: Actor,
+    now: datetime,
+    gateway: PaymentGateway,
+    *,
+    return_url: str,
+    refresh_url: str,
+    country: str = DEFAULT_COUNTRY,
+) -> OnboardingLink:
     """The creator's connected account (created on the first call) and a fresh onboarding link."""
     actor.require_role("creator")
     user = uow.session.get(User, actor.user_id, with_for_update=True)  # one onboarding at a time per creator
@@ -94,16 +107,25 @@ def start_onboarding(uow: UnitOfWork, actor: Actor, now: datetime, gateway: Paym
     try:
         if row is None:
             account = gateway.create_connected_account(
-                email=user.email, country=country, idempotency_key=account_key(user.id),
-                metadata={"creator_id": str(user.id)})
-            row = ConnectAccount(creator_id=user.id, stripe_account_id=account.id,
-                                 country=(account.country or country).upper(), created_at=now, updated_at=now)
+                email=user.email,
+                country=country,
+                idempotency_key=account_key(user.id),
+                metadata={"creator_id": str(user.id)},
+            )
+            row = ConnectAccount(
+                creator_id=user.id,
+                stripe_account_id=account.id,
+                country=(account.country or country).upper(),
+                created_at=now,
+                updated_at=now,
+            )
             apply_account(row, account, as_of=now, now=now)
             uow.session.add(row)
             uow.session.flush()
             audit.record(uow, actor, now, "payouts.connect", "user", user.id, stripe_account_id=account.id)
-        url = gateway.create_account_link(account_id=row.stripe_account_id, refresh_url=refresh_url,
-                                          return_url=return_url)
+        url = gateway.create_account_link(
+            account_id=row.stripe_account_id, refresh_url=refresh_url, return_url=return_url
+        )
     except PaymentError as exc:
         raise provider_problem(exc) from exc
     return OnboardingLink(row.stripe_account_id, url)
@@ -140,11 +162,15 @@ def apply_account(row: ConnectAccount, account: ConnectedAccount, *, as_of: date
 def account_from_event(obj: Mapping[str, Any]) -> ConnectedAccount:
     """The account object of an ``account.updated`` event, in the gateway's vocabulary."""
     requirements = obj.get("requirements") or {}
-    return ConnectedAccount(id=obj["id"], charges_enabled=bool(obj.get("charges_enabled")),
-                            payouts_enabled=bool(obj.get("payouts_enabled")),
-                            details_submitted=bool(obj.get("details_submitted")),
-                            requirements_due=tuple(requirements.get("currently_due") or ()),
-                            email=obj.get("email"), country=obj.get("country"))
+    return ConnectedAccount(
+        id=obj["id"],
+        charges_enabled=bool(obj.get("charges_enabled")),
+        payouts_enabled=bool(obj.get("payouts_enabled")),
+        details_submitted=bool(obj.get("details_submitted")),
+        requirements_due=tuple(requirements.get("currently_due") or ()),
+        email=obj.get("email"),
+        country=obj.get("country"),
+    )
 
 
 def _recreated_row(uow: UnitOfWork, obj: Mapping[str, Any], now: datetime) -> ConnectAccount | None:
@@ -156,8 +182,13 @@ def _recreated_row(uow: UnitOfWork, obj: Mapping[str, Any], now: datetime) -> Co
     user = uow.session.get(User, creator_id)
     if user is None or user.role != "creator" or _row(uow, creator_id, lock=True) is not None:
         return None
-    row = ConnectAccount(creator_id=creator_id, stripe_account_id=obj["id"],
-                         country=str(obj.get("country") or DEFAULT_COUNTRY).upper(), created_at=now, updated_at=now)
+    row = ConnectAccount(
+        creator_id=creator_id,
+        stripe_account_id=obj["id"],
+        country=str(obj.get("country") or DEFAULT_COUNTRY).upper(),
+        created_at=now,
+        updated_at=now,
+    )
     uow.session.add(row)
     return row
 
@@ -165,8 +196,9 @@ def _recreated_row(uow: UnitOfWork, obj: Mapping[str, Any], now: datetime) -> Co
 def on_account_updated(uow: UnitOfWork, event: WebhookEvent, ctx: EventContext) -> None:
     obj = event.data_object
     account_id = obj.get("id") or event.account
-    row = uow.session.exec(select(ConnectAccount).where(ConnectAccount.stripe_account_id == account_id)
-                           .with_for_update()).first()
+    row = uow.session.exec(
+        select(ConnectAccount).where(ConnectAccount.stripe_account_id == account_id).with_for_update()
+    ).first()
     if row is None:
         row = _recreated_row(uow, obj, ctx.now)
         if row is None:

@@ -18,19 +18,21 @@ Handlers re-fetch current state from Stripe through the gateway wherever deliver
 order matters, and make their own writes idempotent (ledger idempotency keys,
 unique rows), so a replay after a crash between their write and the commit is safe.
 """
+
 from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from typing import Any, Callable
+from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 
-from app.db import Database, UnitOfWork
 from app.books import chart
+from app.db import Database, UnitOfWork
 from ledger import EntryDraft, Ledger, PostedEntry
 
 from .gateway import PaymentGateway, WebhookEvent
@@ -76,8 +78,9 @@ class WebhookHandlers:
             handlers.append(fn)
         return fn
 
-    def register_payment(self, kind: str, id_field: str,
-                         record: Callable[[UnitOfWork, EventContext, int, str, datetime], Any]) -> Handler:
+    def register_payment(
+        self, kind: str, id_field: str, record: Callable[[UnitOfWork, EventContext, int, str, datetime], Any]
+    ) -> Handler:
         """Call ``record(uow, ctx, object_id, payment_intent_id, paid_at)`` for every succeeded
         payment whose metadata is ``{"kind": kind, id_field: "<object id>"}`` (whichever event
         reports it)."""
@@ -92,14 +95,23 @@ class WebhookHandlers:
 
 def event_from_payload(payload: dict[str, Any]) -> WebhookEvent:
     data = payload["data"]
-    created = datetime.fromtimestamp(int(payload["created"]), tz=timezone.utc)
-    return WebhookEvent(id=payload["id"], type=payload["type"], created=created,
-                        account=payload.get("account"), livemode=bool(payload.get("livemode")),
-                        data_object=data["object"], previous_attributes=data.get("previous_attributes"))
+    created = datetime.fromtimestamp(int(payload["created"]), tz=UTC)
+    return WebhookEvent(
+        id=payload["id"],
+        type=payload["type"],
+        created=created,
+        account=payload.get("account"),
+        livemode=bool(payload.get("livemode")),
+        data_object=data["object"],
+        previous_attributes=data.get("previous_attributes"),
+    )
 
 
-PAYMENT_SUCCEEDED_TYPES = ("checkout.session.completed", "checkout.session.async_payment_succeeded",
-                           "payment_intent.succeeded")
+PAYMENT_SUCCEEDED_TYPES = (
+    "checkout.session.completed",
+    "checkout.session.async_payment_succeeded",
+    "payment_intent.succeeded",
+)
 
 
 @dataclass(frozen=True)
@@ -121,8 +133,9 @@ def paid_intent(event: WebhookEvent) -> PaidIntent | None:
     return PaidIntent(intent_id, obj.get("metadata") or {})
 
 
-def payment_handler(kind: str, id_field: str,
-                    record: Callable[[UnitOfWork, EventContext, int, str, datetime], Any]) -> Handler:
+def payment_handler(
+    kind: str, id_field: str, record: Callable[[UnitOfWork, EventContext, int, str, datetime], Any]
+) -> Handler:
     """A handler of the succeeded payments whose metadata names ``kind`` and an ``id_field``."""
 
     def on_payment_succeeded(uow: UnitOfWork, event: WebhookEvent, ctx: EventContext) -> None:
@@ -149,10 +162,19 @@ def store_event(db: Database, event: WebhookEvent, raw_payload: bytes, now: date
     """Record ``event`` once; True when it is new (a duplicate delivery returns False)."""
     payload = json.loads(raw_payload)
     with db.unit_of_work() as uow:
-        statement = _insert(uow.session).values(
-            id=event.id, type=event.type, account=event.account, created=event.created, payload=payload,
-            received_at=now, attempts=0,
-        ).on_conflict_do_nothing(index_elements=["id"])
+        statement = (
+            _insert(uow.session)
+            .values(
+                id=event.id,
+                type=event.type,
+                account=event.account,
+                created=event.created,
+                payload=payload,
+                received_at=now,
+                attempts=0,
+            )
+            .on_conflict_do_nothing(index_elements=["id"])
+        )
         inserted = uow.session.execute(statement).rowcount == 1
         uow.commit()
     return inserted
@@ -177,7 +199,7 @@ def process_event(db: Database, handlers: WebhookHandlers, event_id: str, ctx: E
         try:
             for handler in handlers.for_type(row.type):
                 handler(uow, event, ctx)
-        except Exception as exc:  # noqa: BLE001 — every failure is recorded and retried
+        except Exception as exc:
             failure = exc
         else:
             row.processed_at = ctx.now
@@ -220,9 +242,12 @@ def pending_event_ids(db: Database, limit: int = 500, *, include_parked: bool = 
 def parked_event_ids(db: Database, limit: int = 500) -> list[str]:
     """Unprocessed events that reached ``MAX_AUTOMATIC_ATTEMPTS``: they need a person."""
     with db.unit_of_work() as uow:
-        query = (select(StripeEvent.id).where(StripeEvent.processed_at.is_(None),
-                                              StripeEvent.attempts >= MAX_AUTOMATIC_ATTEMPTS)
-                 .order_by(StripeEvent.created, StripeEvent.id).limit(limit))
+        query = (
+            select(StripeEvent.id)
+            .where(StripeEvent.processed_at.is_(None), StripeEvent.attempts >= MAX_AUTOMATIC_ATTEMPTS)
+            .order_by(StripeEvent.created, StripeEvent.id)
+            .limit(limit)
+        )
         return list(uow.session.execute(query).scalars())
 
 
@@ -233,8 +258,15 @@ class RetryReport:
     parked: tuple[str, ...] = ()
 
 
-def retry_pending(db: Database, handlers: WebhookHandlers, ctx_factory: Callable[[], EventContext], *, limit: int = 500,
-                  passes: int = 3, include_parked: bool = False) -> RetryReport:
+def retry_pending(
+    db: Database,
+    handlers: WebhookHandlers,
+    ctx_factory: Callable[[], EventContext],
+    *,
+    limit: int = 500,
+    passes: int = 3,
+    include_parked: bool = False,
+) -> RetryReport:
     """Process unprocessed events oldest first; a few passes, so an event that waited for
     another one of the same batch is applied in the same run.  Parked events are retried
     only when asked (``include_parked``)."""

@@ -29,17 +29,19 @@ payout item's id), so a retry after a crash repeats the same key.
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Iterator, Mapping, Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 
 # -- errors -------------------------------------------------------------------------------
 class PaymentError(Exception):
     """Base of the payment errors; ``param``/``code`` when the provider named them."""
 
-    def __init__(self, message: str, *, code: str | None = None, param: str | None = None,
-                 http_status: int | None = None):
+    def __init__(
+        self, message: str, *, code: str | None = None, param: str | None = None, http_status: int | None = None
+    ):
         super().__init__(message)
         self.code = code
         self.param = param
@@ -71,8 +73,15 @@ class PayoutDestinationRefused(InvalidPaymentRequest):
 
     REASONS = ("closed", "rejected", "restricted")
 
-    def __init__(self, message: str, *, reason: str, code: str | None = None, param: str | None = None,
-                 http_status: int | None = None):
+    def __init__(
+        self,
+        message: str,
+        *,
+        reason: str,
+        code: str | None = None,
+        param: str | None = None,
+        http_status: int | None = None,
+    ):
         if reason not in self.REASONS:
             raise ValueError(f"reason must be one of {self.REASONS}")
         super().__init__(message, code=code, param=param, http_status=http_status)
@@ -194,37 +203,58 @@ class PaymentGateway(Protocol):
     """What the marketplace needs from a payment provider (Stripe Connect, separate
     charges and transfers). Every write takes the caller's idempotency key."""
 
-    def create_connected_account(self, *, email: str, country: str, idempotency_key: str,
-                                 metadata: Mapping[str, str] | None = None) -> ConnectedAccount: ...
+    def create_connected_account(
+        self, *, email: str, country: str, idempotency_key: str, metadata: Mapping[str, str] | None = None
+    ) -> ConnectedAccount: ...
 
     def create_account_link(self, *, account_id: str, refresh_url: str, return_url: str) -> str: ...
 
     def retrieve_account(self, account_id: str) -> ConnectedAccount: ...
 
-    def create_checkout_session(self, *, amount: int, currency: str, product_name: str,
-                                success_url: str, cancel_url: str, idempotency_key: str,
-                                metadata: Mapping[str, str] | None = None,
-                                client_reference_id: str | None = None) -> CheckoutSession: ...
+    def create_checkout_session(
+        self,
+        *,
+        amount: int,
+        currency: str,
+        product_name: str,
+        success_url: str,
+        cancel_url: str,
+        idempotency_key: str,
+        metadata: Mapping[str, str] | None = None,
+        client_reference_id: str | None = None,
+    ) -> CheckoutSession: ...
 
     def retrieve_checkout_session(self, session_id: str) -> CheckoutSession: ...
 
-    def retrieve_charge(self, *, charge_id: str | None = None,
-                        payment_intent_id: str | None = None) -> ChargeInfo: ...
+    def retrieve_charge(self, *, charge_id: str | None = None, payment_intent_id: str | None = None) -> ChargeInfo: ...
 
-    def create_transfer(self, *, amount: int, currency: str, destination: str, idempotency_key: str,
-                        transfer_group: str | None = None,
-                        metadata: Mapping[str, str] | None = None) -> Transfer: ...
+    def create_transfer(
+        self,
+        *,
+        amount: int,
+        currency: str,
+        destination: str,
+        idempotency_key: str,
+        transfer_group: str | None = None,
+        metadata: Mapping[str, str] | None = None,
+    ) -> Transfer: ...
 
-    def reverse_transfer(self, transfer_id: str, *, idempotency_key: str,
-                         amount: int | None = None) -> TransferReversal: ...
+    def reverse_transfer(
+        self, transfer_id: str, *, idempotency_key: str, amount: int | None = None
+    ) -> TransferReversal: ...
 
-    def list_transfers(self, *, transfer_group: str | None = None, created_gte: datetime | None = None,
-                       created_lt: datetime | None = None) -> Iterator[Transfer]: ...
+    def list_transfers(
+        self,
+        *,
+        transfer_group: str | None = None,
+        created_gte: datetime | None = None,
+        created_lt: datetime | None = None,
+    ) -> Iterator[Transfer]: ...
 
-    def list_balance_transactions(self, *, created_gte: datetime, created_lt: datetime,
-                                  type: str | None = None) -> Iterator[BalanceTransaction]: ...
+    def list_balance_transactions(
+        self, *, created_gte: datetime, created_lt: datetime, type: str | None = None
+    ) -> Iterator[BalanceTransaction]: ...
 
-    def refund(self, payment_intent_id: str, *, idempotency_key: str,
-               amount: int | None = None) -> Refund: ...
+    def refund(self, payment_intent_id: str, *, idempotency_key: str, amount: int | None = None) -> Refund: ...
 
     def parse_webhook(self, payload: bytes, signature_header: str, now: datetime) -> WebhookEvent: ...

@@ -18,22 +18,24 @@ A refund or dispute of a licence payment whose payment event has not been applie
 waits (``EventNotReady``, retried); one about a payment that is not a licence payment
 is ignored.
 """
+
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
-from typing import Any, Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlmodel import select
 
+from app.books import chart, kinds, recipes
 from app.db import UnitOfWork
 from app.errors import Conflict, Forbidden
 from app.marketplace import licences
 from app.marketplace.models import Licence
 from app.people import audit
 from app.people.actors import Actor
-from app.books import chart, kinds, recipes
 from ledger import Ledger, UnknownAccount
 
 from .events import (
@@ -69,6 +71,7 @@ def checkout_key(licence_id: int, attempt: int) -> str:
 
 # --- starting a payment -------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class CheckoutStarted:
     licence_id: int
@@ -83,16 +86,25 @@ def _payment_row(uow: UnitOfWork, licence_id: int) -> LicencePayment | None:
     return uow.session.exec(query).first()
 
 
-def start_licence_checkout(uow: UnitOfWork, actor: Actor, now: datetime, licence_id: int,
-                           gateway: PaymentGateway, success_url: str, cancel_url: str) -> CheckoutStarted:
+def start_licence_checkout(
+    uow: UnitOfWork,
+    actor: Actor,
+    now: datetime,
+    licence_id: int,
+    gateway: PaymentGateway,
+    success_url: str,
+    cancel_url: str,
+) -> CheckoutStarted:
     """A Checkout Session for the upfront fee of a signed licence (the licensee brand only)."""
     licence = licences.get_licence(uow, actor, licence_id, lock=True)
     if actor.role != "brand" or licence.brand_org_id not in actor.org_ids:
         raise Forbidden("Only the licensee brand pays the licence fee.")
     payment = _payment_row(uow, licence.id)
     if licence.status != "signed" or (payment is not None and payment.status != "open"):
-        raise Conflict(f"This licence is {licence.status}; only a signed licence awaiting its fee can be paid.",
-                       status_now=licence.status)
+        raise Conflict(
+            f"This licence is {licence.status}; only a signed licence awaiting its fee can be paid.",
+            status_now=licence.status,
+        )
     if licence.upfront_fee_minor <= 0:
         raise Conflict("This licence has no upfront fee to pay.")
     try:
@@ -104,31 +116,51 @@ def start_licence_checkout(uow: UnitOfWork, actor: Actor, now: datetime, licence
                 raise Conflict("The licence fee has been paid; the payment is being recorded.")
             payment.checkout_attempt += 1  # the old session expired: open a new one
         if payment is None:
-            payment = LicencePayment(licence_id=licence.id, amount=licence.upfront_fee_minor,
-                                     currency=licence.currency, status="open", created_at=now, updated_at=now)
+            payment = LicencePayment(
+                licence_id=licence.id,
+                amount=licence.upfront_fee_minor,
+                currency=licence.currency,
+                status="open",
+                created_at=now,
+                updated_at=now,
+            )
             uow.session.add(payment)
         session = _create_session(gateway, licence, payment, success_url, cancel_url)
     except PaymentError as exc:
         raise provider_problem(exc) from exc
     payment.checkout_session_id, payment.updated_at = session.id, now
     uow.session.flush()
-    audit.record(uow, actor, now, "licence.checkout", "licence", licence.id, checkout_session_id=session.id,
-                 amount_minor=licence.upfront_fee_minor, currency=licence.currency)
+    audit.record(
+        uow,
+        actor,
+        now,
+        "licence.checkout",
+        "licence",
+        licence.id,
+        checkout_session_id=session.id,
+        amount_minor=licence.upfront_fee_minor,
+        currency=licence.currency,
+    )
     return _started(licence, session)
 
 
-def _create_session(gateway: PaymentGateway, licence: Licence, payment: LicencePayment, success_url: str,
-                    cancel_url: str) -> CheckoutSession:
+def _create_session(
+    gateway: PaymentGateway, licence: Licence, payment: LicencePayment, success_url: str, cancel_url: str
+) -> CheckoutSession:
     """Create the session; a key already used with other parameters (a session created
     before a rollback, with other URLs) moves on to the next attempt number."""
     while True:
         try:
             return gateway.create_checkout_session(
-                amount=licence.upfront_fee_minor, currency=licence.currency,
-                product_name=f"Licence #{licence.id} upfront fee", success_url=success_url,
-                cancel_url=cancel_url, idempotency_key=checkout_key(licence.id, payment.checkout_attempt),
+                amount=licence.upfront_fee_minor,
+                currency=licence.currency,
+                product_name=f"Licence #{licence.id} upfront fee",
+                success_url=success_url,
+                cancel_url=cancel_url,
+                idempotency_key=checkout_key(licence.id, payment.checkout_attempt),
                 metadata={"kind": KIND, "licence_id": str(licence.id)},
-                client_reference_id=f"licence-{licence.id}")
+                client_reference_id=f"licence-{licence.id}",
+            )
         except IdempotencyKeyReused:
             if payment.checkout_attempt >= MAX_CHECKOUT_ATTEMPTS:
                 raise
@@ -136,19 +168,26 @@ def _create_session(gateway: PaymentGateway, licence: Licence, payment: LicenceP
 
 
 def _started(licence: Licence, session: CheckoutSession) -> CheckoutStarted:
-    return CheckoutStarted(licence_id=licence.id, checkout_session_id=session.id, url=session.url,
-                           amount=licence.upfront_fee_minor, currency=licence.currency)
+    return CheckoutStarted(
+        licence_id=licence.id,
+        checkout_session_id=session.id,
+        url=session.url,
+        amount=licence.upfront_fee_minor,
+        currency=licence.currency,
+    )
 
 
 # --- recording it ----------------------------------------------------------------------------
+
 
 def owners_of(licence: Licence) -> list[recipes.Owner]:
     """The co-owners named in the signed contract share its proceeds (creator id = user id)."""
     return [recipes.Owner(creator_id=int(o["user_id"]), share=int(o["share_bps"])) for o in licence.owners]
 
 
-def record_licence_payment(uow: UnitOfWork, ctx: EventContext, licence_id: int, payment_intent_id: str,
-                           effective_at: datetime) -> LicencePayment:
+def record_licence_payment(
+    uow: UnitOfWork, ctx: EventContext, licence_id: int, payment_intent_id: str, effective_at: datetime
+) -> LicencePayment:
     """Mark the licence paid and post its sale entry, once (the licence's row lock orders racers)."""
     licence = uow.session.get(Licence, licence_id, with_for_update=True)
     if licence is None:
@@ -156,34 +195,57 @@ def record_licence_payment(uow: UnitOfWork, ctx: EventContext, licence_id: int, 
     payment = _payment_row(uow, licence_id)
     if payment is not None and payment.sale_entry_seq is not None:
         if payment.payment_intent_id != payment_intent_id:
-            raise Conflict(f"licence {licence_id} was already paid by {payment.payment_intent_id}; "
-                           f"{payment_intent_id} needs a refund")
+            raise Conflict(
+                f"licence {licence_id} was already paid by {payment.payment_intent_id}; "
+                f"{payment_intent_id} needs a refund"
+            )
         return payment
     charge = ctx.gateway.retrieve_charge(payment_intent_id=payment_intent_id)
     if payment is None:  # the session's row was lost (e.g. created by an earlier deployment)
-        payment = LicencePayment(licence_id=licence_id, amount=licence.upfront_fee_minor, currency=licence.currency,
-                                 status="open", created_at=ctx.now, updated_at=ctx.now)
+        payment = LicencePayment(
+            licence_id=licence_id,
+            amount=licence.upfront_fee_minor,
+            currency=licence.currency,
+            status="open",
+            created_at=ctx.now,
+            updated_at=ctx.now,
+        )
         uow.session.add(payment)
     if (charge.amount, charge.currency) != (payment.amount, payment.currency):
-        raise Conflict(f"charge {charge.id} is {charge.amount} {charge.currency}, the licence fee "
-                       f"{payment.amount} {payment.currency}")
+        raise Conflict(
+            f"charge {charge.id} is {charge.amount} {charge.currency}, the licence fee "
+            f"{payment.amount} {payment.currency}"
+        )
     licences.mark_paid(uow, licence_id, ctx.now, payment_ref=payment_intent_id)
     draft = recipes.licence_sale(
-        key=sale_key(licence_id), effective_at=effective_at, currency=charge.currency, gross=charge.amount,
-        stripe_fee=charge.fee, commission_bps=licence.commission_bps, owners=owners_of(licence),
+        key=sale_key(licence_id),
+        effective_at=effective_at,
+        currency=charge.currency,
+        gross=charge.amount,
+        stripe_fee=charge.fee,
+        commission_bps=licence.commission_bps,
+        owners=owners_of(licence),
         memo=f"licence #{licence_id} upfront fee",
-        meta={"licence_id": licence_id, "payment_intent": payment_intent_id, "charge": charge.id})
+        meta={"licence_id": licence_id, "payment_intent": payment_intent_id, "charge": charge.id},
+    )
     posted = ctx.post(uow, draft)
     payment.payment_intent_id, payment.charge_id, payment.fee = payment_intent_id, charge.id, charge.fee
-    payment.status, payment.sale_entry_seq, payment.paid_at, payment.updated_at = "paid", posted.seq, effective_at, ctx.now
+    payment.status, payment.sale_entry_seq, payment.paid_at, payment.updated_at = (
+        "paid",
+        posted.seq,
+        effective_at,
+        ctx.now,
+    )
     uow.session.flush()
     return payment
 
 
 # --- refunds and disputes ----------------------------------------------------------------------
 
-def _payment_for(uow: UnitOfWork, ctx: EventContext, payment_intent_id: str | None,
-                 charge_id: str | None) -> LicencePayment | None:
+
+def _payment_for(
+    uow: UnitOfWork, ctx: EventContext, payment_intent_id: str | None, charge_id: str | None
+) -> LicencePayment | None:
     """The licence payment a refund/dispute is about, or None when it is not a licence
     payment.  When it is one whose payment has not been recorded yet — found by
     re-fetching the recent unrecorded checkout sessions — the event waits."""
@@ -194,14 +256,21 @@ def _payment_for(uow: UnitOfWork, ctx: EventContext, payment_intent_id: str | No
         payment = uow.session.exec(query.where(LicencePayment.charge_id == charge_id)).first()
     if payment is not None or not payment_intent_id:
         return payment
-    unrecorded = uow.session.exec(select(LicencePayment).where(
-        LicencePayment.sale_entry_seq.is_(None), LicencePayment.checkout_session_id.is_not(None),
-        LicencePayment.updated_at >= ctx.now - UNRECORDED_WINDOW).order_by(LicencePayment.id)).all()
+    unrecorded = uow.session.exec(
+        select(LicencePayment)
+        .where(
+            LicencePayment.sale_entry_seq.is_(None),
+            LicencePayment.checkout_session_id.is_not(None),
+            LicencePayment.updated_at >= ctx.now - UNRECORDED_WINDOW,
+        )
+        .order_by(LicencePayment.id)
+    ).all()
     for candidate in unrecorded:
         session = ctx.gateway.retrieve_checkout_session(candidate.checkout_session_id)
         if session.payment_intent_id == payment_intent_id:
-            raise EventNotReady(f"the payment {payment_intent_id} of licence {candidate.licence_id} "
-                                "is not recorded yet")
+            raise EventNotReady(
+                f"the payment {payment_intent_id} of licence {candidate.licence_id} is not recorded yet"
+            )
     return None
 
 
@@ -209,30 +278,56 @@ def _payable_available(ledger: Ledger, uow: UnitOfWork, owners: list[recipes.Own
     available = {}
     for owner in owners:
         try:  # a liability's balance is a credit: negative in the book's signed amounts
-            available[owner.creator_id] = max(0, -ledger.balance(uow.session, chart.creator_payable(
-                owner.creator_id, currency)).minor)
+            available[owner.creator_id] = max(
+                0, -ledger.balance(uow.session, chart.creator_payable(owner.creator_id, currency)).minor
+            )
         except UnknownAccount:
             available[owner.creator_id] = 0
     return available
 
 
-def _adjust(uow: UnitOfWork, ctx: EventContext, payment: LicencePayment, *, kind: str, stripe_id: str,
-            amount: int, fee: int, effective_at: datetime) -> LicencePaymentAdjustment | None:
-    done = uow.session.exec(select(LicencePaymentAdjustment).where(
-        LicencePaymentAdjustment.stripe_id == stripe_id)).first()
+def _adjust(
+    uow: UnitOfWork,
+    ctx: EventContext,
+    payment: LicencePayment,
+    *,
+    kind: str,
+    stripe_id: str,
+    amount: int,
+    fee: int,
+    effective_at: datetime,
+) -> LicencePaymentAdjustment | None:
+    done = uow.session.exec(
+        select(LicencePaymentAdjustment).where(LicencePaymentAdjustment.stripe_id == stripe_id)
+    ).first()
     if done is not None:
         return done
     licence = uow.session.get(Licence, payment.licence_id)
     owners = owners_of(licence)
     original = recipes.split(payment.amount, licence.commission_bps, owners)
     draft = recipes.refund(
-        key=f"licence-{kind}:{stripe_id}", effective_at=effective_at, currency=payment.currency, amount=amount,
-        original=original, payable_available=_payable_available(ctx.ledger, uow, owners, payment.currency),
-        dispute_fee=fee, kind=ADJUSTMENT_KINDS[kind], memo=f"licence #{licence.id} {kind} {stripe_id}",
-        meta={"licence_id": licence.id, kind: stripe_id, "payment_intent": payment.payment_intent_id})
+        key=f"licence-{kind}:{stripe_id}",
+        effective_at=effective_at,
+        currency=payment.currency,
+        amount=amount,
+        original=original,
+        payable_available=_payable_available(ctx.ledger, uow, owners, payment.currency),
+        dispute_fee=fee,
+        kind=ADJUSTMENT_KINDS[kind],
+        memo=f"licence #{licence.id} {kind} {stripe_id}",
+        meta={"licence_id": licence.id, kind: stripe_id, "payment_intent": payment.payment_intent_id},
+    )
     posted = ctx.post(uow, draft)
-    row = LicencePaymentAdjustment(licence_payment_id=payment.id, kind=kind, stripe_id=stripe_id, amount=amount,
-                                   fee=fee, entry_seq=posted.seq, effective_at=effective_at, created_at=ctx.now)
+    row = LicencePaymentAdjustment(
+        licence_payment_id=payment.id,
+        kind=kind,
+        stripe_id=stripe_id,
+        amount=amount,
+        fee=fee,
+        entry_seq=posted.seq,
+        effective_at=effective_at,
+        created_at=ctx.now,
+    )
     uow.session.add(row)
     if kind == "refund":
         payment.refunded_amount += amount
@@ -245,19 +340,29 @@ def _adjust(uow: UnitOfWork, ctx: EventContext, payment: LicencePayment, *, kind
     return row
 
 
-def apply_refund(uow: UnitOfWork, ctx: EventContext, refund: Mapping[str, Any],
-                 effective_at: datetime) -> LicencePaymentAdjustment | None:
+def apply_refund(
+    uow: UnitOfWork, ctx: EventContext, refund: Mapping[str, Any], effective_at: datetime
+) -> LicencePaymentAdjustment | None:
     if refund.get("status") in ("failed", "canceled"):
         return None
     payment = _payment_for(uow, ctx, _id(refund.get("payment_intent")), _id(refund.get("charge")))
     if payment is None:
         return None
-    return _adjust(uow, ctx, payment, kind="refund", stripe_id=refund["id"], amount=int(refund["amount"]), fee=0,
-                   effective_at=effective_at)
+    return _adjust(
+        uow,
+        ctx,
+        payment,
+        kind="refund",
+        stripe_id=refund["id"],
+        amount=int(refund["amount"]),
+        fee=0,
+        effective_at=effective_at,
+    )
 
 
-def apply_dispute(uow: UnitOfWork, ctx: EventContext, dispute: Mapping[str, Any],
-                  effective_at: datetime) -> LicencePaymentAdjustment | None:
+def apply_dispute(
+    uow: UnitOfWork, ctx: EventContext, dispute: Mapping[str, Any], effective_at: datetime
+) -> LicencePaymentAdjustment | None:
     withdrawals = [t for t in dispute.get("balance_transactions") or () if int(t.get("amount", 0)) < 0]
     if not withdrawals:
         return None  # funds not withdrawn yet: charge.dispute.funds_withdrawn will say when
@@ -266,8 +371,9 @@ def apply_dispute(uow: UnitOfWork, ctx: EventContext, dispute: Mapping[str, Any]
         return None
     withdrawn = -sum(int(t["amount"]) for t in withdrawals)
     fee = sum(int(t.get("fee", 0)) for t in withdrawals)
-    return _adjust(uow, ctx, payment, kind="dispute", stripe_id=dispute["id"], amount=withdrawn, fee=fee,
-                   effective_at=effective_at)
+    return _adjust(
+        uow, ctx, payment, kind="dispute", stripe_id=dispute["id"], amount=withdrawn, fee=fee, effective_at=effective_at
+    )
 
 
 def _id(value: Any) -> str | None:
@@ -284,11 +390,13 @@ def on_charge_refunded(uow: UnitOfWork, event: WebhookEvent, ctx: EventContext) 
     charge = event.data_object
     listed = (charge.get("refunds") or {}).get("data") if isinstance(charge.get("refunds"), dict) else None
     for refund in listed or ():
-        apply_refund(uow, ctx, refund, datetime.fromtimestamp(int(refund["created"]), tz=timezone.utc))
+        apply_refund(uow, ctx, refund, datetime.fromtimestamp(int(refund["created"]), tz=UTC))
     payment = _payment_for(uow, ctx, _id(charge.get("payment_intent")), charge.get("id"))
     if payment is not None and payment.refunded_amount < int(charge.get("amount_refunded") or 0):
-        raise EventNotReady(f"charge {charge.get('id')} shows {charge.get('amount_refunded')} refunded, "
-                            f"{payment.refunded_amount} recorded: waiting for its refund events")
+        raise EventNotReady(
+            f"charge {charge.get('id')} shows {charge.get('amount_refunded')} refunded, "
+            f"{payment.refunded_amount} recorded: waiting for its refund events"
+        )
 
 
 def on_dispute(uow: UnitOfWork, event: WebhookEvent, ctx: EventContext) -> None:

@@ -7,6 +7,7 @@ that cannot be applied yet keeps ``processed_at`` NULL and is retried.
 ``licence_payment`` is one row per licence: the Checkout Session that collects the
 upfront fee, what Stripe charged (charge, fee) and the ledger entry of the sale.
 """
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -59,10 +60,12 @@ class StripeEvent(SQLModel, table=True):
 class LicencePayment(SQLModel, table=True):
     __tablename__ = "licence_payment"
     __table_args__ = (
-        CheckConstraint("status IN ('" + "', '".join(LICENCE_PAYMENT_STATUSES) + "')",
-                        name="ck_licence_payment_status"),
-        CheckConstraint("amount > 0 AND refunded_amount >= 0 AND refunded_amount <= amount",
-                        name="ck_licence_payment_money"),
+        CheckConstraint(
+            "status IN ('" + "', '".join(LICENCE_PAYMENT_STATUSES) + "')", name="ck_licence_payment_status"
+        ),
+        CheckConstraint(
+            "amount > 0 AND refunded_amount >= 0 AND refunded_amount <= amount", name="ck_licence_payment_money"
+        ),
     )
 
     id: Optional[int] = Field(default=None, primary_key=True)
@@ -93,8 +96,9 @@ class LicencePaymentAdjustment(SQLModel, table=True):
     )
 
     id: Optional[int] = Field(default=None, primary_key=True)
-    licence_payment_id: int = Field(sa_column=Column(Integer, ForeignKey("licence_payment.id"), nullable=False,
-                                                     index=True))
+    licence_payment_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("licence_payment.id"), nullable=False, index=True)
+    )
     kind: str = _str(10)
     stripe_id: str = _str(255, unique=True)
     amount: int = Field(sa_column=Column(BigInteger, nullable=False))

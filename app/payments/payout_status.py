@@ -4,6 +4,7 @@ Settlement asks this for every creator it would pay (held creators are listed, n
 skipped silently); the creator dashboard shows the same reason.  Pure over the
 ``connect_account`` row so both read the same truth.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -31,11 +32,13 @@ def describe(account: ConnectAccount | None) -> PayoutStatus:
         return PayoutStatus(account.stripe_account_id, True, None)
     if account.requirements_due:
         due = ", ".join(sorted(account.requirements_due))
-        return PayoutStatus(account.stripe_account_id, False,
-                            f"Stripe needs more information before it can pay you: {due}.")
+        return PayoutStatus(
+            account.stripe_account_id, False, f"Stripe needs more information before it can pay you: {due}."
+        )
     if not account.details_submitted:
-        return PayoutStatus(account.stripe_account_id, False,
-                            "Stripe onboarding is not finished: continue it from your dashboard.")
+        return PayoutStatus(
+            account.stripe_account_id, False, "Stripe onboarding is not finished: continue it from your dashboard."
+        )
     return PayoutStatus(account.stripe_account_id, False, "Stripe has not enabled payouts on your account yet.")
 
 
@@ -45,6 +48,10 @@ def payout_status(session: Session, creator_id: int) -> PayoutStatus:
 
 
 def payout_statuses(session: Session, creator_ids: list[int]) -> dict[int, PayoutStatus]:
-    rows = session.exec(select(ConnectAccount).where(ConnectAccount.creator_id.in_(creator_ids))).all() if creator_ids else []
+    rows = (
+        session.exec(select(ConnectAccount).where(ConnectAccount.creator_id.in_(creator_ids))).all()
+        if creator_ids
+        else []
+    )
     by_creator = {row.creator_id: row for row in rows}
     return {creator_id: describe(by_creator.get(creator_id)) for creator_id in creator_ids}

@@ -4,6 +4,7 @@ A transient failure (Stripe down, rate limited) is a 503 "try again shortly"; an
 else Stripe refused is a 502.  Stripe's own message never reaches the page: it may name
 internal ids, and it is logged where the gateway translated it.
 """
+
 from __future__ import annotations
 
 from app.errors import Problem
@@ -18,8 +19,9 @@ class PaymentProviderProblem(Problem):
 
 def provider_problem(exc: PaymentError) -> Problem:
     if isinstance(exc, (GatewayUnavailable, RateLimited)):
-        return Problem("The payment provider is unavailable; try again shortly.", status=503,
-                       title="Payment provider unavailable")
+        return Problem(
+            "The payment provider is unavailable; try again shortly.", status=503, title="Payment provider unavailable"
+        )
     return PaymentProviderProblem("The payment provider refused the request.")
 
 

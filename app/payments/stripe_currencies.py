@@ -29,25 +29,172 @@ from ledger.money import CURRENCY_EXPONENTS
 
 # Stripe's presentment currencies for card payments, plus the three-decimal ones
 # Stripe charges for accounts in their regions.
-CHARGE_CURRENCIES = frozenset("""
-    USD AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BIF BMD BND BOB BRL BSD BWP
-    BYN BZD CAD CDF CHF CLP CNY COP CRC CVE CZK DJF DKK DOP DZD EGP ETB EUR FJD FKP GBP GEL
-    GIP GMD GNF GTQ GYD HKD HNL HTG HUF IDR ILS INR ISK JMD JPY KES KGS KHR KMF KRW KYD KZT
-    LAK LBP LKR LRD LSL MAD MDL MGA MKD MMK MNT MOP MUR MVR MWK MXN MYR MZN NAD NGN NIO NOK
-    NPR NZD PAB PEN PGK PHP PKR PLN PYG QAR RON RSD RUB RWF SAR SBD SCR SEK SGD SHP SLE SOS
-    SRD STD SZL THB TJS TOP TRY TTD TWD TZS UAH UGX UYU UZS VND VUV WST XAF XCD XOF XPF YER
-    ZAR ZMW BHD JOD KWD OMR TND
-""".split())
-ZERO_DECIMAL = frozenset("BIF CLP DJF GNF JPY KMF KRW MGA PYG RWF VND VUV XAF XOF XPF".split())
+CHARGE_CURRENCIES = frozenset(
+    [
+        "USD",
+        "AED",
+        "AFN",
+        "ALL",
+        "AMD",
+        "ANG",
+        "AOA",
+        "ARS",
+        "AUD",
+        "AWG",
+        "AZN",
+        "BAM",
+        "BBD",
+        "BDT",
+        "BGN",
+        "BIF",
+        "BMD",
+        "BND",
+        "BOB",
+        "BRL",
+        "BSD",
+        "BWP",
+        "BYN",
+        "BZD",
+        "CAD",
+        "CDF",
+        "CHF",
+        "CLP",
+        "CNY",
+        "COP",
+        "CRC",
+        "CVE",
+        "CZK",
+        "DJF",
+        "DKK",
+        "DOP",
+        "DZD",
+        "EGP",
+        "ETB",
+        "EUR",
+        "FJD",
+        "FKP",
+        "GBP",
+        "GEL",
+        "GIP",
+        "GMD",
+        "GNF",
+        "GTQ",
+        "GYD",
+        "HKD",
+        "HNL",
+        "HTG",
+        "HUF",
+        "IDR",
+        "ILS",
+        "INR",
+        "ISK",
+        "JMD",
+        "JPY",
+        "KES",
+        "KGS",
+        "KHR",
+        "KMF",
+        "KRW",
+        "KYD",
+        "KZT",
+        "LAK",
+        "LBP",
+        "LKR",
+        "LRD",
+        "LSL",
+        "MAD",
+        "MDL",
+        "MGA",
+        "MKD",
+        "MMK",
+        "MNT",
+        "MOP",
+        "MUR",
+        "MVR",
+        "MWK",
+        "MXN",
+        "MYR",
+        "MZN",
+        "NAD",
+        "NGN",
+        "NIO",
+        "NOK",
+        "NPR",
+        "NZD",
+        "PAB",
+        "PEN",
+        "PGK",
+        "PHP",
+        "PKR",
+        "PLN",
+        "PYG",
+        "QAR",
+        "RON",
+        "RSD",
+        "RUB",
+        "RWF",
+        "SAR",
+        "SBD",
+        "SCR",
+        "SEK",
+        "SGD",
+        "SHP",
+        "SLE",
+        "SOS",
+        "SRD",
+        "STD",
+        "SZL",
+        "THB",
+        "TJS",
+        "TOP",
+        "TRY",
+        "TTD",
+        "TWD",
+        "TZS",
+        "UAH",
+        "UGX",
+        "UYU",
+        "UZS",
+        "VND",
+        "VUV",
+        "WST",
+        "XAF",
+        "XCD",
+        "XOF",
+        "XPF",
+        "YER",
+        "ZAR",
+        "ZMW",
+        "BHD",
+        "JOD",
+        "KWD",
+        "OMR",
+        "TND",
+    ]
+)
+ZERO_DECIMAL = frozenset(
+    ["BIF", "CLP", "DJF", "GNF", "JPY", "KMF", "KRW", "MGA", "PYG", "RWF", "VND", "VUV", "XAF", "XOF", "XPF"]
+)
 WHOLE_UNITS_WITH_TWO_DECIMALS = frozenset({"ISK", "UGX"})
-THREE_DECIMAL = frozenset("BHD JOD KWD OMR TND".split())
+THREE_DECIMAL = frozenset(["BHD", "JOD", "KWD", "OMR", "TND"])
 WHOLE_UNIT_PAYOUTS = frozenset({"HUF", "TWD"}) | WHOLE_UNITS_WITH_TWO_DECIMALS
 MAX_AMOUNT_DIGITS = {"IDR": 12, "INR": 9}
 DEFAULT_MAX_AMOUNT_DIGITS = 8
 
 # Integer amount fields of Stripe objects that carry a ``currency`` beside them.
-MONEY_FIELDS = ("amount", "amount_capturable", "amount_captured", "amount_received", "amount_refunded",
-                "amount_reversed", "amount_subtotal", "amount_total", "fee", "net", "unit_amount")
+MONEY_FIELDS = (
+    "amount",
+    "amount_capturable",
+    "amount_captured",
+    "amount_received",
+    "amount_refunded",
+    "amount_reversed",
+    "amount_subtotal",
+    "amount_total",
+    "fee",
+    "net",
+    "unit_amount",
+)
 
 
 class StripeAmountError(ValueError):
@@ -63,9 +210,12 @@ def check_charge_currency(currency: str) -> str:
     """The upper-case ISO code if Stripe can charge in it, else :class:`StripeAmountError`."""
     code = currency.upper() if isinstance(currency, str) else ""
     if code not in CHARGE_CURRENCIES or code not in CURRENCY_EXPONENTS:
-        raise StripeAmountError(f"{currency!r} is not a currency Stripe can charge in "
-                                "(an ISO 4217 code from Stripe's supported currencies)",
-                                code="currency_not_supported", param="currency")
+        raise StripeAmountError(
+            f"{currency!r} is not a currency Stripe can charge in "
+            "(an ISO 4217 code from Stripe's supported currencies)",
+            code="currency_not_supported",
+            param="currency",
+        )
     return code
 
 
@@ -98,11 +248,13 @@ def to_stripe_amount(minor: int, currency: str) -> int:
         raise TypeError("amounts are integers of minor units")
     shift = _shift(currency)
     if shift >= 0:
-        return minor * 10 ** shift
-    whole, rest = divmod(minor, 10 ** -shift)
+        return minor * 10**shift
+    whole, rest = divmod(minor, 10**-shift)
     if rest:
-        raise StripeAmountError(f"{currency.upper()} amounts go to Stripe in whole units; "
-                                f"{minor} minor units is not one", code="invalid_charge_amount")
+        raise StripeAmountError(
+            f"{currency.upper()} amounts go to Stripe in whole units; {minor} minor units is not one",
+            code="invalid_charge_amount",
+        )
     return whole
 
 
@@ -110,11 +262,13 @@ def from_stripe_amount(amount: int, currency: str) -> int:
     """Stripe ``amount`` → ledger minor units (exact, or :class:`StripeAmountError`)."""
     shift = _shift(currency)
     if shift <= 0:
-        return int(amount) * 10 ** -shift
-    whole, rest = divmod(int(amount), 10 ** shift)
+        return int(amount) * 10**-shift
+    whole, rest = divmod(int(amount), 10**shift)
     if rest:
-        raise StripeAmountError(f"Stripe amount {amount} {currency.upper()} is a fraction of the "
-                                "currency's smallest unit", code="invalid_amount")
+        raise StripeAmountError(
+            f"Stripe amount {amount} {currency.upper()} is a fraction of the currency's smallest unit",
+            code="invalid_amount",
+        )
     return whole
 
 
@@ -122,7 +276,7 @@ def max_charge_minor(currency: str) -> int:
     """The largest charge Stripe accepts in ``currency``, in ledger minor units."""
     code = check_charge_currency(currency)
     digits = MAX_AMOUNT_DIGITS.get(code, DEFAULT_MAX_AMOUNT_DIGITS)
-    largest = 10 ** digits - 1
+    largest = 10**digits - 1
     step = amount_step(code)
     # Stripe's unit may be finer than the ledger's (ISK) or coarser (MGA): keep what both can say
     unit = max(step, 10 ** max(_shift(code), 0))

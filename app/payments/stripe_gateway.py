@@ -31,17 +31,33 @@ from __future__ import annotations
 
 import contextlib
 import json
-from datetime import datetime, timezone
-from typing import Any, Iterator, Mapping
+from collections.abc import Iterator, Mapping
+from datetime import UTC, datetime
+from typing import Any
 
 import stripe
 
-from .gateway import (BalanceTransaction, ChargeInfo, CheckoutSession, ConnectedAccount,
-                      GatewayAuthError, GatewayUnavailable, IdempotencyKeyReused,
-                      InsufficientPlatformFunds, InvalidPaymentRequest, PaymentDeclined, PaymentError,
-                      PayoutDestinationRefused, RateLimited, Refund, Transfer, TransferReversal,
-                      WebhookEvent, WebhookSignatureError)
-from .stripe_currencies import (StripeAmountError, check_charge_currency, to_ledger_units, to_stripe_amount)
+from .gateway import (
+    BalanceTransaction,
+    ChargeInfo,
+    CheckoutSession,
+    ConnectedAccount,
+    GatewayAuthError,
+    GatewayUnavailable,
+    IdempotencyKeyReused,
+    InsufficientPlatformFunds,
+    InvalidPaymentRequest,
+    PaymentDeclined,
+    PaymentError,
+    PayoutDestinationRefused,
+    RateLimited,
+    Refund,
+    Transfer,
+    TransferReversal,
+    WebhookEvent,
+    WebhookSignatureError,
+)
+from .stripe_currencies import StripeAmountError, check_charge_currency, to_ledger_units, to_stripe_amount
 
 STRIPE_API_VERSION = "2024-04-10"  # the version of the spec in ../shared/stripe/ the emulator checks
 DEFAULT_TIMEOUT_SECONDS = 30.0
@@ -85,8 +101,9 @@ class StripeGateway:
         self._http.close()
 
     # -- Connect --------------------------------------------------------------------------
-    def create_connected_account(self, *, email: str, country: str, idempotency_key: str,
-                                 metadata: Mapping[str, str] | None = None) -> ConnectedAccount:
+    def create_connected_account(
+        self, *, email: str, country: str, idempotency_key: str, metadata: Mapping[str, str] | None = None
+    ) -> ConnectedAccount:
         params = {
             "type": "express",
             "email": email,
@@ -99,8 +116,12 @@ class StripeGateway:
         return _account(_data(account))
 
     def create_account_link(self, *, account_id: str, refresh_url: str, return_url: str) -> str:
-        params = {"account": account_id, "refresh_url": refresh_url, "return_url": return_url,
-                  "type": "account_onboarding"}
+        params = {
+            "account": account_id,
+            "refresh_url": refresh_url,
+            "return_url": return_url,
+            "type": "account_onboarding",
+        }
         with _translated():
             return _data(self._client.v1.account_links.create(params=params))["url"]
 
@@ -109,14 +130,25 @@ class StripeGateway:
             return _account(_data(self._client.v1.accounts.retrieve(account_id)))
 
     # -- money in ---------------------------------------------------------------------------
-    def create_checkout_session(self, *, amount: int, currency: str, product_name: str,
-                                success_url: str, cancel_url: str, idempotency_key: str,
-                                metadata: Mapping[str, str] | None = None,
-                                client_reference_id: str | None = None) -> CheckoutSession:
+    def create_checkout_session(
+        self,
+        *,
+        amount: int,
+        currency: str,
+        product_name: str,
+        success_url: str,
+        cancel_url: str,
+        idempotency_key: str,
+        metadata: Mapping[str, str] | None = None,
+        client_reference_id: str | None = None,
+    ) -> CheckoutSession:
         metadata = dict(metadata or {})
         with _translated():
-            price = {"currency": _to_stripe_currency(currency), "unit_amount": to_stripe_amount(amount, currency),
-                     "product_data": {"name": product_name}}
+            price = {
+                "currency": _to_stripe_currency(currency),
+                "unit_amount": to_stripe_amount(amount, currency),
+                "product_data": {"name": product_name},
+            }
         params: dict[str, Any] = {
             "mode": "payment",
             "line_items": [{"price_data": price, "quantity": 1}],
@@ -135,8 +167,7 @@ class StripeGateway:
         with _translated():
             return _session(_ledger_data(self._client.v1.checkout.sessions.retrieve(session_id)))
 
-    def retrieve_charge(self, *, charge_id: str | None = None,
-                        payment_intent_id: str | None = None) -> ChargeInfo:
+    def retrieve_charge(self, *, charge_id: str | None = None, payment_intent_id: str | None = None) -> ChargeInfo:
         if (charge_id is None) == (payment_intent_id is None):
             raise ValueError("give exactly one of charge_id or payment_intent_id")
         with _translated():
@@ -144,10 +175,12 @@ class StripeGateway:
                 intent = _data(self._client.v1.payment_intents.retrieve(payment_intent_id or ""))
                 charge_id = _id(intent["latest_charge"])
                 if charge_id is None:
-                    raise InvalidPaymentRequest(f"payment intent {payment_intent_id} has no charge yet",
-                                                code="no_charge")
-            charge = _ledger_data(self._client.v1.charges.retrieve(
-                charge_id, params={"expand": ["balance_transaction"]}))
+                    raise InvalidPaymentRequest(
+                        f"payment intent {payment_intent_id} has no charge yet", code="no_charge"
+                    )
+            charge = _ledger_data(
+                self._client.v1.charges.retrieve(charge_id, params={"expand": ["balance_transaction"]})
+            )
         txn = charge.get("balance_transaction")
         expanded = isinstance(txn, dict)
         fee = int(txn["fee"]) if expanded else 0
@@ -169,40 +202,65 @@ class StripeGateway:
                 intent = _data(self._client.v1.payment_intents.retrieve(payment_intent_id))
                 params["amount"] = to_stripe_amount(_amount(amount), intent["currency"])
             refund = _ledger_data(self._client.v1.refunds.create(params=params, options=_key(idempotency_key)))
-        return Refund(id=refund["id"], amount=int(refund["amount"]),
-                      currency=_from_stripe_currency(refund["currency"]), charge_id=_id(refund.get("charge")),
-                      payment_intent_id=_id(refund.get("payment_intent")), status=refund.get("status"))
+        return Refund(
+            id=refund["id"],
+            amount=int(refund["amount"]),
+            currency=_from_stripe_currency(refund["currency"]),
+            charge_id=_id(refund.get("charge")),
+            payment_intent_id=_id(refund.get("payment_intent")),
+            status=refund.get("status"),
+        )
 
     # -- money out --------------------------------------------------------------------------
-    def create_transfer(self, *, amount: int, currency: str, destination: str, idempotency_key: str,
-                        transfer_group: str | None = None,
-                        metadata: Mapping[str, str] | None = None) -> Transfer:
+    def create_transfer(
+        self,
+        *,
+        amount: int,
+        currency: str,
+        destination: str,
+        idempotency_key: str,
+        transfer_group: str | None = None,
+        metadata: Mapping[str, str] | None = None,
+    ) -> Transfer:
         with _translated():
-            params: dict[str, Any] = {"amount": to_stripe_amount(_amount(amount), currency),
-                                      "currency": _to_stripe_currency(currency),
-                                      "destination": destination, "metadata": dict(metadata or {})}
+            params: dict[str, Any] = {
+                "amount": to_stripe_amount(_amount(amount), currency),
+                "currency": _to_stripe_currency(currency),
+                "destination": destination,
+                "metadata": dict(metadata or {}),
+            }
         if transfer_group:
             params["transfer_group"] = transfer_group
         with _translated():
             transfer = self._client.v1.transfers.create(params=params, options=_key(idempotency_key))
             return _transfer(_ledger_data(transfer))
 
-    def reverse_transfer(self, transfer_id: str, *, idempotency_key: str,
-                         amount: int | None = None) -> TransferReversal:
+    def reverse_transfer(
+        self, transfer_id: str, *, idempotency_key: str, amount: int | None = None
+    ) -> TransferReversal:
         params: dict[str, Any] = {}
         with _translated():
             if amount is not None:  # Stripe's unit depends on the currency, which the transfer knows
                 transfer = _data(self._client.v1.transfers.retrieve(transfer_id))
                 params["amount"] = to_stripe_amount(_amount(amount), transfer["currency"])
-            reversal = _ledger_data(self._client.v1.transfers.reversals.create(
-                transfer_id, params=params, options=_key(idempotency_key)))  # type: ignore[arg-type]
-        return TransferReversal(id=reversal["id"], transfer_id=_id(reversal["transfer"]) or transfer_id,
-                                amount=int(reversal["amount"]),
-                                currency=_from_stripe_currency(reversal["currency"]),
-                                created=_time(reversal["created"]))
+            reversal = _ledger_data(
+                self._client.v1.transfers.reversals.create(transfer_id, params=params, options=_key(idempotency_key))
+            )  # type: ignore[arg-type]
+        return TransferReversal(
+            id=reversal["id"],
+            transfer_id=_id(reversal["transfer"]) or transfer_id,
+            amount=int(reversal["amount"]),
+            currency=_from_stripe_currency(reversal["currency"]),
+            created=_time(reversal["created"]),
+        )
 
-    def list_transfers(self, *, transfer_group: str | None = None, created_gte: datetime | None = None,
-                       created_lt: datetime | None = None) -> Iterator[Transfer]:
+    def list_transfers(
+        self,
+        *,
+        transfer_group: str | None = None,
+        created_gte: datetime | None = None,
+        created_lt: datetime | None = None,
+    ) -> Iterator[Transfer]:
         params: dict[str, Any] = {"limit": PAGE_SIZE}
         if transfer_group:
             params["transfer_group"] = transfer_group
@@ -211,8 +269,9 @@ class StripeGateway:
             params["created"] = created
         return self._paginate(self._client.v1.transfers.list, params, _transfer)
 
-    def list_balance_transactions(self, *, created_gte: datetime, created_lt: datetime,
-                                  type: str | None = None) -> Iterator[BalanceTransaction]:
+    def list_balance_transactions(
+        self, *, created_gte: datetime, created_lt: datetime, type: str | None = None
+    ) -> Iterator[BalanceTransaction]:
         params: dict[str, Any] = {"limit": PAGE_SIZE, "created": _created_range(created_gte, created_lt)}
         if type:
             params["type"] = type
@@ -240,15 +299,22 @@ class StripeGateway:
                 # a changed amount is in the object's currency: the object names it, the diff does not
                 converted = to_ledger_units({"currency": currency, **previous})
                 previous = {key: converted[key] for key in previous}
-            return WebhookEvent(id=event["id"], type=event["type"], created=_time(event["created"]),
-                                account=event.get("account"), livemode=bool(event.get("livemode")),
-                                data_object=data_object, previous_attributes=previous)
+            return WebhookEvent(
+                id=event["id"],
+                type=event["type"],
+                created=_time(event["created"]),
+                account=event.get("account"),
+                livemode=bool(event.get("livemode")),
+                data_object=data_object,
+                previous_attributes=previous,
+            )
         except (ValueError, KeyError, TypeError, AttributeError) as exc:  # StripeAmountError too
             raise WebhookSignatureError(f"signed payload is not a Stripe event we can read: {exc}") from exc
 
 
-def verify_signature(payload: bytes, header: str, secret: str, now: datetime,
-                     tolerance: int = WEBHOOK_TOLERANCE_SECONDS) -> int:
+def verify_signature(
+    payload: bytes, header: str, secret: str, now: datetime, tolerance: int = WEBHOOK_TOLERANCE_SECONDS
+) -> int:
     """Check a ``Stripe-Signature`` header; returns its timestamp or raises WebhookSignatureError.
 
     The SDK checks the HMAC (any ``v1`` signature may match); the time window is checked
@@ -263,11 +329,13 @@ def verify_signature(payload: bytes, header: str, secret: str, now: datetime,
     timestamp = _signed_at(header)
     skew = _epoch(now) - timestamp
     if skew > tolerance:
-        raise WebhookSignatureError(f"timestamp is {skew} s old (tolerance {tolerance} s): "
-                                    "a replay, or a delivery held too long")
+        raise WebhookSignatureError(
+            f"timestamp is {skew} s old (tolerance {tolerance} s): a replay, or a delivery held too long"
+        )
     if -skew > tolerance:
-        raise WebhookSignatureError(f"timestamp is {-skew} s in the future (tolerance "
-                                    f"{tolerance} s): a forged header or a badly skewed clock")
+        raise WebhookSignatureError(
+            f"timestamp is {-skew} s in the future (tolerance {tolerance} s): a forged header or a badly skewed clock"
+        )
     return timestamp
 
 
@@ -364,12 +432,12 @@ def _ledger_data(sdk_object: Any) -> dict[str, Any]:
 
 def _epoch(moment: datetime) -> int:
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
+        moment = moment.replace(tzinfo=UTC)
     return int(moment.timestamp())
 
 
 def _time(epoch: int) -> datetime:
-    return datetime.fromtimestamp(int(epoch), tz=timezone.utc)
+    return datetime.fromtimestamp(int(epoch), tz=UTC)
 
 
 def _created_range(gte: datetime | None, lt: datetime | None) -> dict[str, int]:

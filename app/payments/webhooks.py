@@ -7,6 +7,7 @@ and ``retry-events`` finishes the job (a 5xx would only make Stripe resend what 
 already hold).  A duplicate of a processed event changes nothing; a duplicate of an
 event still pending is one more processing attempt.
 """
+
 from __future__ import annotations
 
 from flask import Blueprint, jsonify, request

@@ -4,6 +4,7 @@ Passwords are stored as werkzeug scrypt hashes.  An API token is 32 random bytes
 (``cx_`` + urlsafe base64), shown once when issued; only its sha256 is stored, so a
 leaked database does not leak usable tokens.
 """
+
 from __future__ import annotations
 
 import functools
@@ -36,8 +37,16 @@ def normalise_email(email: str) -> str:
     return email.strip().lower()
 
 
-def create_user(uow: UnitOfWork, now: datetime, *, email: str, password: str, display_name: str, role: str,
-                password_method: str = DEFAULT_PASSWORD_METHOD) -> User:
+def create_user(
+    uow: UnitOfWork,
+    now: datetime,
+    *,
+    email: str,
+    password: str,
+    display_name: str,
+    role: str,
+    password_method: str = DEFAULT_PASSWORD_METHOD,
+) -> User:
     if role not in ROLES:
         raise ValidationProblem(errors={"role": f"must be one of {', '.join(ROLES)}"})
     if len(password) < 10:
@@ -45,8 +54,13 @@ def create_user(uow: UnitOfWork, now: datetime, *, email: str, password: str, di
     email = normalise_email(email)
     if uow.session.exec(select(User).where(User.email == email)).first():
         raise Conflict(errors={"email": "already registered"})
-    user = User(email=email, display_name=display_name, password_hash=generate_password_hash(password, method=password_method),
-                role=role, created_at=now)
+    user = User(
+        email=email,
+        display_name=display_name,
+        password_hash=generate_password_hash(password, method=password_method),
+        role=role,
+        created_at=now,
+    )
     uow.session.add(user)
     uow.session.flush()
     return user
@@ -82,13 +96,13 @@ def hash_token(token: str) -> str:
 
 def issue_token(uow: UnitOfWork, actor: Actor, now: datetime, *, name: str) -> tuple[ApiToken, str]:
     """A new token for the actor; the plain token is returned once and never stored."""
-    live = uow.session.exec(select(ApiToken.id).where(ApiToken.user_id == actor.user_id,
-                                                      ApiToken.revoked_at.is_(None))).all()
+    live = uow.session.exec(
+        select(ApiToken.id).where(ApiToken.user_id == actor.user_id, ApiToken.revoked_at.is_(None))
+    ).all()
     if len(live) >= MAX_TOKENS_PER_USER:
         raise Conflict(f"At most {MAX_TOKENS_PER_USER} live tokens; revoke one first.")
     plain = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    token = ApiToken(user_id=actor.user_id, name=name, prefix=plain[:10], token_hash=hash_token(plain),
-                     created_at=now)
+    token = ApiToken(user_id=actor.user_id, name=name, prefix=plain[:10], token_hash=hash_token(plain), created_at=now)
     uow.session.add(token)
     uow.session.flush()
     audit.record(uow, actor, now, "token.issue", "api_token", token.id, name=name)
@@ -96,8 +110,7 @@ def issue_token(uow: UnitOfWork, actor: Actor, now: datetime, *, name: str) -> t
 
 
 def list_tokens(uow: UnitOfWork, actor: Actor) -> list[ApiToken]:
-    return list(uow.session.exec(select(ApiToken).where(ApiToken.user_id == actor.user_id)
-                                 .order_by(ApiToken.id)).all())
+    return list(uow.session.exec(select(ApiToken).where(ApiToken.user_id == actor.user_id).order_by(ApiToken.id)).all())
 
 
 def revoke_token(uow: UnitOfWork, actor: Actor, now: datetime, token_id: int) -> ApiToken:
@@ -108,5 +121,3 @@ def revoke_token(uow: UnitOfWork, actor: Actor, now: datetime, token_id: int) ->
         token.revoked_at = now
         audit.record(uow, actor, now, "token.revoke", "api_token", token.id)
     return token
-
-

@@ -1,4 +1,5 @@
 """Who is acting, from where: the identity every service call is authorised against."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -34,5 +35,10 @@ SYSTEM = Actor(user_id=0, role="system", ip="", user_agent="scheduler")
 
 def actor_for(uow: UnitOfWork, user: User, *, ip: str = "", user_agent: str = "") -> Actor:
     org_ids = uow.session.exec(select(Membership.organisation_id).where(Membership.user_id == user.id)).all()
-    return Actor(user_id=user.id, role=user.role, org_ids=frozenset(org_ids), ip=(ip or "")[:64],
-                 user_agent=(user_agent or "")[:500])
+    return Actor(
+        user_id=user.id,
+        role=user.role,
+        org_ids=frozenset(org_ids),
+        ip=(ip or "")[:64],
+        user_agent=(user_agent or "")[:500],
+    )

@@ -5,6 +5,7 @@ These tables sit under every feature: each service call is authorised against an
 the audit log with the person who made it.  Table names keep their historical ``mk_``
 prefix (migrations 0002 and later).
 """
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -71,15 +72,15 @@ class ApiToken(SQLModel, table=True):
     revoked_at: Optional[datetime] = instant(nullable=True)
 
 
-
-
 class AuditEvent(SQLModel, table=True):
     """Who did what to which object, when and from where.  Append-only."""
 
     __tablename__ = "mk_audit_event"
     __table_args__ = (Index("ix_mk_audit_event_object", "object_type", "object_id"),)
 
-    id: Optional[int] = Field(default=None, sa_column=Column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True))
+    id: Optional[int] = Field(
+        default=None, sa_column=Column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    )
     at: datetime = instant()
     actor_id: Optional[int] = Field(default=None, sa_column=Column(Integer, ForeignKey("mk_user.id"), nullable=True))
     action: str = string(60)

@@ -8,6 +8,7 @@ token last seen" hint for its owner, and rewriting that row on every request wou
 turn every API call into a write.  The UPDATE only moves the time forward, so two
 concurrent requests cannot set it back.
 """
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta
@@ -34,8 +35,10 @@ _LOOKUP = (
 )
 _TOUCH = (
     update(_token)
-    .where(_token.c.id == bindparam("token_id"),
-           or_(_token.c.last_used_at.is_(None), _token.c.last_used_at < bindparam("now")))
+    .where(
+        _token.c.id == bindparam("token_id"),
+        or_(_token.c.last_used_at.is_(None), _token.c.last_used_at < bindparam("now")),
+    )
     .values(last_used_at=bindparam("now"))
 )
 
@@ -54,5 +57,10 @@ def token_actor(session: Session, plain: str, now: datetime, *, ip: str = "", us
     token_id, last_used_at, user_id, role = rows[0][:4]
     if last_used_at is None or as_utc(last_used_at) <= now - TOUCH_EVERY:
         conn.execute(_TOUCH, {"token_id": token_id, "now": now})
-    return Actor(user_id=user_id, role=role, org_ids=frozenset(r[4] for r in rows if r[4] is not None),
-                 ip=(ip or "")[:64], user_agent=(user_agent or "")[:500])
+    return Actor(
+        user_id=user_id,
+        role=role,
+        org_ids=frozenset(r[4] for r in rows if r[4] is not None),
+        ip=(ip or "")[:64],
+        user_agent=(user_agent or "")[:500],
+    )

@@ -8,6 +8,7 @@ downloads and the export files.  Tables that can be exported are looked up by na
 the export registry (``app.kit.exports``), where this package registers the journal's
 and the dashboard's and other features register theirs.
 """
+
 from __future__ import annotations
 
 from flask import Flask
@@ -30,8 +31,9 @@ def init_app(app: Flask) -> None:
     tables = provided(ExportTables, app)
     for name, title in LEDGER_TABLE_TITLES.items():
         tables.register(name, exports.LEDGER_TABLES[name], title=title)
-    tables.register("payouts", figures.payout_groups_frame,
-                    title="Payouts per transfer group (ledger side of reconciliation)")
+    tables.register(
+        "payouts", figures.payout_groups_frame, title="Payouts per transfer group (ledger side of reconciliation)"
+    )
     tables.register("activity", service.activity_frame, title="Monthly activity (chart data)")
     tables.register("creators", service.creators_frame, title="Per-creator period totals", needs_period=True)
     app.register_blueprint(views.bp)

@@ -12,6 +12,7 @@ ImportWarning on later imports and has been unfixed upstream since 2023.)
 The sums are integer minor units from ``app.books.reports.monthly_activity``; they are
 turned into major-unit floats here, for drawing only.
 """
+
 from __future__ import annotations
 
 import io
@@ -21,8 +22,12 @@ from decimal import Decimal
 from app.books.reports import MonthActivity
 from ledger.money import exponent
 
-SERIES_LABELS = (("gross_sales", "Gross sales"), ("commission", "Commission"), ("payouts", "Payouts"),
-                 ("outstanding_payables", "Outstanding payables"))
+SERIES_LABELS = (
+    ("gross_sales", "Gross sales"),
+    ("commission", "Commission"),
+    ("payouts", "Payouts"),
+    ("outstanding_payables", "Outstanding payables"),
+)
 COLOURS = ("#1f6feb", "#8250df", "#1a7f37", "#bf3989")
 _RENDERING = threading.Lock()
 
@@ -37,13 +42,21 @@ def activity_svg(rows: list[MonthActivity], currency: str) -> str:
 
     shown = [r for r in rows if r.currency == currency]
     months = [r.month for r in shown]
-    with _RENDERING, matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": "cameo",
-                                            "font.family": "sans-serif"}):
+    with (
+        _RENDERING,
+        matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": "cameo", "font.family": "sans-serif"}),
+    ):
         figure = Figure(figsize=(8.8, 4.2), dpi=100, layout="constrained")
         axes = figure.add_subplot()
-        for (series, label), colour in zip(SERIES_LABELS, COLOURS):
-            axes.plot(months, [_plotted(getattr(r, series), currency) for r in shown], marker="o",
-                      markersize=3, color=colour, label=label)
+        for (series, label), colour in zip(SERIES_LABELS, COLOURS, strict=True):
+            axes.plot(
+                months,
+                [_plotted(getattr(r, series), currency) for r in shown],
+                marker="o",
+                markersize=3,
+                color=colour,
+                label=label,
+            )
         axes.set_title(f"Monthly activity ({currency})")
         axes.set_ylabel(currency)
         axes.axhline(0, color="#888888", linewidth=0.6)

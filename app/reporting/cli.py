@@ -1,6 +1,7 @@
 """``cameo export`` (tables or Beancount for a period or the whole book) and
 ``cameo export-payees`` (annual per-payee totals).  They run as the operator
 (``SYSTEM``): whoever can run the CLI can already read the database."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -29,8 +30,13 @@ def _period(_ctx, _param, value):
 
 
 @click.command("export")
-@click.option("--format", "fmt_name", type=click.Choice(list(FORMATS)), required=True,
-              help="csv/parquet: a directory, or a .zip; xlsx: one workbook; beancount: one file.")
+@click.option(
+    "--format",
+    "fmt_name",
+    type=click.Choice(list(FORMATS)),
+    required=True,
+    help="csv/parquet: a directory, or a .zip; xlsx: one workbook; beancount: one file.",
+)
 @click.option("--period", callback=_period, help="A month, YYYY-MM (default: the whole book).")
 @click.option("--out", type=click.Path(path_type=Path, dir_okay=True), required=True)
 @click.option("--tables", help="Comma-separated table names (default: every table that fits).")
@@ -39,9 +45,11 @@ def export_command(fmt_name: str, period: Period | None, out: Path, tables: str 
     """Export ledger tables or a Beancount file."""
     fmt = FORMATS[fmt_name]
     if fmt.holds == BOOK and tables:
-        raise click.BadParameter(f"a {fmt.name} file holds the whole book; --tables is for "
-                                 f"{'/'.join(f.name for f in FORMATS.values() if f.holds != BOOK)}",
-                                 param_hint="--tables")
+        raise click.BadParameter(
+            f"a {fmt.name} file holds the whole book; --tables is for "
+            f"{'/'.join(f.name for f in FORMATS.values() if f.holds != BOOK)}",
+            param_hint="--tables",
+        )
     if fmt.holds != ONE and out.is_dir():
         raise click.BadParameter(f"{out} is a directory; give a file name", param_hint="--out")
     if not out.parent.exists():

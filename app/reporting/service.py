@@ -4,23 +4,25 @@ Each takes the unit of work and the acting user (accountants and admins, or the
 operator's CLI as ``SYSTEM``) and returns plain data; the routes and commands only
 parse input and render.  Money arrives as integer minor units from the ledger.
 """
+
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from typing import Any, Iterable, TextIO
+from datetime import UTC, datetime
+from typing import Any, TextIO
 
 from sqlalchemy import func, select
 from sqlmodel import Session
 from sqlmodel import select as orm_select
 
+from app.books import reports as books
 from app.db import UnitOfWork
 from app.errors import NotFound, Problem
 from app.kit.exports import ExportTables
 from app.payments.models import ConnectAccount
 from app.people.actors import Actor
 from app.people.models import User
-from app.books import reports as books
 from ledger import exports, reports
 from ledger.models import Account, Entry, Posting
 from ledger.money import format_minor
@@ -87,25 +89,56 @@ def account_page(uow: UnitOfWork, actor: Actor, code: str, *, page: int = 1) -> 
     pages, offset = _paged(page, total)
     order = (entry_t.c.effective_at, posting_t.c.entry_seq, posting_t.c.id)
     running = func.sum(posting_t.c.amount).over(order_by=order)
-    inner = (select(posting_t.c.id, posting_t.c.entry_seq, entry_t.c.idempotency_key, entry_t.c.kind,
-                    entry_t.c.effective_at, entry_t.c.memo, posting_t.c.amount, running.label("after"))
-             .join(entry_t, entry_t.c.seq == posting_t.c.entry_seq)
-             .where(posting_t.c.account_id == account_id)).subquery()
-    rows = conn.execute(select(inner).order_by(inner.c.effective_at.desc(), inner.c.entry_seq.desc(),
-                                               inner.c.id.desc()).limit(PER_PAGE).offset(offset)).all()
-    rows = [(pid, seq, key, kind, _aware(eff), memo, int(amount), int(after))
-            for pid, seq, key, kind, eff, memo, amount, after in rows]
+    inner = (
+        select(
+            posting_t.c.id,
+            posting_t.c.entry_seq,
+            entry_t.c.idempotency_key,
+            entry_t.c.kind,
+            entry_t.c.effective_at,
+            entry_t.c.memo,
+            posting_t.c.amount,
+            running.label("after"),
+        )
+        .join(entry_t, entry_t.c.seq == posting_t.c.entry_seq)
+        .where(posting_t.c.account_id == account_id)
+    ).subquery()
+    rows = conn.execute(
+        select(inner)
+        .order_by(inner.c.effective_at.desc(), inner.c.entry_seq.desc(), inner.c.id.desc())
+        .limit(PER_PAGE)
+        .offset(offset)
+    ).all()
+    rows = [
+        (pid, seq, key, kind, _aware(eff), memo, int(amount), int(after))
+        for pid, seq, key, kind, eff, memo, amount, after in rows
+    ]
     return AccountPage(found[0], Paged(rows, page, pages, total))
 
 
 def account_page_frame(found: AccountPage):
     """The drill-down page as a table (integer amounts and the balance after each)."""
     cur = found.account.currency
-    rows = [(pid, seq, key, kind, eff, memo, amount, after, format_minor(amount, cur), format_minor(after, cur))
-            for pid, seq, key, kind, eff, memo, amount, after in found.postings.rows]
-    return exports.int_frame(rows, ["posting_id", "entry_seq", "entry_key", "entry_kind", "effective_at", "memo",
-                                    "amount", "balance_after", "amount_decimal", "balance_after_decimal"],
-                             integers=("posting_id", "entry_seq", "amount", "balance_after"))
+    rows = [
+        (pid, seq, key, kind, eff, memo, amount, after, format_minor(amount, cur), format_minor(after, cur))
+        for pid, seq, key, kind, eff, memo, amount, after in found.postings.rows
+    ]
+    return exports.int_frame(
+        rows,
+        [
+            "posting_id",
+            "entry_seq",
+            "entry_key",
+            "entry_kind",
+            "effective_at",
+            "memo",
+            "amount",
+            "balance_after",
+            "amount_decimal",
+            "balance_after_decimal",
+        ],
+        integers=("posting_id", "entry_seq", "amount", "balance_after"),
+    )
 
 
 def _aware(value) -> datetime:
@@ -136,16 +169,27 @@ def entry(uow: UnitOfWork, actor: Actor, seq: int) -> EntryView:
     if row is None:
         raise NotFound(f"There is no entry {seq}.")
     reversed_by = conn.execute(select(entry_t.c.seq).where(entry_t.c.reverses_seq == seq)).scalar()
-    lines = conn.execute(select(account_t.c.code, account_t.c.type, posting_t.c.amount, posting_t.c.currency)
-                         .join(account_t, account_t.c.id == posting_t.c.account_id)
-                         .where(posting_t.c.entry_seq == seq).order_by(posting_t.c.id)).all()
-    return EntryView(row.seq, row.idempotency_key, row.kind, row.effective_at, row.posted_at, row.memo,
-                     row.reverses_seq, reversed_by, dict(row.metadata or {}),
-                     [(code, type_, int(amount), cur) for code, type_, amount, cur in lines])
+    lines = conn.execute(
+        select(account_t.c.code, account_t.c.type, posting_t.c.amount, posting_t.c.currency)
+        .join(account_t, account_t.c.id == posting_t.c.account_id)
+        .where(posting_t.c.entry_seq == seq)
+        .order_by(posting_t.c.id)
+    ).all()
+    return EntryView(
+        row.seq,
+        row.idempotency_key,
+        row.kind,
+        row.effective_at,
+        row.posted_at,
+        row.memo,
+        row.reverses_seq,
+        reversed_by,
+        dict(row.metadata or {}),
+        [(code, type_, int(amount), cur) for code, type_, amount, cur in lines],
+    )
 
 
-def entries_page(uow: UnitOfWork, actor: Actor, *, period: Period | None, kind: str | None,
-                 page: int = 1) -> Paged:
+def entries_page(uow: UnitOfWork, actor: Actor, *, period: Period | None, kind: str | None, page: int = 1) -> Paged:
     """Entries (newest first) with their per-currency debit totals."""
     _may_read(actor)
     conn = uow.session.connection()
@@ -154,16 +198,28 @@ def entries_page(uow: UnitOfWork, actor: Actor, *, period: Period | None, kind: 
         where.append(entry_t.c.kind == kind)
     total = conn.execute(select(func.count()).select_from(entry_t).where(*where)).scalar_one()
     pages, offset = _paged(page, total)
-    heads = conn.execute(select(entry_t.c.seq, entry_t.c.idempotency_key, entry_t.c.kind, entry_t.c.effective_at,
-                                entry_t.c.memo, entry_t.c.reverses_seq).where(*where)
-                         .order_by(entry_t.c.effective_at.desc(), entry_t.c.seq.desc())
-                         .limit(PER_PAGE).offset(offset)).all()
+    heads = conn.execute(
+        select(
+            entry_t.c.seq,
+            entry_t.c.idempotency_key,
+            entry_t.c.kind,
+            entry_t.c.effective_at,
+            entry_t.c.memo,
+            entry_t.c.reverses_seq,
+        )
+        .where(*where)
+        .order_by(entry_t.c.effective_at.desc(), entry_t.c.seq.desc())
+        .limit(PER_PAGE)
+        .offset(offset)
+    ).all()
     moved: dict[int, list[tuple[int, str]]] = {}
     if heads:
         for seq, amount, cur in conn.execute(
-                select(posting_t.c.entry_seq, func.sum(posting_t.c.amount), posting_t.c.currency)
-                .where(posting_t.c.entry_seq.in_([h.seq for h in heads]), posting_t.c.amount > 0)
-                .group_by(posting_t.c.entry_seq, posting_t.c.currency).order_by(posting_t.c.currency)):
+            select(posting_t.c.entry_seq, func.sum(posting_t.c.amount), posting_t.c.currency)
+            .where(posting_t.c.entry_seq.in_([h.seq for h in heads]), posting_t.c.amount > 0)
+            .group_by(posting_t.c.entry_seq, posting_t.c.currency)
+            .order_by(posting_t.c.currency)
+        ):
             moved.setdefault(seq, []).append((int(amount), cur))
     return Paged([(h, moved.get(h.seq, [])) for h in heads], page, pages, total)
 
@@ -176,8 +232,7 @@ def entries_frame(uow: UnitOfWork, actor: Actor, *, period: Period | None, kind:
 
 def entry_kinds(uow: UnitOfWork, actor: Actor) -> list[str]:
     _may_read(actor)
-    return list(uow.session.connection().execute(select(entry_t.c.kind).distinct().order_by(entry_t.c.kind))
-                .scalars())
+    return list(uow.session.connection().execute(select(entry_t.c.kind).distinct().order_by(entry_t.c.kind)).scalars())
 
 
 # ---------------------------------------------------------------- people
@@ -195,10 +250,21 @@ def payees(session: Session, creator_ids: Iterable[int]) -> dict[int, Payee]:
     if not ids:
         return {}
     users = {u.id: u for u in session.exec(orm_select(User).where(User.id.in_(ids))).all()}
-    stripe_ids = dict(session.exec(orm_select(ConnectAccount.creator_id, ConnectAccount.stripe_account_id)
-                                   .where(ConnectAccount.creator_id.in_(ids))).all())
-    return {cid: Payee(users[cid].display_name if cid in users else "", users[cid].email if cid in users else "",
-                       stripe_ids.get(cid, "")) for cid in ids}
+    stripe_ids = dict(
+        session.exec(
+            orm_select(ConnectAccount.creator_id, ConnectAccount.stripe_account_id).where(
+                ConnectAccount.creator_id.in_(ids)
+            )
+        ).all()
+    )
+    return {
+        cid: Payee(
+            users[cid].display_name if cid in users else "",
+            users[cid].email if cid in users else "",
+            stripe_ids.get(cid, ""),
+        )
+        for cid in ids
+    }
 
 
 @dataclass
@@ -235,12 +301,37 @@ def payee_frame(uow: UnitOfWork, actor: Actor, year: int):
     except ValueError as exc:
         raise BadRequest(str(exc)) from None
     people = payees(uow.session, (t.creator_id for t in totals))
-    data = [(year, t.creator_id, people[t.creator_id].name, people[t.creator_id].email,
-             people[t.creator_id].stripe_account_id, t.currency, t.paid, format_minor(t.paid, t.currency),
-             t.transfers, t.reversals) for t in totals]
-    return exports.int_frame(data, ["year", "creator_id", "name", "email", "stripe_account_id", "currency",
-                                 "paid", "paid_decimal", "transfers", "reversals"],
-                          integers=("year", "creator_id", "paid", "transfers", "reversals"))
+    data = [
+        (
+            year,
+            t.creator_id,
+            people[t.creator_id].name,
+            people[t.creator_id].email,
+            people[t.creator_id].stripe_account_id,
+            t.currency,
+            t.paid,
+            format_minor(t.paid, t.currency),
+            t.transfers,
+            t.reversals,
+        )
+        for t in totals
+    ]
+    return exports.int_frame(
+        data,
+        [
+            "year",
+            "creator_id",
+            "name",
+            "email",
+            "stripe_account_id",
+            "currency",
+            "paid",
+            "paid_decimal",
+            "transfers",
+            "reversals",
+        ],
+        integers=("year", "creator_id", "paid", "transfers", "reversals"),
+    )
 
 
 # ---------------------------------------------------------------- activity and exports
@@ -256,7 +347,7 @@ def activity_frame(conn, period: Period | None):
     before = period.ends_at if period else None
     if before is None:
         last = conn.execute(select(func.max(entry_t.c.effective_at))).scalar()
-        before = Period.containing(last).ends_at if last else datetime(1970, 1, 1, tzinfo=timezone.utc)
+        before = Period.containing(last).ends_at if last else datetime(1970, 1, 1, tzinfo=UTC)
     return books.monthly_activity_frame(books.monthly_activity(conn, before=before))
 
 
@@ -275,8 +366,9 @@ def check_tables(tables: ExportTables, names: Iterable[str] | None, period: Peri
     return chosen
 
 
-def build_tables(uow: UnitOfWork, actor: Actor, tables: ExportTables, names: list[str],
-                 period: Period | None) -> dict[str, Any]:
+def build_tables(
+    uow: UnitOfWork, actor: Actor, tables: ExportTables, names: list[str], period: Period | None
+) -> dict[str, Any]:
     _may_read(actor)
     known = tables.all()
     conn = uow.session.connection()

@@ -1,19 +1,20 @@
 """Routes of the accountant dashboard: parse the query string, call one service, render
 the page or hand back a CSV / export file.  Accountants and admins only."""
+
 from __future__ import annotations
 
 import io
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 
 from flask import Blueprint, Response, render_template, request, url_for
 
+from app.books import reports as books
 from app.errors import NotFound
-from app.kit.downloads import download
 from app.kit import csvfile
+from app.kit.downloads import download
 from app.kit.exports import BOOK, FORMATS, ExportTables, UnknownFormat, export_format, tables_file
 from app.kit.registry import provided
 from app.kit.web import acting, now, role_required
-from app.books import reports as books
 from ledger import exports
 from ledger.periods import Period
 
@@ -30,10 +31,10 @@ def _as_of() -> tuple[date, datetime]:
     """``?as_of=YYYY-MM-DD`` (default today): the day, and the instant after its end."""
     text = request.args.get("as_of", "").strip()
     try:
-        day = date.fromisoformat(text) if text else now().astimezone(timezone.utc).date()
+        day = date.fromisoformat(text) if text else now().astimezone(UTC).date()
     except ValueError:
         raise BadRequest(f"{text!r} is not a date: use YYYY-MM-DD, e.g. 2026-10-31.") from None
-    return day, datetime.combine(day + timedelta(days=1), time(), tzinfo=timezone.utc)
+    return day, datetime.combine(day + timedelta(days=1), time(), tzinfo=UTC)
 
 
 def _period(required: bool = True, name: str = "period") -> Period | None:
@@ -79,8 +80,14 @@ def dashboard():
     day, before, rows = _activity()
     currencies = sorted({r.currency for r in rows})
     recent = {cur: [r for r in rows if r.currency == cur][-CHART_MONTHS:] for cur in currencies}
-    return render_template("reporting/dashboard.html", day=day, currencies=currencies, recent=recent,
-                           series=SERIES_LABELS, period=Period.containing(before - timedelta(microseconds=1)))
+    return render_template(
+        "reporting/dashboard.html",
+        day=day,
+        currencies=currencies,
+        recent=recent,
+        series=SERIES_LABELS,
+        period=Period.containing(before - timedelta(microseconds=1)),
+    )
 
 
 @bp.get("/charts/<currency>.svg")
@@ -173,8 +180,13 @@ def creators():
 @bp.get("/exports")
 @role_required(*STAFF)
 def exports_page():
-    return render_template("reporting/exports.html", tables=provided(ExportTables).all(), formats=FORMATS,
-                           period=Period.containing(now()), year=now().year)
+    return render_template(
+        "reporting/exports.html",
+        tables=provided(ExportTables).all(),
+        formats=FORMATS,
+        period=Period.containing(now()),
+        year=now().year,
+    )
 
 
 @bp.get("/exports/download")

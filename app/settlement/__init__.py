@@ -9,6 +9,7 @@
 ``cli``        ``cameo settle --period YYYY-MM [--dry-run] [--retry-failed]``
 ``views``      the staff pages under ``/staff/settlements``
 """
+
 from __future__ import annotations
 
 from flask import Flask

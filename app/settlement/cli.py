@@ -5,6 +5,7 @@ table per currency sums up the run.  Exit status 0 when everything that could be
 paid was paid; 1 when the run was refused, items failed, or some are still waiting
 on Stripe (run the command again to resume); 2 for a malformed period.
 """
+
 from __future__ import annotations
 
 import getpass
@@ -57,27 +58,57 @@ def print_report(report: RunReport) -> None:
     click.echo(head)
     if report.note:
         click.echo(report.note)
-    rows = [("currency", "paid", "paid amount", "held", "held amount", "below min", "carried", "failed",
-             "failed amount", "pending", "reserve")]
+    rows = [
+        (
+            "currency",
+            "paid",
+            "paid amount",
+            "held",
+            "held amount",
+            "below min",
+            "carried",
+            "failed",
+            "failed amount",
+            "pending",
+            "reserve",
+        )
+    ]
     for currency, s in report.by_currency().items():
-        rows.append((currency, str(s.paid), _money(s.paid_amount, currency), str(s.held),
-                     _money(s.held_amount, currency), str(s.below_minimum), _money(s.below_minimum_amount, currency),
-                     str(s.failed), _money(s.failed_amount, currency), str(s.pending),
-                     _money(s.reserve, currency)))
+        rows.append(
+            (
+                currency,
+                str(s.paid),
+                _money(s.paid_amount, currency),
+                str(s.held),
+                _money(s.held_amount, currency),
+                str(s.below_minimum),
+                _money(s.below_minimum_amount, currency),
+                str(s.failed),
+                _money(s.failed_amount, currency),
+                str(s.pending),
+                _money(s.reserve, currency),
+            )
+        )
     if len(rows) == 1:
         click.echo("nothing to settle: no creator has anything payable")
         return
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     for n, row in enumerate(rows):
-        click.echo("  ".join(cell.rjust(w) if i else cell.ljust(w) for i, (cell, w) in enumerate(zip(row, widths))))
+        click.echo(
+            "  ".join(
+                cell.rjust(w) if i else cell.ljust(w) for i, (cell, w) in enumerate(zip(row, widths, strict=True))
+            )
+        )
         if n == 0:
             click.echo("  ".join("-" * w for w in widths))
     notable = [i for i in report.items if i.status in ("held", "failed", "posted", "planned")]
     for item in notable[:SHOWN_ITEMS]:
         why = item.hold_reason if item.status == "held" else item.last_error or ""
         label = "would pay" if report.dry_run and item.status == "planned" else item.status
-        click.echo(f"  {label:<10} creator {item.creator_id} {_money(item.amount, item.currency)} {item.currency}"
-                   + (f" — {why}" if why else ""))
+        click.echo(
+            f"  {label:<10} creator {item.creator_id} {_money(item.amount, item.currency)} {item.currency}"
+            + (f" — {why}" if why else "")
+        )
     if len(notable) > SHOWN_ITEMS:
         click.echo(f"  … and {len(notable) - SHOWN_ITEMS} more (see the admin page)")
 
@@ -103,23 +134,26 @@ def settle_command(period: str, dry_run: bool, retry_failed: bool) -> None:
         if retry_failed:
             report = settler.retry_failed(parsed, now=now, actor=actor, gateway=gateway, on_step=progress)
         else:
-            report = settler.settle(parsed, now=now, actor=actor, gateway=gateway, dry_run=dry_run,
-                                    on_step=progress)
+            report = settler.settle(parsed, now=now, actor=actor, gateway=gateway, dry_run=dry_run, on_step=progress)
     except (SettlementError, Problem) as exc:
         raise click.ClickException(getattr(exc, "detail", None) or str(exc)) from None
     print_report(report)
     if report.dry_run:
         return
     if report.failed:
-        raise click.ClickException(f"{len(report.failed)} items failed; fix the cause, then "
-                                   f"`cameo settle --period {parsed.name} --retry-failed`")
+        raise click.ClickException(
+            f"{len(report.failed)} items failed; fix the cause, then "
+            f"`cameo settle --period {parsed.name} --retry-failed`"
+        )
     if report.unfinished:
-        raise click.ClickException(f"{len(report.unfinished)} items could not be paid yet (Stripe unavailable?); "
-                                   f"run `cameo settle --period {parsed.name}` again to resume")
+        raise click.ClickException(
+            f"{len(report.unfinished)} items could not be paid yet (Stripe unavailable?); "
+            f"run `cameo settle --period {parsed.name}` again to resume"
+        )
 
 
 def _user() -> str:
     try:
         return getpass.getuser()
-    except Exception:  # noqa: BLE001 — no login name in some containers
+    except Exception:
         return "unknown"

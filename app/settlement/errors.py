@@ -1,4 +1,5 @@
 """What a settlement start can be refused for; messages are shown to the operator as they are."""
+
 from __future__ import annotations
 
 

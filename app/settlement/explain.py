@@ -4,6 +4,7 @@ Statements say it beside the figures: an amount under the minimum payout is carr
 forward "and said so on the statement", a held creator is told why, a paid one sees the
 transfer.  Read-only; no Stripe calls.
 """
+
 from __future__ import annotations
 
 from sqlmodel import Session, select
@@ -14,9 +15,13 @@ from .models import SettlementItem, SettlementRun
 
 
 def settlement_item(session: Session, period: str, creator_id: int, currency: str) -> SettlementItem | None:
-    query = (select(SettlementItem).join(SettlementRun, SettlementRun.id == SettlementItem.run_id)
-             .where(SettlementRun.period == period, SettlementItem.creator_id == creator_id,
-                    SettlementItem.currency == currency))
+    query = (
+        select(SettlementItem)
+        .join(SettlementRun, SettlementRun.id == SettlementItem.run_id)
+        .where(
+            SettlementRun.period == period, SettlementItem.creator_id == creator_id, SettlementItem.currency == currency
+        )
+    )
     return session.exec(query).first()
 
 

@@ -4,6 +4,7 @@ A no-op once that period's run is done, a resume when it was interrupted; it log
 instead of raising when payments are not configured or the run is refused, so the
 scheduler keeps running its other jobs.
 """
+
 from __future__ import annotations
 
 import logging

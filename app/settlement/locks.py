@@ -11,14 +11,15 @@ may need a moment to notice its client is gone), then is refused.  The lock is o
 per database, not per period: two runs of different periods at once would both
 read the same payables.
 """
+
 from __future__ import annotations
 
 import contextlib
 import os
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 from sqlalchemy import Engine, text
 
@@ -57,9 +58,11 @@ def _retry_until(acquire, wait_seconds: float) -> None:
 def _pg_lock(engine: Engine, wait_seconds: float) -> Iterator[None]:
     conn = engine.connect()
     try:
+
         def acquire() -> bool:
-            got = conn.execute(text("SELECT pg_try_advisory_lock(:ns, :key)"),
-                               {"ns": PG_LOCK_NAMESPACE, "key": PG_SETTLEMENT_LOCK}).scalar_one()
+            got = conn.execute(
+                text("SELECT pg_try_advisory_lock(:ns, :key)"), {"ns": PG_LOCK_NAMESPACE, "key": PG_SETTLEMENT_LOCK}
+            ).scalar_one()
             conn.commit()  # session-level lock: it outlives the transaction
             return bool(got)
 
@@ -67,8 +70,9 @@ def _pg_lock(engine: Engine, wait_seconds: float) -> Iterator[None]:
         try:
             yield
         finally:
-            conn.execute(text("SELECT pg_advisory_unlock(:ns, :key)"),
-                         {"ns": PG_LOCK_NAMESPACE, "key": PG_SETTLEMENT_LOCK})
+            conn.execute(
+                text("SELECT pg_advisory_unlock(:ns, :key)"), {"ns": PG_LOCK_NAMESPACE, "key": PG_SETTLEMENT_LOCK}
+            )
             conn.commit()
     finally:
         conn.close()
@@ -87,6 +91,7 @@ def _file_lock(path: Path, wait_seconds: float) -> Iterator[None]:
 
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
     try:
+
         def acquire() -> bool:
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)

@@ -15,6 +15,7 @@ Item states (the checkpoints of ``service.pay_item``)::
 
 Amounts are integer minor units of ``currency``.
 """
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -81,8 +82,10 @@ class SettlementItem(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("run_id", "creator_id", "currency", name="uq_settlement_item_run_creator_currency"),
         CheckConstraint(_in("status", ITEM_STATUSES), name="ck_settlement_item_status"),
-        CheckConstraint("payable >= 0 AND reserve >= 0 AND amount >= 0 AND amount = payable - reserve",
-                        name="ck_settlement_item_money"),
+        CheckConstraint(
+            "payable >= 0 AND reserve >= 0 AND amount >= 0 AND amount = payable - reserve",
+            name="ck_settlement_item_money",
+        ),
         CheckConstraint("reversed_amount >= 0 AND reversed_amount <= amount", name="ck_settlement_item_reversed"),
         CheckConstraint("attempt >= 1", name="ck_settlement_item_attempt"),
     )

@@ -27,11 +27,12 @@ reserve account is brought to ``reserve`` by one hold or release entry per run.
 (``payout_status`` says why), ``below_minimum`` under the currency's minimum payout
 (carried forward: the money stays payable), else ``planned``.
 """
+
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Mapping
 
 from sqlalchemy import Connection, select
 
@@ -94,8 +95,13 @@ def plan_lines(conn: Connection, period: Period) -> list[PlanLine]:
     holds = select(Licence.id.label("subject"), Licence.holdback_days.label("days")).where(Licence.holdback_days > 0)
     # per (creator, currency): [payable now, reserve now, later, held]; liabilities are credits (negative)
     sums: dict[tuple[int, str], list[int]] = {}
-    for position in positions(conn, codes_like=[chart.codes_like("creator", purpose) for purpose in PURPOSES],
-                              cutoff=period.ends_at, settling=kinds.names(payout=True), holds=holds):
+    for position in positions(
+        conn,
+        codes_like=[chart.codes_like("creator", purpose) for purpose in PURPOSES],
+        cutoff=period.ends_at,
+        settling=kinds.names(payout=True),
+        holds=holds,
+    ):
         account = chart.creator_account(position.code, *PURPOSES)
         if account is None:
             continue
@@ -117,22 +123,30 @@ def plan_lines(conn: Connection, period: Period) -> list[PlanLine]:
     return lines
 
 
-def decide(lines: list[PlanLine], statuses: Mapping[int, PayoutStatus],
-           minimums: Mapping[str, int]) -> list[Decision]:
+def decide(lines: list[PlanLine], statuses: Mapping[int, PayoutStatus], minimums: Mapping[str, int]) -> list[Decision]:
     decisions = []
     for line in lines:
         status = statuses[line.creator_id]
         minimum = min_payout_for(line.currency, minimums)
         if line.amount == 0:
-            reason = ("Everything owed is held in reserve until the licence's holdback days have passed."
-                      if line.payable else "Nothing to pay.")
+            reason = (
+                "Everything owed is held in reserve until the licence's holdback days have passed."
+                if line.payable
+                else "Nothing to pay."
+            )
             decisions.append(Decision(line, "below_minimum", reason, None))
         elif not status.can_pay:
             decisions.append(Decision(line, "held", status.hold_reason, status.stripe_account_id))
         elif line.amount < minimum:
-            decisions.append(Decision(line, "below_minimum",
-                                      f"Below the minimum payout of {format_minor(minimum, line.currency)} "
-                                      f"{line.currency}: carried forward to the next run.", None))
+            decisions.append(
+                Decision(
+                    line,
+                    "below_minimum",
+                    f"Below the minimum payout of {format_minor(minimum, line.currency)} "
+                    f"{line.currency}: carried forward to the next run.",
+                    None,
+                )
+            )
         else:
             decisions.append(Decision(line, "planned", None, status.stripe_account_id))
     return decisions

@@ -13,16 +13,17 @@ same reversal change nothing:
 
 Either way the amount is the creator's payable again, for the next run to pay.
 """
+
 from __future__ import annotations
 
 import logging
 
 from sqlalchemy import select
 
+from app.books import recipes
 from app.db import UnitOfWork
 from app.payments.events import EventContext, WebhookHandlers
 from app.payments.gateway import WebhookEvent
-from app.books import recipes
 
 from .models import SettlementItem, SettlementRun
 from .service import payout_key
@@ -31,8 +32,9 @@ log = logging.getLogger(__name__)
 
 
 def _find_item(uow: UnitOfWork, transfer: dict) -> SettlementItem | None:
-    item = uow.session.scalars(select(SettlementItem).where(SettlementItem.transfer_id == transfer["id"])
-                               .with_for_update()).first()
+    item = uow.session.scalars(
+        select(SettlementItem).where(SettlementItem.transfer_id == transfer["id"]).with_for_update()
+    ).first()
     if item is not None:
         return item
     metadata = transfer.get("metadata") or {}
@@ -62,22 +64,40 @@ def apply_transfer_reversal(uow: UnitOfWork, ctx: EventContext, transfer: dict) 
         return item
     run = uow.session.get(SettlementRun, item.run_id)
     key = payout_key(item.id, item.attempt)
-    meta = {"period": run.period, "item_id": item.id, "creator_id": item.creator_id, "transfer_id": transfer["id"],
-            "transfer_group": run.transfer_group}
+    meta = {
+        "period": run.period,
+        "item_id": item.id,
+        "creator_id": item.creator_id,
+        "transfer_id": transfer["id"],
+        "transfer_group": run.transfer_group,
+    }
     if item.reversed_amount == 0 and reversed_total == item.amount:
-        entry = ctx.ledger.reverse(uow.session, item.entry_seq, idempotency_key=f"{key}:reversed", now=ctx.now,
-                                   memo=f"transfer {transfer['id']} reversed: back to the payable", meta=meta)
+        entry = ctx.ledger.reverse(
+            uow.session,
+            item.entry_seq,
+            idempotency_key=f"{key}:reversed",
+            now=ctx.now,
+            memo=f"transfer {transfer['id']} reversed: back to the payable",
+            meta=meta,
+        )
     else:
-        entry = ctx.post(uow, recipes.payout_partly_reversed(
-            key=f"{key}:reversed:{reversed_total}", effective_at=ctx.now, currency=item.currency, amount=delta,
-            creator_id=item.creator_id, memo=f"transfer {transfer['id']} partly reversed: {delta} back to the payable",
-            meta={**meta, "amount_reversed": reversed_total}))
+        entry = ctx.post(
+            uow,
+            recipes.payout_partly_reversed(
+                key=f"{key}:reversed:{reversed_total}",
+                effective_at=ctx.now,
+                currency=item.currency,
+                amount=delta,
+                creator_id=item.creator_id,
+                memo=f"transfer {transfer['id']} partly reversed: {delta} back to the payable",
+                meta={**meta, "amount_reversed": reversed_total},
+            ),
+        )
     item.transfer_id = item.transfer_id or transfer["id"]
     item.reversed_amount, item.reversal_seq, item.updated_at = reversed_total, entry.seq, ctx.now
     item.status = "reversed" if reversed_total == item.amount else "partially_reversed"
     uow.session.flush()
-    log.info("settlement item %s: transfer %s reversed %d of %d", item.id, transfer["id"], reversed_total,
-             item.amount)
+    log.info("settlement item %s: transfer %s reversed %d of %d", item.id, transfer["id"], reversed_total, item.amount)
     return item
 
 

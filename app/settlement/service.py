@@ -31,20 +31,23 @@ crash test that kills the process at each step); views are detached snapshots.
 ``retry_failed`` re-plans a run's failed items with ``attempt + 1`` — new ledger and
 Stripe keys (``…:<attempt>`` / ``…-<attempt>``) — and pays them the same way.
 """
+
 from __future__ import annotations
 
 import logging
 import threading
 import time
 from collections import defaultdict
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, fields
 from datetime import datetime
-from typing import Callable, Mapping, Optional
+from typing import Optional
 
 from sqlalchemy import ARRAY, Integer, any_, cast, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
+from app.books import chart, recipes
 from app.db import Database
 from app.payments.gateway import (
     GatewayUnavailable,
@@ -58,7 +61,6 @@ from app.payments.gateway import (
 )
 from app.payments.models import ConnectAccount
 from app.payments.payout_status import PayoutStatus, describe, payout_statuses
-from app.books import chart, recipes
 from ledger import InsufficientBalance, Ledger
 
 from .errors import SettlementError, SettlementRefused
@@ -68,8 +70,17 @@ from .planning import Period, decide, plan_lines, transfer_group
 
 log = logging.getLogger(__name__)
 
-STEPS = ("run.locked", "run.planned", "run.paying", "item.posted", "item.transferred", "item.paid", "item.failed",
-         "item.deferred", "run.finished")
+STEPS = (
+    "run.locked",
+    "run.planned",
+    "run.paying",
+    "item.posted",
+    "item.transferred",
+    "item.paid",
+    "item.failed",
+    "item.deferred",
+    "run.finished",
+)
 DEFINITIVE_ERRORS = (InvalidPaymentRequest, PaymentDeclined, InsufficientPlatformFunds)
 TRANSIENT_ERRORS = (GatewayUnavailable, RateLimited)
 MAX_ERROR_CHARS = 1000
@@ -100,8 +111,9 @@ def statuses_of(session, creator_ids: set[int]) -> dict[int, PayoutStatus]:
     instead of an IN list of thousands of binds)."""
     if session.get_bind().dialect.name != "postgresql":
         return payout_statuses(session, sorted(creator_ids))
-    rows = session.scalars(select(ConnectAccount).where(
-        ConnectAccount.creator_id == any_(cast(list(creator_ids), ARRAY(Integer))))).all()
+    rows = session.scalars(
+        select(ConnectAccount).where(ConnectAccount.creator_id == any_(cast(list(creator_ids), ARRAY(Integer))))
+    ).all()
     by_creator = {row.creator_id: row for row in rows}
     return {creator_id: describe(by_creator.get(creator_id)) for creator_id in creator_ids}
 
@@ -127,7 +139,7 @@ class ItemView:
     last_error: Optional[str] = None
 
     @classmethod
-    def of(cls, row: SettlementItem) -> "ItemView":
+    def of(cls, row: SettlementItem) -> ItemView:
         return cls(**{f.name: getattr(row, f.name) for f in fields(cls)})
 
 
@@ -148,7 +160,7 @@ class RunView:
     finished_at: Optional[datetime]
 
     @classmethod
-    def of(cls, row: SettlementRun) -> "RunView":
+    def of(cls, row: SettlementRun) -> RunView:
         return cls(**{f.name: getattr(row, f.name) for f in fields(cls)})
 
 
@@ -180,8 +192,14 @@ class RunReport:
         for item in self.items:
             row = summary[item.currency]
             row.reserve += item.reserve
-            bucket = {"paid": "paid", "reversed": "paid", "partially_reversed": "paid", "held": "held",
-                      "below_minimum": "below_minimum", "failed": "failed"}.get(item.status, "pending")
+            bucket = {
+                "paid": "paid",
+                "reversed": "paid",
+                "partially_reversed": "paid",
+                "held": "held",
+                "below_minimum": "below_minimum",
+                "failed": "failed",
+            }.get(item.status, "pending")
             setattr(row, bucket, getattr(row, bucket) + 1)
             amount = item.amount - item.reversed_amount if bucket == "paid" else item.amount
             setattr(row, f"{bucket}_amount", getattr(row, f"{bucket}_amount") + amount)
@@ -255,8 +273,16 @@ class Settler:
         self._periods: dict[int, str] = {}
 
     # ---- entry points ----
-    def settle(self, period: Period, *, now: datetime, actor: str, gateway: PaymentGateway | None = None,
-               dry_run: bool = False, on_step: Observer | None = None) -> RunReport:
+    def settle(
+        self,
+        period: Period,
+        *,
+        now: datetime,
+        actor: str,
+        gateway: PaymentGateway | None = None,
+        dry_run: bool = False,
+        on_step: Observer | None = None,
+    ) -> RunReport:
         """Plan ``period`` (once) and pay what is due through ``gateway``; resume it if it
         was interrupted.  A dry run plans without writing anything and needs no gateway."""
         step = on_step or _ignore
@@ -270,8 +296,15 @@ class Settler:
             run_id = self._find_or_plan(period, now, actor, step)
             return self._pay_run(gateway, run_id, now, step)
 
-    def retry_failed(self, period: Period, *, now: datetime, actor: str, gateway: PaymentGateway | None = None,
-                     on_step: Observer | None = None) -> RunReport:
+    def retry_failed(
+        self,
+        period: Period,
+        *,
+        now: datetime,
+        actor: str,
+        gateway: PaymentGateway | None = None,
+        on_step: Observer | None = None,
+    ) -> RunReport:
         """Pay a run's failed items again (attempt + 1), for creators who can be paid now."""
         step = on_step or _ignore
         gateway = _required(gateway)
@@ -282,9 +315,12 @@ class Settler:
                 if run is None:
                     raise SettlementRefused(f"{period.name} has no settlement run to retry")
                 self._refuse_if_later_run(uow, period)
-                failed = uow.session.scalars(select(SettlementItem).where(
-                    SettlementItem.run_id == run.id, SettlementItem.status == "failed")
-                    .order_by(SettlementItem.id).with_for_update()).all()
+                failed = uow.session.scalars(
+                    select(SettlementItem)
+                    .where(SettlementItem.run_id == run.id, SettlementItem.status == "failed")
+                    .order_by(SettlementItem.id)
+                    .with_for_update()
+                ).all()
                 if not failed:
                     raise SettlementRefused(f"{period.name} has no failed items to retry")
                 statuses = statuses_of(uow.session, {i.creator_id for i in failed})
@@ -308,8 +344,9 @@ class Settler:
             run = self._run(uow, name)
             if run is None:
                 return RunReport(name, None, (), note=note or "no run for this period")
-            items = uow.session.scalars(select(SettlementItem).where(SettlementItem.run_id == run.id)
-                                        .order_by(SettlementItem.id)).all()
+            items = uow.session.scalars(
+                select(SettlementItem).where(SettlementItem.run_id == run.id).order_by(SettlementItem.id)
+            ).all()
             return RunReport(name, RunView.of(run), tuple(ItemView.of(i) for i in items), note=note)
 
     def is_done(self, period: Period) -> bool:
@@ -325,11 +362,14 @@ class Settler:
 
     @staticmethod
     def _refuse_if_later_run(uow, period: Period) -> None:
-        later = uow.session.scalars(select(SettlementRun.period).where(SettlementRun.period > period.name)
-                                    .order_by(SettlementRun.period)).first()
+        later = uow.session.scalars(
+            select(SettlementRun.period).where(SettlementRun.period > period.name).order_by(SettlementRun.period)
+        ).first()
         if later is not None:
-            raise SettlementRefused(f"{later} is already settled; what {period.name} left unpaid is "
-                                    f"carried into {later}'s run and later ones")
+            raise SettlementRefused(
+                f"{later} is already settled; what {period.name} left unpaid is "
+                f"carried into {later}'s run and later ones"
+            )
 
     def _decisions(self, uow, period: Period):
         lines = plan_lines(uow.session.connection(), period)
@@ -338,13 +378,30 @@ class Settler:
     def _dry_run(self, period: Period) -> RunReport:
         existing = self.report(period)
         if existing.run is not None:
-            return RunReport(period.name, existing.run, existing.items, dry_run=True,
-                             note=f"{period.name} is already planned ({existing.run.status}); nothing would be "
-                                  "planned again")
+            return RunReport(
+                period.name,
+                existing.run,
+                existing.items,
+                dry_run=True,
+                note=f"{period.name} is already planned ({existing.run.status}); nothing would be planned again",
+            )
         with self.db.unit_of_work() as uow:  # read only: rolled back when it closes
             decisions = self._decisions(uow, period)
-        items = tuple(ItemView(None, None, d.line.creator_id, d.line.currency, d.line.payable, d.line.reserve,
-                               d.line.amount, d.status, d.hold_reason, d.destination) for d in decisions)
+        items = tuple(
+            ItemView(
+                None,
+                None,
+                d.line.creator_id,
+                d.line.currency,
+                d.line.payable,
+                d.line.reserve,
+                d.line.amount,
+                d.status,
+                d.hold_reason,
+                d.destination,
+            )
+            for d in decisions
+        )
         return RunReport(period.name, None, items, dry_run=True, note="dry run: nothing was changed")
 
     def _find_or_plan(self, period: Period, now: datetime, actor: str, step: Observer) -> int:
@@ -355,11 +412,17 @@ class Settler:
             self._refuse_if_later_run(uow, period)
             decisions = self._decisions(uow, period)
             run = SettlementRun(
-                period=period.name, period_start=period.starts_at, period_end=period.ends_at,
-                transfer_group=transfer_group(period), status="planned", item_count=len(decisions),
+                period=period.name,
+                period_start=period.starts_at,
+                period_end=period.ends_at,
+                transfer_group=transfer_group(period),
+                status="planned",
+                item_count=len(decisions),
                 held_count=sum(d.status == "held" for d in decisions),
                 below_minimum_count=sum(d.status == "below_minimum" for d in decisions),
-                created_by=actor, created_at=now)
+                created_by=actor,
+                created_at=now,
+            )
             uow.session.add(run)
             try:
                 uow.session.flush()
@@ -369,16 +432,37 @@ class Settler:
             # the payouts will credit the platform's Stripe balance account of each currency
             chart.open_accounts(self.ledger, uow.session, {chart.stripe_clearing(d.line.currency) for d in decisions})
             if decisions:
-                uow.session.execute(insert(SettlementItem), [dict(
-                    run_id=run.id, creator_id=d.line.creator_id, currency=d.line.currency,
-                    payable=d.line.payable, reserve=d.line.reserve, amount=d.line.amount,
-                    reserve_entry_seq=reserve_seqs.get((d.line.creator_id, d.line.currency)),
-                    status=d.status, hold_reason=d.hold_reason, destination=d.destination, attempt=1,
-                    reversed_amount=0, created_at=now, updated_at=now) for d in decisions])
+                uow.session.execute(
+                    insert(SettlementItem),
+                    [
+                        dict(
+                            run_id=run.id,
+                            creator_id=d.line.creator_id,
+                            currency=d.line.currency,
+                            payable=d.line.payable,
+                            reserve=d.line.reserve,
+                            amount=d.line.amount,
+                            reserve_entry_seq=reserve_seqs.get((d.line.creator_id, d.line.currency)),
+                            status=d.status,
+                            hold_reason=d.hold_reason,
+                            destination=d.destination,
+                            attempt=1,
+                            reversed_amount=0,
+                            created_at=now,
+                            updated_at=now,
+                        )
+                        for d in decisions
+                    ],
+                )
             uow.commit()
             view = RunView.of(run)
-        log.info("settlement %s planned: %d items (%d held, %d below minimum)", period.name, view.item_count,
-                 view.held_count, view.below_minimum_count)
+        log.info(
+            "settlement %s planned: %d items (%d held, %d below minimum)",
+            period.name,
+            view.item_count,
+            view.held_count,
+            view.below_minimum_count,
+        )
         step("run.planned", view)
         return view.id
 
@@ -390,24 +474,30 @@ class Settler:
                 continue
             recipe = recipes.holdback_to_reserve if move > 0 else recipes.reserve_release
             drafts[(line.creator_id, line.currency)] = recipe(
-                key=reserve_key(period.name, line.creator_id, line.currency), effective_at=now,
-                currency=line.currency, amount=abs(move), creator_id=line.creator_id,
+                key=reserve_key(period.name, line.creator_id, line.currency),
+                effective_at=now,
+                currency=line.currency,
+                amount=abs(move),
+                creator_id=line.creator_id,
                 memo=f"settlement {period.name}: reserve {'held' if move > 0 else 'released'}",
-                meta={"period": period.name, "creator_id": line.creator_id})
+                meta={"period": period.name, "creator_id": line.creator_id},
+            )
         if not drafts:
             return {}
         chart.open_accounts_for(self.ledger, uow.session, drafts.values())
         posted = self.ledger.post_batch(uow.session, list(drafts.values()), now=now)
-        return {key: entry.seq for key, entry in zip(drafts, posted)}
+        return {key: entry.seq for key, entry in zip(drafts, posted, strict=True)}
 
     # ---- paying ----
     def _pay_run(self, gateway: PaymentGateway, run_id: int, now: datetime, step: Observer) -> RunReport:
         with self.db.unit_of_work() as uow:
             run = uow.session.get(SettlementRun, run_id, with_for_update=True)
             period, group = run.period, run.transfer_group
-            todo = uow.session.scalars(select(SettlementItem.id).where(
-                SettlementItem.run_id == run_id, SettlementItem.status.in_(UNFINISHED_ITEM_STATUSES))
-                .order_by(SettlementItem.id)).all()
+            todo = uow.session.scalars(
+                select(SettlementItem.id)
+                .where(SettlementItem.run_id == run_id, SettlementItem.status.in_(UNFINISHED_ITEM_STATUSES))
+                .order_by(SettlementItem.id)
+            ).all()
             done = run.status if not todo and run.status in DONE_RUN_STATUSES else None
             if todo:
                 run.status, run.started_at = "paying", run.started_at or now
@@ -429,8 +519,13 @@ class Settler:
     def _finish(self, run_id: int, now: datetime) -> RunView:
         with self.db.unit_of_work() as uow:
             run = uow.session.get(SettlementRun, run_id, with_for_update=True)
-            counts = dict(uow.session.execute(select(SettlementItem.status, func.count()).where(
-                SettlementItem.run_id == run_id).group_by(SettlementItem.status)).all())
+            counts = dict(
+                uow.session.execute(
+                    select(SettlementItem.status, func.count())
+                    .where(SettlementItem.run_id == run_id)
+                    .group_by(SettlementItem.status)
+                ).all()
+            )
             run.item_count = sum(counts.values())
             run.paid_count = sum(counts.get(s, 0) for s in ("paid", "reversed", "partially_reversed"))
             run.held_count, run.below_minimum_count = counts.get("held", 0), counts.get("below_minimum", 0)
@@ -443,12 +538,17 @@ class Settler:
             uow.commit()
             return RunView.of(run)
 
-    def _recover_transfers(self, gateway: PaymentGateway, run_id: int, group: str, now: datetime,
-                           step: Observer) -> None:
+    def _recover_transfers(
+        self, gateway: PaymentGateway, run_id: int, group: str, now: datetime, step: Observer
+    ) -> None:
         """Items left ``posted`` by an interrupted run: record transfers Stripe already made."""
         with self.db.unit_of_work() as uow:
-            posted = {payout_key(i.id, i.attempt): i.id for i in uow.session.scalars(select(SettlementItem).where(
-                SettlementItem.run_id == run_id, SettlementItem.status == "posted"))}
+            posted = {
+                payout_key(i.id, i.attempt): i.id
+                for i in uow.session.scalars(
+                    select(SettlementItem).where(SettlementItem.run_id == run_id, SettlementItem.status == "posted")
+                )
+            }
         if not posted:
             return
         try:
@@ -468,8 +568,14 @@ class Settler:
                     entry = self.ledger.post(uow.session, self._payout_draft(uow, item, now), now=now)
                 except InsufficientBalance:
                     uow.rollback()
-                    self._fail(item_id, "the creator's payable no longer covers this amount (refunds since "
-                                        "planning?); it stays payable", now, step, reverse=False)
+                    self._fail(
+                        item_id,
+                        "the creator's payable no longer covers this amount (refunds since "
+                        "planning?); it stays payable",
+                        now,
+                        step,
+                        reverse=False,
+                    )
                     return
                 item.status, item.entry_seq, item.updated_at = "posted", entry.seq, now
                 uow.commit()
@@ -498,10 +604,19 @@ class Settler:
     def _payout_draft(self, uow, item: SettlementItem, now: datetime):
         run = uow.session.get(SettlementRun, item.run_id)
         return recipes.payout_transfer(
-            key=payout_key(item.id, item.attempt), effective_at=now, currency=item.currency, amount=item.amount,
-            creator_id=item.creator_id, memo=f"settlement {run.period}: payout to creator {item.creator_id}",
-            meta={"period": run.period, "item_id": item.id, "creator_id": item.creator_id,
-                  "transfer_group": run.transfer_group})
+            key=payout_key(item.id, item.attempt),
+            effective_at=now,
+            currency=item.currency,
+            amount=item.amount,
+            creator_id=item.creator_id,
+            memo=f"settlement {run.period}: payout to creator {item.creator_id}",
+            meta={
+                "period": run.period,
+                "item_id": item.id,
+                "creator_id": item.creator_id,
+                "transfer_group": run.transfer_group,
+            },
+        )
 
     def _transfer(self, gateway: PaymentGateway, item: ItemView) -> Transfer:
         period = self._period_of(item.run_id)
@@ -509,11 +624,17 @@ class Settler:
             self._pacer.wait()
             try:
                 return gateway.create_transfer(
-                    amount=item.amount, currency=item.currency, destination=item.destination or "",
+                    amount=item.amount,
+                    currency=item.currency,
+                    destination=item.destination or "",
                     idempotency_key=transfer_idempotency_key(item.id, item.attempt),
                     transfer_group=f"settlement-{period}",
-                    metadata={"item_id": str(item.id), "ledger_key": payout_key(item.id, item.attempt),
-                              "period": period})
+                    metadata={
+                        "item_id": str(item.id),
+                        "ledger_key": payout_key(item.id, item.attempt),
+                        "period": period,
+                    },
+                )
             except TRANSIENT_ERRORS:
                 if attempt == self.retry.attempts:
                     raise
@@ -546,9 +667,13 @@ class Settler:
                 return
             if reverse and item.entry_seq is not None:
                 reversal = self.ledger.reverse(
-                    uow.session, item.entry_seq, idempotency_key=payout_key(item.id, item.attempt) + ":failed",
-                    now=now, memo=f"payout item {item.id} failed: back to the payable",
-                    meta={"item_id": item.id, "creator_id": item.creator_id})
+                    uow.session,
+                    item.entry_seq,
+                    idempotency_key=payout_key(item.id, item.attempt) + ":failed",
+                    now=now,
+                    memo=f"payout item {item.id} failed: back to the payable",
+                    meta={"item_id": item.id, "creator_id": item.creator_id},
+                )
                 item.reversal_seq = reversal.seq
             item.status, item.last_error, item.updated_at = "failed", error[:MAX_ERROR_CHARS], now
             uow.commit()

@@ -4,6 +4,7 @@ Accountants and admins see the runs; only admins may retry (it moves money).  Th
 retry form is a POST, so the app's CSRF guard checks it; the route is thin: parse,
 call ``Settler.retry_failed``, flash the outcome, redirect.
 """
+
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -57,16 +58,27 @@ def run(period: str):
         query = select(SettlementItem).where(SettlementItem.run_id == row.id)
         if wanted:
             query = query.where(SettlementItem.status == wanted)
-        items = uow.session.scalars(query.order_by(SettlementItem.id).offset((page - 1) * PAGE_SIZE)
-                                    .limit(PAGE_SIZE + 1)).all()
-        totals = uow.session.execute(select(SettlementItem.currency, SettlementItem.status, func.count(),
-                                            func.sum(SettlementItem.amount)).where(SettlementItem.run_id == row.id)
-                                     .group_by(SettlementItem.currency, SettlementItem.status)
-                                     .order_by(SettlementItem.currency, SettlementItem.status)).all()
+        items = uow.session.scalars(
+            query.order_by(SettlementItem.id).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE + 1)
+        ).all()
+        totals = uow.session.execute(
+            select(SettlementItem.currency, SettlementItem.status, func.count(), func.sum(SettlementItem.amount))
+            .where(SettlementItem.run_id == row.id)
+            .group_by(SettlementItem.currency, SettlementItem.status)
+            .order_by(SettlementItem.currency, SettlementItem.status)
+        ).all()
         uow.session.expunge_all()
-    return render_template("web/settlement_run.html", run=row, items=items[:PAGE_SIZE], totals=totals,
-                           status=wanted, statuses=ITEM_STATUSES, page=page, more=len(items) > PAGE_SIZE,
-                           can_retry=current_user.role == "admin")
+    return render_template(
+        "web/settlement_run.html",
+        run=row,
+        items=items[:PAGE_SIZE],
+        totals=totals,
+        status=wanted,
+        statuses=ITEM_STATUSES,
+        page=page,
+        more=len(items) > PAGE_SIZE,
+        can_retry=current_user.role == "admin",
+    )
 
 
 @bp.post("/<period>/retry")
@@ -74,11 +86,15 @@ def run(period: str):
 def retry(period: str):
     parsed = _period(period)
     try:
-        report = provided(Settler).retry_failed(parsed, now=now(), actor=f"admin:{current_user.email}",
-                                                gateway=provided(PaymentGateway))
+        report = provided(Settler).retry_failed(
+            parsed, now=now(), actor=f"admin:{current_user.email}", gateway=provided(PaymentGateway)
+        )
     except (SettlementError, Problem) as exc:
         flash(getattr(exc, "detail", None) or str(exc), "error")
     else:
-        flash(f"Retried: {report.run.paid_count} paid, {report.run.failed_count} still failed, "
-              f"{len(report.unfinished)} waiting on Stripe.", "error" if report.failed else "success")
+        flash(
+            f"Retried: {report.run.paid_count} paid, {report.run.failed_count} still failed, "
+            f"{len(report.unfinished)} waiting on Stripe.",
+            "error" if report.failed else "success",
+        )
     return redirect(url_for("settlement.run", period=parsed.name), 303)

@@ -10,6 +10,7 @@ statement out as rows shared by the page, the CSV and the PDF; ``views`` are the
   /statements/<YYYY-MM>[.csv|.pdf]     the logged-in creator's statement (?currency=EUR)
   /statements/<creator_id>/<YYYY-MM>[.csv|.pdf]   any creator's, for accountants and admins
 """
+
 from __future__ import annotations
 
 from flask import Flask
@@ -22,5 +23,6 @@ from . import exports, views
 
 def init_app(app: Flask) -> None:
     app.register_blueprint(views.bp)
-    provided(ExportTables, app).register("statements", exports.period_frame,
-                                         title="Creator statements (every line, every creator)", needs_period=True)
+    provided(ExportTables, app).register(
+        "statements", exports.period_frame, title="Creator statements (every line, every creator)", needs_period=True
+    )

@@ -5,6 +5,7 @@ whether that creator exists); accountants and admins read any creator's; brands
 none (403).  A period is a calendar month in UTC written ``YYYY-MM``; anything else
 is a 400 that names the expected form.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -13,6 +14,8 @@ from datetime import datetime
 from sqlmodel import select
 
 from app.accounting.periods import period_in_address
+from app.books import statements as ledger_statements
+from app.books.statements import Statement
 from app.db import UnitOfWork
 from app.errors import Forbidden, NotFound, Problem
 from app.marketplace.models import Cameo, Licence
@@ -20,10 +23,8 @@ from app.payments.payout_status import PayoutStatus, payout_status
 from app.people.actors import Actor
 from app.people.models import Organisation, User
 from app.settlement.explain import explain, settlement_item
-from app.books import statements as ledger_statements
 from ledger.money import CURRENCY_EXPONENTS
 from ledger.periods import Period
-from app.books.statements import Statement
 
 DEFAULT_CURRENCY = "USD"
 
@@ -76,8 +77,9 @@ def creators(uow: UnitOfWork, actor: Actor) -> list[User]:
     return list(uow.session.exec(select(User).where(User.role == "creator").order_by(User.display_name)).all())
 
 
-def creator_statement(uow: UnitOfWork, actor: Actor, now: datetime, creator_id: int, period_text: str,
-                      currency: str | None = None) -> CreatorStatement:
+def creator_statement(
+    uow: UnitOfWork, actor: Actor, now: datetime, creator_id: int, period_text: str, currency: str | None = None
+) -> CreatorStatement:
     user = readable_creator(uow, actor, creator_id)
     period = period_in_address(period_text)
     conn = uow.session.connection()
@@ -86,22 +88,32 @@ def creator_statement(uow: UnitOfWork, actor: Actor, now: datetime, creator_id: 
     if currency is None:
         currency = (in_period or tuple(sorted({a.currency for a in active})) or (DEFAULT_CURRENCY,))[0]
     elif currency.upper() not in CURRENCY_EXPONENTS:
-        raise Problem(f"{currency[:10]!r} is not a currency code (ISO 4217, e.g. USD).", status=400,
-                      title="Bad currency")
-    statement = ledger_statements.creator_statement(conn, creator_id, currency.upper(), period.starts_at, period.ends_at)
+        raise Problem(
+            f"{currency[:10]!r} is not a currency code (ISO 4217, e.g. USD).", status=400, title="Bad currency"
+        )
+    statement = ledger_statements.creator_statement(
+        conn, creator_id, currency.upper(), period.starts_at, period.ends_at
+    )
     return CreatorStatement(
-        statement=statement, period=period, creator_id=user.id, creator_name=user.display_name,
-        currencies=in_period, licences=_licence_names(uow, {l.licence_id for l in statement.lines} - {None}),
+        statement=statement,
+        period=period,
+        creator_id=user.id,
+        creator_name=user.display_name,
+        currencies=in_period,
+        licences=_licence_names(uow, {l.licence_id for l in statement.lines} - {None}),
         brands=_brand_names(uow, {l.brand_id for l in statement.lines} - {None}),
-        payout=payout_status(uow.session, creator_id), open_period=now < period.ends_at,
-        settlement=explain(settlement_item(uow.session, period.name, creator_id, currency.upper()), period.name))
+        payout=payout_status(uow.session, creator_id),
+        open_period=now < period.ends_at,
+        settlement=explain(settlement_item(uow.session, period.name, creator_id, currency.upper()), period.name),
+    )
 
 
 def _licence_names(uow: UnitOfWork, licence_ids: set[int]) -> dict[int, str]:
     if not licence_ids:
         return {}
-    rows = uow.session.exec(select(Licence.id, Cameo.title).join(Cameo, Cameo.id == Licence.cameo_id)
-                            .where(Licence.id.in_(licence_ids))).all()
+    rows = uow.session.exec(
+        select(Licence.id, Cameo.title).join(Cameo, Cameo.id == Licence.cameo_id).where(Licence.id.in_(licence_ids))
+    ).all()
     found = {licence_id: f"Licence #{licence_id} · {title}" for licence_id, title in rows}
     return {licence_id: found.get(licence_id, f"Licence #{licence_id}") for licence_id in licence_ids}
 

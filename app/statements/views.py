@@ -1,4 +1,5 @@
 """Statement pages and downloads (thin: parse, one service call, render)."""
+
 from __future__ import annotations
 
 from flask import Blueprint, render_template, request
@@ -38,14 +39,21 @@ def _statement(creator_id: int | None, period_file: str):
     if extension not in FORMATS:
         raise NotFound("A statement is a page, a .csv or a .pdf download.")
     with acting() as (uow, actor):
-        cs = service.creator_statement(uow, actor, now(), actor.user_id if creator_id is None else creator_id,
-                                       period, request.args.get("currency") or None)
+        cs = service.creator_statement(
+            uow,
+            actor,
+            now(),
+            actor.user_id if creator_id is None else creator_id,
+            period,
+            request.args.get("currency") or None,
+        )
     if extension == "csv":
         return download(exports.as_csv(cs), exports.filename(cs, "csv"), "text/csv")
     if extension == "pdf":
         return download(exports.as_pdf(cs, now=now()), exports.filename(cs, "pdf"), "application/pdf")
-    return render_template("statements/statement.html", cs=cs, rows=exports.rows(cs), notes=exports.notes(cs),
-                           by_id=creator_id is not None)
+    return render_template(
+        "statements/statement.html", cs=cs, rows=exports.rows(cs), notes=exports.notes(cs), by_id=creator_id is not None
+    )
 
 
 @bp.get("/<period_file>")

@@ -7,6 +7,7 @@ then flash and redirect, or re-render the page with the messages next to their f
 (HTTP 422); ``app.kit.web`` runs that pattern.  CSRF is checked on every POST
 (``app.auth``); reading helpers the services do not offer live in ``queries``.
 """
+
 from __future__ import annotations
 
 from flask import Flask

@@ -1,4 +1,5 @@
 """Jinja filters and globals of the web pages: money, instants, labels."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -9,11 +10,23 @@ from app.marketplace import catalogue
 from ledger.money import format_minor
 
 KIND_LABELS = {"face": "Face", "voice": "Voice", "persona": "Persona", "pet": "Pet", "object": "Object"}
-VISIBILITY_LABELS = {"only_me": "Only me (not on the market)", "approved_brands": "Approved brands only",
-                     "licensed": "Any brand (licence required)"}
-MEDIA_LABELS = {"social": "Social", "web": "Web", "tv": "TV", "radio": "Radio", "print": "Print",
-                "out_of_home": "Out of home", "streaming": "Streaming", "film": "Film", "podcast": "Podcast",
-                "games": "Games"}
+VISIBILITY_LABELS = {
+    "only_me": "Only me (not on the market)",
+    "approved_brands": "Approved brands only",
+    "licensed": "Any brand (licence required)",
+}
+MEDIA_LABELS = {
+    "social": "Social",
+    "web": "Web",
+    "tv": "TV",
+    "radio": "Radio",
+    "print": "Print",
+    "out_of_home": "Out of home",
+    "streaming": "Streaming",
+    "film": "Film",
+    "podcast": "Podcast",
+    "games": "Games",
+}
 
 
 def money(minor: int | None, currency: str) -> str:

@@ -3,6 +3,7 @@
 Money is typed as decimal text and converted exactly with ``ledger.money.parse_minor``
 (more decimals than the currency has, or a negative amount, is an error next to the
 field).  The services validate again with the shared pydantic schemas."""
+
 from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
@@ -39,8 +40,7 @@ from ledger.money import CURRENCY_EXPONENTS, MoneyError, parse_minor
 from .filters import KIND_LABELS, MEDIA_LABELS, VISIBILITY_LABELS
 
 CURRENCIES = sorted(CURRENCY_EXPONENTS)
-INTENDED_USE_HINT = ("Say what you will make, where it will appear and how the cameo is used "
-                     "(at least 40 characters).")
+INTENDED_USE_HINT = "Say what you will make, where it will appear and how the cameo is used (at least 40 characters)."
 
 
 def parse_money(text: str, currency: str) -> int:
@@ -82,8 +82,9 @@ class CameoForm(FlaskForm):
     kind = SelectField("Kind", choices=options([(k, KIND_LABELS[k]) for k in CAMEO_KINDS]), validators=[DataRequired()])
     title = StringField("Title", validators=[DataRequired("Give the cameo a title."), Length(max=120)])
     description = TextAreaField("Description", validators=[Length(max=4000)])
-    visibility = SelectField("Who may license it", choices=options([(v, VISIBILITY_LABELS[v]) for v in VISIBILITIES]),
-                             default="licensed")
+    visibility = SelectField(
+        "Who may license it", choices=options([(v, VISIBILITY_LABELS[v]) for v in VISIBILITIES]), default="licensed"
+    )
     blocked_categories = CheckboxesField("Blocked categories (no licence can override these)")
     preview = FileField("Preview image (PNG, JPEG or WebP)")
 
@@ -131,18 +132,25 @@ class OwnersForm(FlaskForm):
 
 class ConsentForm(FlaskForm):
     statement_sha256 = HiddenField(validators=[DataRequired(), Length(min=64, max=64)])
-    recording = FileField("Liveness recording (MP4, WebM, MOV, WAV or Ogg)",
-                          validators=[FileRequired("Upload the liveness recording.")])
-    accept_statement = BooleanField("I have read the statement above and give this consent",
-                                    validators=[DataRequired("Tick the box to sign the consent statement.")])
+    recording = FileField(
+        "Liveness recording (MP4, WebM, MOV, WAV or Ogg)", validators=[FileRequired("Upload the liveness recording.")]
+    )
+    accept_statement = BooleanField(
+        "I have read the statement above and give this consent",
+        validators=[DataRequired("Tick the box to sign the consent statement.")],
+    )
 
 
 class OfferForm(FlaskForm):
     template_id = SelectField("Contract template", coerce=int, validators=[InputRequired()])
-    media = CheckboxesField("Media", choices=options([(m, MEDIA_LABELS[m]) for m in MEDIA]),
-                            validators=[DataRequired("Choose at least one medium.")])
-    territories = StringField("Territories", default="WORLDWIDE",
-                              validators=[DataRequired("Name at least one territory.")])
+    media = CheckboxesField(
+        "Media",
+        choices=options([(m, MEDIA_LABELS[m]) for m in MEDIA]),
+        validators=[DataRequired("Choose at least one medium.")],
+    )
+    territories = StringField(
+        "Territories", default="WORLDWIDE", validators=[DataRequired("Name at least one territory.")]
+    )
     term_days = IntegerField("Term (days)", default=90, validators=[InputRequired(), NumberRange(1, 3650)])
     exclusivity = BooleanField("Exclusive")
     usage_cap = IntegerField("Usage cap (uses; empty for unlimited)", validators=[Optional(), NumberRange(1, 10**12)])
@@ -150,8 +158,9 @@ class OfferForm(FlaskForm):
     upfront_fee = StringField("Upfront fee", default="0", validators=[InputRequired()])
     per_use_royalty = StringField("Royalty per use", default="0", validators=[InputRequired()])
     holdback_days = IntegerField("Holdback (days)", default=0, validators=[InputRequired(), NumberRange(0, 365)])
-    revocation_notice_days = IntegerField("Revocation notice (days)", default=30,
-                                          validators=[InputRequired(), NumberRange(0, 365)])
+    revocation_notice_days = IntegerField(
+        "Revocation notice (days)", default=30, validators=[InputRequired(), NumberRange(0, 365)]
+    )
     requires_approval = BooleanField("I approve each request myself", default=True)
 
     def __init__(self, *args, templates=(), **kwargs):
@@ -169,21 +178,35 @@ class OfferForm(FlaskForm):
 
     def offer_data(self) -> dict:
         money = {"currency": self.currency.data}
-        return {"template_id": self.template_id.data, "media": list(self.media.data),
-                "territories": self.territory_codes, "term_days": self.term_days.data,
-                "exclusivity": bool(self.exclusivity.data), "usage_cap": self.usage_cap.data,
-                "upfront_fee": {"amount_minor": self.upfront_fee_minor, **money},
-                "per_use_royalty": {"amount_minor": self.per_use_royalty_minor, **money},
-                "holdback_days": self.holdback_days.data, "revocation_notice_days": self.revocation_notice_days.data,
-                "requires_approval": bool(self.requires_approval.data)}
+        return {
+            "template_id": self.template_id.data,
+            "media": list(self.media.data),
+            "territories": self.territory_codes,
+            "term_days": self.term_days.data,
+            "exclusivity": bool(self.exclusivity.data),
+            "usage_cap": self.usage_cap.data,
+            "upfront_fee": {"amount_minor": self.upfront_fee_minor, **money},
+            "per_use_royalty": {"amount_minor": self.per_use_royalty_minor, **money},
+            "holdback_days": self.holdback_days.data,
+            "revocation_notice_days": self.revocation_notice_days.data,
+            "requires_approval": bool(self.requires_approval.data),
+        }
 
 
 class LicenceRequestForm(FlaskForm):
     offer_id = SelectField("Offer", coerce=int, validators=[InputRequired()])
-    intended_use = TextAreaField("Intended use", validators=[
-        DataRequired("Describe the intended use."),
-        Length(min=40, max=4000, message="Describe the intended use in 40 to 4000 characters: "
-                                         "what you will make, where it appears and how the cameo is used.")])
+    intended_use = TextAreaField(
+        "Intended use",
+        validators=[
+            DataRequired("Describe the intended use."),
+            Length(
+                min=40,
+                max=4000,
+                message="Describe the intended use in 40 to 4000 characters: "
+                "what you will make, where it appears and how the cameo is used.",
+            ),
+        ],
+    )
     media = CheckboxesField("Media (leave all unticked for everything the offer covers)")
     territories = CheckboxesField("Territories (leave all unticked for everything the offer covers)")
     categories = CheckboxesField("Content categories of the intended use")
@@ -199,8 +222,9 @@ class LicenceRequestForm(FlaskForm):
 
 class SignForm(FlaskForm):
     contract_sha256 = HiddenField(validators=[DataRequired(), Length(min=64, max=64)])
-    confirm = BooleanField("I have read the contract above and sign it",
-                           validators=[DataRequired("Tick the box to sign the contract.")])
+    confirm = BooleanField(
+        "I have read the contract above and sign it", validators=[DataRequired("Tick the box to sign the contract.")]
+    )
 
 
 class ReasonForm(FlaskForm):
@@ -216,11 +240,15 @@ class SearchForm(FlaskForm):
         csrf = False  # a GET search changes nothing
 
     q = StringField("Search", validators=[Optional(), Length(max=100)])
-    kind = SelectField("Kind", choices=options([("", "Any kind")] + [(k, KIND_LABELS[k]) for k in CAMEO_KINDS]),
-                       validators=[Optional()])
+    kind = SelectField(
+        "Kind",
+        choices=options([("", "Any kind")] + [(k, KIND_LABELS[k]) for k in CAMEO_KINDS]),
+        validators=[Optional()],
+    )
     category = SelectField("Usable for", validators=[Optional()])
-    currency = SelectField("Currency", choices=options([("", "Any currency")] + [(c, c) for c in CURRENCIES]),
-                           validators=[Optional()])
+    currency = SelectField(
+        "Currency", choices=options([("", "Any currency")] + [(c, c) for c in CURRENCIES]), validators=[Optional()]
+    )
     price_min = StringField("Upfront fee from", validators=[Optional(), Length(max=20)])
     price_max = StringField("Upfront fee up to", validators=[Optional(), Length(max=20)])
     territory = StringField("Territory", validators=[Optional(), Length(max=9)])

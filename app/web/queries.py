@@ -2,6 +2,7 @@
 with filters and numbered pages, dashboards and the staff overview.  Every query is
 scoped exactly like the services' own reads (``cameos.brand_visible_cameos``,
 ``cameos.owned_cameos``, staff see everything)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -61,15 +62,22 @@ def _visible(actor: Actor):
 
 def _open_offers(actor: Actor):
     query = select(Offer).where(Offer.status == "open")
-    return query if actor.role != "brand" else query.where(
-        Offer.cameo_id.in_(select(Cameo.id).where(Cameo.status == "listed")))
+    return (
+        query
+        if actor.role != "brand"
+        else query.where(Offer.cameo_id.in_(select(Cameo.id).where(Cameo.status == "listed")))
+    )
 
 
 def search(uow: UnitOfWork, actor: Actor, filters: Filters, page: int) -> SearchPage:
     query = _visible(actor)
     if filters.text:
-        query = query.where(or_(Cameo.title.icontains(filters.text, autoescape=True),
-                                Cameo.description.icontains(filters.text, autoescape=True)))
+        query = query.where(
+            or_(
+                Cameo.title.icontains(filters.text, autoescape=True),
+                Cameo.description.icontains(filters.text, autoescape=True),
+            )
+        )
     if filters.kind:
         query = query.where(Cameo.kind == filters.kind)
     if filters.category:
@@ -83,16 +91,17 @@ def search(uow: UnitOfWork, actor: Actor, filters: Filters, page: int) -> Search
         if filters.max_minor is not None:
             matching = matching.where(Offer.upfront_fee_minor <= filters.max_minor)
         if filters.territory:
-            matching = matching.where(or_(_json_has(Offer.territories, filters.territory),
-                                          _json_has(Offer.territories, "WORLDWIDE")))
+            matching = matching.where(
+                or_(_json_has(Offer.territories, filters.territory), _json_has(Offer.territories, "WORLDWIDE"))
+            )
         query = query.where(exists(matching))
     total = uow.session.exec(select(func.count()).select_from(query.subquery())).one()
     pages = max(1, -(-total // PER_PAGE))
     page = min(max(page, 1), pages)
-    rows = list(uow.session.exec(query.order_by(Cameo.id.desc()).offset((page - 1) * PER_PAGE)
-                                 .limit(PER_PAGE)).all())
-    found = SearchPage(cameos=rows, offers=offers_for(uow, actor, [c.id for c in rows]), page=page, pages=pages,
-                       total=total)
+    rows = list(uow.session.exec(query.order_by(Cameo.id.desc()).offset((page - 1) * PER_PAGE).limit(PER_PAGE)).all())
+    found = SearchPage(
+        cameos=rows, offers=offers_for(uow, actor, [c.id for c in rows]), page=page, pages=pages, total=total
+    )
     found.names = display_names(uow, {c.creator_id for c in rows})
     return found
 
@@ -128,8 +137,9 @@ def organisations(uow: UnitOfWork) -> list[Organisation]:
 def creator_ids_by_email(uow: UnitOfWork, emails: list[str]) -> dict[str, int]:
     """Active creators by (normalised) e-mail, for the co-owners form."""
     wanted = [e.strip().lower() for e in emails]
-    rows = uow.session.exec(select(User.email, User.id).where(User.email.in_(wanted), User.role == "creator",
-                                                              User.is_active)).all()
+    rows = uow.session.exec(
+        select(User.email, User.id).where(User.email.in_(wanted), User.role == "creator", User.is_active)
+    ).all()
     return dict(rows)
 
 
@@ -163,19 +173,27 @@ def dashboard(uow: UnitOfWork, actor: Actor) -> Dashboard:
     """A creator's cameos and the licences on them, or a brand's licences and requests."""
     board = Dashboard()
     if actor.role == "creator":
-        board.cameos = list(uow.session.exec(select(Cameo).where(Cameo.id.in_(cameos.owned_cameos(actor)))
-                                             .order_by(Cameo.id.desc())).all())
+        board.cameos = list(
+            uow.session.exec(
+                select(Cameo).where(Cameo.id.in_(cameos.owned_cameos(actor))).order_by(Cameo.id.desc())
+            ).all()
+        )
         ids = [c.id for c in board.cameos]
         if ids:
-            board.consented = set(uow.session.exec(select(Consent.cameo_id).where(
-                Consent.cameo_id.in_(ids), Consent.withdrawn_at.is_(None))).all())
+            board.consented = set(
+                uow.session.exec(
+                    select(Consent.cameo_id).where(Consent.cameo_id.in_(ids), Consent.withdrawn_at.is_(None))
+                ).all()
+            )
         everything = _licences(uow, select(Licence).where(Licence.cameo_id.in_(cameos.owned_cameos(actor))))
     elif actor.role == "brand":
         everything = _licences(uow, select(Licence).where(Licence.brand_org_id.in_(actor.org_ids)))
     else:
         raise NotFound("No dashboard for this role.")
     board.requests = [lic for lic in everything if lic.status == "requested"]
-    board.to_sign = [lic for lic in everything if lic.status == "approved" and getattr(lic, _party_signature(actor, lic)) is None]
+    board.to_sign = [
+        lic for lic in everything if lic.status == "approved" and getattr(lic, _party_signature(actor, lic)) is None
+    ]
     board.licences = [lic for lic in everything if lic.status != "requested"]
     board.titles = cameo_titles(uow, [lic.cameo_id for lic in everything] + [c.id for c in board.cameos])
     board.brands = organisation_names(uow, [lic.brand_org_id for lic in everything])
@@ -199,11 +217,18 @@ def overview(uow: UnitOfWork, actor: Actor) -> Overview:
     def counted(column) -> dict[str, Any]:
         return dict(uow.session.exec(select(column, func.count()).group_by(column).order_by(column)).all())
 
-    fees = uow.session.exec(select(Licence.currency, func.count(), func.sum(Licence.upfront_fee_minor))
-                            .where(Licence.status.in_(("signed", "paid", "active", "expired")))
-                            .group_by(Licence.currency).order_by(Licence.currency)).all()
+    fees = uow.session.exec(
+        select(Licence.currency, func.count(), func.sum(Licence.upfront_fee_minor))
+        .where(Licence.status.in_(("signed", "paid", "active", "expired")))
+        .group_by(Licence.currency)
+        .order_by(Licence.currency)
+    ).all()
     recent = list(uow.session.exec(select(AuditEvent).order_by(AuditEvent.id.desc()).limit(25)).all())
-    return Overview(users_by_role=counted(User.role), cameos_by_status=counted(Cameo.status),
-                    licences_by_status=counted(Licence.status),
-                    upfront_by_currency=[(c, n, int(total or 0)) for c, n, total in fees], recent=recent,
-                    actors=display_names(uow, [e.actor_id for e in recent]))
+    return Overview(
+        users_by_role=counted(User.role),
+        cameos_by_status=counted(Cameo.status),
+        licences_by_status=counted(Licence.status),
+        upfront_by_currency=[(c, n, int(total or 0)) for c, n, total in fees],
+        recent=recent,
+        actors=display_names(uow, [e.actor_id for e in recent]),
+    )

@@ -1,6 +1,7 @@
 """The creator's pages: dashboard (with payouts and statements), Stripe Connect
 onboarding, a new cameo, and one cameo's management page (permissions, co-owners,
 consent, listing, offers)."""
+
 from __future__ import annotations
 
 from flask import current_app, flash, redirect, render_template, url_for
@@ -8,6 +9,7 @@ from flask_login import current_user
 
 from app.errors import Problem, ValidationProblem
 from app.kit.registry import provided
+from app.kit.web import acting, now, role_required, submit
 from app.marketplace import cameos, consent, offers, templates
 from app.marketplace.schemas import CameoIn, CameoPatch, ConsentIn, OfferIn, OwnersIn
 from app.marketplace.storage import FileStore
@@ -27,14 +29,12 @@ from .forms import (
     OwnersForm,
     PermissionsForm,
 )
-from app.kit.web import acting, now, role_required, submit
 
 
 @bp.get("/dashboard")
 @role_required()
 def dashboard():
-    target = {"creator": "web.creator_dashboard", "brand": "web.brand_dashboard"}.get(current_user.role,
-                                                                                      "web.overview")
+    target = {"creator": "web.creator_dashboard", "brand": "web.brand_dashboard"}.get(current_user.role, "web.overview")
     return redirect(url_for(target))
 
 
@@ -45,8 +45,9 @@ def creator_dashboard():
         board = queries.dashboard(uow, actor)
         payouts = connect.payouts_panel(uow, actor)
         months = statements.periods(uow, actor, actor.user_id)
-    return render_template("web/creator_dashboard.html", board=board, action=ActionForm(formdata=None),
-                           payouts=payouts, months=months)
+    return render_template(
+        "web/creator_dashboard.html", board=board, action=ActionForm(formdata=None), payouts=payouts, months=months
+    )
 
 
 def _payouts_panel() -> str:
@@ -58,9 +59,13 @@ def _onboarding_link():
     try:
         with acting() as (uow, actor):
             link = connect.start_onboarding(
-                uow, actor, now(), provided(PaymentGateway),
+                uow,
+                actor,
+                now(),
+                provided(PaymentGateway),
                 return_url=url_for("web.stripe_onboarding_return", _external=True),
-                refresh_url=url_for("web.stripe_onboarding_refresh", _external=True))
+                refresh_url=url_for("web.stripe_onboarding_refresh", _external=True),
+            )
             uow.commit()
     except Problem as problem:
         flash(problem.detail or problem.title, "error")
@@ -95,8 +100,12 @@ def stripe_onboarding_return():
     except Problem as problem:
         flash(f"{problem.detail or problem.title} Your payout status updates when Stripe tells us.", "error")
         return redirect(_payouts_panel(), 303)
-    flash("Payouts are enabled: you will be paid in the next payout run." if status.can_pay
-          else f"Payouts are on hold. {status.hold_reason}", "success" if status.can_pay else "error")
+    flash(
+        "Payouts are enabled: you will be paid in the next payout run."
+        if status.can_pay
+        else f"Payouts are on hold. {status.hold_reason}",
+        "success" if status.can_pay else "error",
+    )
     return redirect(_payouts_panel(), 303)
 
 
@@ -116,18 +125,39 @@ def new_cameo():
         return page()
 
     def action(uow, actor):
-        data = parse(CameoIn, {"kind": form.kind.data, "title": form.title.data, "description": form.description.data or "",
-                               "visibility": form.visibility.data, "blocked_categories": form.blocked_categories.data})
+        data = parse(
+            CameoIn,
+            {
+                "kind": form.kind.data,
+                "title": form.title.data,
+                "description": form.description.data or "",
+                "visibility": form.visibility.data,
+                "blocked_categories": form.blocked_categories.data,
+            },
+        )
         cameo = cameos.create_cameo(uow, actor, now(), data)
         picture = _upload(form.preview, "PREVIEW_MAX_BYTES")
         if picture is not None:
-            cameos.upload_preview(uow, actor, now(), cameo.id, picture, store=provided(FileStore),
-                                  max_bytes=current_app.config["PREVIEW_MAX_BYTES"])
+            cameos.upload_preview(
+                uow,
+                actor,
+                now(),
+                cameo.id,
+                picture,
+                store=provided(FileStore),
+                max_bytes=current_app.config["PREVIEW_MAX_BYTES"],
+            )
         return cameo
 
-    return submit(form, action, page=page, aliases={"file": "preview"},
-                  done=lambda c: f"“{c.title}” created. Record consent to list it.",
-                  then=lambda c: url_for("web.manage_cameo", cameo_id=c.id), back=url_for("web.new_cameo"))
+    return submit(
+        form,
+        action,
+        page=page,
+        aliases={"file": "preview"},
+        done=lambda c: f"“{c.title}” created. Record consent to list it.",
+        then=lambda c: url_for("web.manage_cameo", cameo_id=c.id),
+        back=url_for("web.new_cameo"),
+    )
 
 
 def _manage_page(cameo_id: int, **forms) -> str:
@@ -144,20 +174,40 @@ def _manage_page(cameo_id: int, **forms) -> str:
         published = templates.list_templates(uow, actor, cursor=None, limit=100).items
         cameo_offers = offers.list_offers(uow, actor, cursor=None, limit=100, cameo_id=cameo.id).items
     if "permissions" not in forms:
-        forms["permissions"] = PermissionsForm(formdata=None, organisations=orgs, visibility=cameo.visibility,
-                                               approved_brand_ids=brand_ids,
-                                               blocked_categories=list(cameo.blocked_categories))
+        forms["permissions"] = PermissionsForm(
+            formdata=None,
+            organisations=orgs,
+            visibility=cameo.visibility,
+            approved_brand_ids=brand_ids,
+            blocked_categories=list(cameo.blocked_categories),
+        )
     if "owners_form" not in forms:
-        forms["owners_form"] = OwnersForm(formdata=None, data={"owners": [
-            {"email": emails[o.user_id], "share": f"{o.share_bps / 100:g}"} for o in owners if
-            o.user_id != cameo.creator_id]})
+        forms["owners_form"] = OwnersForm(
+            formdata=None,
+            data={
+                "owners": [
+                    {"email": emails[o.user_id], "share": f"{o.share_bps / 100:g}"}
+                    for o in owners
+                    if o.user_id != cameo.creator_id
+                ]
+            },
+        )
     if "consent_form" not in forms and statement:
         forms["consent_form"] = ConsentForm(formdata=None, statement_sha256=statement[1])
     if "offer_form" not in forms:
         forms["offer_form"] = OfferForm(formdata=None, templates=published)
-    return render_template("web/manage_cameo.html", cameo=cameo, owners=owners, names=names, consent=current,
-                           statement=statement, offers=cameo_offers, action=ActionForm(formdata=None),
-                           templates={t.id: t for t in published}, **forms)
+    return render_template(
+        "web/manage_cameo.html",
+        cameo=cameo,
+        owners=owners,
+        names=names,
+        consent=current,
+        statement=statement,
+        offers=cameo_offers,
+        action=ActionForm(formdata=None),
+        templates={t.id: t for t in published},
+        **forms,
+    )
 
 
 @bp.get("/creator/cameos/<int:cameo_id>")
@@ -176,11 +226,27 @@ def cameo_permissions(cameo_id: int):
     with acting() as (uow, _actor):
         orgs = queries.organisations(uow)
     form = PermissionsForm(organisations=orgs)
-    return submit(form, lambda uow, actor: cameos.update_cameo(uow, actor, now(), cameo_id, parse(CameoPatch, {
-        "visibility": form.visibility.data, "approved_brand_ids": form.approved_brand_ids.data,
-        "blocked_categories": form.blocked_categories.data})),
-        page=lambda: _manage_page(cameo_id, permissions=form), done="Permissions saved.",
-        then=lambda _c: _here(cameo_id, "permissions"), back=_here(cameo_id, "permissions"))
+    return submit(
+        form,
+        lambda uow, actor: cameos.update_cameo(
+            uow,
+            actor,
+            now(),
+            cameo_id,
+            parse(
+                CameoPatch,
+                {
+                    "visibility": form.visibility.data,
+                    "approved_brand_ids": form.approved_brand_ids.data,
+                    "blocked_categories": form.blocked_categories.data,
+                },
+            ),
+        ),
+        page=lambda: _manage_page(cameo_id, permissions=form),
+        done="Permissions saved.",
+        then=lambda _c: _here(cameo_id, "permissions"),
+        back=_here(cameo_id, "permissions"),
+    )
 
 
 @bp.post("/creator/cameos/<int:cameo_id>/owners")
@@ -203,8 +269,14 @@ def cameo_owners(cameo_id: int):
         data = parse(OwnersIn, {"owners": [{"user_id": actor.user_id, "share_bps": mine}, *shares]})
         return cameos.set_owners(uow, actor, now(), cameo_id, data)
 
-    return submit(form, action, page=lambda: _manage_page(cameo_id, owners_form=form), done="Owners saved.",
-                  then=lambda _o: _here(cameo_id, "owners"), back=_here(cameo_id, "owners"))
+    return submit(
+        form,
+        action,
+        page=lambda: _manage_page(cameo_id, owners_form=form),
+        done="Owners saved.",
+        then=lambda _o: _here(cameo_id, "owners"),
+        back=_here(cameo_id, "owners"),
+    )
 
 
 @bp.post("/creator/cameos/<int:cameo_id>/consent")
@@ -213,28 +285,51 @@ def record_consent(cameo_id: int):
     form = ConsentForm()
 
     def action(uow, actor):
-        signed = parse(ConsentIn, {"accept_statement": bool(form.accept_statement.data),
-                                   "statement_sha256": form.statement_sha256.data})
-        return consent.record_consent(uow, actor, now(), cameo_id, signed,
-                                      _upload(form.recording, "RECORDING_MAX_BYTES") or b"", store=provided(FileStore),
-                                      max_bytes=current_app.config["RECORDING_MAX_BYTES"])
+        signed = parse(
+            ConsentIn,
+            {"accept_statement": bool(form.accept_statement.data), "statement_sha256": form.statement_sha256.data},
+        )
+        return consent.record_consent(
+            uow,
+            actor,
+            now(),
+            cameo_id,
+            signed,
+            _upload(form.recording, "RECORDING_MAX_BYTES") or b"",
+            store=provided(FileStore),
+            max_bytes=current_app.config["RECORDING_MAX_BYTES"],
+        )
 
-    return submit(form, action, page=lambda: _manage_page(cameo_id, consent_form=form),
-                  done="Consent recorded. You can now list the cameo.", then=lambda _c: _here(cameo_id, "consent"),
-                  back=_here(cameo_id, "consent"))
+    return submit(
+        form,
+        action,
+        page=lambda: _manage_page(cameo_id, consent_form=form),
+        done="Consent recorded. You can now list the cameo.",
+        then=lambda _c: _here(cameo_id, "consent"),
+        back=_here(cameo_id, "consent"),
+    )
 
 
 def _button(cameo_id: int, service, done: str, anchor: str):
-    return submit(ActionForm(), lambda uow, actor: service(uow, actor, now(), cameo_id),
-                  page=lambda: _manage_page(cameo_id), done=done, then=lambda _r: _here(cameo_id, anchor),
-                  back=_here(cameo_id, anchor))
+    return submit(
+        ActionForm(),
+        lambda uow, actor: service(uow, actor, now(), cameo_id),
+        page=lambda: _manage_page(cameo_id),
+        done=done,
+        then=lambda _r: _here(cameo_id, anchor),
+        back=_here(cameo_id, anchor),
+    )
 
 
 @bp.post("/creator/cameos/<int:cameo_id>/consent/withdraw")
 @role_required("creator")
 def withdraw_consent(cameo_id: int):
-    return _button(cameo_id, consent.withdraw_consent,
-                   "Consent withdrawn: the listing is paused and live licences end under their terms.", "consent")
+    return _button(
+        cameo_id,
+        consent.withdraw_consent,
+        "Consent withdrawn: the listing is paused and live licences end under their terms.",
+        "consent",
+    )
 
 
 @bp.post("/creator/cameos/<int:cameo_id>/list")
@@ -255,12 +350,21 @@ def create_offer(cameo_id: int):
     with acting() as (uow, actor):
         published = templates.list_templates(uow, actor, cursor=None, limit=100).items
     form = OfferForm(templates=published)
-    return submit(form, lambda uow, actor: offers.create_offer(
-        uow, actor, now(), cameo_id, parse(OfferIn, form.offer_data()),
-        commission_bps=current_app.config["COMMISSION_BPS"]),
+    return submit(
+        form,
+        lambda uow, actor: offers.create_offer(
+            uow,
+            actor,
+            now(),
+            cameo_id,
+            parse(OfferIn, form.offer_data()),
+            commission_bps=current_app.config["COMMISSION_BPS"],
+        ),
         page=lambda: _manage_page(cameo_id, offer_form=form),
-        done=lambda o: f"Offer #{o.id} is open.", then=lambda _o: _here(cameo_id, "offers"),
-        back=_here(cameo_id, "offers"))
+        done=lambda o: f"Offer #{o.id} is open.",
+        then=lambda _o: _here(cameo_id, "offers"),
+        back=_here(cameo_id, "offers"),
+    )
 
 
 @bp.post("/creator/offers/<int:offer_id>/withdraw")
@@ -268,6 +372,11 @@ def create_offer(cameo_id: int):
 def withdraw_offer(offer_id: int):
     with acting() as (uow, actor):
         cameo_id = offers.get_offer(uow, actor, offer_id).cameo_id
-    return submit(ActionForm(), lambda uow, actor: offers.withdraw_offer(uow, actor, now(), offer_id),
-                  page=lambda: _manage_page(cameo_id), done=f"Offer #{offer_id} withdrawn.",
-                  then=lambda _o: _here(cameo_id, "offers"), back=_here(cameo_id, "offers"))
+    return submit(
+        ActionForm(),
+        lambda uow, actor: offers.withdraw_offer(uow, actor, now(), offer_id),
+        page=lambda: _manage_page(cameo_id),
+        done=f"Offer #{offer_id} withdrawn.",
+        then=lambda _o: _here(cameo_id, "offers"),
+        back=_here(cameo_id, "offers"),
+    )

@@ -1,12 +1,14 @@
 """A licence's page (terms, contract text and hash, signatures, history) and its
 transitions: approve, decline, sign, revoke; the signed contract as HTML or PDF; the
 brand's dashboard."""
+
 from __future__ import annotations
 
 from flask import render_template, url_for
 
 from app.kit.downloads import download
 from app.kit.registry import provided
+from app.kit.web import acting, now, role_required, submit
 from app.marketplace import cameos, contracts, licences
 from app.marketplace.models import Cameo
 from app.payments.gateway import PaymentGateway
@@ -16,7 +18,6 @@ from app.people import audit
 from . import queries
 from .blueprint import bp
 from .forms import ActionForm, ReasonForm, SignForm
-from app.kit.web import acting, now, role_required, submit
 
 
 @bp.get("/brand")
@@ -32,8 +33,12 @@ def _licence_page(licence_id: int, **forms) -> str:
         licence = licences.get_licence(uow, actor, licence_id)
         cameo = uow.session.get(Cameo, licence.cameo_id)
         events = audit.events_for(uow, "licence", licence.id)
-        names = queries.display_names(uow, [e.actor_id for e in events] + [cameo.creator_id, licence.requested_by]
-                                      + [o["user_id"] for o in licence.owners])
+        names = queries.display_names(
+            uow,
+            [e.actor_id for e in events]
+            + [cameo.creator_id, licence.requested_by]
+            + [o["user_id"] for o in licence.owners],
+        )
         brand = queries.organisation_names(uow, [licence.brand_org_id])[licence.brand_org_id]
         is_creator = actor.user_id == cameo.creator_id
         is_brand = actor.role == "brand" and licence.brand_org_id in actor.org_ids
@@ -45,9 +50,21 @@ def _licence_page(licence_id: int, **forms) -> str:
     may_end = is_creator or actor.role == "admin"
     if may_end and "reason_form" not in forms:
         forms["reason_form"] = ReasonForm(formdata=None)
-    return render_template("web/licence.html", licence=licence, cameo=cameo, events=events, names=names,
-                           brand=brand, is_creator=is_creator, is_brand=is_brand, may_sign=may_sign, may_end=may_end,
-                           action=ActionForm(formdata=None), live=licences.LIVE, **forms)
+    return render_template(
+        "web/licence.html",
+        licence=licence,
+        cameo=cameo,
+        events=events,
+        names=names,
+        brand=brand,
+        is_creator=is_creator,
+        is_brand=is_brand,
+        may_sign=may_sign,
+        may_end=may_end,
+        action=ActionForm(formdata=None),
+        live=licences.LIVE,
+        **forms,
+    )
 
 
 @bp.get("/licences/<int:licence_id>")
@@ -63,17 +80,26 @@ def _here(licence_id: int) -> str:
 @bp.post("/licences/<int:licence_id>/approve")
 @role_required("creator")
 def approve_licence(licence_id: int):
-    return submit(ActionForm(), lambda uow, actor: licences.approve(uow, actor, now(), licence_id),
-                  page=lambda: _licence_page(licence_id),
-                  done="Approved: the contract is ready for both signatures.",
-                  then=lambda _l: _here(licence_id), back=_here(licence_id))
+    return submit(
+        ActionForm(),
+        lambda uow, actor: licences.approve(uow, actor, now(), licence_id),
+        page=lambda: _licence_page(licence_id),
+        done="Approved: the contract is ready for both signatures.",
+        then=lambda _l: _here(licence_id),
+        back=_here(licence_id),
+    )
 
 
 def _with_reason(licence_id: int, service, done: str):
     form = ReasonForm()
-    return submit(form, lambda uow, actor: service(uow, actor, now(), licence_id, (form.reason.data or "").strip()),
-                  page=lambda: _licence_page(licence_id, reason_form=form), done=done,
-                  then=lambda _l: _here(licence_id), back=_here(licence_id))
+    return submit(
+        form,
+        lambda uow, actor: service(uow, actor, now(), licence_id, (form.reason.data or "").strip()),
+        page=lambda: _licence_page(licence_id, reason_form=form),
+        done=done,
+        then=lambda _l: _here(licence_id),
+        back=_here(licence_id),
+    )
 
 
 @bp.post("/licences/<int:licence_id>/decline")
@@ -98,9 +124,14 @@ def sign_licence(licence_id: int):
             return "Signed. Waiting for the other party's signature."
         return f"Signed by both parties: the licence is {lic.status}."
 
-    return submit(form, lambda uow, actor: licences.sign(uow, actor, now(), licence_id, form.contract_sha256.data),
-                  page=lambda: _licence_page(licence_id, sign_form=form), done=done,
-                  then=lambda _l: _here(licence_id), back=_here(licence_id))
+    return submit(
+        form,
+        lambda uow, actor: licences.sign(uow, actor, now(), licence_id, form.contract_sha256.data),
+        page=lambda: _licence_page(licence_id, sign_form=form),
+        done=done,
+        then=lambda _l: _here(licence_id),
+        back=_here(licence_id),
+    )
 
 
 @bp.post("/licences/<int:licence_id>/pay")
@@ -108,11 +139,16 @@ def sign_licence(licence_id: int):
 def pay_licence_fee(licence_id: int):
     """Send the licensee brand to Stripe Checkout for the upfront fee; back to this page after."""
     here = url_for("web.licence", licence_id=licence_id, _external=True)
-    return submit(ActionForm(), lambda uow, actor: start_licence_checkout(
-                      uow, actor, now(), licence_id, provided(PaymentGateway), success_url=f"{here}?paid=1", cancel_url=here),
-                  page=lambda: _licence_page(licence_id),
-                  done="Opening Stripe Checkout: the licence becomes active once Stripe confirms the payment.",
-                  then=lambda started: started.url or _here(licence_id), back=_here(licence_id))
+    return submit(
+        ActionForm(),
+        lambda uow, actor: start_licence_checkout(
+            uow, actor, now(), licence_id, provided(PaymentGateway), success_url=f"{here}?paid=1", cancel_url=here
+        ),
+        page=lambda: _licence_page(licence_id),
+        done="Opening Stripe Checkout: the licence becomes active once Stripe confirms the payment.",
+        then=lambda started: started.url or _here(licence_id),
+        back=_here(licence_id),
+    )
 
 
 @bp.get("/licences/<int:licence_id>/contract.html")

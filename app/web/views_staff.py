@@ -1,11 +1,13 @@
 """The read-only overview for accountants and admins (the accounting issue extends it)."""
+
 from __future__ import annotations
 
 from flask import render_template
 
+from app.kit.web import acting, role_required
+
 from . import queries
 from .blueprint import bp
-from app.kit.web import acting, role_required
 
 
 @bp.get("/overview")

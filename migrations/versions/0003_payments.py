@@ -10,8 +10,9 @@ row per licence whose upfront fee is collected through Stripe Checkout;
 ``licence_payment_adjustment`` records each refund or dispute of one, once;
 ``usage_invoice`` bills a brand's metered usage for a period through Checkout.
 """
-from alembic import op  # noqa: F401
-import sqlalchemy as sa  # noqa: F401
+
+import sqlalchemy as sa
+from alembic import op
 
 revision = "0003_payments"
 down_revision = "0002_marketplace"
@@ -52,10 +53,12 @@ def upgrade() -> None:
         sa.Column("paid_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
-        sa.CheckConstraint("status IN ('open', 'paid', 'refunded', 'partially_refunded', 'disputed')",
-                           name="ck_licence_payment_status"),
-        sa.CheckConstraint("amount > 0 AND refunded_amount >= 0 AND refunded_amount <= amount",
-                           name="ck_licence_payment_money"),
+        sa.CheckConstraint(
+            "status IN ('open', 'paid', 'refunded', 'partially_refunded', 'disputed')", name="ck_licence_payment_status"
+        ),
+        sa.CheckConstraint(
+            "amount > 0 AND refunded_amount >= 0 AND refunded_amount <= amount", name="ck_licence_payment_money"
+        ),
         sa.ForeignKeyConstraint(["licence_id"], ["mk_licence.id"], name="fk_licence_payment_licence"),
         sa.PrimaryKeyConstraint("id", name="pk_licence_payment"),
         sa.UniqueConstraint("checkout_session_id", name="uq_licence_payment_checkout_session"),
@@ -75,14 +78,18 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.CheckConstraint("kind IN ('refund', 'dispute')", name="ck_licence_payment_adjustment_kind"),
         sa.CheckConstraint("amount > 0 AND fee >= 0", name="ck_licence_payment_adjustment_money"),
-        sa.ForeignKeyConstraint(["licence_payment_id"], ["licence_payment.id"],
-                                name="fk_licence_payment_adjustment_payment"),
+        sa.ForeignKeyConstraint(
+            ["licence_payment_id"], ["licence_payment.id"], name="fk_licence_payment_adjustment_payment"
+        ),
         sa.PrimaryKeyConstraint("id", name="pk_licence_payment_adjustment"),
         sa.UniqueConstraint("stripe_id", name="uq_licence_payment_adjustment_stripe_id"),
     )
-    op.create_index("ix_licence_payment_adjustment_licence_payment_id", "licence_payment_adjustment",
-                    ["licence_payment_id"], unique=False)
-
+    op.create_index(
+        "ix_licence_payment_adjustment_licence_payment_id",
+        "licence_payment_adjustment",
+        ["licence_payment_id"],
+        unique=False,
+    )
 
     op.create_table(
         "usage_invoice",

@@ -4,9 +4,9 @@ Revision ID: 0004_metering
 Revises: 0003_payments
 Create Date: 2026-11-24
 """
-from alembic import op
-import sqlalchemy as sa
 
+import sqlalchemy as sa
+from alembic import op
 
 revision = "0004_metering"
 down_revision = "0003_payments"

@@ -8,8 +8,9 @@ Revision ID: 0005_scheduler
 Revises: 0004_metering
 Create Date: 2026-11-24
 """
-from alembic import op
+
 import sqlalchemy as sa
+from alembic import op
 
 revision = "0005_scheduler"
 down_revision = "0004_metering"

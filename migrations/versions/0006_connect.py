@@ -4,8 +4,9 @@ Revision ID: 0006_connect
 Revises: 0005_scheduler
 Create Date: 2026-11-24
 """
-from alembic import op
+
 import sqlalchemy as sa
+from alembic import op
 
 revision = "0006_connect"
 down_revision = "0005_scheduler"

@@ -4,8 +4,9 @@ Revision ID: 0007_settlement
 Revises: 0006_connect
 Create Date: 2026-11-24
 """
-from alembic import op
+
 import sqlalchemy as sa
+from alembic import op
 
 revision = "0007_settlement"
 down_revision = "0006_connect"
@@ -33,7 +34,10 @@ def upgrade() -> None:
         sa.Column("period_end", sa.DateTime(timezone=True), nullable=False),
         sa.Column("transfer_group", sa.String(length=64), nullable=False),
         sa.Column("status", sa.String(length=32), nullable=False),
-        _count("item_count"), _count("paid_count"), _count("held_count"), _count("below_minimum_count"),
+        _count("item_count"),
+        _count("paid_count"),
+        _count("held_count"),
+        _count("below_minimum_count"),
         _count("failed_count"),
         sa.Column("created_by", sa.String(length=200), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
@@ -70,8 +74,10 @@ def upgrade() -> None:
         sa.UniqueConstraint("run_id", "creator_id", "currency", name="uq_settlement_item_run_creator_currency"),
         sa.UniqueConstraint("transfer_id"),
         sa.CheckConstraint(_in("status", ITEM_STATUSES), name="ck_settlement_item_status"),
-        sa.CheckConstraint("payable >= 0 AND reserve >= 0 AND amount >= 0 AND amount = payable - reserve",
-                           name="ck_settlement_item_money"),
+        sa.CheckConstraint(
+            "payable >= 0 AND reserve >= 0 AND amount >= 0 AND amount = payable - reserve",
+            name="ck_settlement_item_money",
+        ),
         sa.CheckConstraint("reversed_amount >= 0 AND reversed_amount <= amount", name="ck_settlement_item_reversed"),
         sa.CheckConstraint("attempt >= 1", name="ck_settlement_item_attempt"),
     )

@@ -4,9 +4,9 @@ Revision ID: 0008_accounting
 Revises: 0007_settlement
 Create Date: 2026-11-25
 """
-from alembic import op
-import sqlalchemy as sa
 
+import sqlalchemy as sa
+from alembic import op
 
 revision = "0008_accounting"
 down_revision = "0007_settlement"

@@ -10,9 +10,9 @@ Revision ID: 0009_usage_receipts
 Revises: 0008_accounting
 Create Date: 2026-11-24
 """
-from alembic import op
-import sqlalchemy as sa
 
+import sqlalchemy as sa
+from alembic import op
 
 revision = "0009_usage_receipts"
 down_revision = "0008_accounting"
@@ -48,8 +48,9 @@ def upgrade() -> None:
             batch.alter_column(column, nullable=False)
         batch.drop_constraint(_fk_name("brand_org_id", "mk_organisation"), type_="foreignkey")
         batch.drop_constraint(_fk_name("licence_id", "mk_licence"), type_="foreignkey")
-        batch.create_foreign_key("fk_mt_usage_event_licence_brand", "mk_licence", ["licence_id", "brand_org_id"],
-                                 ["id", "brand_org_id"])
+        batch.create_foreign_key(
+            "fk_mt_usage_event_licence_brand", "mk_licence", ["licence_id", "brand_org_id"], ["id", "brand_org_id"]
+        )
 
 
 def downgrade() -> None:
@@ -63,13 +64,16 @@ def downgrade() -> None:
         sa.Column("token", sa.Text(), nullable=False),
         sa.Column("issued_at", sa.DateTime(timezone=True), nullable=False),
     )
-    op.execute("INSERT INTO mt_receipt_moving (id, usage_event_id, key_id, token, issued_at) "
-               "SELECT receipt_id, id, receipt_key_id, receipt_token, recorded_at FROM mt_usage_event")
+    op.execute(
+        "INSERT INTO mt_receipt_moving (id, usage_event_id, key_id, token, issued_at) "
+        "SELECT receipt_id, id, receipt_key_id, receipt_token, recorded_at FROM mt_usage_event"
+    )
     with op.batch_alter_table("mt_usage_event", naming_convention=NAMING) as batch:
         batch.drop_constraint("fk_mt_usage_event_licence_brand", type_="foreignkey")
         batch.create_foreign_key(_fk_name("licence_id", "mk_licence"), "mk_licence", ["licence_id"], ["id"])
-        batch.create_foreign_key(_fk_name("brand_org_id", "mk_organisation"), "mk_organisation",
-                                 ["brand_org_id"], ["id"])
+        batch.create_foreign_key(
+            _fk_name("brand_org_id", "mk_organisation"), "mk_organisation", ["brand_org_id"], ["id"]
+        )
         batch.drop_column("receipt_token")
         batch.drop_column("receipt_key_id")
         batch.drop_column("receipt_id")
@@ -83,7 +87,9 @@ def downgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("usage_event_id", name="uq_mt_receipt_usage_event_id"),
     )
-    op.execute("INSERT INTO mt_receipt (id, usage_event_id, key_id, token, issued_at) "
-               "SELECT id, usage_event_id, key_id, token, issued_at FROM mt_receipt_moving")
+    op.execute(
+        "INSERT INTO mt_receipt (id, usage_event_id, key_id, token, issued_at) "
+        "SELECT id, usage_event_id, key_id, token, issued_at FROM mt_receipt_moving"
+    )
     op.drop_table("mt_receipt_moving")
     op.drop_index("uq_mk_licence_id_brand", table_name="mk_licence")

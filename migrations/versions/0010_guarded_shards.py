@@ -12,8 +12,8 @@ Revision ID: 0010_guarded_shards
 Revises: 0009_usage_receipts
 Create Date: 2026-11-24
 """
-from alembic import op
 
+from alembic import op
 
 revision = "0010_guarded_shards"
 down_revision = "0009_usage_receipts"
@@ -26,8 +26,9 @@ HOT_MAY_GO_NEGATIVE = "shards = 1 OR allow_negative"
 
 def busy_guarded(a: str = "ledger_account") -> str:
     """Payables and receivables (guarded accounts), by code as ledger.chart names them."""
-    return (f"({a}.code LIKE 'creator:%:payable:___' OR {a}.code LIKE 'brand:%:receivable:___') "
-            f"AND NOT {a}.allow_negative")
+    return (
+        f"({a}.code LIKE 'creator:%:payable:___' OR {a}.code LIKE 'brand:%:receivable:___') AND NOT {a}.allow_negative"
+    )
 
 
 def upgrade() -> None:

@@ -13,9 +13,9 @@ Revision ID: 0011_entry_subject
 Revises: 0010_guarded_shards
 Create Date: 2026-11-30
 """
-from alembic import op
-import sqlalchemy as sa
 
+import sqlalchemy as sa
+from alembic import op
 
 revision = "0011_entry_subject"
 down_revision = "0010_guarded_shards"
@@ -31,12 +31,13 @@ def _backfill(dialect: str) -> str:
     """The subject from the metadata: an integer, or the text of one (at most 18 digits)."""
     if dialect == "postgresql":
         value = f"metadata->>'{KEY}'"
-        return (f"UPDATE ledger_entry SET subject = CAST({value} AS BIGINT) "
-                f"WHERE {value} ~ '^[0-9]{{1,18}}$'")
+        return f"UPDATE ledger_entry SET subject = CAST({value} AS BIGINT) WHERE {value} ~ '^[0-9]{{1,18}}$'"
     value = f"json_extract(metadata, '$.{KEY}')"
     kind = f"json_type(metadata, '$.{KEY}')"
-    return (f"UPDATE ledger_entry SET subject = CAST({value} AS INTEGER) WHERE {kind} = 'integer' "
-            f"OR ({kind} = 'text' AND length({value}) BETWEEN 1 AND 18 AND {value} NOT GLOB '*[^0-9]*')")
+    return (
+        f"UPDATE ledger_entry SET subject = CAST({value} AS INTEGER) WHERE {kind} = 'integer' "
+        f"OR ({kind} = 'text' AND length({value}) BETWEEN 1 AND 18 AND {value} NOT GLOB '*[^0-9]*')"
+    )
 
 
 def upgrade() -> None:
@@ -50,8 +51,13 @@ def upgrade() -> None:
         op.execute("DROP TRIGGER ledger_entry_no_update")
         op.execute(_backfill(dialect))
         op.execute(SQLITE_NO_UPDATE)
-    op.create_index("ix_ledger_entry_subject", "ledger_entry", ["subject"],
-                    postgresql_where=sa.text("subject IS NOT NULL"), sqlite_where=sa.text("subject IS NOT NULL"))
+    op.create_index(
+        "ix_ledger_entry_subject",
+        "ledger_entry",
+        ["subject"],
+        postgresql_where=sa.text("subject IS NOT NULL"),
+        sqlite_where=sa.text("subject IS NOT NULL"),
+    )
 
 
 def downgrade() -> None:

@@ -9,8 +9,9 @@ Revision ID: 0012_mail_outbox
 Revises: 0011_entry_subject
 Create Date: 2026-11-25
 """
-from alembic import op
+
 import sqlalchemy as sa
+from alembic import op
 
 revision = "0012_mail_outbox"
 down_revision = "0011_entry_subject"
@@ -38,8 +39,7 @@ def upgrade() -> None:
         sa.Column("sent_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("last_error", sa.Text, nullable=True),
         sa.Column("message_id", sa.String(255), nullable=True, unique=True),
-        sa.CheckConstraint("status IN (" + ", ".join(f"'{s}'" for s in STATUSES) + ")",
-                           name="ck_mail_outbox_status"),
+        sa.CheckConstraint("status IN (" + ", ".join(f"'{s}'" for s in STATUSES) + ")", name="ck_mail_outbox_status"),
         sa.CheckConstraint("attempts >= 0", name="ck_mail_outbox_attempts"),
         sa.CheckConstraint("status <> 'sent' OR sent_at IS NOT NULL", name="ck_mail_outbox_sent_at"),
     )

@@ -65,30 +65,39 @@ def create_account(call: Call) -> dict[str, Any]:
     if call.book.id != ctx.store.platform_id:
         raise StripeError("Connected accounts cannot create accounts.", status=400)
     account_type = params.get("type") or "express"
-    capabilities = {name: "inactive" for name in (params.get("capabilities") or {"transfers": {}})}
-    account = call.book.add({
-        "id": ctx.ids.new("acct"),
-        "object": "account",
-        "business_type": params.get("business_type"),
-        "capabilities": capabilities,
-        "charges_enabled": False,
-        "country": (params.get("country") or "US").upper(),
-        "created": ctx.now(),
-        "default_currency": (params.get("default_currency") or "usd").lower(),
-        "details_submitted": False,
-        "email": params.get("email"),
-        "metadata": metadata_param(params),
-        "payouts_enabled": False,
-        "requirements": _requirements(ONBOARDING_FIELDS),
-        "type": account_type,
-    })
+    capabilities = dict.fromkeys(params.get("capabilities") or {"transfers": {}}, "inactive")
+    account = call.book.add(
+        {
+            "id": ctx.ids.new("acct"),
+            "object": "account",
+            "business_type": params.get("business_type"),
+            "capabilities": capabilities,
+            "charges_enabled": False,
+            "country": (params.get("country") or "US").upper(),
+            "created": ctx.now(),
+            "default_currency": (params.get("default_currency") or "usd").lower(),
+            "details_submitted": False,
+            "email": params.get("email"),
+            "metadata": metadata_param(params),
+            "payouts_enabled": False,
+            "requirements": _requirements(ONBOARDING_FIELDS),
+            "type": account_type,
+        }
+    )
     ctx.store.open_book(account["id"])
     return render(call, account)
 
 
 REJECT_REASONS = ("fraud", "terms_of_service", "other")
-RESTRICTION_REASONS = ("action_required.requested_capabilities", "requirements.past_due",
-                       "requirements.pending_verification", "listed", "platform_paused", "under_review", "other")
+RESTRICTION_REASONS = (
+    "action_required.requested_capabilities",
+    "requirements.past_due",
+    "requirements.pending_verification",
+    "listed",
+    "platform_paused",
+    "under_review",
+    "other",
+)
 DEFAULT_RESTRICTION_DUE = ("individual.verification.document",)
 
 
@@ -104,18 +113,26 @@ def transfer_destination(ctx: Context, account_id: str) -> dict[str, Any]:
     """The account a transfer may pay, or Stripe's refusal naming why it may not."""
     account = ctx.store.platform.get(account_id, "account")
     if account is not None and account.get("_closed"):
-        raise StripeError(f"The destination account {account_id} has been closed and cannot receive "
-                          "transfers.", code="account_invalid", param="destination")
+        raise StripeError(
+            f"The destination account {account_id} has been closed and cannot receive transfers.",
+            code="account_invalid",
+            param="destination",
+        )
     account = connected_account(ctx, account_id)
     reason = account["requirements"]["disabled_reason"] or ""
     if reason.startswith("rejected."):
-        raise StripeError(f"Transfers to {account_id} are not allowed: the account was rejected ({reason}).",
-                          code="transfers_not_allowed", param="destination")
+        raise StripeError(
+            f"Transfers to {account_id} are not allowed: the account was rejected ({reason}).",
+            code="transfers_not_allowed",
+            param="destination",
+        )
     if account["capabilities"].get("transfers") != "active":
         raise StripeError(
             "Your destination account needs to have at least one of the following capabilities "
             "enabled: transfers, crypto_transfers, legacy_payments",
-            code="insufficient_capabilities_for_transfer", param="destination")
+            code="insufficient_capabilities_for_transfer",
+            param="destination",
+        )
     return account
 
 
@@ -146,9 +163,18 @@ def update_account(call: Call) -> dict[str, Any]:
 @route("get", "/v1/account")
 def retrieve_own_account(call: Call) -> dict[str, Any]:
     if call.book.id == call.ctx.store.platform_id:
-        return {"id": call.book.id, "object": "account", "type": "standard",
-                "charges_enabled": True, "payouts_enabled": True, "details_submitted": True,
-                "country": "US", "default_currency": "usd", "email": None, "metadata": {}}
+        return {
+            "id": call.book.id,
+            "object": "account",
+            "type": "standard",
+            "charges_enabled": True,
+            "payouts_enabled": True,
+            "details_submitted": True,
+            "country": "US",
+            "default_currency": "usd",
+            "email": None,
+            "metadata": {},
+        }
     return render(call, connected_account(call.ctx, call.book.id))
 
 
@@ -157,9 +183,15 @@ def create_account_link(call: Call) -> dict[str, Any]:
     ctx, params = call.ctx, call.params
     account = connected_account(ctx, params["account"])
     link_id = ctx.ids.new("emulink")
-    call.book.add({"id": link_id, "object": "_account_link", "created": ctx.now(),
-                   "_return_url": params.get("return_url"),
-                   "_refresh_url": params.get("refresh_url")})
+    call.book.add(
+        {
+            "id": link_id,
+            "object": "_account_link",
+            "created": ctx.now(),
+            "_return_url": params.get("return_url"),
+            "_refresh_url": params.get("refresh_url"),
+        }
+    )
     query = urlencode({"link": link_id})
     return {
         "object": "account_link",
@@ -181,15 +213,16 @@ def complete_onboarding(ctx: Context, account_id: str) -> dict[str, Any]:
     """What a creator finishing Stripe's hosted onboarding does to the account (lifts a restriction)."""
     account = connected_account(ctx, account_id)
     if (account["requirements"]["disabled_reason"] or "").startswith("rejected."):
-        raise StripeError(f"Account {account_id} was rejected; onboarding cannot reopen it.",
-                          code="account_invalid", param="account")
+        raise StripeError(
+            f"Account {account_id} was rejected; onboarding cannot reopen it.", code="account_invalid", param="account"
+        )
     previous = {key: copy.deepcopy(account[key]) for key in _WATCHED}
     account.update(
         charges_enabled=True,
         payouts_enabled=True,
         details_submitted=True,
         requirements=_requirements([]),
-        capabilities={name: "active" for name in account["capabilities"]},
+        capabilities=dict.fromkeys(account["capabilities"], "active"),
     )
     ctx.emit(ctx.store.open_book(account_id), "account.updated", account, previous)
     return account
@@ -199,8 +232,12 @@ def _disable(ctx: Context, account: dict[str, Any], disabled_reason: str, due: l
     previous = {key: copy.deepcopy(account[key]) for key in _WATCHED}
     requirements = _requirements(due)
     requirements["disabled_reason"] = disabled_reason
-    account.update(charges_enabled=False, payouts_enabled=False, requirements=requirements,
-                   capabilities={name: "inactive" for name in account["capabilities"]})
+    account.update(
+        charges_enabled=False,
+        payouts_enabled=False,
+        requirements=requirements,
+        capabilities=dict.fromkeys(account["capabilities"], "inactive"),
+    )
     changed = {key: value for key, value in previous.items() if value != account[key]}
     ctx.emit(ctx.store.open_book(account["id"]), "account.updated", account, changed)
     return account
@@ -213,12 +250,18 @@ def reject_account(ctx: Context, account_id: str, reason: str = "fraud") -> dict
     return _disable(ctx, connected_account(ctx, account_id), f"rejected.{reason}", [])
 
 
-def restrict_account(ctx: Context, account_id: str, disabled_reason: str = "requirements.past_due",
-                     currently_due: tuple[str, ...] | list[str] = DEFAULT_RESTRICTION_DUE) -> dict[str, Any]:
+def restrict_account(
+    ctx: Context,
+    account_id: str,
+    disabled_reason: str = "requirements.past_due",
+    currently_due: tuple[str, ...] | list[str] = DEFAULT_RESTRICTION_DUE,
+) -> dict[str, Any]:
     """Stripe restricts the account: payouts and transfers stop until its owner completes ``currently_due``."""
     if disabled_reason not in RESTRICTION_REASONS:
-        raise StripeError(f"Invalid disabled_reason: must be one of {', '.join(RESTRICTION_REASONS)} "
-                          "(rejections go through reject)", param="disabled_reason")
+        raise StripeError(
+            f"Invalid disabled_reason: must be one of {', '.join(RESTRICTION_REASONS)} (rejections go through reject)",
+            param="disabled_reason",
+        )
     return _disable(ctx, connected_account(ctx, account_id), disabled_reason, list(currently_due))
 
 

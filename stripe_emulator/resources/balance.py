@@ -55,27 +55,37 @@ def post_transaction(
     available_on = now if available_on is None else max(now, available_on)
     pending = available_on > now
     fee_details = (
-        [{"amount": fee, "application": None, "currency": currency,
-          "description": "Stripe processing fees", "type": "stripe_fee"}]
-        if fee else []
+        [
+            {
+                "amount": fee,
+                "application": None,
+                "currency": currency,
+                "description": "Stripe processing fees",
+                "type": "stripe_fee",
+            }
+        ]
+        if fee
+        else []
     )
-    txn = book.add({
-        "id": ctx.ids.new("txn"),
-        "object": "balance_transaction",
-        "amount": amount,
-        "available_on": available_on,
-        "created": now,
-        "currency": currency,
-        "description": description,
-        "exchange_rate": None,
-        "fee": fee,
-        "fee_details": fee_details,
-        "net": amount - fee,
-        "reporting_category": REPORTING_CATEGORY.get(type, "other_adjustment"),
-        "source": source,
-        "status": "pending" if pending else "available",
-        "type": type,
-    })
+    txn = book.add(
+        {
+            "id": ctx.ids.new("txn"),
+            "object": "balance_transaction",
+            "amount": amount,
+            "available_on": available_on,
+            "created": now,
+            "currency": currency,
+            "description": description,
+            "exchange_rate": None,
+            "fee": fee,
+            "fee_details": fee_details,
+            "net": amount - fee,
+            "reporting_category": REPORTING_CATEGORY.get(type, "other_adjustment"),
+            "source": source,
+            "status": "pending" if pending else "available",
+            "type": type,
+        }
+    )
     bucket = book.pending if pending else book.available
     bucket[currency] = bucket.get(currency, 0) + amount - fee
     if pending:
@@ -125,10 +135,14 @@ def balance_object(book: AccountBook) -> dict[str, Any]:
     currencies = sorted(set(book.available) | set(book.pending)) or ["usd"]
     return {
         "object": "balance",
-        "available": [{"amount": book.available.get(c, 0), "currency": c,
-                       "source_types": {"card": book.available.get(c, 0)}} for c in currencies],
-        "pending": [{"amount": book.pending.get(c, 0), "currency": c,
-                     "source_types": {"card": book.pending.get(c, 0)}} for c in currencies],
+        "available": [
+            {"amount": book.available.get(c, 0), "currency": c, "source_types": {"card": book.available.get(c, 0)}}
+            for c in currencies
+        ],
+        "pending": [
+            {"amount": book.pending.get(c, 0), "currency": c, "source_types": {"card": book.pending.get(c, 0)}}
+            for c in currencies
+        ],
         "livemode": False,
     }
 
@@ -138,5 +152,6 @@ def retrieve_balance(call: Call) -> dict[str, Any]:
     return balance_object(call.book)
 
 
-readable("balance_transaction", "/v1/balance_transactions/{id}", "/v1/balance_transactions",
-         "type", "currency", "source")
+readable(
+    "balance_transaction", "/v1/balance_transactions/{id}", "/v1/balance_transactions", "type", "currency", "source"
+)

@@ -18,8 +18,9 @@ Stored objects may carry private bookkeeping under keys starting with ``_``;
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable
+from typing import Any
 
 from .. import money
 from ..errors import StripeError, missing
@@ -62,8 +63,10 @@ class Context:
             "data": data,
             "livemode": False,
             "pending_webhooks": 0,
-            "request": {"id": (self.request or {}).get("id"),
-                        "idempotency_key": (self.request or {}).get("idempotency_key")},
+            "request": {
+                "id": (self.request or {}).get("id"),
+                "idempotency_key": (self.request or {}).get("idempotency_key"),
+            },
             "type": event_type,
         }
         if book.id != self.store.platform_id:
@@ -95,21 +98,23 @@ def route(method: str, template: str) -> Callable[[Handler], Handler]:
     def register(handler: Handler) -> Handler:
         ROUTES[(method.lower(), template)] = handler
         return handler
+
     return register
 
 
-def readable(object_type: str, item_template: str, list_template: str | None = None,
-             *filters: str) -> None:
+def readable(object_type: str, item_template: str, list_template: str | None = None, *filters: str) -> None:
     """Register the usual ``GET`` one / ``GET`` list handlers of a stored object type.
 
     ``filters`` are list parameters that must equal the object's field of the same name.
     """
+
     def retrieve(call: Call) -> dict[str, Any]:
         param = list(call.path)[-1]
         return render(call, require(call.book, call.path_id(), object_type, object_type, param))
 
     route("get", item_template)(retrieve)
     if list_template is not None:
+
         def list_objects(call: Call) -> dict[str, Any]:
             found = matching(call.book.newest_first(object_type), call.params, *filters)
             return render(call, list_page(call, found, list_template))
@@ -185,12 +190,12 @@ def list_page(call: Call, objects: Iterable[dict[str, Any]], url: str) -> dict[s
     if params.get("starting_after"):
         cursor = params["starting_after"]
         start = ids.index(cursor) + 1 if cursor in ids else len(ids)
-        window = items[start:start + limit]
+        window = items[start : start + limit]
         has_more = start + limit < len(items)
     elif params.get("ending_before"):
         cursor = params["ending_before"]
         end = ids.index(cursor) if cursor in ids else 0
-        window = items[max(0, end - limit):end]
+        window = items[max(0, end - limit) : end]
         has_more = end - limit > 0
     else:
         window, has_more = items[:limit], len(items) > limit

@@ -25,8 +25,7 @@ from .. import money
 from ..errors import StripeError
 from .accounts import transfer_destination
 from .balance import available, post_transaction
-from .common import (Call, currency_param, list_page, metadata_param, positive_amount,
-                     readable, render, require, route)
+from .common import Call, currency_param, list_page, metadata_param, positive_amount, readable, render, require, route
 
 
 def _insufficient(currency: str) -> StripeError:
@@ -55,34 +54,53 @@ def create_transfer(call: Call) -> dict[str, Any]:
         transfer_group = transfer_group or source["transfer_group"]
     transfer_id = ctx.ids.new("tr")
     payment_id = ctx.ids.new("py")
-    txn = post_transaction(ctx, platform, type="transfer", amount=-amount, currency=currency,
-                           source=transfer_id, description=params.get("description"), available_on=funds_on)
-    post_transaction(ctx, ctx.store.open_book(destination["id"]), type="payment", amount=amount,
-                     currency=currency, source=payment_id, available_on=funds_on)
-    transfer = platform.add({
-        "id": transfer_id,
-        "object": "transfer",
-        "amount": amount,
-        "amount_reversed": 0,
-        "balance_transaction": txn["id"],
-        "created": ctx.now(),
-        "currency": currency,
-        "description": params.get("description"),
-        "destination": destination["id"],
-        "destination_payment": payment_id,
-        "livemode": False,
-        "metadata": metadata_param(params),
-        "reversals": {"object": "list", "data": [], "has_more": False,
-                      "url": f"/v1/transfers/{transfer_id}/reversals"},
-        "reversed": False,
-        "source_transaction": source["id"] if source else None,
-        "source_type": "card",
-        "transfer_group": transfer_group,
-    })
+    txn = post_transaction(
+        ctx,
+        platform,
+        type="transfer",
+        amount=-amount,
+        currency=currency,
+        source=transfer_id,
+        description=params.get("description"),
+        available_on=funds_on,
+    )
+    post_transaction(
+        ctx,
+        ctx.store.open_book(destination["id"]),
+        type="payment",
+        amount=amount,
+        currency=currency,
+        source=payment_id,
+        available_on=funds_on,
+    )
+    transfer = platform.add(
+        {
+            "id": transfer_id,
+            "object": "transfer",
+            "amount": amount,
+            "amount_reversed": 0,
+            "balance_transaction": txn["id"],
+            "created": ctx.now(),
+            "currency": currency,
+            "description": params.get("description"),
+            "destination": destination["id"],
+            "destination_payment": payment_id,
+            "livemode": False,
+            "metadata": metadata_param(params),
+            "reversals": {
+                "object": "list",
+                "data": [],
+                "has_more": False,
+                "url": f"/v1/transfers/{transfer_id}/reversals",
+            },
+            "reversed": False,
+            "source_transaction": source["id"] if source else None,
+            "source_type": "card",
+            "transfer_group": transfer_group,
+        }
+    )
     ctx.emit(platform, "transfer.created", transfer)
     return render(call, transfer)
-
-
 
 
 def _source_charge(call: Call, amount: int, currency: str) -> dict[str, Any] | None:
@@ -92,16 +110,23 @@ def _source_charge(call: Call, amount: int, currency: str) -> dict[str, Any] | N
         return None
     charge = call.book.get(charge_id, "charge")
     if charge is None:
-        raise StripeError(f"No such charge: '{charge_id}'", status=404, code="resource_missing",
-                          param="source_transaction")
+        raise StripeError(
+            f"No such charge: '{charge_id}'", status=404, code="resource_missing", param="source_transaction"
+        )
     if charge["currency"] != currency:
-        raise StripeError(f"The currency of source_transaction {charge_id} ({charge['currency']}) must "
-                          f"match the currency of the transfer ({currency}).", param="currency")
+        raise StripeError(
+            f"The currency of source_transaction {charge_id} ({charge['currency']}) must "
+            f"match the currency of the transfer ({currency}).",
+            param="currency",
+        )
     left = charge["amount"] - charge.get("_transferred", 0)
     if amount > left:
-        raise StripeError(f"Transfers from source_transaction {charge_id} may add up to the charge's "
-                          f"amount ({charge['amount']}); {left} is left, {amount} was asked.",
-                          code="amount_too_large", param="amount")
+        raise StripeError(
+            f"Transfers from source_transaction {charge_id} may add up to the charge's "
+            f"amount ({charge['amount']}); {left} is left, {amount} was asked.",
+            code="amount_too_large",
+            param="amount",
+        )
     return charge
 
 
@@ -113,29 +138,39 @@ def create_reversal(call: Call) -> dict[str, Any]:
     amount = positive_amount(params) if params.get("amount") is not None else remaining
     money.check_amount(amount, transfer["currency"], "transfer")
     if remaining == 0:
-        raise StripeError(f"Transfer {transfer['id']} has already been fully reversed.",
-                          code="transfer_already_reversed")
+        raise StripeError(
+            f"Transfer {transfer['id']} has already been fully reversed.", code="transfer_already_reversed"
+        )
     if amount > remaining:
         raise StripeError(
             f"You cannot reverse more than the remaining {remaining} of this transfer.",
-            code="amount_too_large", param="amount")
+            code="amount_too_large",
+            param="amount",
+        )
     reversal_id, currency = ctx.ids.new("trr"), transfer["currency"]
-    txn = post_transaction(ctx, platform, type="transfer_refund", amount=amount, currency=currency,
-                           source=reversal_id)
-    post_transaction(ctx, ctx.store.open_book(transfer["destination"]), type="payment_refund",
-                     amount=-amount, currency=currency, source=transfer["destination_payment"])
-    reversal = platform.add({
-        "id": reversal_id,
-        "object": "transfer_reversal",
-        "amount": amount,
-        "balance_transaction": txn["id"],
-        "created": ctx.now(),
-        "currency": currency,
-        "destination_payment_refund": None,
-        "metadata": metadata_param(params),
-        "source_refund": None,
-        "transfer": transfer["id"],
-    })
+    txn = post_transaction(ctx, platform, type="transfer_refund", amount=amount, currency=currency, source=reversal_id)
+    post_transaction(
+        ctx,
+        ctx.store.open_book(transfer["destination"]),
+        type="payment_refund",
+        amount=-amount,
+        currency=currency,
+        source=transfer["destination_payment"],
+    )
+    reversal = platform.add(
+        {
+            "id": reversal_id,
+            "object": "transfer_reversal",
+            "amount": amount,
+            "balance_transaction": txn["id"],
+            "created": ctx.now(),
+            "currency": currency,
+            "destination_payment_refund": None,
+            "metadata": metadata_param(params),
+            "source_refund": None,
+            "transfer": transfer["id"],
+        }
+    )
     previous = {"amount_reversed": transfer["amount_reversed"], "reversed": transfer["reversed"]}
     transfer["amount_reversed"] += amount
     transfer["reversed"] = transfer["amount_reversed"] == transfer["amount"]
@@ -159,27 +194,36 @@ def create_payout(call: Call) -> dict[str, Any]:
     if available(book, currency) < amount:
         raise _insufficient(currency)
     payout_id = ctx.ids.new("po")
-    txn = post_transaction(ctx, book, type="payout", amount=-amount, currency=currency,
-                           source=payout_id, description=params.get("description"))
-    payout = book.add({
-        "id": payout_id,
-        "object": "payout",
-        "amount": amount,
-        "arrival_date": ctx.now(),
-        "automatic": False,
-        "balance_transaction": txn["id"],
-        "created": ctx.now(),
-        "currency": currency,
-        "description": params.get("description"),
-        "livemode": False,
-        "metadata": metadata_param(params),
-        "method": params.get("method") or "standard",
-        "reconciliation_status": "not_applicable",
-        "source_type": "card",
-        "statement_descriptor": params.get("statement_descriptor"),
-        "status": "pending",
-        "type": "bank_account",
-    })
+    txn = post_transaction(
+        ctx,
+        book,
+        type="payout",
+        amount=-amount,
+        currency=currency,
+        source=payout_id,
+        description=params.get("description"),
+    )
+    payout = book.add(
+        {
+            "id": payout_id,
+            "object": "payout",
+            "amount": amount,
+            "arrival_date": ctx.now(),
+            "automatic": False,
+            "balance_transaction": txn["id"],
+            "created": ctx.now(),
+            "currency": currency,
+            "description": params.get("description"),
+            "livemode": False,
+            "metadata": metadata_param(params),
+            "method": params.get("method") or "standard",
+            "reconciliation_status": "not_applicable",
+            "source_type": "card",
+            "statement_descriptor": params.get("statement_descriptor"),
+            "status": "pending",
+            "type": "bank_account",
+        }
+    )
     ctx.emit(book, "payout.created", payout)
     payout["status"] = "paid"
     ctx.emit(book, "payout.paid", payout, {"status": "pending"})

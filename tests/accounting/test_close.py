@@ -12,6 +12,7 @@ so at the end of October: Stripe balance 142.00 USD (= the emulator's), fees 18.
 commission 120.00 USD + 4.00 EUR, Ben owed 36.00 USD + 11.20 EUR, Chloe 4.00 USD + 4.80 EUR,
 Lumen (brand 2) owes 20.00 EUR.
 """
+
 from __future__ import annotations
 
 import pytest
@@ -20,13 +21,13 @@ from sqlmodel import select
 from app.accounting import close as closing
 from app.accounting.models import PeriodClose
 from app.accounting.periods import parse_period
+from app.books import chart, statements
 from app.db import Database
 from app.errors import Conflict, Forbidden, NotFound, ValidationProblem
 from app.kit.registry import provided
 from app.payments.gateway import PaymentGateway
 from app.people.actors import actor_for
 from app.people.models import User
-from app.books import chart, statements
 from ledger import Ledger, reports
 
 from .books import at
@@ -51,8 +52,10 @@ def close(books, reason=None, who: str = FAY, period: str = PERIOD):
 
 
 def stored(books) -> tuple[int, int]:
-    return (books.rows("SELECT COUNT(*) FROM accounting_period_close")[0][0],
-            books.rows("SELECT COUNT(*) FROM ledger_closed_period")[0][0])
+    return (
+        books.rows("SELECT COUNT(*) FROM accounting_period_close")[0][0],
+        books.rows("SELECT COUNT(*) FROM ledger_closed_period")[0][0],
+    )
 
 
 def worked_month(books):
@@ -80,11 +83,15 @@ def test_worked_month_close_report_shows_exactly_those_figures(books_any_db):
     row = close(books)
 
     expected = {
-        ("platform:stripe:USD", 14_200), ("platform:fees:stripe:USD", 1_800),
-        ("platform:revenue:commission:USD", -12_000), (chart.creator_payable(ben, "USD"), -3_600),
+        ("platform:stripe:USD", 14_200),
+        ("platform:fees:stripe:USD", 1_800),
+        ("platform:revenue:commission:USD", -12_000),
+        (chart.creator_payable(ben, "USD"), -3_600),
         (chart.creator_payable(chloe, "USD"), -400),
-        (chart.brand_receivable(2, "EUR"), 2_000), ("platform:revenue:commission:EUR", -400),
-        (chart.creator_payable(ben, "EUR"), -1_120), (chart.creator_payable(chloe, "EUR"), -480),
+        (chart.brand_receivable(2, "EUR"), 2_000),
+        ("platform:revenue:commission:EUR", -400),
+        (chart.creator_payable(ben, "EUR"), -1_120),
+        (chart.creator_payable(chloe, "EUR"), -480),
     }
     tb = row.trial_balance
     assert {(r["account"], r["closing"]) for r in tb["rows"]} == expected
@@ -121,7 +128,9 @@ def test_worked_month_close_report_shows_exactly_those_figures(books_any_db):
         ben_eur = statements.creator_statement(conn, ben, "EUR", start, end)
     assert ben_usd.opening == statements.Balances() and ben_usd.closing == statements.Balances(payable=3_600)
     assert [(s.count, s.gross, s.commission, s.net, s.co_owned) for s in ben_usd.sales] == [
-        (1, 10_000, 2_000, 5_600, True), (1, 50_000, 10_000, 28_000, True)]
+        (1, 10_000, 2_000, 5_600, True),
+        (1, 50_000, 10_000, 28_000, True),
+    ]
     assert ben_usd.section_total("payouts").payable == -30_000  # 30,000 + 1,000 paid, the 1,000 reversed
     assert [line.net for line in ben_usd.section("payouts")] == [-30_000, -1_000, 1_000]
     assert chloe_usd.closing.payable == 400 and chloe_usd.section_total("sales").payable == 14_400
@@ -139,8 +148,16 @@ def test_close_is_refused_when_unreconciled_and_accepted_with_a_reason(books):
     assert blank.exit_code == 1 and stored(books) == (0, 0)
     assert books.rows("SELECT COUNT(*) FROM mk_audit_event WHERE action = 'period.close'") == [(0,)]
 
-    accepted = cli(books, "close-period", "--period", PERIOD, "--by", FAY,
-                   "--override-reason", "Item 2 transfer re-sent in November; items 3/4 disputed with Stripe")
+    accepted = cli(
+        books,
+        "close-period",
+        "--period",
+        PERIOD,
+        "--by",
+        FAY,
+        "--override-reason",
+        "Item 2 transfer re-sent in November; items 3/4 disputed with Stripe",
+    )
     assert accepted.exit_code == 0, accepted.output
     assert "6 unmatched (override: Item 2 transfer" in accepted.output
     with provided(Database, books.app).unit_of_work() as uow:
@@ -148,16 +165,25 @@ def test_close_is_refused_when_unreconciled_and_accepted_with_a_reason(books):
         uow.session.expunge(row)
     assert row.override_reason.startswith("Item 2 transfer re-sent") and row.unmatched_count == 6
     assert {(r["section"], r["category"]) for r in row.reconciliation["unmatched"]} == {
-        ("transfers", "missing_in_stripe"), ("transfers", "amount_mismatch"), ("transfers", "currency_mismatch"),
-        ("transfers", "missing_in_ledger"), ("balance", "amount_mismatch"), ("balance", "missing_in_ledger")}
+        ("transfers", "missing_in_stripe"),
+        ("transfers", "amount_mismatch"),
+        ("transfers", "currency_mismatch"),
+        ("transfers", "missing_in_ledger"),
+        ("balance", "amount_mismatch"),
+        ("balance", "missing_in_ledger"),
+    }
     [(details,)] = books.rows("SELECT details FROM mk_audit_event WHERE action = 'period.close'")
     assert "Item 2 transfer re-sent" in str(details)
 
 
 def test_close_period_cli_bad_input(books):
     books.at(at(2025, 11, 2))
-    for args in (["--period", "2025-13", "--by", FAY], ["--period", PERIOD, "--by", "nobody@example.com"],
-                 ["--period", PERIOD, "--by", "ben@creators.example"], ["--period", PERIOD]):
+    for args in (
+        ["--period", "2025-13", "--by", FAY],
+        ["--period", PERIOD, "--by", "nobody@example.com"],
+        ["--period", PERIOD, "--by", "ben@creators.example"],
+        ["--period", PERIOD],
+    ):
         result = cli(books, "close-period", *args)
         assert result.exit_code == 2, (args, result.output)
     assert stored(books) == (0, 0)
@@ -193,8 +219,9 @@ def test_posting_into_a_closed_period_is_refused(books_any_db):
     books.world.deliver()
     events = books.world.events().values()
     paid = [e for e in events if e.type in ("checkout.session.completed", "payment_intent.succeeded")]
-    assert paid and all(e.processed_at is None and "PeriodClosed" in e.last_error and "2025-10" in e.last_error
-                        for e in paid)
+    assert paid and all(
+        e.processed_at is None and "PeriodClosed" in e.last_error and "2025-10" in e.last_error for e in paid
+    )
     assert books.world.licence(licence_id).status == "signed"
     assert books.rows("SELECT COUNT(*) FROM ledger_entry") == before
 
@@ -223,16 +250,22 @@ def test_a_correction_after_close_lands_in_the_next_open_period(books):
         posted = closing.correct_entry(uow, fay, ledger, books.now(), payout_seq, "transfer returned by the bank")
         uow.commit()
     assert posted.effective_at == at(2025, 11, 2) and posted.reverses_seq == payout_seq
-    assert posted.idempotency_key == f"correction:{payout_seq}" and posted.meta["reason"] == "transfer returned by the bank"
+    assert (
+        posted.idempotency_key == f"correction:{payout_seq}"
+        and posted.meta["reason"] == "transfer returned by the bank"
+    )
     with provided(Database, books.app).engine.connect() as conn:
         october = reports.trial_balance(conn, before=parse_period(PERIOD).ends_at)
         november = reports.trial_balance(conn, before=parse_period("2025-11").ends_at)
     # October's figures are exactly those of its close report; the correction is November's.
     assert {(r.code, r.amount) for r in october.rows if r.amount} == {
-        (r["account"], r["closing"]) for r in row.trial_balance["rows"]}
+        (r["account"], r["closing"]) for r in row.trial_balance["rows"]
+    }
     by_code = {r.code: r.amount for r in october.rows}
     assert {r.code: r.amount for r in november.rows}[ben_payable] == by_code[ben_payable] - 10_000
-    [(action, object_id)] = books.rows("SELECT action, object_id FROM mk_audit_event WHERE action = 'ledger.correction'")
+    [(_action, object_id)] = books.rows(
+        "SELECT action, object_id FROM mk_audit_event WHERE action = 'ledger.correction'"
+    )
     assert object_id == payout_seq
 
     with provided(Database, books.app).unit_of_work() as uow:
@@ -258,7 +291,8 @@ def test_a_correction_made_while_the_clock_is_inside_a_closed_month_moves_to_its
     with provided(Database, books.app).unit_of_work() as uow:
         assert closing.first_open_moment(uow, books.now()) == at(2025, 11, 1, 0)
         assert closing.first_open_moment(uow, at(2025, 9, 30)) == at(2025, 9, 30)
-        posted = closing.correct_entry(uow, fay, provided(Ledger, books.app), books.now(), payout_seq,
-                                       "transfer returned by the bank")
+        posted = closing.correct_entry(
+            uow, fay, provided(Ledger, books.app), books.now(), payout_seq, "transfer returned by the bank"
+        )
         uow.commit()
     assert posted.effective_at == at(2025, 11, 1, 0)

@@ -1,5 +1,6 @@
 """The statements and reconciliation tables in ``cameo export``: the worked month's
 figures, read back from the CSV files, to the cent."""
+
 from __future__ import annotations
 
 import pandas as pd
@@ -13,8 +14,18 @@ def test_the_month_export_carries_every_statement_and_the_reconciliation(books, 
     worked_month(books)
     books.at(at(2025, 11, 2))
     ben, chloe = books.users["ben"], books.users["chloe"]
-    result = cli(books, "export", "--format", "csv", "--period", PERIOD, "--out", str(tmp_path / "out"),
-                 "--tables", "statements,reconciliation")
+    result = cli(
+        books,
+        "export",
+        "--format",
+        "csv",
+        "--period",
+        PERIOD,
+        "--out",
+        str(tmp_path / "out"),
+        "--tables",
+        "statements,reconciliation",
+    )
     assert result.exit_code == 0, result.output
 
     statements = pd.read_csv(tmp_path / "out" / "statements.csv", dtype={"net": "Int64"})

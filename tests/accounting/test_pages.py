@@ -1,4 +1,5 @@
 """The /accounting pages: who may see them, what they show, CSV, bad input, the close form."""
+
 from __future__ import annotations
 
 import csv
@@ -13,10 +14,21 @@ from .books import at
 from .test_reconciliation import PERIOD, clean_month, injected_month
 
 PASSWORD = json.loads((Path(__file__).resolve().parents[2] / "seed_data" / "demo.json").read_text())["password"]
-EMAILS = {"ava": "ava@creators.example", "ben": "ben@creators.example", "dana": "dana@northwind.example",
-          "eli": "eli@lumen.example", "fay": "fay@books.example", "gus": "gus@cameo.example"}
-PAGES = ["/accounting/reconciliation?period=2025-10", "/accounting/reconciliation.csv?period=2025-10",
-         "/accounting/periods", "/accounting/periods/2025-10", "/accounting/periods/2025-10/trial-balance.csv"]
+EMAILS = {
+    "ava": "ava@creators.example",
+    "ben": "ben@creators.example",
+    "dana": "dana@northwind.example",
+    "eli": "eli@lumen.example",
+    "fay": "fay@books.example",
+    "gus": "gus@cameo.example",
+}
+PAGES = [
+    "/accounting/reconciliation?period=2025-10",
+    "/accounting/reconciliation.csv?period=2025-10",
+    "/accounting/periods",
+    "/accounting/periods/2025-10",
+    "/accounting/periods/2025-10/trial-balance.csv",
+]
 
 
 def html(response) -> str:
@@ -34,8 +46,9 @@ class Browser:
         return found.group(1) if found else ""
 
     def login(self, who: str) -> None:
-        response = self.client.post("/login", data={"email": EMAILS[who], "password": PASSWORD,
-                                                    "csrf_token": self.token("/login")})
+        response = self.client.post(
+            "/login", data={"email": EMAILS[who], "password": PASSWORD, "csrf_token": self.token("/login")}
+        )
         assert response.status_code == 302, html(response)[:300]
 
     def get(self, path: str):
@@ -72,8 +85,15 @@ def test_reconciliation_page_and_csv_show_each_category_with_drill_down(books):
     assert page.status_code == 200
     body = html(page)
     assert "Reconciliation 2025-10" in body and "6 unmatched row(s)" in body
-    for text in ("transfers: missing in stripe", "transfers: amount mismatch", "transfers: currency mismatch",
-                 "transfers: missing in ledger", "payout:item:2", "75.00 USD", "30.00 EUR"):
+    for text in (
+        "transfers: missing in stripe",
+        "transfers: amount mismatch",
+        "transfers: currency mismatch",
+        "transfers: missing in ledger",
+        "payout:item:2",
+        "75.00 USD",
+        "30.00 EUR",
+    ):
         assert text in body, text
     transfer_ids = [t["id"] for t in books.world.emulator.objects("transfer")]
     assert all(tid in body for tid in transfer_ids)
@@ -83,14 +103,24 @@ def test_reconciliation_page_and_csv_show_each_category_with_drill_down(books):
     rows = list(csv.DictReader(io.StringIO(download.get_data(as_text=True))))
     item3 = next(r for r in rows if r["match_key"] == "payout:item:3")
     assert (item3["section"], item3["category"], item3["ledger_net"], item3["stripe_net"]) == (
-        "transfers", "amount_mismatch", "7000", "7500")  # integers of minor units, never floats
+        "transfers",
+        "amount_mismatch",
+        "7000",
+        "7500",
+    )  # integers of minor units, never floats
     assert sum(r["category"] != "matched" for r in rows) == 6
 
 
-@pytest.mark.parametrize("path", ["/accounting/reconciliation?period=2025-13",
-                                  "/accounting/reconciliation?period=oct",
-                                  "/accounting/reconciliation.csv?period=1",
-                                  "/accounting/periods/2025-1x", "/accounting/periods/2025-00/trial-balance.csv"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/accounting/reconciliation?period=2025-13",
+        "/accounting/reconciliation?period=oct",
+        "/accounting/reconciliation.csv?period=1",
+        "/accounting/periods/2025-1x",
+        "/accounting/periods/2025-00/trial-balance.csv",
+    ],
+)
 def test_a_bad_period_is_a_400_that_says_what_is_expected(books, path):
     browser = Browser(books)
     browser.login("gus")
@@ -127,8 +157,9 @@ def test_closing_through_the_form_and_reading_the_report(books):
     listing = html(browser.get("/accounting/periods"))
     assert "agreed with Stripe support" in listing and 'href="/accounting/periods/2025-10"' in listing
 
-    tb = list(csv.DictReader(io.StringIO(browser.get("/accounting/periods/2025-10/trial-balance.csv")
-                                         .get_data(as_text=True))))
+    tb = list(
+        csv.DictReader(io.StringIO(browser.get("/accounting/periods/2025-10/trial-balance.csv").get_data(as_text=True)))
+    )
     stripe_usd = next(r for r in tb if r["account"] == "platform:stripe:USD")
     assert stripe_usd["closing"] == str(books.world.balance("platform:stripe:USD"))
 

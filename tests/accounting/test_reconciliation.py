@@ -4,6 +4,7 @@ The month is October 2025 (the emulator's clock starts on 2025-10-15).  Ben and 
 co-own demo licence 3's cameo (70/30); a licence fee of 1,000.00 USD pays them
 560.00 and 240.00 and leaves 970.70 on the platform's Stripe balance (fee 29.30).
 """
+
 from __future__ import annotations
 
 from app.accounting.periods import parse_period
@@ -36,14 +37,14 @@ def injected_month(books):
     books.sale(100_000)
     ben, chloe = books.users["ben"], books.users["chloe"]
     books.at(at(2025, 10, 20))
-    books.pay_out(1, ben, 10_000, period=PERIOD)                                     # clean
-    books.pay_out(2, ben, 5_000, period=PERIOD, stripe=False)                        # missing transfer
-    books.pay_out(3, chloe, 7_000, period=PERIOD, stripe_amount=7_500)               # amount mismatch
-    books.pay_out(4, chloe, 3_000, period=PERIOD, stripe_currency="EUR")             # currency mismatch
-    books.pay_out(99, ben, 2_500, period=PERIOD, ledger=False, ledger_key=None)      # extra transfer
+    books.pay_out(1, ben, 10_000, period=PERIOD)  # clean
+    books.pay_out(2, ben, 5_000, period=PERIOD, stripe=False)  # missing transfer
+    books.pay_out(3, chloe, 7_000, period=PERIOD, stripe_amount=7_500)  # amount mismatch
+    books.pay_out(4, chloe, 3_000, period=PERIOD, stripe_currency="EUR")  # currency mismatch
+    books.pay_out(99, ben, 2_500, period=PERIOD, ledger=False, ledger_key=None)  # extra transfer
     reversed_payout = books.pay_out(5, ben, 1_000, period=PERIOD)
     books.at(at(2025, 10, 21))
-    books.reverse_payout(reversed_payout)                                            # nets out
+    books.reverse_payout(reversed_payout)  # nets out
     return reversed_payout
 
 
@@ -52,7 +53,7 @@ def test_each_injected_discrepancy_is_found_and_nothing_else(books_any_db):
     injected_month(books)
     result = run(books)
     transfers = by_category(result, "transfers")
-    extra = [k for k in transfers["missing_in_ledger"]]
+    extra = list(transfers["missing_in_ledger"])
     assert len(extra) == 1 and extra[0].startswith("stripe:tr_")
     assert transfers == {
         "matched": ["payout:item:1", "payout:item:5"],
@@ -64,9 +65,15 @@ def test_each_injected_discrepancy_is_found_and_nothing_else(books_any_db):
     frame = result.sections["transfers"].set_index("match_key")
     assert frame.loc["payout:item:3", "ledger_net"] == 7_000 and frame.loc["payout:item:3", "stripe_net"] == 7_500
     assert frame.loc["payout:item:3", "difference"] == 500
-    assert (frame.loc["payout:item:4", "ledger_currency"], frame.loc["payout:item:4", "stripe_currency"]) == ("USD", "EUR")
+    assert (frame.loc["payout:item:4", "ledger_currency"], frame.loc["payout:item:4", "stripe_currency"]) == (
+        "USD",
+        "EUR",
+    )
     assert frame.loc["payout:item:5", "ledger_net"] == 0 and frame.loc["payout:item:5", "stripe_net"] == 0
-    assert frame.loc["payout:item:5", "stripe_reversed"] == 1_000 and frame.loc["payout:item:5", "ledger_reversed"] == 1_000
+    assert (
+        frame.loc["payout:item:5", "stripe_reversed"] == 1_000
+        and frame.loc["payout:item:5", "ledger_reversed"] == 1_000
+    )
     assert frame.loc["payout:item:2", "ledger_seq"] == books.entry_seq("payout:item:2")
     assert frame.loc[extra[0], "stripe_id"] == extra[0].removeprefix("stripe:")
     assert str(frame["ledger_net"].dtype) == "Int64" and str(frame["stripe_net"].dtype) == "Int64"
@@ -74,17 +81,28 @@ def test_each_injected_discrepancy_is_found_and_nothing_else(books_any_db):
     assert by_category(result, "sales") == {"matched": [result.sections["sales"]["match_key"][0]]}
     sale = result.sections["sales"].iloc[0]
     assert (sale["ledger_gross"], sale["ledger_fee"], sale["stripe_gross"], sale["stripe_fee"]) == (
-        100_000, 2_930, 100_000, 2_930)
+        100_000,
+        2_930,
+        100_000,
+        2_930,
+    )
     # The cash view sees the same differences, and only them.
     balance = result.sections["balance"].set_index("match_key")
     assert by_category(result, "balance") == {
         "matched": ["charge:USD", "transfer_refund:USD"],
-        "amount_mismatch": ["transfer:USD"], "missing_in_ledger": ["transfer:EUR"]}
+        "amount_mismatch": ["transfer:USD"],
+        "missing_in_ledger": ["transfer:EUR"],
+    }
     assert balance.loc["transfer:USD", "ledger_net"] == -26_000 and balance.loc["transfer:USD", "stripe_net"] == -21_000
     assert balance.loc["transfer:EUR", "stripe_net"] == -3_000
     assert result.unmatched_count == 6 and not result.reconciled
-    assert result.summary()["transfers"] == {"matched": 2, "missing_in_stripe": 1, "missing_in_ledger": 1,
-                                             "amount_mismatch": 1, "currency_mismatch": 1}
+    assert result.summary()["transfers"] == {
+        "matched": 2,
+        "missing_in_stripe": 1,
+        "missing_in_ledger": 1,
+        "amount_mismatch": 1,
+        "currency_mismatch": 1,
+    }
 
 
 def clean_month(books):
@@ -101,12 +119,27 @@ def test_a_clean_month_is_fully_matched(books_any_db):
     result = run(books_any_db)
     assert result.reconciled and result.unmatched_count == 0
     assert result.summary() == {
-        "transfers": {"matched": 2, "missing_in_stripe": 0, "missing_in_ledger": 0, "amount_mismatch": 0,
-                      "currency_mismatch": 0},
-        "sales": {"matched": 1, "missing_in_stripe": 0, "missing_in_ledger": 0, "amount_mismatch": 0,
-                  "currency_mismatch": 0},
-        "balance": {"matched": 3, "missing_in_stripe": 0, "missing_in_ledger": 0, "amount_mismatch": 0,
-                    "currency_mismatch": 0},
+        "transfers": {
+            "matched": 2,
+            "missing_in_stripe": 0,
+            "missing_in_ledger": 0,
+            "amount_mismatch": 0,
+            "currency_mismatch": 0,
+        },
+        "sales": {
+            "matched": 1,
+            "missing_in_stripe": 0,
+            "missing_in_ledger": 0,
+            "amount_mismatch": 0,
+            "currency_mismatch": 0,
+        },
+        "balance": {
+            "matched": 3,
+            "missing_in_stripe": 0,
+            "missing_in_ledger": 0,
+            "amount_mismatch": 0,
+            "currency_mismatch": 0,
+        },
     }
     # What the ledger says is on the Stripe balance is what Stripe says.
     assert books_any_db.world.balance("platform:stripe:USD") == books_any_db.world.emulator.available_balance("usd")
@@ -134,6 +167,7 @@ def test_a_stripe_charge_without_a_sale_entry_is_missing_in_ledger(books):
 
 
 # --- the command line -----------------------------------------------------------------------------
+
 
 def cli(books, *args):
     return books.app.test_cli_runner().invoke(args=list(args))

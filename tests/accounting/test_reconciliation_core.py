@@ -1,4 +1,5 @@
 """The pure matching core: frames in, frames out, Int64 money, one category per row."""
+
 from __future__ import annotations
 
 import pandas as pd
@@ -23,8 +24,9 @@ from tests.accounting.books import at
 
 
 def ledger(key, currency, amount, reversed_=0, seq=1):
-    return dict(match_key=key, seq=seq, key=key, currency=currency, amount=amount, reversed=reversed_,
-                net=amount - reversed_)
+    return dict(
+        match_key=key, seq=seq, key=key, currency=currency, amount=amount, reversed=reversed_, net=amount - reversed_
+    )
 
 
 def stripe(key, tid, currency, amount, reversed_=0):
@@ -32,22 +34,44 @@ def stripe(key, tid, currency, amount, reversed_=0):
 
 
 def categories(frame):
-    return dict(zip(frame["match_key"], frame["category"]))
+    return dict(zip(frame["match_key"], frame["category"], strict=True))
 
 
 def test_every_category_and_the_zero_net_rule():
-    left = side_frame([ledger("a", "USD", 100), ledger("b", "USD", 50, seq=2), ledger("c", "USD", 70, seq=3),
-                       ledger("d", "USD", 30, seq=4), ledger("e", "USD", 10, 10, seq=5),
-                       ledger("f", "USD", 20, 20, seq=6)], TRANSFER_LEDGER)
-    right = side_frame([stripe("a", "tr_a", "USD", 100), stripe("c", "tr_c", "USD", 75),
-                        stripe("d", "tr_d", "EUR", 30), stripe("e", "tr_e", "USD", 10, 10),
-                        stripe("stripe:tr_x", "tr_x", "USD", 25), stripe("stripe:tr_y", "tr_y", "USD", 5, 5)],
-                       TRANSFER_STRIPE)
+    left = side_frame(
+        [
+            ledger("a", "USD", 100),
+            ledger("b", "USD", 50, seq=2),
+            ledger("c", "USD", 70, seq=3),
+            ledger("d", "USD", 30, seq=4),
+            ledger("e", "USD", 10, 10, seq=5),
+            ledger("f", "USD", 20, 20, seq=6),
+        ],
+        TRANSFER_LEDGER,
+    )
+    right = side_frame(
+        [
+            stripe("a", "tr_a", "USD", 100),
+            stripe("c", "tr_c", "USD", 75),
+            stripe("d", "tr_d", "EUR", 30),
+            stripe("e", "tr_e", "USD", 10, 10),
+            stripe("stripe:tr_x", "tr_x", "USD", 25),
+            stripe("stripe:tr_y", "tr_y", "USD", 5, 5),
+        ],
+        TRANSFER_STRIPE,
+    )
     out = transfers_frame(left, right)
-    assert categories(out) == {"a": "matched", "b": "missing_in_stripe", "c": "amount_mismatch",
-                               "d": "currency_mismatch", "e": "matched", "f": "matched",
-                               "stripe:tr_x": "missing_in_ledger", "stripe:tr_y": "matched"}
-    notes = dict(zip(out["match_key"], out["note"]))
+    assert categories(out) == {
+        "a": "matched",
+        "b": "missing_in_stripe",
+        "c": "amount_mismatch",
+        "d": "currency_mismatch",
+        "e": "matched",
+        "f": "matched",
+        "stripe:tr_x": "missing_in_ledger",
+        "stripe:tr_y": "matched",
+    }
+    notes = dict(zip(out["match_key"], out["note"], strict=True))
     assert notes["f"] == "ledger only, nets to zero" and notes["stripe:tr_y"] == "Stripe only, nets to zero"
     by_key = out.set_index("match_key")
     assert by_key.loc["c", "difference"] == 5 and by_key.loc["b", "difference"] == -50
@@ -62,14 +86,28 @@ def test_empty_sides_give_an_empty_frame_with_the_columns():
 
 
 def test_balance_totals_per_type_and_currency():
-    ledger_moves = side_frame([dict(type="charge", currency="USD", net=9_680), dict(type="charge", currency="USD", net=320),
-                               dict(type="transfer", currency="USD", net=-500)], ("type", "currency", "net"))
-    stripe_moves = side_frame([dict(type="charge", currency="USD", net=10_000), dict(type="transfer", currency="USD",
-                                                                                  net=-400),
-                               dict(type="payout", currency="USD", net=-1)], ("type", "currency", "net"))
+    ledger_moves = side_frame(
+        [
+            dict(type="charge", currency="USD", net=9_680),
+            dict(type="charge", currency="USD", net=320),
+            dict(type="transfer", currency="USD", net=-500),
+        ],
+        ("type", "currency", "net"),
+    )
+    stripe_moves = side_frame(
+        [
+            dict(type="charge", currency="USD", net=10_000),
+            dict(type="transfer", currency="USD", net=-400),
+            dict(type="payout", currency="USD", net=-1),
+        ],
+        ("type", "currency", "net"),
+    )
     out = balance_frame(ledger_moves, stripe_moves).set_index("match_key")
-    assert out["category"].to_dict() == {"charge:USD": "matched", "payout:USD": "missing_in_ledger",
-                                         "transfer:USD": "amount_mismatch"}
+    assert out["category"].to_dict() == {
+        "charge:USD": "matched",
+        "payout:USD": "missing_in_ledger",
+        "transfer:USD": "amount_mismatch",
+    }
     assert out.loc["charge:USD", "ledger_count"] == 2 and out.loc["transfer:USD", "difference"] == 100
     assert set(side_frame([], BALANCE_SIDE).columns) == set(BALANCE_SIDE)
 

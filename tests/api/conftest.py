@@ -11,6 +11,7 @@ The demo world (seed_data/demo.json), by short name:
   fay   accountant
   gus   admin
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -31,9 +32,15 @@ from app.people.models import User
 from app.seed import seed_demo
 from tests.conftest import FrozenClock, make_test_app
 
-PEOPLE = {"ava": "ava@creators.example", "ben": "ben@creators.example", "chloe": "chloe@creators.example",
-          "dana": "dana@northwind.example", "eli": "eli@lumen.example", "fay": "fay@books.example",
-          "gus": "gus@cameo.example"}
+PEOPLE = {
+    "ava": "ava@creators.example",
+    "ben": "ben@creators.example",
+    "chloe": "chloe@creators.example",
+    "dana": "dana@northwind.example",
+    "eli": "eli@lumen.example",
+    "fay": "fay@books.example",
+    "gus": "gus@cameo.example",
+}
 FAST_HASH = {"PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000"}
 # A token's last_used_at moves (at most once a minute); everything else must stay put when a request is refused.
 VOLATILE = {"mk_api_token"}

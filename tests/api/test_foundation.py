@@ -1,5 +1,8 @@
 """The app skeleton: health, problem+json errors, configuration, the scheduler wiring."""
+
 from __future__ import annotations
+
+from datetime import UTC
 
 import pytest
 
@@ -48,10 +51,13 @@ def test_production_requires_a_secret_key(tmp_path):
     assert from_environment({"CAMEO_ENV": "production", "SECRET_KEY": "s3cret"}, tmp_path)["SECRET_KEY"] == "s3cret"
 
 
-@pytest.mark.parametrize("environ,message", [
-    ({"CAMEO_ENV": "staging"}, "CAMEO_ENV must be one of"),
-    ({"COMMISSION_BPS": "20%"}, "COMMISSION_BPS must be an integer"),
-])
+@pytest.mark.parametrize(
+    "environ,message",
+    [
+        ({"CAMEO_ENV": "staging"}, "CAMEO_ENV must be one of"),
+        ({"COMMISSION_BPS": "20%"}, "COMMISSION_BPS must be an integer"),
+    ],
+)
 def test_bad_settings_are_clear_errors(tmp_path, environ, message):
     with pytest.raises(ConfigError, match=message):
         from_environment(environ, tmp_path)
@@ -85,13 +91,20 @@ def test_scheduler_jobs_persist_coalesce_and_have_a_misfire_grace_time(app):
 def test_seal_job_seals_committed_entries(app):
     from datetime import datetime, timezone
 
-    from app.scheduler import seal_job
     from app.books import chart, recipes
     from app.books.recipes import Owner
+    from app.scheduler import seal_job
     from ledger.verify import verify
 
-    draft = recipes.licence_sale(key="s", effective_at=datetime(2026, 10, 1, tzinfo=timezone.utc), currency="USD",
-                                 gross=1000, stripe_fee=59, commission_bps=2000, owners=[Owner(1, 1)])
+    draft = recipes.licence_sale(
+        key="s",
+        effective_at=datetime(2026, 10, 1, tzinfo=UTC),
+        currency="USD",
+        gross=1000,
+        stripe_fee=59,
+        commission_bps=2000,
+        owners=[Owner(1, 1)],
+    )
     with provided(Database, app).unit_of_work() as uow:
         chart.open_accounts_for(provided(Ledger, app), uow.session, [draft])
         provided(Ledger, app).post(uow.session, draft, now=provided(Clock, app)())
@@ -108,7 +121,6 @@ def test_seal_job_seals_committed_entries(app):
 def test_seed_is_idempotent_and_prints_the_demo_logins(runner, app):
     from sqlalchemy import text
 
-
     first = runner.invoke(args=["seed"])
     assert first.exit_code == 0, first.output
     assert "house accounts for USD" in first.output
@@ -117,14 +129,17 @@ def test_seed_is_idempotent_and_prints_the_demo_logins(runner, app):
     again = runner.invoke(args=["seed"])
     assert again.exit_code == 0, again.output
     with provided(Database, app).engine.connect() as conn:
-        assert [conn.execute(text(f"SELECT count(*) FROM {t}")).scalar() for t in ("ledger_account", "mk_user")] == counts
+        assert [
+            conn.execute(text(f"SELECT count(*) FROM {t}")).scalar() for t in ("ledger_account", "mk_user")
+        ] == counts
     assert counts[0] == 12
 
 
 def test_oversized_request_bodies_are_refused_before_reading(app, client):
     app.config["MAX_CONTENT_LENGTH"] = 1024
-    response = client.post("/login", data={"email": "x" * 4096, "password": "y"},
-                           headers={"Accept": "application/json"})
+    response = client.post(
+        "/login", data={"email": "x" * 4096, "password": "y"}, headers={"Accept": "application/json"}
+    )
     assert response.status_code == 413
     assert response.mimetype == "application/problem+json"
 

@@ -1,4 +1,5 @@
 """Tokens (shown once, stored hashed, revocable), web login with CSRF, rate limits."""
+
 from __future__ import annotations
 
 import hashlib
@@ -21,8 +22,10 @@ def test_token_is_shown_once_and_stored_hashed(world):
     stored = world.sql("SELECT token_hash FROM mk_api_token WHERE name='laptop'")[0].token_hash
     assert stored == hashlib.sha256(plain.encode()).hexdigest()
     assert plain not in str(world.sql("SELECT * FROM mk_api_token"))
-    assert world.client.get("/api/v1/me", headers={"Authorization": f"Bearer {plain}"}).get_json()["email"] == \
-        "ava@creators.example"
+    assert (
+        world.client.get("/api/v1/me", headers={"Authorization": f"Bearer {plain}"}).get_json()["email"]
+        == "ava@creators.example"
+    )
     token_id = created.get_json()["id"]
     assert world.call("ava", "DELETE", f"/tokens/{token_id}").status_code == 200
     problem(world.client.get("/api/v1/me", headers={"Authorization": f"Bearer {plain}"}), 401)
@@ -53,18 +56,21 @@ def test_web_login_needs_csrf_and_the_right_password(world):
     assert page.status_code == 200
     token = _csrf(page.get_data(as_text=True))
     refused = client.post("/login", data={"email": "ava@creators.example", "password": "cameo-demo-2026"})
-    assert refused.status_code == 400                                            # no CSRF token
+    assert refused.status_code == 400  # no CSRF token
     wrong = client.post("/login", data={"email": "ava@creators.example", "password": "guess", "csrf_token": token})
     assert wrong.status_code == 401 and "guess" not in wrong.get_data(as_text=True)
-    ok = client.post("/login?next=//evil.example/", data={"email": "AVA@creators.example ",
-                                                           "password": "cameo-demo-2026", "csrf_token": token})
+    ok = client.post(
+        "/login?next=//evil.example/",
+        data={"email": "AVA@creators.example ", "password": "cameo-demo-2026", "csrf_token": token},
+    )
     assert ok.status_code == 302 and ok.headers["Location"] == "/"
     assert client.post("/logout", data={"csrf_token": token}).status_code == 302
 
 
 def test_login_is_rate_limited(sqlite_url, tmp_path, clock):
-    app = make_test_app(sqlite_url, tmp_path, clock, RATELIMIT_LOGIN="3 per minute", WTF_CSRF_ENABLED=False,
-                        **FAST_HASH)
+    app = make_test_app(
+        sqlite_url, tmp_path, clock, RATELIMIT_LOGIN="3 per minute", WTF_CSRF_ENABLED=False, **FAST_HASH
+    )
     client = app.test_client()
     codes = [client.post("/login", data={"email": "x@example.com", "password": "y"}).status_code for _ in range(4)]
     assert codes == [401, 401, 401, 429]
@@ -80,7 +86,7 @@ def test_api_is_rate_limited_per_token(world):
     assert 1 <= body["retry_after"] <= 60 and refused.headers["Retry-After"] == str(body["retry_after"])
     # one budget per token across the whole API: the usage endpoints spend the same one
     assert world.call("ava", "GET", "/licences/1/usage").status_code == 429
-    assert world.call("ben", "GET", "/me").status_code == 200                    # another token, another bucket
+    assert world.call("ben", "GET", "/me").status_code == 200  # another token, another bucket
 
 
 def test_api_rate_limit_comes_before_authentication(world):

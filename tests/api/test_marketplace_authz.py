@@ -1,6 +1,7 @@
 """The authorisation matrix: every API route × every role, own vs someone else's
 object.  A refused request answers 403 (visible but not yours) or 404 (not visible at
 all, so nothing leaks), its body names nothing of the object, and no row changes."""
+
 from __future__ import annotations
 
 import pytest
@@ -8,9 +9,14 @@ import pytest
 from .conftest import problem
 
 ALL = ("ava", "ben", "chloe", "dana", "eli", "fay", "gus")
-OFFER = {"template_id": 1, "media": ["web"], "territories": ["US"], "term_days": 30,
-         "upfront_fee": {"amount_minor": 1000, "currency": "USD"},
-         "per_use_royalty": {"amount_minor": 10, "currency": "USD"}}
+OFFER = {
+    "template_id": 1,
+    "media": ["web"],
+    "territories": ["US"],
+    "term_days": 30,
+    "upfront_fee": {"amount_minor": 1000, "currency": "USD"},
+    "per_use_royalty": {"amount_minor": 10, "currency": "USD"},
+}
 REQUEST = {"intended_use": "Three product videos on our website showing the cameo wearing our new rain jacket."}
 TEMPLATE = {"slug": "test-template", "title": "Test", "body": "Licence {{ licence_id }} for {{ cameo_title }}. " * 3}
 
@@ -43,8 +49,13 @@ CASES = [
     ("GET", "/me/payouts", None, expect(403, ava=200, ben=200, chloe=200), "hold_reason"),
     # writes on cameo 1 (ava's)
     ("PATCH", "/cameos/1", {"title": "Taken over"}, expect(403, ava=200, ben=404, chloe=404), "warm studio"),
-    ("PUT", "/cameos/1/owners", {"owners": [{"user_id": 1, "share_bps": 10000}]},
-     expect(403, ava=200, ben=404, chloe=404), "warm studio"),
+    (
+        "PUT",
+        "/cameos/1/owners",
+        {"owners": [{"user_id": 1, "share_bps": 10000}]},
+        expect(403, ava=200, ben=404, chloe=404),
+        "warm studio",
+    ),
     ("POST", "/cameos/1/pause", None, expect(403, ava=200, ben=404, chloe=404), "warm studio"),
     ("POST", "/cameos/1/consent/withdraw", None, expect(403, ava=200, ben=404, chloe=404), "warm studio"),
     ("POST", "/cameos/1/offers", OFFER, expect(403, ava=201, ben=404, chloe=404), "warm studio"),
@@ -57,14 +68,18 @@ CASES = [
     ("POST", "/licences/2/approve", None, expect(404, ava=200, eli=403, fay=403, gus=403), "ring light"),
     ("POST", "/licences/2/decline", {"reason": "no"}, expect(404, ava=200, eli=403, fay=403, gus=403), "ring light"),
     ("POST", "/licences/1/revoke", {"reason": "x"}, expect(404, ava=200, gus=200, dana=403, fay=403), "hiking"),
-    ("POST", "/licences/2/sign", {"contract_sha256": "0" * 64},
-     expect(404, ava=409, eli=409, fay=403, gus=403), "ring light"),
+    (
+        "POST",
+        "/licences/2/sign",
+        {"contract_sha256": "0" * 64},
+        expect(404, ava=409, eli=409, fay=403, gus=403),
+        "ring light",
+    ),
 ]
 
 
 @pytest.mark.parametrize("who", ALL)
-@pytest.mark.parametrize("method,path,body,expected,secret", CASES,
-                         ids=[f"{c[0]} {c[1]}" for c in CASES])
+@pytest.mark.parametrize("method,path,body,expected,secret", CASES, ids=[f"{c[0]} {c[1]}" for c in CASES])
 def test_route_by_role(world, who, method, path, body, expected, secret):
     before = world.fingerprint()
     response = world.call(who, method, path, json=body)
@@ -92,8 +107,8 @@ def test_lists_show_only_what_is_yours(world):
 
     assert ids("ava", "/cameos") == [1]
     assert ids("ben", "/cameos") == [2]
-    assert ids("chloe", "/cameos") == [2, 3]            # co-owner of Ben's cameo
-    assert ids("dana", "/cameos") == [1, 2, 3]          # Miso is open to Northwind
+    assert ids("chloe", "/cameos") == [2, 3]  # co-owner of Ben's cameo
+    assert ids("dana", "/cameos") == [1, 2, 3]  # Miso is open to Northwind
     assert ids("eli", "/cameos") == [1, 2]
     assert ids("fay", "/cameos") == ids("gus", "/cameos") == [1, 2, 3]
     assert ids("ava", "/licences") == [1, 2]

@@ -1,5 +1,6 @@
 """Bad input on every writing endpoint: a clear 4xx problem+json naming the field,
 and nothing written."""
+
 from __future__ import annotations
 
 import io
@@ -10,9 +11,14 @@ from app.marketplace.demo import DEMO_PREVIEW, DEMO_RECORDING
 
 from .conftest import problem
 
-OFFER = {"template_id": 1, "media": ["web"], "territories": ["US"], "term_days": 30,
-         "upfront_fee": {"amount_minor": 1000, "currency": "USD"},
-         "per_use_royalty": {"amount_minor": 10, "currency": "USD"}}
+OFFER = {
+    "template_id": 1,
+    "media": ["web"],
+    "territories": ["US"],
+    "term_days": 30,
+    "upfront_fee": {"amount_minor": 1000, "currency": "USD"},
+    "per_use_royalty": {"amount_minor": 10, "currency": "USD"},
+}
 USE = "Three product videos on our website showing the cameo wearing our new rain jacket."
 
 
@@ -29,37 +35,109 @@ CASES = [
     ("ava", "POST", "/cameos", {"kind": "face", "title": "   "}, 422, "title"),
     ("ava", "POST", "/cameos", {"kind": "face", "title": "nul\u0000"}, 422, "title"),
     ("ava", "POST", "/cameos", {"kind": "face", "title": "x", "visibility": "everyone"}, 422, "visibility"),
-    ("ava", "POST", "/cameos", {"kind": "face", "title": "x", "blocked_categories": ["knitting"]}, 422,
-     "blocked_categories"),
+    (
+        "ava",
+        "POST",
+        "/cameos",
+        {"kind": "face", "title": "x", "blocked_categories": ["knitting"]},
+        422,
+        "blocked_categories",
+    ),
     ("ava", "POST", "/cameos", {"kind": "face", "title": "x", "approved_brand_ids": [999]}, 422, "approved_brand_ids"),
     ("ava", "POST", "/cameos", {"kind": "face", "title": "x", "owner": 2}, 422, "owner"),
     ("ava", "POST", "/cameos", ["not", "an", "object"], 422, "body"),
     ("ava", "PATCH", "/cameos/1", {"title": ""}, 422, "title"),
     ("ava", "PATCH", "/cameos/1", {"description": "d" * 4001}, 422, "description"),
     ("ava", "PUT", "/cameos/1/owners", {"owners": [{"user_id": 1, "share_bps": 6000}]}, 422, "owners"),
-    ("ava", "PUT", "/cameos/1/owners", {"owners": [{"user_id": 1, "share_bps": 6000},
-                                                   {"user_id": 2, "share_bps": 3000}]}, 422, "owners"),
-    ("ava", "PUT", "/cameos/1/owners", {"owners": [{"user_id": 1, "share_bps": 50.5},
-                                                   {"user_id": 2, "share_bps": 9949.5}]}, 422, "owners.0.share_bps"),
-    ("ava", "PUT", "/cameos/1/owners", {"owners": [{"user_id": 1, "share_bps": 5000},
-                                                   {"user_id": 4, "share_bps": 5000}]}, 422, "owners.1.user_id"),
+    (
+        "ava",
+        "PUT",
+        "/cameos/1/owners",
+        {"owners": [{"user_id": 1, "share_bps": 6000}, {"user_id": 2, "share_bps": 3000}]},
+        422,
+        "owners",
+    ),
+    (
+        "ava",
+        "PUT",
+        "/cameos/1/owners",
+        {"owners": [{"user_id": 1, "share_bps": 50.5}, {"user_id": 2, "share_bps": 9949.5}]},
+        422,
+        "owners.0.share_bps",
+    ),
+    (
+        "ava",
+        "PUT",
+        "/cameos/1/owners",
+        {"owners": [{"user_id": 1, "share_bps": 5000}, {"user_id": 4, "share_bps": 5000}]},
+        422,
+        "owners.1.user_id",
+    ),
     ("ava", "PUT", "/cameos/1/owners", {"owners": [{"user_id": 2, "share_bps": 10000}]}, 422, "owners"),
-    ("ava", "POST", "/cameos/1/offers", offer(upfront_fee={"amount_minor": 10.5, "currency": "USD"}), 422,
-     "upfront_fee.amount_minor"),
-    ("ava", "POST", "/cameos/1/offers", offer(upfront_fee={"amount_minor": 1000.0, "currency": "USD"}), 422,
-     "upfront_fee.amount_minor"),
-    ("ava", "POST", "/cameos/1/offers", offer(upfront_fee={"amount_minor": "1000", "currency": "USD"}), 422,
-     "upfront_fee.amount_minor"),
-    ("ava", "POST", "/cameos/1/offers", offer(upfront_fee={"amount_minor": -1, "currency": "USD"}), 422,
-     "upfront_fee.amount_minor"),
-    ("ava", "POST", "/cameos/1/offers", offer(upfront_fee={"amount_minor": 10**15, "currency": "USD"}), 422,
-     "upfront_fee.amount_minor"),
-    ("ava", "POST", "/cameos/1/offers", offer(upfront_fee={"amount_minor": 1, "currency": "XYZ"}), 422,
-     "upfront_fee.currency"),
-    ("ava", "POST", "/cameos/1/offers", offer(upfront_fee={"amount_minor": 1, "currency": "usd"}), 422,
-     "upfront_fee.currency"),
-    ("ava", "POST", "/cameos/1/offers", offer(per_use_royalty={"amount_minor": 1, "currency": "EUR"}), 422,
-     "per_use_royalty"),
+    (
+        "ava",
+        "POST",
+        "/cameos/1/offers",
+        offer(upfront_fee={"amount_minor": 10.5, "currency": "USD"}),
+        422,
+        "upfront_fee.amount_minor",
+    ),
+    (
+        "ava",
+        "POST",
+        "/cameos/1/offers",
+        offer(upfront_fee={"amount_minor": 1000.0, "currency": "USD"}),
+        422,
+        "upfront_fee.amount_minor",
+    ),
+    (
+        "ava",
+        "POST",
+        "/cameos/1/offers",
+        offer(upfront_fee={"amount_minor": "1000", "currency": "USD"}),
+        422,
+        "upfront_fee.amount_minor",
+    ),
+    (
+        "ava",
+        "POST",
+        "/cameos/1/offers",
+        offer(upfront_fee={"amount_minor": -1, "currency": "USD"}),
+        422,
+        "upfront_fee.amount_minor",
+    ),
+    (
+        "ava",
+        "POST",
+        "/cameos/1/offers",
+        offer(upfront_fee={"amount_minor": 10**15, "currency": "USD"}),
+        422,
+        "upfront_fee.amount_minor",
+    ),
+    (
+        "ava",
+        "POST",
+        "/cameos/1/offers",
+        offer(upfront_fee={"amount_minor": 1, "currency": "XYZ"}),
+        422,
+        "upfront_fee.currency",
+    ),
+    (
+        "ava",
+        "POST",
+        "/cameos/1/offers",
+        offer(upfront_fee={"amount_minor": 1, "currency": "usd"}),
+        422,
+        "upfront_fee.currency",
+    ),
+    (
+        "ava",
+        "POST",
+        "/cameos/1/offers",
+        offer(per_use_royalty={"amount_minor": 1, "currency": "EUR"}),
+        422,
+        "per_use_royalty",
+    ),
     ("ava", "POST", "/cameos/1/offers", offer(template_id=999), 404, None),
     ("ava", "POST", "/cameos/1/offers", offer(media=[]), 422, "media"),
     ("ava", "POST", "/cameos/1/offers", offer(media=["telepathy"]), 422, "media.0"),
@@ -90,8 +168,7 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize("who,method,path,body,status,field", CASES,
-                         ids=[f"{c[1]} {c[2]} {c[5]}" for c in CASES])
+@pytest.mark.parametrize("who,method,path,body,status,field", CASES, ids=[f"{c[1]} {c[2]} {c[5]}" for c in CASES])
 def test_bad_json_input(world, who, method, path, body, status, field):
     before = world.fingerprint()
     answer = problem(world.call(who, method, path, json=body), status)
@@ -109,16 +186,24 @@ def test_not_json_at_all(world):
 
 
 def _upload(world, path, field, data, name="f.bin", **extra):
-    return world.call("ava", "PUT" if path.endswith("preview") else "POST", path,
-                      data={field: (io.BytesIO(data), name), **extra}, content_type="multipart/form-data")
+    return world.call(
+        "ava",
+        "PUT" if path.endswith("preview") else "POST",
+        path,
+        data={field: (io.BytesIO(data), name), **extra},
+        content_type="multipart/form-data",
+    )
 
 
-@pytest.mark.parametrize("data,status", [
-    (b"GIF89a" + bytes(20), 415),                                    # a GIF is not accepted
-    (b"<svg xmlns='http://www.w3.org/2000/svg'/>", 415),
-    (b"", 422),
-    (DEMO_PREVIEW[:8] + bytes(200), 413),                             # a PNG, but over the limit
-])
+@pytest.mark.parametrize(
+    "data,status",
+    [
+        (b"GIF89a" + bytes(20), 415),  # a GIF is not accepted
+        (b"<svg xmlns='http://www.w3.org/2000/svg'/>", 415),
+        (b"", 422),
+        (DEMO_PREVIEW[:8] + bytes(200), 413),  # a PNG, but over the limit
+    ],
+)
 def test_bad_preview_upload(world, data, status):
     world.app.config["PREVIEW_MAX_BYTES"] = 100
     before = world.fingerprint()
@@ -140,11 +225,13 @@ def test_bad_consent_uploads(world):
     digest = world.call("ava", "GET", f"{path}/statement").get_json()["sha256"]
     before = world.fingerprint()
     problem(_upload(world, path, "recording", DEMO_PREVIEW, accept_statement="true", statement_sha256=digest), 415)
-    answer = problem(_upload(world, path, "recording", DEMO_RECORDING, accept_statement="false",
-                             statement_sha256=digest), 422)
+    answer = problem(
+        _upload(world, path, "recording", DEMO_RECORDING, accept_statement="false", statement_sha256=digest), 422
+    )
     assert "accept_statement" in answer["errors"]
-    answer = problem(_upload(world, path, "recording", DEMO_RECORDING, accept_statement="true",
-                             statement_sha256="f" * 64), 409)
+    answer = problem(
+        _upload(world, path, "recording", DEMO_RECORDING, accept_statement="true", statement_sha256="f" * 64), 409
+    )
     assert "statement_sha256" in answer["errors"]
     world.app.config["RECORDING_MAX_BYTES"] = 10
     problem(_upload(world, path, "recording", DEMO_RECORDING, accept_statement="true", statement_sha256=digest), 413)

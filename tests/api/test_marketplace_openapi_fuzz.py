@@ -2,6 +2,7 @@
 in-process over WSGI, authenticated as the admin (who reaches the most code) and as a
 creator: no request may produce a 5xx, and every response must match its documented
 status codes, content types and schema."""
+
 from __future__ import annotations
 
 import schemathesis
@@ -19,7 +20,9 @@ CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
 def test_openapi_document_is_3_1_and_complete(world):
     doc = world.client.get("/api/v1/openapi.json").get_json()
     assert doc["openapi"].startswith("3.1")
-    assert {"/api/v1/cameos", "/api/v1/licences/{licence_id}/sign", "/api/v1/offers/{offer_id}/licences"} <= set(doc["paths"])
+    assert {"/api/v1/cameos", "/api/v1/licences/{licence_id}/sign", "/api/v1/offers/{offer_id}/licences"} <= set(
+        doc["paths"]
+    )
     create = doc["paths"]["/api/v1/cameos"]["post"]
     assert "application/problem+json" in create["responses"]["422"]["content"]
     assert doc["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"
@@ -31,9 +34,16 @@ def _fuzz(world, who: str, max_examples: int):
     operations = [result.ok() for result in schema.get_all_operations()]
     assert len(operations) > 25
     for operation in operations:
+
         @given(case=operation.as_strategy())
-        @settings(max_examples=max_examples, deadline=None, database=None, derandomize=True,
-                  suppress_health_check=list(HealthCheck), phases=[Phase.explicit, Phase.generate])
+        @settings(
+            max_examples=max_examples,
+            deadline=None,
+            database=None,
+            derandomize=True,
+            suppress_health_check=list(HealthCheck),
+            phases=[Phase.explicit, Phase.generate],
+        )
         def run(case):
             case.call_and_validate(headers=world.headers(who), checks=CHECKS)
 

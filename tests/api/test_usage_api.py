@@ -5,6 +5,7 @@ the demo world (tests/api/conftest.py):
   licence 2: Lumen (eli), requested
   licence 3: Lumen (eli), cameo 2 (ben 70 % / chloe 30 %), web+tv, GB+IE, no cap, 5.00 EUR/use, ends 2026-11-14
 """
+
 from __future__ import annotations
 
 import csv
@@ -29,8 +30,16 @@ def _a_day_later(world):
 
 
 def ev(event_id: str, licence_id: int = 1, **over) -> dict:
-    base = {"licence_id": licence_id, "event_id": event_id, "kind": "render", "quantity": 1, "occurred_at": WHEN,
-            "territory": "US", "media": "social", "content_sha256": SHA}
+    base = {
+        "licence_id": licence_id,
+        "event_id": event_id,
+        "kind": "render",
+        "quantity": 1,
+        "occurred_at": WHEN,
+        "territory": "US",
+        "media": "social",
+        "content_sha256": SHA,
+    }
     if licence_id == 3:
         base.update(territory="GB", media="web")
     return base | over
@@ -82,24 +91,28 @@ def test_every_rejection_reason_in_one_mixed_batch(world):
     with provided(Database, world.app).engine.begin() as conn:  # a second active licence of Northwind, then revoked
         conn.exec_driver_sql("UPDATE mk_licence SET status='revoked' WHERE id = 3")
     events = [
-        ev("ok-1"),                                                   # accepted
-        ev("x-unknown", licence_id=999),                              # unknown_licence
-        ev("x-notmine", licence_id=2),                                # not_your_licence (Lumen's)
-        ev("x-term", occurred_at="2026-10-14T00:00:00Z"),             # outside_term (before start)
-        ev("x-territory", territory="XK") | {"territory": "FR"},      # WORLDWIDE covers FR: accepted
-        ev("x-media", media="tv"),                                    # media_not_licensed
-        ev("x-cap", quantity=600),                                    # usage_cap_exceeded (cap 500)
-        ev("x-future", occurred_at="2026-10-20T00:00:00Z"),           # invalid (future)
+        ev("ok-1"),  # accepted
+        ev("x-unknown", licence_id=999),  # unknown_licence
+        ev("x-notmine", licence_id=2),  # not_your_licence (Lumen's)
+        ev("x-term", occurred_at="2026-10-14T00:00:00Z"),  # outside_term (before start)
+        ev("x-territory", territory="XK") | {"territory": "FR"},  # WORLDWIDE covers FR: accepted
+        ev("x-media", media="tv"),  # media_not_licensed
+        ev("x-cap", quantity=600),  # usage_cap_exceeded (cap 500)
+        ev("x-future", occurred_at="2026-10-20T00:00:00Z"),  # invalid (future)
     ]
     r = post(world, "dana", {"events": events})
     assert r.status_code == 207
     body = r.get_json()
     got = {x["event_id"]: (x["status"], x.get("reason")) for x in body["results"]}
     assert got == {
-        "ok-1": ("accepted", None), "x-unknown": ("rejected", "unknown_licence"),
-        "x-notmine": ("rejected", "not_your_licence"), "x-term": ("rejected", "outside_term"),
-        "x-territory": ("accepted", None), "x-media": ("rejected", "media_not_licensed"),
-        "x-cap": ("rejected", "usage_cap_exceeded"), "x-future": ("rejected", "invalid"),
+        "ok-1": ("accepted", None),
+        "x-unknown": ("rejected", "unknown_licence"),
+        "x-notmine": ("rejected", "not_your_licence"),
+        "x-term": ("rejected", "outside_term"),
+        "x-territory": ("accepted", None),
+        "x-media": ("rejected", "media_not_licensed"),
+        "x-cap": ("rejected", "usage_cap_exceeded"),
+        "x-future": ("rejected", "invalid"),
     }
     assert [x["index"] for x in body["results"]] == list(range(len(events)))
     assert world.sql("SELECT count(*) FROM mt_usage_event")[0][0] == 2
@@ -169,22 +182,25 @@ def test_brand_and_creators_list_and_export(world):
     problem(world.call("dana", "GET", "/licences/3/usage"), 404)
 
 
-@pytest.mark.parametrize("body, field", [
-    ({"events": [{"event_id": "a"}]}, "events.0.licence_id"),
-    (ev("f") | {"quantity": 1.5}, "events.0.quantity"),
-    (ev("f") | {"quantity": 2.0}, "events.0.quantity"),
-    (ev("f") | {"quantity": "3"}, "events.0.quantity"),
-    (ev("f") | {"quantity": 0}, "events.0.quantity"),
-    (ev("f") | {"licence_id": "1"}, "events.0.licence_id"),
-    (ev("f") | {"kind": "broadcast"}, "events.0.kind"),
-    (ev("f") | {"occurred_at": "2026-10-16T09:30:00"}, "events.0.occurred_at"),
-    (ev("f") | {"territory": "usa"}, "events.0.territory"),
-    (ev("f") | {"content_sha256": None}, "events.0"),  # "content_sha256: give content_sha256 or content_url"
-    (ev("f") | {"event_id": ""}, "events.0.event_id"),
-    ({"events": []}, "events"),
-    ({"events": [ev(f"n-{i}") for i in range(1001)]}, "events"),
-    ({"events": "nope"}, "events"),
-])
+@pytest.mark.parametrize(
+    "body, field",
+    [
+        ({"events": [{"event_id": "a"}]}, "events.0.licence_id"),
+        (ev("f") | {"quantity": 1.5}, "events.0.quantity"),
+        (ev("f") | {"quantity": 2.0}, "events.0.quantity"),
+        (ev("f") | {"quantity": "3"}, "events.0.quantity"),
+        (ev("f") | {"quantity": 0}, "events.0.quantity"),
+        (ev("f") | {"licence_id": "1"}, "events.0.licence_id"),
+        (ev("f") | {"kind": "broadcast"}, "events.0.kind"),
+        (ev("f") | {"occurred_at": "2026-10-16T09:30:00"}, "events.0.occurred_at"),
+        (ev("f") | {"territory": "usa"}, "events.0.territory"),
+        (ev("f") | {"content_sha256": None}, "events.0"),  # "content_sha256: give content_sha256 or content_url"
+        (ev("f") | {"event_id": ""}, "events.0.event_id"),
+        ({"events": []}, "events"),
+        ({"events": [ev(f"n-{i}") for i in range(1001)]}, "events"),
+        ({"events": "nope"}, "events"),
+    ],
+)
 def test_bad_input_is_422_and_writes_nothing(world, body, field):
     before = world.fingerprint()
     out = problem(post(world, "dana", body), 422)

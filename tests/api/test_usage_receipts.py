@@ -1,5 +1,6 @@
 """Receipts from the usage API, verified at /verify/<receipt> (JSON and HTML) against
 the keys published at /.well-known/cameo-receipt-keys.json; rotation from the CLI."""
+
 from __future__ import annotations
 
 import json
@@ -37,7 +38,13 @@ def test_valid_receipt_says_licensed_under_which_terms(world):
     assert out["valid"] and out["licensed"] and out["licence_live"] and out["recorded"]
     r = out["receipt"]
     assert (r["receipt_id"], r["event_id"], r["licence_id"], r["quantity"], r["price_minor"], r["currency"]) == (
-        res["receipt_id"], "v-1", 1, 3, 750, "USD")
+        res["receipt_id"],
+        "v-1",
+        1,
+        3,
+        750,
+        "USD",
+    )
     assert r["brand_org_id"] == 1 and r["cameo_id"] == 1 and r["kind"] == "render"
     assert r["content"] == {"sha256": "ab" * 32, "url": "https://cdn.example/v1.mp4"}
     assert r["occurred_at"] == "2026-10-16T09:30:00.000000Z" and r["issued_at"].startswith("2026-10-16T12:00")

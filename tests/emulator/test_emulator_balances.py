@@ -11,8 +11,9 @@ DAY = 86_400
 
 
 def _paid_charge(client, emulator, amount=10_000, currency="usd"):
-    intent = client.v1.payment_intents.create(params={"amount": amount, "currency": currency, "confirm": True,
-                                                      "payment_method": "pm_card_visa"})
+    intent = client.v1.payment_intents.create(
+        params={"amount": amount, "currency": currency, "confirm": True, "payment_method": "pm_card_visa"}
+    )
     return client.v1.charges.retrieve(intent.latest_charge, params={"expand": ["balance_transaction"]})
 
 
@@ -22,8 +23,9 @@ def _balance(client, account=None):
     return ({b.currency: b.amount for b in found.available}, {b.currency: b.amount for b in found.pending})
 
 
-def test_a_charge_is_pending_for_two_days_and_transfers_need_available_funds(client, emulator, emulator_clock,
-                                                                            onboarded_account):
+def test_a_charge_is_pending_for_two_days_and_transfers_need_available_funds(
+    client, emulator, emulator_clock, onboarded_account
+):
     charge = _paid_charge(client, emulator)
     txn = charge.balance_transaction
     assert (txn.status, txn.available_on - txn.created) == ("pending", 2 * DAY)
@@ -73,12 +75,14 @@ def test_pending_funds_can_be_released_at_once(client, emulator, http, onboarded
     assert emulator.pending_balance("usd") == 0
 
 
-def test_source_transaction_pays_out_of_a_pending_charge_up_to_its_amount(client, emulator, emulator_clock,
-                                                                         onboarded_account):
+def test_source_transaction_pays_out_of_a_pending_charge_up_to_its_amount(
+    client, emulator, emulator_clock, onboarded_account
+):
     charge = _paid_charge(client, emulator)  # 10_000 gross, 9_680 net, pending two days
     available_on = charge.balance_transaction.available_on
-    first = client.v1.transfers.create(params={"amount": 7_000, "currency": "usd", "source_transaction": charge.id,
-                                               "destination": onboarded_account})
+    first = client.v1.transfers.create(
+        params={"amount": 7_000, "currency": "usd", "source_transaction": charge.id, "destination": onboarded_account}
+    )
     assert first.source_transaction == charge.id
     assert first.transfer_group == f"group_{charge.payment_intent}"
     assert client.v1.charges.retrieve(charge.id).transfer_group == first.transfer_group
@@ -86,12 +90,20 @@ def test_source_transaction_pays_out_of_a_pending_charge_up_to_its_amount(client
     assert (platform_txn.status, platform_txn.available_on) == ("pending", available_on)
     assert _balance(client) == ({"usd": 0}, {"usd": 2_680})
     assert _balance(client, onboarded_account) == ({"usd": 0}, {"usd": 7_000})  # the charge's pending status
-    second = client.v1.transfers.create(params={"amount": 3_000, "currency": "usd", "source_transaction": charge.id,
-                                                "destination": onboarded_account, "transfer_group": "mine"})
+    second = client.v1.transfers.create(
+        params={
+            "amount": 3_000,
+            "currency": "usd",
+            "source_transaction": charge.id,
+            "destination": onboarded_account,
+            "transfer_group": "mine",
+        }
+    )
     assert second.transfer_group == "mine"
     with pytest.raises(stripe.InvalidRequestError) as caught:  # 10_000 of 10_000 already taken
-        client.v1.transfers.create(params={"amount": 1, "currency": "usd", "source_transaction": charge.id,
-                                           "destination": onboarded_account})
+        client.v1.transfers.create(
+            params={"amount": 1, "currency": "usd", "source_transaction": charge.id, "destination": onboarded_account}
+        )
     assert (caught.value.code, caught.value.param) == ("amount_too_large", "amount")
     emulator_clock.advance(2 * DAY)
     assert _balance(client) == ({"usd": -320}, {"usd": 0})  # the fee: transfers may take the gross
@@ -101,23 +113,37 @@ def test_source_transaction_pays_out_of_a_pending_charge_up_to_its_amount(client
 def test_source_transaction_rules(client, emulator, onboarded_account):
     charge = _paid_charge(client, emulator)
     with pytest.raises(stripe.InvalidRequestError) as caught:
-        client.v1.transfers.create(params={"amount": 10_001, "currency": "usd", "source_transaction": charge.id,
-                                           "destination": onboarded_account})
+        client.v1.transfers.create(
+            params={
+                "amount": 10_001,
+                "currency": "usd",
+                "source_transaction": charge.id,
+                "destination": onboarded_account,
+            }
+        )
     assert caught.value.code == "amount_too_large"
     with pytest.raises(stripe.InvalidRequestError) as caught:
-        client.v1.transfers.create(params={"amount": 100, "currency": "eur", "source_transaction": charge.id,
-                                           "destination": onboarded_account})
+        client.v1.transfers.create(
+            params={"amount": 100, "currency": "eur", "source_transaction": charge.id, "destination": onboarded_account}
+        )
     assert caught.value.param == "currency"
     with pytest.raises(stripe.InvalidRequestError) as caught:
-        client.v1.transfers.create(params={"amount": 100, "currency": "usd", "source_transaction": "ch_missing",
-                                           "destination": onboarded_account})
+        client.v1.transfers.create(
+            params={
+                "amount": 100,
+                "currency": "usd",
+                "source_transaction": "ch_missing",
+                "destination": onboarded_account,
+            }
+        )
     assert (caught.value.http_status, caught.value.param) == (404, "source_transaction")
     assert emulator.objects("transfer") == []
     emulator.release_pending_funds()  # a settled source charge: the available balance must cover it again
     emulator.open_dispute(charge.id)
     with pytest.raises(stripe.InvalidRequestError) as caught:
-        client.v1.transfers.create(params={"amount": 100, "currency": "usd", "source_transaction": charge.id,
-                                           "destination": onboarded_account})
+        client.v1.transfers.create(
+            params={"amount": 100, "currency": "usd", "source_transaction": charge.id, "destination": onboarded_account}
+        )
     assert caught.value.code == "balance_insufficient"
 
 

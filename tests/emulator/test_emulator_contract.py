@@ -13,10 +13,10 @@ import stripe
 
 from stripe_emulator import Emulator, start_emulator
 from stripe_emulator.forms import coerce, unflatten
-
-from .conftest import API_VERSION, TEST_KEY
 from stripe_emulator.spec import SPEC_ENV_VAR, load_spec, locate_spec
 from stripe_emulator.validation import to_json_schema
+
+from .conftest import API_VERSION, TEST_KEY
 
 
 # -- the spec --------------------------------------------------------------------------------
@@ -62,13 +62,15 @@ def test_without_spec_it_serves_but_says_checks_are_off(caplog, emulator_clock):
         assert running.emulator.contract_checks_enabled is False
         assert "CONTRACT CHECKS ARE OFF" in caplog.text
         http = stripe.RequestsClient()
-        client = stripe.StripeClient("sk_test_x", base_addresses={"api": running.url}, http_client=http,
-                                     stripe_version=API_VERSION)
+        client = stripe.StripeClient(
+            "sk_test_x", base_addresses={"api": running.url}, http_client=http, stripe_version=API_VERSION
+        )
         account = client.v1.accounts.create(params={"email": "a@example.com"})
         running.emulator.complete_onboarding(account.id)
         running.emulator.add_platform_funds(10_000)
-        transfer = client.v1.transfers.create(params={"amount": 500, "currency": "usd",
-                                                      "destination": account.id, "bogus": "unchecked"})
+        transfer = client.v1.transfers.create(
+            params={"amount": 500, "currency": "usd", "destination": account.id, "bogus": "unchecked"}
+        )
         assert transfer.amount == 500
         assert len(list(client.v1.transfers.list(params={"limit": 1}).auto_paging_iter())) == 1
         http.close()
@@ -78,21 +80,39 @@ def test_without_spec_it_serves_but_says_checks_are_off(caplog, emulator_clock):
 
 # -- forms -------------------------------------------------------------------------------------
 def test_unflatten_rebuilds_stripe_nesting():
-    pairs = [("line_items[0][price_data][currency]", "usd"), ("line_items[0][quantity]", "2"),
-             ("expand[]", "a"), ("expand[]", "b"), ("metadata[k]", "v")]
+    pairs = [
+        ("line_items[0][price_data][currency]", "usd"),
+        ("line_items[0][quantity]", "2"),
+        ("expand[]", "a"),
+        ("expand[]", "b"),
+        ("metadata[k]", "v"),
+    ]
     assert unflatten(pairs) == {
         "line_items": {"0": {"price_data": {"currency": "usd"}, "quantity": "2"}},
-        "expand": {"0": "a", "1": "b"}, "metadata": {"k": "v"},
+        "expand": {"0": "a", "1": "b"},
+        "metadata": {"k": "v"},
     }
 
 
 def test_coerce_follows_the_schema():
-    schema = to_json_schema({"type": "object", "properties": {
-        "n": {"type": "integer"}, "b": {"type": "boolean"}, "x": {"type": "number"},
-        "l": {"type": "array", "items": {"type": "integer"}},
-        "m": {"anyOf": [{"type": "object", "additionalProperties": {"type": "string"}},
-                        {"type": "string", "enum": [""]}]},
-        "s": {"type": "string", "nullable": True}}})
+    schema = to_json_schema(
+        {
+            "type": "object",
+            "properties": {
+                "n": {"type": "integer"},
+                "b": {"type": "boolean"},
+                "x": {"type": "number"},
+                "l": {"type": "array", "items": {"type": "integer"}},
+                "m": {
+                    "anyOf": [
+                        {"type": "object", "additionalProperties": {"type": "string"}},
+                        {"type": "string", "enum": [""]},
+                    ]
+                },
+                "s": {"type": "string", "nullable": True},
+            },
+        }
+    )
     value = {"n": "12", "b": "true", "x": "1.5", "l": {"1": "7", "0": "3"}, "m": "", "s": "12"}
     assert coerce(value, schema, lambda s: s) == {"n": 12, "b": True, "x": 1.5, "l": [3, 7], "m": "", "s": "12"}
 
@@ -100,18 +120,21 @@ def test_coerce_follows_the_schema():
 def test_nullable_becomes_json_schema():
     assert to_json_schema({"type": "string", "nullable": True}) == {"type": ["string", "null"]}
     assert to_json_schema({"anyOf": [{"$ref": "#/x"}], "nullable": True}) == {
-        "anyOf": [{"$ref": "#/x"}, {"type": "null"}]}
+        "anyOf": [{"$ref": "#/x"}, {"type": "null"}]
+    }
     assert to_json_schema({"type": "string", "enum": ["a"], "nullable": True})["enum"] == ["a", None]
 
 
 # -- requests are checked ---------------------------------------------------------------------
-@pytest.mark.parametrize("params, param", [
-    ({"amount": 100, "currency": "usd", "destination": "acct_x", "bogus": 1}, "bogus"),
-    ({"amount": "lots", "currency": "usd", "destination": "acct_x"}, "amount"),
-    ({"amount": 100, "currency": "usd"}, "destination"),
-    ({"amount": 100, "currency": "usd", "destination": "acct_x", "metadata": {"k": {"deep": "x"}}},
-     "metadata[k]"),
-])
+@pytest.mark.parametrize(
+    "params, param",
+    [
+        ({"amount": 100, "currency": "usd", "destination": "acct_x", "bogus": 1}, "bogus"),
+        ({"amount": "lots", "currency": "usd", "destination": "acct_x"}, "amount"),
+        ({"amount": 100, "currency": "usd"}, "destination"),
+        ({"amount": 100, "currency": "usd", "destination": "acct_x", "metadata": {"k": {"deep": "x"}}}, "metadata[k]"),
+    ],
+)
 def test_invalid_transfer_params_are_rejected_with_the_param(client, emulator, params, param):
     with pytest.raises(stripe.InvalidRequestError) as caught:
         client.v1.transfers.create(params=params)
@@ -121,9 +144,16 @@ def test_invalid_transfer_params_are_rejected_with_the_param(client, emulator, p
 
 
 def test_unknown_nested_param_is_rejected(client):
-    params = {"mode": "payment", "success_url": "https://x/s",
-              "line_items": [{"quantity": 1, "price_data": {"currency": "usd", "unit_amount": 100,
-                                                            "product_data": {"name": "n"}, "bogus": 1}}]}
+    params = {
+        "mode": "payment",
+        "success_url": "https://x/s",
+        "line_items": [
+            {
+                "quantity": 1,
+                "price_data": {"currency": "usd", "unit_amount": 100, "product_data": {"name": "n"}, "bogus": 1},
+            }
+        ],
+    }
     with pytest.raises(stripe.InvalidRequestError) as caught:
         client.v1.checkout.sessions.create(params=params)
     assert caught.value.param == "line_items[0][price_data][bogus]"
@@ -154,6 +184,7 @@ def test_known_but_unimplemented_route_is_named(http):
 
 def test_api_key_is_required_and_must_be_a_test_key(stripe_emulator, make_client):
     import requests
+
     response = requests.get(f"{stripe_emulator.url}/v1/balance", timeout=5)
     assert response.status_code == 401 and "error" in response.json()
     with pytest.raises(stripe.AuthenticationError):
@@ -189,21 +220,34 @@ def test_unknown_connected_account_header_is_refused(make_client):
 def test_every_object_the_emulator_returns_matches_its_schema(client, emulator, onboarded_account):
     """Drive every resource, then validate every stored object against the spec's schema."""
     emulator.add_platform_funds(50_000)
-    session = client.v1.checkout.sessions.create(params={
-        "mode": "payment", "success_url": "https://x/s", "cancel_url": "https://x/c",
-        "line_items": [{"quantity": 2, "price_data": {"currency": "usd", "unit_amount": 1500,
-                                                      "product_data": {"name": "Licence"}}}]})
+    session = client.v1.checkout.sessions.create(
+        params={
+            "mode": "payment",
+            "success_url": "https://x/s",
+            "cancel_url": "https://x/c",
+            "line_items": [
+                {
+                    "quantity": 2,
+                    "price_data": {"currency": "usd", "unit_amount": 1500, "product_data": {"name": "Licence"}},
+                }
+            ],
+        }
+    )
     paid = emulator.pay_checkout_session(session.id)
-    transfer = client.v1.transfers.create(params={"amount": 1000, "currency": "usd",
-                                                  "destination": onboarded_account})
+    transfer = client.v1.transfers.create(params={"amount": 1000, "currency": "usd", "destination": onboarded_account})
     client.v1.transfers.reversals.create(transfer.id, params={"amount": 100})
     client.v1.refunds.create(params={"payment_intent": paid["payment_intent"], "amount": 500})
     charge = client.v1.charges.list(params={"payment_intent": paid["payment_intent"]}).data[0]
     emulator.open_dispute(charge.id)
-    client.v1.payouts.create(params={"amount": 300, "currency": "usd"},
-                             options={"stripe_account": onboarded_account})
-    link = client.v1.account_links.create(params={"account": onboarded_account, "type": "account_onboarding",
-                                                  "refresh_url": "https://x/r", "return_url": "https://x/d"})
+    client.v1.payouts.create(params={"amount": 300, "currency": "usd"}, options={"stripe_account": onboarded_account})
+    link = client.v1.account_links.create(
+        params={
+            "account": onboarded_account,
+            "type": "account_onboarding",
+            "refresh_url": "https://x/r",
+            "return_url": "https://x/d",
+        }
+    )
     assert link.url.startswith(emulator.public_url)
     checker = emulator.checker
     seen: set[str] = set()
@@ -213,8 +257,19 @@ def test_every_object_the_emulator_returns_matches_its_schema(client, emulator, 
                 continue
             seen.add(obj["object"])
             assert checker.object_errors(obj["object"], emulator.get_object(obj["id"])) == [], obj["id"]
-    assert {"account", "checkout.session", "payment_intent", "charge", "balance_transaction", "transfer",
-            "transfer_reversal", "refund", "dispute", "payout", "event"} <= seen
+    assert {
+        "account",
+        "checkout.session",
+        "payment_intent",
+        "charge",
+        "balance_transaction",
+        "transfer",
+        "transfer_reversal",
+        "refund",
+        "dispute",
+        "payout",
+        "event",
+    } <= seen
     assert checker.object_errors("balance", client.v1.balance.retrieve().to_dict()) == []
     assert emulator.contract_violations == []
 

@@ -10,13 +10,22 @@ from stripe_emulator.money import dispute_fee
 
 
 def _checkout(client, amount=10_000, metadata=None):
-    return client.v1.checkout.sessions.create(params={
-        "mode": "payment", "success_url": "https://shop.test/ok?cs={CHECKOUT_SESSION_ID}",
-        "cancel_url": "https://shop.test/cancel", "client_reference_id": "licence-7",
-        "metadata": metadata or {"licence": "7"},
-        "payment_intent_data": {"metadata": {"licence": "7"}},
-        "line_items": [{"quantity": 1, "price_data": {"currency": "usd", "unit_amount": amount,
-                                                      "product_data": {"name": "Cameo licence"}}}]})
+    return client.v1.checkout.sessions.create(
+        params={
+            "mode": "payment",
+            "success_url": "https://shop.test/ok?cs={CHECKOUT_SESSION_ID}",
+            "cancel_url": "https://shop.test/cancel",
+            "client_reference_id": "licence-7",
+            "metadata": metadata or {"licence": "7"},
+            "payment_intent_data": {"metadata": {"licence": "7"}},
+            "line_items": [
+                {
+                    "quantity": 1,
+                    "price_data": {"currency": "usd", "unit_amount": amount, "product_data": {"name": "Cameo licence"}},
+                }
+            ],
+        }
+    )
 
 
 def test_fee_rule_is_integer_half_up():
@@ -29,13 +38,19 @@ def test_fee_rule_is_integer_half_up():
 
 
 def test_account_starts_unonboarded_and_the_link_page_completes_it(client, emulator, http):
-    account = client.v1.accounts.create(params={"type": "express", "email": "c@example.com",
-                                                "capabilities": {"transfers": {"requested": True}}})
+    account = client.v1.accounts.create(
+        params={"type": "express", "email": "c@example.com", "capabilities": {"transfers": {"requested": True}}}
+    )
     assert (account.charges_enabled, account.payouts_enabled) == (False, False)
     assert account.requirements.currently_due
-    link = client.v1.account_links.create(params={
-        "account": account.id, "type": "account_onboarding",
-        "refresh_url": "https://shop.test/refresh", "return_url": "https://shop.test/done"})
+    link = client.v1.account_links.create(
+        params={
+            "account": account.id,
+            "type": "account_onboarding",
+            "refresh_url": "https://shop.test/refresh",
+            "return_url": "https://shop.test/done",
+        }
+    )
     assert f"/_emulator/onboard/{account.id}" in link.url
     page = http.get(link.url)
     assert page.status_code == 200 and "Complete onboarding" in page.text and "no real money" in page.text
@@ -68,8 +83,12 @@ def test_checkout_page_pays_and_redirects(client, emulator, emulator_clock, http
     emulator_clock.advance(2 * 86_400)
     assert (emulator.available_balance("usd"), emulator.pending_balance("usd")) == (9680, 0)
     types = [e["type"] for e in reversed(emulator.events())]
-    assert types == ["payment_intent.created", "payment_intent.succeeded", "charge.succeeded",
-                     "checkout.session.completed"]
+    assert types == [
+        "payment_intent.created",
+        "payment_intent.succeeded",
+        "charge.succeeded",
+        "checkout.session.completed",
+    ]
     with pytest.raises(stripe.InvalidRequestError):  # a session is paid once
         client.v1.checkout.sessions.retrieve("cs_test_missing")
     assert http.post(session.url).status_code == 400
@@ -80,8 +99,9 @@ def test_transfer_moves_available_funds_and_checks_balance(client, emulator, onb
     with pytest.raises(stripe.InvalidRequestError) as caught:
         client.v1.transfers.create(params={"amount": 9_681, "currency": "usd", "destination": onboarded_account})
     assert caught.value.code == "balance_insufficient" and caught.value.http_status == 400
-    transfer = client.v1.transfers.create(params={"amount": 9_680, "currency": "usd",
-                                                  "destination": onboarded_account, "transfer_group": "p-1"})
+    transfer = client.v1.transfers.create(
+        params={"amount": 9_680, "currency": "usd", "destination": onboarded_account, "transfer_group": "p-1"}
+    )
     assert emulator.available_balance("usd") == 0
     assert emulator.available_balance("usd", account=onboarded_account) == 9_680
     txns = client.v1.balance_transactions.list(params={"type": "transfer"}).data
@@ -103,8 +123,7 @@ def test_transfer_needs_an_onboarded_destination(client, emulator):
 
 def test_reversals_partial_then_full_then_refused(client, emulator, onboarded_account):
     emulator.add_platform_funds(10_000)
-    transfer = client.v1.transfers.create(params={"amount": 1_000, "currency": "usd",
-                                                  "destination": onboarded_account})
+    transfer = client.v1.transfers.create(params={"amount": 1_000, "currency": "usd", "destination": onboarded_account})
     client.v1.transfers.reversals.create(transfer.id, params={"amount": 300})
     with pytest.raises(stripe.InvalidRequestError) as caught:
         client.v1.transfers.reversals.create(transfer.id, params={"amount": 701})
@@ -125,9 +144,16 @@ def test_transfer_list_filters_and_paginates(client, emulator, emulator_clock, o
     created = []
     for index in range(5):
         emulator_clock.advance(60)
-        created.append(client.v1.transfers.create(params={
-            "amount": 100 + index, "currency": "usd", "destination": onboarded_account,
-            "transfer_group": "even" if index % 2 == 0 else "odd"}))
+        created.append(
+            client.v1.transfers.create(
+                params={
+                    "amount": 100 + index,
+                    "currency": "usd",
+                    "destination": onboarded_account,
+                    "transfer_group": "even" if index % 2 == 0 else "odd",
+                }
+            )
+        )
     page = client.v1.transfers.list(params={"limit": 2})
     assert page.has_more and [t.id for t in page.data] == [created[4].id, created[3].id]
     everything = [t.id for t in client.v1.transfers.list(params={"limit": 2}).auto_paging_iter()]
@@ -144,13 +170,15 @@ def test_transfer_list_filters_and_paginates(client, emulator, emulator_clock, o
 def test_payout_on_the_connected_account(client, emulator, onboarded_account):
     emulator.add_platform_funds(10_000)
     client.v1.transfers.create(params={"amount": 2_000, "currency": "usd", "destination": onboarded_account})
-    payout = client.v1.payouts.create(params={"amount": 1_500, "currency": "usd"},
-                                      options={"stripe_account": onboarded_account})
+    payout = client.v1.payouts.create(
+        params={"amount": 1_500, "currency": "usd"}, options={"stripe_account": onboarded_account}
+    )
     assert payout.status == "paid"
     assert emulator.available_balance("usd", account=onboarded_account) == 500
     with pytest.raises(stripe.InvalidRequestError) as caught:
-        client.v1.payouts.create(params={"amount": 501, "currency": "usd"},
-                                 options={"stripe_account": onboarded_account})
+        client.v1.payouts.create(
+            params={"amount": 501, "currency": "usd"}, options={"stripe_account": onboarded_account}
+        )
     assert caught.value.code == "balance_insufficient"
     events = client.v1.events.list(options={"stripe_account": onboarded_account}).data
     assert [e.type for e in events][:2] == ["payout.paid", "payout.created"]
@@ -193,8 +221,9 @@ def test_payment_intents_confirm(client, emulator):
     assert intent.status == "requires_payment_method"
     intent = client.v1.payment_intents.confirm(intent.id, params={"payment_method": "pm_card_visa"})
     assert intent.status == "succeeded" and intent.latest_charge
-    direct = client.v1.payment_intents.create(params={"amount": 300, "currency": "usd", "confirm": True,
-                                                      "payment_method": "pm_card_visa"})
+    direct = client.v1.payment_intents.create(
+        params={"amount": 300, "currency": "usd", "confirm": True, "payment_method": "pm_card_visa"}
+    )
     assert direct.status == "succeeded"
     assert [i.id for i in client.v1.payment_intents.list().data] == [direct.id, intent.id]
 

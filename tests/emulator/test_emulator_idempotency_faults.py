@@ -14,8 +14,8 @@ from .conftest import API_VERSION
 
 def _transfer(client, destination, key, amount=100):
     return client.v1.transfers.create(
-        params={"amount": amount, "currency": "usd", "destination": destination},
-        options={"idempotency_key": key})
+        params={"amount": amount, "currency": "usd", "destination": destination}, options={"idempotency_key": key}
+    )
 
 
 @pytest.fixture
@@ -55,16 +55,19 @@ def test_errors_are_replayed_too(client, emulator, onboarded_account):
 def test_contract_violations_are_not_stored(client, emulator, funded):
     stored = len(emulator.idempotency)
     with pytest.raises(stripe.InvalidRequestError):
-        client.v1.transfers.create(params={"amount": 100, "currency": "usd", "destination": funded,
-                                           "bogus": 1}, options={"idempotency_key": "k-bad"})
+        client.v1.transfers.create(
+            params={"amount": 100, "currency": "usd", "destination": funded, "bogus": 1},
+            options={"idempotency_key": "k-bad"},
+        )
     assert len(emulator.idempotency) == stored
 
 
 def test_keys_are_scoped_per_account(client, emulator, funded):
     client.v1.payouts.create(params={"amount": 1, "currency": "usd"}, options={"idempotency_key": "same"})
     _transfer(client, funded, "other")
-    client.v1.payouts.create(params={"amount": 1, "currency": "usd"},
-                             options={"idempotency_key": "same", "stripe_account": funded})
+    client.v1.payouts.create(
+        params={"amount": 1, "currency": "usd"}, options={"idempotency_key": "same", "stripe_account": funded}
+    )
     assert len(emulator.objects("payout")) == 1 and len(emulator.objects("payout", account=funded)) == 1
 
 
@@ -183,8 +186,13 @@ def test_concurrent_writers_with_overlapping_keys(stripe_emulator, emulator, fun
 
     def worker(index: int) -> None:
         http = stripe.RequestsClient(timeout=10)
-        client = stripe.StripeClient("sk_test_x", base_addresses={"api": stripe_emulator.url}, stripe_version=API_VERSION,
-                                     max_network_retries=5, http_client=http)
+        client = stripe.StripeClient(
+            "sk_test_x",
+            base_addresses={"api": stripe_emulator.url},
+            stripe_version=API_VERSION,
+            max_network_retries=5,
+            http_client=http,
+        )
         try:
             gate.wait()
             for n in range(5):

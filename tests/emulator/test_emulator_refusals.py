@@ -72,10 +72,11 @@ def test_refusals_through_the_control_api(http, emulator, onboarded_account, fun
     assert restricted.status_code == 200 and restricted.json()["requirements"]["disabled_reason"] == "under_review"
     bad = http.post(f"{base}/restrict", json={"disabled_reason": "rejected.fraud"})
     assert bad.status_code == 400 and bad.json()["error"]["param"] == "disabled_reason"
-    assert http.post(f"{base}/reject", json={"reason": "terms_of_service"}).json()["requirements"][
-        "disabled_reason"] == "rejected.terms_of_service"
-    assert http.post(f"{base}/close", json={}).json() == {"id": onboarded_account, "object": "account",
-                                                          "deleted": True}
+    assert (
+        http.post(f"{base}/reject", json={"reason": "terms_of_service"}).json()["requirements"]["disabled_reason"]
+        == "rejected.terms_of_service"
+    )
+    assert http.post(f"{base}/close", json={}).json() == {"id": onboarded_account, "object": "account", "deleted": True}
     with pytest.raises(stripe.InvalidRequestError) as caught:
         _transfer(client, onboarded_account)
     assert caught.value.code == "account_invalid"

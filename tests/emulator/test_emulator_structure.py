@@ -37,7 +37,8 @@ def _imports(path: Path) -> set[str]:
 def _exists(module: str) -> bool:
     relative = Path(*module.split(".")[1:])
     return module.startswith("stripe_emulator.") and (
-        (PACKAGE / relative).with_suffix(".py").exists() or (PACKAGE / relative / "__init__.py").exists())
+        (PACKAGE / relative).with_suffix(".py").exists() or (PACKAGE / relative / "__init__.py").exists()
+    )
 
 
 def _graph() -> dict[str, set[str]]:
@@ -57,7 +58,7 @@ def test_no_import_cycles_between_the_emulators_modules():
         state[node] = "open"
         for nxt in sorted(graph[node]):
             if state.get(nxt) == "open":
-                cycles.append(trail[trail.index(nxt):] + [nxt] if nxt in trail else [node, nxt])
+                cycles.append(trail[trail.index(nxt) :] + [nxt] if nxt in trail else [node, nxt])
             elif nxt not in state:
                 visit(nxt, trail + [nxt])
         state[node] = "done"
@@ -66,9 +67,13 @@ def test_no_import_cycles_between_the_emulators_modules():
         if module not in state:
             visit(module, [module])
     assert cycles == []
-    assert "stripe_emulator.emulator" not in {m for m in graph["stripe_emulator.emulator"]}
-    assert not graph["stripe_emulator.emulator"] & {"stripe_emulator.control", "stripe_emulator.stripe_api",
-                                                    "stripe_emulator.wsgi", "stripe_emulator.server"}
+    assert "stripe_emulator.emulator" not in set(graph["stripe_emulator.emulator"])
+    assert not graph["stripe_emulator.emulator"] & {
+        "stripe_emulator.control",
+        "stripe_emulator.stripe_api",
+        "stripe_emulator.wsgi",
+        "stripe_emulator.server",
+    }
     assert {"stripe_emulator.control", "stripe_emulator.stripe_api"} <= graph["stripe_emulator.wsgi"]
 
 

@@ -58,7 +58,10 @@ def test_events_are_delivered_signed_with_the_emulator_clock(emulator, emulator_
     report = emulator.deliver_pending()
     assert report.delivered == receiver.event_ids and report.pending == 0
     assert [e["type"] for e, _, _ in receiver.received] == [
-        "payment_intent.created", "payment_intent.succeeded", "charge.succeeded"]
+        "payment_intent.created",
+        "payment_intent.succeeded",
+        "charge.succeeded",
+    ]
     for _, headers, payload in receiver.received:
         assert headers["Stripe-Signature"].startswith(f"t={emulator_clock.now},")
         assert _valid(payload, headers["Stripe-Signature"])
@@ -146,8 +149,20 @@ def test_webhook_control_endpoints(http, emulator):
 
 
 def test_cli_arguments():
-    args = parse_args(["--port", "0", "--webhook-url", "http://x/h", "--webhook-secret", SECRET,
-                       "--write-rate-limit", "100", "--state-file", "s.json"])
+    args = parse_args(
+        [
+            "--port",
+            "0",
+            "--webhook-url",
+            "http://x/h",
+            "--webhook-secret",
+            SECRET,
+            "--write-rate-limit",
+            "100",
+            "--state-file",
+            "s.json",
+        ]
+    )
     assert (args.port, args.write_rate_limit, args.state_file) == (0, 100, "s.json")
     with pytest.raises(SystemExit):
         parse_args(["--webhook-url", "http://x/h"])
@@ -157,7 +172,10 @@ def test_runs_as_a_process(tmp_path):
     root = Path(__file__).resolve().parents[2]
     process = subprocess.Popen(
         [sys.executable, "-m", "stripe_emulator", "--port", "0", "--state-file", str(tmp_path / "s.json")],
-        cwd=root, stderr=subprocess.PIPE, text=True)
+        cwd=root,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         url = None
         for line in process.stderr:  # synchronise on the banner, not on time
@@ -173,4 +191,3 @@ def test_runs_as_a_process(tmp_path):
         process.wait(timeout=10)
         process.stderr.close()
     assert process.returncode == 0
-

@@ -1,4 +1,5 @@
 """A ledger over a real migrated database, shared by the integration tests."""
+
 from __future__ import annotations
 
 from sqlalchemy.orm import sessionmaker

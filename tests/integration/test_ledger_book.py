@@ -1,14 +1,16 @@
 """The book on a real migrated database — the same tests on SQLite and PostgreSQL."""
+
 from __future__ import annotations
 
 import dataclasses
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from app.books import recipes
+from app.books.recipes import Owner
 from ledger import (
     AlreadyReversed,
     EntryDraft,
@@ -22,11 +24,10 @@ from ledger import (
 )
 from ledger.chain import seal
 from ledger.periods import close_period
-from app.books.recipes import Owner
 from ledger.reports import balance_at, trial_balance
 from ledger.verify import verify
 
-T0 = datetime(2026, 10, 1, tzinfo=timezone.utc)
+T0 = datetime(2026, 10, 1, tzinfo=UTC)
 PAYABLE = "creator:42:payable:USD"
 STRIPE = "platform:stripe:USD"
 COMMISSION = "platform:revenue:commission:USD"
@@ -41,13 +42,23 @@ def opened(book):
 
 
 def sale(key="sale:1", gross=10_000, fee=320, at=T0):
-    return recipes.licence_sale(key=key, effective_at=at, currency="USD", gross=gross, stripe_fee=fee,
-                                commission_bps=2000, owners=[Owner(42, 1)])
+    return recipes.licence_sale(
+        key=key,
+        effective_at=at,
+        currency="USD",
+        gross=gross,
+        stripe_fee=fee,
+        commission_bps=2000,
+        owners=[Owner(42, 1)],
+    )
 
 
 def counts(book):
-    return (book.scalar("SELECT count(*) FROM ledger_entry"), book.scalar("SELECT count(*) FROM ledger_posting"),
-            book.scalar("SELECT coalesce(sum(version), 0) FROM ledger_balance"))
+    return (
+        book.scalar("SELECT count(*) FROM ledger_entry"),
+        book.scalar("SELECT count(*) FROM ledger_posting"),
+        book.scalar("SELECT coalesce(sum(version), 0) FROM ledger_balance"),
+    )
 
 
 def test_post_updates_balances_in_the_same_transaction(opened):
@@ -76,15 +87,18 @@ def test_same_key_different_content_is_a_conflict_and_writes_nothing(opened):
     assert counts(opened) == before
 
 
-@pytest.mark.parametrize("bad_lines,error", [
-    ([Line(STRIPE, 100, "USD")], UnbalancedEntry),
-    ([Line(STRIPE, 100, "USD"), Line(PAYABLE, -99, "USD")], UnbalancedEntry),
-    ([Line(STRIPE, 0, "USD"), Line(PAYABLE, 0, "USD")], UnbalancedEntry),
-    ([Line(STRIPE, 100, "USD"), Line("creator:42:payable:EUR", -100, "EUR")], UnbalancedEntry),
-    ([Line(STRIPE, 100, "EUR"), Line("platform:stripe:EUR", -100, "EUR")], UnbalancedEntry),
-    ([Line(STRIPE, 100, "USD"), Line("creator:999:payable:USD", -100, "USD")], UnknownAccount),
-    ([Line(STRIPE, 1.5, "USD"), Line(PAYABLE, -1.5, "USD")], UnbalancedEntry),
-])
+@pytest.mark.parametrize(
+    "bad_lines,error",
+    [
+        ([Line(STRIPE, 100, "USD")], UnbalancedEntry),
+        ([Line(STRIPE, 100, "USD"), Line(PAYABLE, -99, "USD")], UnbalancedEntry),
+        ([Line(STRIPE, 0, "USD"), Line(PAYABLE, 0, "USD")], UnbalancedEntry),
+        ([Line(STRIPE, 100, "USD"), Line("creator:42:payable:EUR", -100, "EUR")], UnbalancedEntry),
+        ([Line(STRIPE, 100, "EUR"), Line("platform:stripe:EUR", -100, "EUR")], UnbalancedEntry),
+        ([Line(STRIPE, 100, "USD"), Line("creator:999:payable:USD", -100, "USD")], UnknownAccount),
+        ([Line(STRIPE, 1.5, "USD"), Line(PAYABLE, -1.5, "USD")], UnbalancedEntry),
+    ],
+)
 def test_invalid_entries_are_rejected_and_leave_no_trace(opened, bad_lines, error):
     before = counts(opened)
     with pytest.raises(error):
@@ -119,8 +133,13 @@ def test_payable_cannot_be_paid_out_twice(opened):
 def test_the_database_refuses_a_guarded_balance_below_zero(opened):
     with pytest.raises(DBAPIError):
         with opened.engine.begin() as conn:
-            conn.execute(text("UPDATE ledger_balance SET amount = 1 WHERE account_id = "
-                              "(SELECT id FROM ledger_account WHERE code = :c)"), {"c": PAYABLE})
+            conn.execute(
+                text(
+                    "UPDATE ledger_balance SET amount = 1 WHERE account_id = "
+                    "(SELECT id FROM ledger_account WHERE code = :c)"
+                ),
+                {"c": PAYABLE},
+            )
 
 
 def test_reversal_is_posted_once_and_restores_balances(opened):
@@ -147,20 +166,26 @@ def test_the_database_allows_one_reversal_per_entry(opened):
         s.commit()
     with pytest.raises(DBAPIError):
         with opened.engine.begin() as conn:
-            conn.execute(text(
-                "INSERT INTO ledger_entry (idempotency_key, kind, effective_at, posted_at, memo, reverses_seq, "
-                "metadata, content_hash) VALUES ('x', 'reversal', :t, :t, '', :s, '{}', 'h')"),
-                {"t": T0.replace(tzinfo=None), "s": entry.seq})
+            conn.execute(
+                text(
+                    "INSERT INTO ledger_entry (idempotency_key, kind, effective_at, posted_at, memo, reverses_seq, "
+                    "metadata, content_hash) VALUES ('x', 'reversal', :t, :t, '', :s, '{}', 'h')"
+                ),
+                {"t": T0.replace(tzinfo=None), "s": entry.seq},
+            )
 
 
-@pytest.mark.parametrize("statement", [
-    "UPDATE ledger_entry SET memo = 'edited'",
-    "DELETE FROM ledger_entry",
-    "UPDATE ledger_posting SET amount = amount + 1",
-    "DELETE FROM ledger_posting",
-    "UPDATE ledger_seal SET hash = 'x'",
-    "DELETE FROM ledger_seal",
-])
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE ledger_entry SET memo = 'edited'",
+        "DELETE FROM ledger_entry",
+        "UPDATE ledger_posting SET amount = amount + 1",
+        "DELETE FROM ledger_posting",
+        "UPDATE ledger_seal SET hash = 'x'",
+        "DELETE FROM ledger_seal",
+    ],
+)
 def test_raw_update_and_delete_are_refused_by_the_database(opened, statement):
     opened.post(sale(), now=T0)
     seal(opened.engine, now=T0)
@@ -191,25 +216,42 @@ def test_database_rejects_postings_that_break_invariant_one(opened):
     # a posting in another currency than its account: composite foreign key
     with pytest.raises(DBAPIError):
         with opened.engine.begin() as conn:
-            conn.execute(text("INSERT INTO ledger_posting (entry_seq, account_id, amount, currency) "
-                              "VALUES (:e, :a, 5, 'EUR'), (:e, :a, -5, 'EUR')"), {"e": entry.seq, "a": usd_account})
+            conn.execute(
+                text(
+                    "INSERT INTO ledger_posting (entry_seq, account_id, amount, currency) "
+                    "VALUES (:e, :a, 5, 'EUR'), (:e, :a, -5, 'EUR')"
+                ),
+                {"e": entry.seq, "a": usd_account},
+            )
     # a zero posting: CHECK constraint
     with pytest.raises(DBAPIError):
         with opened.engine.begin() as conn:
-            conn.execute(text("INSERT INTO ledger_posting (entry_seq, account_id, amount, currency) "
-                              "VALUES (:e, :a, 0, 'USD')"), {"e": entry.seq, "a": usd_account})
+            conn.execute(
+                text("INSERT INTO ledger_posting (entry_seq, account_id, amount, currency) VALUES (:e, :a, 0, 'USD')"),
+                {"e": entry.seq, "a": usd_account},
+            )
     if opened.dialect == "postgresql":  # statement trigger: postings of one statement must balance
         with pytest.raises(DBAPIError, match="does not balance"):
             with opened.engine.begin() as conn:
-                conn.execute(text("INSERT INTO ledger_posting (entry_seq, account_id, amount, currency) "
-                                  "VALUES (:e, :a, 5, 'USD'), (:e, :a, -4, 'USD')"),
-                             {"e": entry.seq, "a": usd_account})
+                conn.execute(
+                    text(
+                        "INSERT INTO ledger_posting (entry_seq, account_id, amount, currency) "
+                        "VALUES (:e, :a, 5, 'USD'), (:e, :a, -4, 'USD')"
+                    ),
+                    {"e": entry.seq, "a": usd_account},
+                )
 
 
 def test_closed_periods_refuse_entries_in_code_and_in_the_database(opened):
     with opened.session() as s:
-        close_period(s, name="2026-09", starts_at=datetime(2026, 9, 1, tzinfo=timezone.utc),
-                     ends_at=T0, closed_by="accountant@example.com", now=T0)
+        close_period(
+            s,
+            name="2026-09",
+            starts_at=datetime(2026, 9, 1, tzinfo=UTC),
+            ends_at=T0,
+            closed_by="accountant@example.com",
+            now=T0,
+        )
         s.commit()
     before = counts(opened)
     with pytest.raises(PeriodClosed):
@@ -218,10 +260,13 @@ def test_closed_periods_refuse_entries_in_code_and_in_the_database(opened):
     opened.post(sale(at=T0), now=T0)  # the first instant of October is open
     with pytest.raises(DBAPIError, match="closed period"):
         with opened.engine.begin() as conn:
-            conn.execute(text(
-                "INSERT INTO ledger_entry (idempotency_key, kind, effective_at, posted_at, memo, metadata, "
-                "content_hash) VALUES ('raw', 'test', :t, :t, '', '{}', 'h')"),
-                {"t": datetime(2026, 9, 15)})
+            conn.execute(
+                text(
+                    "INSERT INTO ledger_entry (idempotency_key, kind, effective_at, posted_at, memo, metadata, "
+                    "content_hash) VALUES ('raw', 'test', :t, :t, '', '{}', 'h')"
+                ),
+                {"t": datetime(2026, 9, 15)},
+            )
 
 
 def test_balances_as_of_and_trial_balance(opened):
@@ -243,8 +288,15 @@ def test_balances_as_of_and_trial_balance(opened):
 def rows_of(book, code):
     """{shard: amount} of an account's balance rows."""
     with book.engine.connect() as conn:
-        return dict(conn.execute(text("SELECT b.shard, b.amount FROM ledger_balance b JOIN ledger_account a "
-                                      "ON a.id = b.account_id WHERE a.code = :c"), {"c": code}).all())
+        return dict(
+            conn.execute(
+                text(
+                    "SELECT b.shard, b.amount FROM ledger_balance b JOIN ledger_account a "
+                    "ON a.id = b.account_id WHERE a.code = :c"
+                ),
+                {"c": code},
+            ).all()
+        )
 
 
 def test_busy_accounts_spread_over_shards_but_read_as_one(opened):
@@ -271,7 +323,7 @@ def test_a_payout_folds_the_payables_shards_and_is_checked_against_the_whole_bal
         opened.post(sale(f"s{i}"), now=T0)
     assert min(rows_of(opened, PAYABLE).values()) > -12_000
     opened.post(payout("p1", 12_000), now=T0)
-    assert rows_of(opened, PAYABLE) == {0: -52_000, **{shard: 0 for shard in range(1, 8)}}
+    assert rows_of(opened, PAYABLE) == {0: -52_000, **dict.fromkeys(range(1, 8), 0)}
     assert opened.balance(PAYABLE) == -52_000
     # more than the whole balance is refused, and nothing moves
     before = counts(opened)
@@ -328,6 +380,7 @@ def tamper(book, sql: str, **params):
             conn.execute(text("DROP TRIGGER ledger_entry_no_update"))
             conn.execute(text(sql), params)
             from ledger import ddl
+
             for statement in ddl.install_statements("sqlite"):
                 if "ledger_posting_no_update" in statement or "ledger_entry_no_update" in statement:
                     conn.execute(text(statement))
@@ -337,8 +390,12 @@ def test_tampering_with_one_amount_is_found_and_named(opened):
     posted = opened.post(*(sale(f"s{i}") for i in range(6)), now=T0)
     seal(opened.engine, now=T0)
     victim = posted[3].seq
-    tamper(opened, "UPDATE ledger_posting SET amount = amount + 100 WHERE entry_seq = :s AND amount > 0 "
-                   "AND id = (SELECT min(id) FROM ledger_posting WHERE entry_seq = :s)", s=victim)
+    tamper(
+        opened,
+        "UPDATE ledger_posting SET amount = amount + 100 WHERE entry_seq = :s AND amount > 0 "
+        "AND id = (SELECT min(id) FROM ledger_posting WHERE entry_seq = :s)",
+        s=victim,
+    )
     with opened.engine.connect() as conn:
         report = verify(conn)
     assert not report.ok
@@ -352,13 +409,15 @@ def test_rewriting_an_entry_and_its_stored_hash_breaks_the_chain(opened):
     seal(opened.engine, now=T0)
     victim = posted[1]
     forged = dataclasses.replace(sale(victim.idempotency_key), memo="innocent").content_hash()
-    tamper(opened, "UPDATE ledger_entry SET memo = 'innocent', content_hash = :h WHERE seq = :s",
-           h=forged, s=victim.seq)
+    tamper(
+        opened, "UPDATE ledger_entry SET memo = 'innocent', content_hash = :h WHERE seq = :s", h=forged, s=victim.seq
+    )
     with opened.engine.connect() as conn:
         report = verify(conn)
     assert report.first_bad_seq == victim.seq
     assert [p.message for p in report.problems if p.seq == victim.seq] == [
-        "seal hash does not match the entry (chain broken)"]
+        "seal hash does not match the entry (chain broken)"
+    ]
 
 
 def test_open_accounts_opens_many_at_once_and_keeps_existing_ones(book):
@@ -366,9 +425,11 @@ def test_open_accounts_opens_many_at_once_and_keeps_existing_ones(book):
     from ledger.book import AccountDefinition
 
     book.open(PAYABLE)
-    wanted = [AccountDefinition(PAYABLE, "liability", "USD", shards=8),
-              AccountDefinition(COMMISSION, "revenue", "USD", allow_negative=True, shards=16),
-              *(AccountDefinition(f"creator:{i}:reserve:USD", "liability", "USD") for i in range(100, 400))]
+    wanted = [
+        AccountDefinition(PAYABLE, "liability", "USD", shards=8),
+        AccountDefinition(COMMISSION, "revenue", "USD", allow_negative=True, shards=16),
+        *(AccountDefinition(f"creator:{i}:reserve:USD", "liability", "USD") for i in range(100, 400)),
+    ]
     with book.session() as s:
         opened = book.ledger.open_accounts(s, wanted)
         s.commit()

@@ -1,28 +1,43 @@
 """`cameo ledger …` commands through Flask's CLI runner."""
+
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime, timezone
 
 import pytest
 from sqlalchemy import text
 
+from app.books import chart, recipes
+from app.books.recipes import Owner
 from app.db import Database
 from app.kit.registry import provided
-from app.books import chart, recipes
 from ledger import Ledger
-from app.books.recipes import Owner
 
-T = datetime(2026, 10, 5, tzinfo=timezone.utc)
+T = datetime(2026, 10, 5, tzinfo=UTC)
 
 
 @pytest.fixture
 def booked(app_any_db):
     ledger = provided(Ledger, app_any_db)
     drafts = [
-        recipes.licence_sale(key="sale:1", effective_at=T, currency="USD", gross=10_000, stripe_fee=320,
-                             commission_bps=2000, owners=[Owner(42, 1)]),
-        recipes.licence_sale(key="sale:2", effective_at=datetime(2026, 11, 2, tzinfo=timezone.utc),
-                             currency="USD", gross=5_000, stripe_fee=175, commission_bps=2000, owners=[Owner(42, 1)]),
+        recipes.licence_sale(
+            key="sale:1",
+            effective_at=T,
+            currency="USD",
+            gross=10_000,
+            stripe_fee=320,
+            commission_bps=2000,
+            owners=[Owner(42, 1)],
+        ),
+        recipes.licence_sale(
+            key="sale:2",
+            effective_at=datetime(2026, 11, 2, tzinfo=UTC),
+            currency="USD",
+            gross=5_000,
+            stripe_fee=175,
+            commission_bps=2000,
+            owners=[Owner(42, 1)],
+        ),
     ]
     with provided(Database, app_any_db).unit_of_work() as uow:
         chart.open_accounts_for(ledger, uow.session, drafts)
@@ -66,18 +81,26 @@ def test_verify_passes_then_names_the_tampered_entry(booked):
             conn.execute(text("SET LOCAL session_replication_role = replica"))
         else:
             conn.execute(text("DROP TRIGGER ledger_posting_no_update"))
-        conn.execute(text("UPDATE ledger_posting SET amount = amount - 1 WHERE entry_seq = :s AND amount < 0 "
-                          "AND id = (SELECT max(id) FROM ledger_posting WHERE entry_seq = :s)"), {"s": seq})
+        conn.execute(
+            text(
+                "UPDATE ledger_posting SET amount = amount - 1 WHERE entry_seq = :s AND amount < 0 "
+                "AND id = (SELECT max(id) FROM ledger_posting WHERE entry_seq = :s)"
+            ),
+            {"s": seq},
+        )
     bad = runner.invoke(args=["ledger", "verify"])
     assert bad.exit_code != 0
     assert f"first bad entry: {seq}" in bad.output
 
 
-@pytest.mark.parametrize("args,message", [
-    (["ledger", "balance", "creator:42:payable:USD", "--as-of", "yesterday"], "is not an ISO date"),
-    (["ledger", "balance", "nobody:1:payable:USD"], "no account nobody:1:payable:USD"),
-    (["ledger", "trial-balance", "--as-of", "2026-13-01"], "is not an ISO date"),
-])
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        (["ledger", "balance", "creator:42:payable:USD", "--as-of", "yesterday"], "is not an ISO date"),
+        (["ledger", "balance", "nobody:1:payable:USD"], "no account nobody:1:payable:USD"),
+        (["ledger", "trial-balance", "--as-of", "2026-13-01"], "is not an ISO date"),
+    ],
+)
 def test_bad_input_is_a_clear_message_and_non_zero_exit(booked, args, message):
     result = booked.test_cli_runner().invoke(args=args)
     assert result.exit_code != 0

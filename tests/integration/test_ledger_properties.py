@@ -6,10 +6,11 @@ with the model; at the end every invariant must hold (verify, trial balance,
 guarded accounts never below zero).  Random *invalid* entries must be refused and
 leave no trace.
 """
+
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime, timezone
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -20,7 +21,7 @@ from ledger.chain import seal
 from ledger.models import NORMAL_SIGN
 from ledger.verify import verify
 
-T = datetime(2026, 10, 1, tzinfo=timezone.utc)
+T = datetime(2026, 10, 1, tzinfo=UTC)
 ACCOUNTS = {  # code → (type, guarded)
     "creator:1:payable:USD": ("liability", True),
     "creator:2:payable:USD": ("liability", True),
@@ -32,8 +33,9 @@ ACCOUNTS = {  # code → (type, guarded)
     "platform:stripe:EUR": ("asset", False),
 }
 CODES = sorted(ACCOUNTS)
-PROPERTY_SETTINGS = settings(max_examples=15, deadline=None,
-                             suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+PROPERTY_SETTINGS = settings(
+    max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+)
 
 
 def currency_of(code: str) -> str:
@@ -46,13 +48,12 @@ def balanced_lines(draw):
     codes = [c for c in CODES if currency_of(c) == currency]
     n = draw(st.integers(min_value=2, max_value=min(4, len(codes))))
     chosen = draw(st.permutations(codes))[:n]
-    amounts = [draw(st.integers(min_value=1, max_value=50_000)) * draw(st.sampled_from([1, -1]))
-               for _ in chosen[:-1]]
+    amounts = [draw(st.integers(min_value=1, max_value=50_000)) * draw(st.sampled_from([1, -1])) for _ in chosen[:-1]]
     rest = -sum(amounts)
     if rest == 0:
         amounts[0] += 1
         rest = -1
-    return tuple(Line(c, a, currency) for c, a in zip(chosen, amounts + [rest]))
+    return tuple(Line(c, a, currency) for c, a in zip(chosen, amounts + [rest], strict=True))
 
 
 @pytest.fixture
@@ -134,10 +135,16 @@ def invalid_drafts(draw):
 @given(draft=invalid_drafts())
 def test_random_invalid_entries_are_rejected_and_leave_no_trace(stream_book, draft):
     book = stream_book
-    before = (book.scalar("SELECT count(*) FROM ledger_entry"), book.scalar("SELECT count(*) FROM ledger_posting"),
-              book.scalar("SELECT sum(version) FROM ledger_balance"))
+    before = (
+        book.scalar("SELECT count(*) FROM ledger_entry"),
+        book.scalar("SELECT count(*) FROM ledger_posting"),
+        book.scalar("SELECT sum(version) FROM ledger_balance"),
+    )
     with pytest.raises(LedgerError):
         book.post(draft, now=T)
-    after = (book.scalar("SELECT count(*) FROM ledger_entry"), book.scalar("SELECT count(*) FROM ledger_posting"),
-             book.scalar("SELECT sum(version) FROM ledger_balance"))
+    after = (
+        book.scalar("SELECT count(*) FROM ledger_entry"),
+        book.scalar("SELECT count(*) FROM ledger_posting"),
+        book.scalar("SELECT sum(version) FROM ledger_balance"),
+    )
     assert after == before

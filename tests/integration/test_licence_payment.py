@@ -6,6 +6,7 @@ Demo licence 3 is Ben's narrator cameo licensed to Lumen (Eli); it is co-owned b
 Ben (70 %) and Chloe (30 %).  Copies of it in status ``signed`` await their fee.
 Emulator fees: 2.9 % + 30 minor units; disputes cost 15.00.
 """
+
 from __future__ import annotations
 
 import json
@@ -13,31 +14,43 @@ import threading
 
 from sqlalchemy import text
 
+from app.books import chart, recipes
 from app.clock import Clock
 from app.db import Database
 from app.kit.registry import provided
-from app.books import chart, recipes
 from ledger import Ledger
-from stripe_emulator.testing import emulator_clock, fast_sdk_retries, stripe_emulator  # noqa: F401  (fixtures)
-from tests.payments.harness import pay_world_any_db  # noqa: F401  (fixture)
+from stripe_emulator.testing import emulator_clock, fast_sdk_retries, stripe_emulator
+from tests.payments.harness import pay_world_any_db
 
 FEE = 10_000  # USD 100.00 → Stripe fee 320, commission 2000, Ben 5600, Chloe 2400
 
 
 def codes(world):
     ben, chloe = world.users["ben"], world.users["chloe"]
-    return {"stripe": "platform:stripe:USD", "fees": "platform:fees:stripe:USD",
-            "commission": "platform:revenue:commission:USD", "ben": chart.creator_payable(ben, "USD"),
-            "chloe": chart.creator_payable(chloe, "USD"), "ben_rec": chart.creator_recoverable(ben, "USD"),
-            "chloe_rec": chart.creator_recoverable(chloe, "USD")}
+    return {
+        "stripe": "platform:stripe:USD",
+        "fees": "platform:fees:stripe:USD",
+        "commission": "platform:revenue:commission:USD",
+        "ben": chart.creator_payable(ben, "USD"),
+        "chloe": chart.creator_payable(chloe, "USD"),
+        "ben_rec": chart.creator_recoverable(ben, "USD"),
+        "chloe_rec": chart.creator_recoverable(chloe, "USD"),
+    }
 
 
 def balances(world) -> dict[str, int]:
     return {name: world.balance(code) for name, code in codes(world).items()}
 
 
-AFTER_SALE = {"stripe": 9_680, "fees": 320, "commission": -2_000, "ben": -5_600, "chloe": -2_400,
-              "ben_rec": 0, "chloe_rec": 0}
+AFTER_SALE = {
+    "stripe": 9_680,
+    "fees": 320,
+    "commission": -2_000,
+    "ben": -5_600,
+    "chloe": -2_400,
+    "ben_rec": 0,
+    "chloe_rec": 0,
+}
 
 
 def sale_entries(world):
@@ -59,7 +72,12 @@ def test_payment_webhooks_duplicated_and_shuffled_post_the_sale_exactly_once(pay
     assert (licence.status, licence.payment_ref) == ("active", intent)
     payment = world.payment(licence_id)
     assert (payment.status, payment.payment_intent_id, payment.amount, payment.fee, payment.refunded_amount) == (
-        "paid", intent, FEE, 320, 0)
+        "paid",
+        intent,
+        FEE,
+        320,
+        0,
+    )
     assert payment.charge_id.startswith("ch_") and payment.sale_entry_seq is not None
     assert all(e.processed_at is not None for e in world.events().values())
     # Delivered again later (Stripe retries): nothing changes.
@@ -124,8 +142,15 @@ def test_refund_delivered_before_the_payment_waits_and_is_applied_by_retry(pay_w
     assert "processed 2 events; 0 still pending" in world.retry_events()
     assert [k for k, _ in world.entries()] == [f"licence-sale:{licence_id}", f"licence-refund:{refund.id}"]
     # A full refund: the creators and the platform give back their parts; the platform bears Stripe's fee.
-    assert balances(world) == {"stripe": -320, "fees": 320, "commission": 0, "ben": 0, "chloe": 0,
-                               "ben_rec": 0, "chloe_rec": 0}
+    assert balances(world) == {
+        "stripe": -320,
+        "fees": 320,
+        "commission": 0,
+        "ben": 0,
+        "chloe": 0,
+        "ben_rec": 0,
+        "chloe_rec": 0,
+    }
     assert world.balance("platform:stripe:USD") == world.emulator.available_balance("usd")
     payment = world.payment(licence_id)
     assert (payment.status, payment.refunded_amount) == ("refunded", FEE)
@@ -149,8 +174,13 @@ def _pay_out(world, creator: str, amount: int, key: str) -> None:
     """What settlement will do: the creator's payable paid out to their connected account."""
     ledger = provided(Ledger, world.app)
     with provided(Database, world.app).unit_of_work() as uow:
-        draft = recipes.payout_transfer(key=key, effective_at=provided(Clock, world.app)(), currency="USD",
-                                        amount=amount, creator_id=world.users[creator])
+        draft = recipes.payout_transfer(
+            key=key,
+            effective_at=provided(Clock, world.app)(),
+            currency="USD",
+            amount=amount,
+            creator_id=world.users[creator],
+        )
         ledger.post(uow.session, draft, now=provided(Clock, world.app)())
         uow.commit()
 
@@ -164,8 +194,15 @@ def test_refund_after_payout_moves_the_shortfall_to_recoverable(pay_world_any_db
     world.deliver(duplicate=True)
     # 5000 taken back by the sale's split: commission 1000, Ben 2800, Chloe 1200.
     # Ben was paid out already: his 2800 is recoverable; his payable stays at zero.
-    assert balances(world) == {"stripe": 9_680 - 5_600 - 5_000, "fees": 320, "commission": -1_000, "ben": 0,
-                               "chloe": -1_200, "ben_rec": 2_800, "chloe_rec": 0}
+    assert balances(world) == {
+        "stripe": 9_680 - 5_600 - 5_000,
+        "fees": 320,
+        "commission": -1_000,
+        "ben": 0,
+        "chloe": -1_200,
+        "ben_rec": 2_800,
+        "chloe_rec": 0,
+    }
     payment = world.payment(licence_id)
     assert (payment.status, payment.refunded_amount) == ("partially_refunded", 5_000)
     refunds = [k for k, kind in world.entries() if kind == "licence.refund"]
@@ -179,8 +216,15 @@ def test_dispute_reverses_the_sale_and_books_the_dispute_fee_once(pay_world_any_
     dispute = world.emulator.open_dispute(intent)
     world.deliver(duplicate=True)
     assert [k for k, kind in world.entries() if kind == "licence.dispute"] == [f"licence-dispute:{dispute['id']}"]
-    assert balances(world) == {"stripe": 9_680 - 10_000 - 1_500, "fees": 320 + 1_500, "commission": 0, "ben": 0,
-                               "chloe": 0, "ben_rec": 0, "chloe_rec": 0}
+    assert balances(world) == {
+        "stripe": 9_680 - 10_000 - 1_500,
+        "fees": 320 + 1_500,
+        "commission": 0,
+        "ben": 0,
+        "chloe": 0,
+        "ben_rec": 0,
+        "chloe_rec": 0,
+    }
     assert world.balance("platform:stripe:USD") == world.emulator.available_balance("usd")
     payment = world.payment(licence_id)
     assert (payment.status, payment.disputed_amount) == ("disputed", FEE)
@@ -211,8 +255,9 @@ def test_concurrent_deliveries_of_both_payment_events_post_once(pay_world_any_db
     """Both payment events (each twice) at the same moment, from four threads."""
     world = pay_world_any_db
     licence_id = _paid_captured(world)
-    wanted = [p for p, _ in world.captured
-              if json_type(p) in ("checkout.session.completed", "payment_intent.succeeded")] * 2
+    wanted = [
+        p for p, _ in world.captured if json_type(p) in ("checkout.session.completed", "payment_intent.succeeded")
+    ] * 2
     barrier, statuses = threading.Barrier(len(wanted)), []
 
     def post(payload: bytes) -> None:

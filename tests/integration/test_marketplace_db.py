@@ -1,6 +1,7 @@
 """The marketplace on SQLite and PostgreSQL: seeding is idempotent, published
 templates and the audit log are protected by the database itself, and the
 scheduler's expiry works on both."""
+
 from __future__ import annotations
 
 import pytest
@@ -25,9 +26,19 @@ def seeded(app_any_db):
 
 def counts(app) -> dict[str, int]:
     with provided(Database, app).engine.connect() as conn:
-        return {t: conn.execute(text(f"SELECT count(*) FROM {t}")).scalar() for t in (
-            "mk_user", "mk_organisation", "mk_cameo", "mk_consent", "mk_offer", "mk_licence",
-            "mk_contract_template", "mk_audit_event")}
+        return {
+            t: conn.execute(text(f"SELECT count(*) FROM {t}")).scalar()
+            for t in (
+                "mk_user",
+                "mk_organisation",
+                "mk_cameo",
+                "mk_consent",
+                "mk_offer",
+                "mk_licence",
+                "mk_contract_template",
+                "mk_audit_event",
+            )
+        }
 
 
 def test_seed_is_idempotent(seeded):
@@ -37,15 +48,18 @@ def test_seed_is_idempotent(seeded):
     assert counts(seeded) == first
 
 
-@pytest.mark.parametrize("statement", [
-    "UPDATE mk_contract_template SET body = 'changed' WHERE id = 1",
-    "DELETE FROM mk_contract_template WHERE id = 1",
-    "UPDATE mk_audit_event SET action = 'forged' WHERE id = 1",
-    "DELETE FROM mk_audit_event",
-])
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE mk_contract_template SET body = 'changed' WHERE id = 1",
+        "DELETE FROM mk_contract_template WHERE id = 1",
+        "UPDATE mk_audit_event SET action = 'forged' WHERE id = 1",
+        "DELETE FROM mk_audit_event",
+    ],
+)
 def test_database_refuses_rewriting_history(seeded, statement):
     engine = provided(Database, seeded).engine
-    with pytest.raises(DBAPIError, match="immutable|append-only"):
+    with pytest.raises(DBAPIError, match=r"immutable|append-only"):
         with engine.begin() as conn:
             conn.execute(text(statement))
 
@@ -57,7 +71,8 @@ def test_expire_due_and_money_columns(seeded, clock):
         assert sorted(licences.expire_due(uow, clock.advance(days=91))) == [1, 3]
         uow.commit()
     with db.engine.connect() as conn:
-        rows = conn.execute(text("SELECT id, status, upfront_fee_minor, currency, brand_org_id, owners "
-                                 "FROM mk_licence ORDER BY id")).all()
+        rows = conn.execute(
+            text("SELECT id, status, upfront_fee_minor, currency, brand_org_id, owners FROM mk_licence ORDER BY id")
+        ).all()
     assert [(r.id, r.status) for r in rows] == [(1, "expired"), (2, "requested"), (3, "expired")]
     assert rows[0].upfront_fee_minor == 50000 and rows[0].currency == "USD" and rows[0].brand_org_id == 1

@@ -1,17 +1,19 @@
 """Usage recording on SQLite and PostgreSQL: a 1,000-event batch in one transaction
 balances to the cent and verifies; on PostgreSQL, concurrent resends of one event id
 give one row and one ledger entry, and concurrent batches cannot overrun a cap."""
+
 from __future__ import annotations
 
 import json
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timezone
+from datetime import UTC, datetime, timezone
 
 import pytest
 from sqlalchemy import text
 from sqlmodel import select
 
+from app.books.recipes import Owner, split
 from app.db import Database
 from app.kit.registry import provided
 from app.metering import usage
@@ -21,10 +23,9 @@ from app.people.actors import actor_for
 from app.people.models import User
 from app.seed import seed_demo
 from ledger import Ledger, chain
-from app.books.recipes import Owner, split
 from ledger.verify import verify
 
-WHEN = datetime(2026, 10, 16, 9, 30, tzinfo=timezone.utc)
+WHEN = datetime(2026, 10, 16, 9, 30, tzinfo=UTC)
 
 
 @pytest.fixture
@@ -36,16 +37,24 @@ def seeded(app_any_db, clock):
 
 
 def event(event_id: str, licence_id: int = 3, quantity: int = 1) -> UsageEventIn:
-    return UsageEventIn(licence_id=licence_id, event_id=event_id, kind="impressions", quantity=quantity,
-                        occurred_at=WHEN, territory="GB" if licence_id == 3 else "US",
-                        media="web" if licence_id == 3 else "social", content_sha256="cd" * 32)
+    return UsageEventIn(
+        licence_id=licence_id,
+        event_id=event_id,
+        kind="impressions",
+        quantity=quantity,
+        occurred_at=WHEN,
+        territory="GB" if licence_id == 3 else "US",
+        media="web" if licence_id == 3 else "social",
+        content_sha256="cd" * 32,
+    )
 
 
 def report(app, email: str, events, now):
     with provided(Database, app).unit_of_work() as uow:
         user = uow.session.exec(select(User).where(User.email == email)).one()
-        outcomes = usage.report_usage(uow, actor_for(uow, user), now, events, ledger=provided(Ledger, app),
-                                      keys=provided(KeyStore, app))
+        outcomes = usage.report_usage(
+            uow, actor_for(uow, user), now, events, ledger=provided(Ledger, app), keys=provided(KeyStore, app)
+        )
         uow.commit()
     return outcomes
 
@@ -62,8 +71,7 @@ def balance(app, code: str) -> int:
 
 def test_batch_of_1000_balances_to_the_cent_and_verifies(seeded, clock):
     quantities = [(i * 7919) % 13 + 1 for i in range(1000)]
-    outcomes = report(seeded, "eli@lumen.example", [event(f"imp-{i}", 3, q) for i, q in enumerate(quantities)],
-                      clock())
+    outcomes = report(seeded, "eli@lumen.example", [event(f"imp-{i}", 3, q) for i, q in enumerate(quantities)], clock())
     assert [o.status for o in outcomes] == ["accepted"] * 1000
     assert len({o.receipt.id for o in outcomes}) == 1000
     total = 500 * sum(quantities)
@@ -91,12 +99,22 @@ def test_batch_of_1000_balances_to_the_cent_and_verifies(seeded, clock):
 def entries_of_uses(app) -> dict[str, int]:
     """Uses summed over the usage.royalty entries, and uses whose entry is missing."""
     with provided(Database, app).engine.connect() as conn:
-        metas = [m if isinstance(m, dict) else json.loads(m) for (m,) in conn.execute(
-            text("SELECT metadata FROM ledger_entry WHERE kind = 'usage.royalty'"))]
-        orphans = conn.execute(text("SELECT count(*) FROM mt_usage_event u WHERE NOT EXISTS "
-                                    "(SELECT 1 FROM ledger_entry e WHERE e.idempotency_key = u.ledger_key)")).scalar()
-    return {"uses": sum(m["uses"] for m in metas), "entries": len(metas), "orphans": orphans,
-            "quantity": sum(m["quantity"] for m in metas)}
+        metas = [
+            m if isinstance(m, dict) else json.loads(m)
+            for (m,) in conn.execute(text("SELECT metadata FROM ledger_entry WHERE kind = 'usage.royalty'"))
+        ]
+        orphans = conn.execute(
+            text(
+                "SELECT count(*) FROM mt_usage_event u WHERE NOT EXISTS "
+                "(SELECT 1 FROM ledger_entry e WHERE e.idempotency_key = u.ledger_key)"
+            )
+        ).scalar()
+    return {
+        "uses": sum(m["uses"] for m in metas),
+        "entries": len(metas),
+        "orphans": orphans,
+        "quantity": sum(m["quantity"] for m in metas),
+    }
 
 
 def usage_commission(price: int) -> int:
@@ -131,8 +149,10 @@ def pg_app(pg_url, tmp_path, clock):
 def test_concurrent_resends_give_one_row_and_one_entry(pg_app, clock):
     app = pg_app
     # the same event id in single requests, and inside batches that also carry their own events
-    results = _race(8, lambda i: report(app, "eli@lumen.example",
-                                        [event("same-1")] + ([event(f"own-{i}")] if i % 2 else []), clock()))
+    results = _race(
+        8,
+        lambda i: report(app, "eli@lumen.example", [event("same-1")] + ([event(f"own-{i}")] if i % 2 else []), clock()),
+    )
     firsts = [r[0] for r in results]
     assert sorted(o.status for o in firsts).count("accepted") == 1
     assert {o.receipt.token for o in firsts} == {firsts[0].receipt.token}
@@ -146,8 +166,9 @@ def test_concurrent_resends_give_one_row_and_one_entry(pg_app, clock):
 @pytest.mark.postgres
 def test_concurrent_batches_cannot_overrun_the_cap(pg_app, clock):
     app = pg_app
-    results = _race(8, lambda i: report(app, "dana@northwind.example",
-                                        [event(f"cap-{i}-{j}", 1, 25) for j in range(4)], clock()))
+    results = _race(
+        8, lambda i: report(app, "dana@northwind.example", [event(f"cap-{i}-{j}", 1, 25) for j in range(4)], clock())
+    )
     statuses = [o.status for batch in results for o in batch]
     assert statuses.count("accepted") == 20 and statuses.count("rejected") == 12  # 20 x 25 = the cap of 500
     assert scalar(app, "SELECT sum(quantity) FROM mt_usage_event WHERE licence_id = 1") == 500

@@ -8,10 +8,11 @@ every COMMIT.  They are
 ceilings, not timings: a change that adds a
 round trip to the hot path fails here instead of quietly halving the throughput.
 """
+
 from __future__ import annotations
 
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import UTC, datetime, timezone
 
 import psycopg
 import pytest
@@ -39,8 +40,9 @@ MAX_BATCH_STATEMENTS = {"postgresql": 4, "sqlite": 12}
 @pytest.fixture
 def brand(database_url, tmp_path, clock):
     """The demo world on either database, Lumen Studios' (eli's) API token and a client."""
-    app = make_test_app(database_url, tmp_path, clock, PASSWORD_HASH_METHOD="pbkdf2:sha256:1000",
-                        RATELIMIT_ENABLED=False)
+    app = make_test_app(
+        database_url, tmp_path, clock, PASSWORD_HASH_METHOD="pbkdf2:sha256:1000", RATELIMIT_ENABLED=False
+    )
     seed_demo(app, now=clock())
     with app.app_context(), provided(Database).unit_of_work() as uow:
         user = uow.session.exec(select(User).where(User.email == "eli@lumen.example")).one()
@@ -52,8 +54,16 @@ def brand(database_url, tmp_path, clock):
 
 
 def ev(event_id: str, **over) -> dict:
-    return {"licence_id": 3, "event_id": event_id, "kind": "render", "quantity": 1, "occurred_at": WHEN,
-            "territory": "GB", "media": "web", "content_sha256": "ab" * 32} | over
+    return {
+        "licence_id": 3,
+        "event_id": event_id,
+        "kind": "render",
+        "quantity": 1,
+        "occurred_at": WHEN,
+        "territory": "GB",
+        "media": "web",
+        "content_sha256": "ab" * 32,
+    } | over
 
 
 @contextmanager
@@ -116,8 +126,14 @@ def test_a_batch_costs_the_same_statements_as_one_event(brand):
     assert len(seen["statements"]) <= MAX_BATCH_STATEMENTS[dialect], len(seen["statements"])
     assert seen["commits"] == 1
     # the two warm-up uses are an entry each, the batch's 300 one entry: 4 postings each
-    assert scalar(app, "SELECT count(*) FROM ledger_posting p JOIN ledger_entry e ON e.seq = p.entry_seq "
-                       "WHERE e.kind = 'usage.royalty'") == 3 * 4
+    assert (
+        scalar(
+            app,
+            "SELECT count(*) FROM ledger_posting p JOIN ledger_entry e ON e.seq = p.entry_seq "
+            "WHERE e.kind = 'usage.royalty'",
+        )
+        == 3 * 4
+    )
 
 
 def test_the_token_use_is_stamped_at_most_once_a_minute_in_the_same_transaction(brand, clock):
@@ -132,7 +148,7 @@ def test_the_token_use_is_stamped_at_most_once_a_minute_in_the_same_transaction(
 
     def as_aware(value):  # SQLite gives the text layout back through a raw query
         value = datetime.fromisoformat(str(value))
-        return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
 
     assert as_aware(stamped) == first
     clock.advance(seconds=30)
@@ -168,7 +184,11 @@ def test_a_resend_stays_a_duplicate_when_it_would_now_be_rejected(brand, clock):
     first = client.post("/api/v1/usage", json=ev("kept"), headers=auth).get_json()["results"][0]
     late = ev("kept", occurred_at="2027-06-01T00:00:00Z")  # outside the licence's term
     clock.advance(days=400)
-    r = client.post("/api/v1/usage", json={"events": [late, ev("kept"), ev("fresh-late", occurred_at="2027-06-01T00:00:00Z")]}, headers=auth)
+    r = client.post(
+        "/api/v1/usage",
+        json={"events": [late, ev("kept"), ev("fresh-late", occurred_at="2027-06-01T00:00:00Z")]},
+        headers=auth,
+    )
     results = r.get_json()["results"]
     assert [x["status"] for x in results] == ["duplicate", "duplicate", "rejected"]
     assert results[0]["receipt"] == results[1]["receipt"] == first["receipt"]

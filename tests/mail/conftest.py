@@ -1,5 +1,6 @@
 """Mail fixtures: a started SMTP sink (``tests.mail.support.Sink``), the outbox's database on
 SQLite and PostgreSQL, and an SMTP mailer pointed at the sink."""
+
 from __future__ import annotations
 
 import pytest

@@ -6,14 +6,15 @@ controller waits for its ready event and a greeting), so no test sleeps.  Stoppi
 starting it again keeps its port, which is how a test takes the "server" down and
 brings it back.  ``messages()`` reads what it caught from its Maildir.
 """
+
 from __future__ import annotations
 
 import mailbox
+from collections.abc import Callable
 from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
 from pathlib import Path
-from typing import Callable
 
 from aiosmtpd.handlers import Mailbox
 from sqlalchemy import select
@@ -37,7 +38,7 @@ class Sink:
         self.port = 0
         self.controller: SinkController | None = None
 
-    def start(self) -> "Sink":
+    def start(self) -> Sink:
         assert self.controller is None
         handler = self.handler(self.directory) if self.handler else None
         self.controller = start_sink(self.directory, port=self.port, handler=handler, **self.options)
@@ -71,8 +72,16 @@ def smtp_mailer(url: str, **options) -> SmtpMailer:
     return SmtpMailer(settings, IDENTITY, **options)
 
 
-def queue(db: Database, key: str, now, *, to: str = "Ada <ada@example.com>", subject: str = "Hello",
-          text: str = "Hello Ada.", html: str | None = None) -> Enqueued:
+def queue(
+    db: Database,
+    key: str,
+    now,
+    *,
+    to: str = "Ada <ada@example.com>",
+    subject: str = "Hello",
+    text: str = "Hello Ada.",
+    html: str | None = None,
+) -> Enqueued:
     """Enqueue one message and commit, as a feature's service would."""
     with db.unit_of_work() as uow:
         queued = enqueue(uow, to=to, subject=subject, text=text, html=html, key=key, now=now)

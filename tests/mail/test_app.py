@@ -1,5 +1,6 @@
 """Mail inside the app: ``cameo mail`` commands, the scheduler's ``mail-send`` job, the
 development page, and the migration that makes the table."""
+
 from __future__ import annotations
 
 import logging
@@ -9,7 +10,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlmodel import SQLModel
 
-import app.models  # noqa: F401  (every table on the metadata)
+import app.models
 from app import scheduler
 from app.db import Database
 from app.kit.registry import provided
@@ -25,8 +26,9 @@ ENCODED = "s3cr3t%2Fp%40ss"
 
 @pytest.fixture
 def mail_app(sqlite_url, tmp_path, clock, sink):
-    application = make_test_app(sqlite_url, tmp_path, clock, MAIL_URL=sink.url,
-                                MAIL_FROM="Cameo Exchange <no-reply@cameo.test>")
+    application = make_test_app(
+        sqlite_url, tmp_path, clock, MAIL_URL=sink.url, MAIL_FROM="Cameo Exchange <no-reply@cameo.test>"
+    )
     yield application
     provided(Database, application).dispose()
 
@@ -123,13 +125,20 @@ def test_the_dev_mail_page_does_not_exist_outside_development(sqlite_url, tmp_pa
 
 
 def test_the_dev_mail_page_lists_and_shows_caught_mail(sqlite_url, tmp_path, clock, sink):
-    application = make_test_app(sqlite_url, tmp_path, clock, CAMEO_ENV="development", MAIL_URL=sink.url,
-                                MAIL_SINK_DIR=str(sink.directory))
+    application = make_test_app(
+        sqlite_url, tmp_path, clock, CAMEO_ENV="development", MAIL_URL=sink.url, MAIL_SINK_DIR=str(sink.directory)
+    )
     client = application.test_client()
     assert "No mail caught yet." in client.get("/dev/mail").get_data(as_text=True)
 
-    queue(provided(Database, application), "welcome:3", clock.now, subject="Welcome <Ada>", text="Hello Ada.",
-          html="<p onclick='x()'>Hello</p>")
+    queue(
+        provided(Database, application),
+        "welcome:3",
+        clock.now,
+        subject="Welcome <Ada>",
+        text="Hello Ada.",
+        html="<p onclick='x()'>Hello</p>",
+    )
     assert mail(application, "send").exit_code == 0
     index = client.get("/dev/mail")
     page = index.get_data(as_text=True)

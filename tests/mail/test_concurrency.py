@@ -1,4 +1,5 @@
 """Several senders at once never send one message twice (SQLite, and PostgreSQL's SKIP LOCKED)."""
+
 from __future__ import annotations
 
 import threading
@@ -79,9 +80,12 @@ def _wait_for_a_lock_wait(db: Database, deadline_seconds: float = 30.0) -> None:
     started = time.monotonic()
     with db.engine.connect() as watcher:
         while time.monotonic() - started < deadline_seconds:
-            waiting = watcher.execute(text(
-                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                "AND wait_event_type = 'Lock'")).scalar_one()
+            waiting = watcher.execute(
+                text(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                    "AND wait_event_type = 'Lock'"
+                )
+            ).scalar_one()
             watcher.rollback()
             if waiting:
                 return

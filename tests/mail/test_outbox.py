@@ -1,4 +1,5 @@
 """Enqueue in the caller's transaction, send after commit, exactly once — on SQLite and PostgreSQL."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -14,8 +15,9 @@ from .support import IDENTITY, queue, row, rows
 
 
 def test_a_committed_message_is_sent_exactly_once_and_caught(db, sink, mailer, clock):
-    queued = queue(db, "welcome:user:1", clock.now, subject="Welcome, Ada", text="Hello Ada.\n",
-                   html="<p>Hello <b>Ada</b>.</p>")
+    queued = queue(
+        db, "welcome:user:1", clock.now, subject="Welcome, Ada", text="Hello Ada.\n", html="<p>Hello <b>Ada</b>.</p>"
+    )
 
     report = send_pending(db, mailer, now=clock.advance(seconds=2))
 
@@ -38,8 +40,14 @@ def test_a_committed_message_is_sent_exactly_once_and_caught(db, sink, mailer, c
 
 def test_a_rolled_back_business_change_sends_nothing(db, sink, mailer, clock):
     with db.unit_of_work() as uow:
-        enqueue(uow, to="ada@example.com", subject="Your licence", text="It is signed.", key="licence:7:signed",
-                now=clock.now)
+        enqueue(
+            uow,
+            to="ada@example.com",
+            subject="Your licence",
+            text="It is signed.",
+            key="licence:7:signed",
+            now=clock.now,
+        )
         # the business change fails: the unit of work ends without a commit
 
     assert rows(db) == []
@@ -51,8 +59,14 @@ def test_the_same_key_twice_is_one_message(db, sink, mailer, clock):
     first = queue(db, "reset:user:5:1", clock.now, subject="Reset your password")
     second = queue(db, "reset:user:5:1", clock.advance(seconds=5), subject="Reset your password")
     with db.unit_of_work() as uow:  # and twice in one transaction
-        third = enqueue(uow, to="Ada <ada@example.com>", subject="Reset your password", text="Hello Ada.",
-                        key="reset:user:5:1", now=clock.now)
+        third = enqueue(
+            uow,
+            to="Ada <ada@example.com>",
+            subject="Reset your password",
+            text="Hello Ada.",
+            key="reset:user:5:1",
+            now=clock.now,
+        )
         uow.commit()
 
     assert first.created and not second.created and not third.created
@@ -67,8 +81,14 @@ def test_the_same_key_with_different_content_is_a_conflict_that_changes_nothing(
 
     with db.unit_of_work() as uow:
         with pytest.raises(OutboxConflict) as refused:
-            enqueue(uow, to="Ada <ada@example.com>", subject="You are invited!", text="Hello Ada.",
-                    key="invite:org:3:ada", now=clock.now)
+            enqueue(
+                uow,
+                to="Ada <ada@example.com>",
+                subject="You are invited!",
+                text="Hello Ada.",
+                key="invite:org:3:ada",
+                now=clock.now,
+            )
         # the caller's transaction is still usable after the refusal
         assert uow.session.execute(select(func.count()).select_from(OutboxMessage)).scalar_one() == 1
 
@@ -77,17 +97,20 @@ def test_the_same_key_with_different_content_is_a_conflict_that_changes_nothing(
     assert kept.subject == "You are invited" and len(rows(db)) == 1
 
 
-@pytest.mark.parametrize("field, bad", [
-    ("to", "ada@example.com, bob@example.com"),
-    ("to", "not an address"),
-    ("to", "ada@example.com\r\nBcc: everyone@example.com"),
-    ("subject", "Hello\r\nBcc: everyone@example.com"),
-    ("subject", "  "),
-    ("text", ""),
-    ("html", ""),
-    ("key", ""),
-    ("key", "k" * 201),
-])
+@pytest.mark.parametrize(
+    "field, bad",
+    [
+        ("to", "ada@example.com, bob@example.com"),
+        ("to", "not an address"),
+        ("to", "ada@example.com\r\nBcc: everyone@example.com"),
+        ("subject", "Hello\r\nBcc: everyone@example.com"),
+        ("subject", "  "),
+        ("text", ""),
+        ("html", ""),
+        ("key", ""),
+        ("key", "k" * 201),
+    ],
+)
 def test_bad_input_is_refused_before_anything_is_written(db, clock, field, bad):
     message = {"to": "ada@example.com", "subject": "Hello", "text": "Hello.", "html": None, "key": "k:1"}
     message[field] = bad

@@ -3,6 +3,7 @@
 Every test talks SMTP to a real (in-process) server; a misbehaving server is an
 aiosmtpd handler that refuses, or never answers the message body.
 """
+
 from __future__ import annotations
 
 import asyncio

@@ -1,11 +1,12 @@
 """The SMTP path itself: login, STARTTLS and implicit TLS against a real server, certificates
 checked, and the MAIL_URL password in no log line and no stored error."""
+
 from __future__ import annotations
 
 import ipaddress
 import logging
 import ssl
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from aiosmtpd.smtp import AuthResult, LoginPassword
@@ -26,7 +27,9 @@ def only(user: str, password: str):
 
     def authenticator(server, session, envelope, mechanism, auth_data):
         ok = isinstance(auth_data, LoginPassword) and (auth_data.login, auth_data.password) == (
-            user.encode(), password.encode())
+            user.encode(),
+            password.encode(),
+        )
         return AuthResult(success=ok, handled=False)  # False: aiosmtpd answers 235 or 535 itself
 
     return authenticator
@@ -37,19 +40,24 @@ def tls(tmp_path):
     """A self-signed certificate for 127.0.0.1: the server's context and a client context that trusts it."""
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
-    issued = datetime.now(timezone.utc)  # certificate validity is wall-clock time, not the product's clock
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-            .serial_number(x509.random_serial_number())
-            .not_valid_before(issued - timedelta(hours=1)).not_valid_after(issued + timedelta(days=1))
-            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
-                           critical=False)
-            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-            .sign(key, hashes.SHA256()))
+    issued = datetime.now(UTC)  # certificate validity is wall-clock time, not the product's clock
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(issued - timedelta(hours=1))
+        .not_valid_after(issued + timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
     cert_pem = cert.public_bytes(serialization.Encoding.PEM)
     (tmp_path / "cert.pem").write_bytes(cert_pem)
-    (tmp_path / "key.pem").write_bytes(key.private_bytes(serialization.Encoding.PEM,
-                                                         serialization.PrivateFormat.PKCS8,
-                                                         serialization.NoEncryption()))
+    (tmp_path / "key.pem").write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
     server = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     server.load_cert_chain(tmp_path / "cert.pem", tmp_path / "key.pem")
     client = ssl.create_default_context(cadata=cert_pem.decode())
@@ -86,8 +94,9 @@ def test_login_works_and_the_password_appears_in_no_log_and_no_stored_error(db, 
 
 def test_starttls_with_a_checked_certificate(db, make_sink, clock, tls):
     server_context, client_context = tls
-    sink = make_sink(tls_context=server_context, require_starttls=True,
-                     authenticator=only(USER, PASSWORD))  # AUTH is only offered after STARTTLS
+    sink = make_sink(
+        tls_context=server_context, require_starttls=True, authenticator=only(USER, PASSWORD)
+    )  # AUTH is only offered after STARTTLS
     queued = queue(db, "tls:1", clock.now)
 
     mailer = smtp_mailer(f"smtp://{USER}:{ENCODED}@127.0.0.1:{sink.port}?starttls=1", tls_context=client_context)

@@ -2,23 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 import pytest
 
 from app.payments.stripe_gateway import StripeGateway
-from stripe_emulator.testing import emulator_clock, fast_sdk_retries, stripe_emulator  # noqa: F401  (fixtures)
+from stripe_emulator.testing import emulator_clock, fast_sdk_retries, stripe_emulator
 
 from .support import gateway_for
 
 
 @pytest.fixture
-def emulator(stripe_emulator):  # noqa: F811
+def emulator(stripe_emulator):
     return stripe_emulator.emulator
 
 
 @pytest.fixture
-def gateway(stripe_emulator, fast_sdk_retries) -> Iterator[StripeGateway]:  # noqa: F811
+def gateway(stripe_emulator, fast_sdk_retries) -> Iterator[StripeGateway]:
     """The project's gateway aimed at the running emulator (3 SDK retries, 5 s timeout)."""
     gw = gateway_for(stripe_emulator.url)
     yield gw
@@ -28,8 +28,9 @@ def gateway(stripe_emulator, fast_sdk_retries) -> Iterator[StripeGateway]:  # no
 @pytest.fixture
 def creator_account(gateway, emulator) -> str:
     """A connected account that finished onboarding (transfers enabled)."""
-    account = gateway.create_connected_account(email="creator@example.com", country="US",
-                                               idempotency_key="creator-1-account")
+    account = gateway.create_connected_account(
+        email="creator@example.com", country="US", idempotency_key="creator-1-account"
+    )
     emulator.complete_onboarding(account.id)
     return account.id
 

@@ -7,11 +7,12 @@ as in production), with one clock for both (the emulator's epoch seconds).  Webh
 are delivered by the emulator to a callable that posts into the Flask test client;
 ``capture()`` keeps them instead, so a test can post them in any order it likes.
 """
+
 from __future__ import annotations
 
 import shutil
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime, timezone
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -35,8 +36,13 @@ from tests.conftest import make_test_app
 
 WEBHOOK_SECRET = "whsec_app_payment_tests"
 FAST_HASH = {"PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000"}
-PEOPLE = {"ava": "ava@creators.example", "ben": "ben@creators.example", "chloe": "chloe@creators.example",
-          "dana": "dana@northwind.example", "eli": "eli@lumen.example"}
+PEOPLE = {
+    "ava": "ava@creators.example",
+    "ben": "ben@creators.example",
+    "chloe": "chloe@creators.example",
+    "dana": "dana@northwind.example",
+    "eli": "eli@lumen.example",
+}
 
 
 class EmulatorTime:
@@ -46,7 +52,7 @@ class EmulatorTime:
         self.emulator_clock = emulator_clock
 
     def __call__(self) -> datetime:
-        return datetime.fromtimestamp(self.emulator_clock.now, tz=timezone.utc)
+        return datetime.fromtimestamp(self.emulator_clock.now, tz=UTC)
 
 
 @dataclass
@@ -64,8 +70,11 @@ class PayWorld:
 
     # -- webhooks ------------------------------------------------------------------------
     def post_webhook(self, payload: bytes, signature: str):
-        return self.client.post("/webhooks/stripe", data=payload,
-                                headers={"Stripe-Signature": signature, "Content-Type": "application/json"})
+        return self.client.post(
+            "/webhooks/stripe",
+            data=payload,
+            headers={"Stripe-Signature": signature, "Content-Type": "application/json"},
+        )
 
     def _into_app(self, payload: bytes, headers: dict) -> int:
         return self.post_webhook(payload, headers["Stripe-Signature"]).status_code
@@ -99,8 +108,12 @@ class PayWorld:
         return self.client.open(f"/api/v1{path}", method=method, headers=headers, **kwargs)
 
     def checkout(self, licence_id: int, who: str = "eli"):
-        return self.api(who, "POST", f"/licences/{licence_id}/checkout",
-                        json={"success_url": "https://brand.example/paid", "cancel_url": "https://brand.example/back"})
+        return self.api(
+            who,
+            "POST",
+            f"/licences/{licence_id}/checkout",
+            json={"success_url": "https://brand.example/paid", "cancel_url": "https://brand.example/back"},
+        )
 
     def pay(self, licence_id: int, who: str = "eli") -> str:
         """Checkout through the API and the buyer pays; returns the payment intent id."""
@@ -167,9 +180,17 @@ def _tokens(app) -> tuple[dict[str, str], dict[str, int]]:
 
 
 def make_world(database_url: str, tmp_path: Path, running, emulator_clock, *, seeded: bool = False) -> PayWorld:
-    app = make_test_app(database_url, tmp_path, EmulatorTime(emulator_clock), STRIPE_SECRET_KEY="sk_test_app",
-                        STRIPE_API_BASE=running.url, STRIPE_WEBHOOK_SECRET=WEBHOOK_SECRET,
-                        STRIPE_MAX_NETWORK_RETRIES=1, STRIPE_TIMEOUT_SECONDS=5, **FAST_HASH)
+    app = make_test_app(
+        database_url,
+        tmp_path,
+        EmulatorTime(emulator_clock),
+        STRIPE_SECRET_KEY="sk_test_app",
+        STRIPE_API_BASE=running.url,
+        STRIPE_WEBHOOK_SECRET=WEBHOOK_SECRET,
+        STRIPE_MAX_NETWORK_RETRIES=1,
+        STRIPE_TIMEOUT_SECONDS=5,
+        **FAST_HASH,
+    )
     if not seeded:
         seed_demo(app, now=provided(Clock, app)())
     tokens, users = _tokens(app)
@@ -184,14 +205,18 @@ def close_world(world: PayWorld) -> None:
 
 
 @pytest.fixture(scope="session")
-def seeded_sqlite(sqlite_template, tmp_path_factory, ) -> Path:
+def seeded_sqlite(
+    sqlite_template,
+    tmp_path_factory,
+) -> Path:
     """The migrated SQLite template with the demo marketplace, made once per session."""
     from tests.conftest import FrozenClock
 
     root = tmp_path_factory.mktemp("pay-seeded")
     shutil.copyfile(sqlite_template, root / "cameo.db")
-    app = make_test_app(f"sqlite:///{root / 'cameo.db'}", root, FrozenClock(datetime(2025, 10, 1, tzinfo=timezone.utc)),
-                        **FAST_HASH)
+    app = make_test_app(
+        f"sqlite:///{root / 'cameo.db'}", root, FrozenClock(datetime(2025, 10, 1, tzinfo=UTC)), **FAST_HASH
+    )
     seed_demo(app, now=provided(Clock, app)())
     provided(Database, app).dispose()
     return root / "cameo.db"

@@ -3,6 +3,7 @@ the account created in the emulator (once) → the account link → Stripe's for
 the signed ``account.updated`` webhook → the dashboard says whether payouts are
 enabled, and in plain words why not.  Out-of-order and same-second events, lost
 rows, and who may onboard."""
+
 from __future__ import annotations
 
 import json
@@ -16,7 +17,7 @@ from app.db import Database
 from app.kit.registry import provided
 from app.payments.models import ConnectAccount
 from stripe_emulator.resources.accounts import ONBOARDING_FIELDS
-from tests.payments.harness import PEOPLE, pay_world, pay_world_any_db, seeded_sqlite  # noqa: F401  (fixtures)
+from tests.payments.harness import PEOPLE, pay_world, pay_world_any_db, seeded_sqlite
 
 PASSWORD = json.loads((Path(__file__).resolve().parents[2] / "seed_data" / "demo.json").read_text())["password"]
 HTML = {"User-Agent": "pytest-web", "Accept": "text/html"}
@@ -28,8 +29,11 @@ class Browser:
 
     def __init__(self, world, who: str):
         self.world, self.client = world, world.app.test_client()
-        response = self.client.post("/login", headers=HTML, data={
-            "email": {**PEOPLE, **STAFF}[who], "password": PASSWORD, "csrf_token": self.csrf("/login")})
+        response = self.client.post(
+            "/login",
+            headers=HTML,
+            data={"email": {**PEOPLE, **STAFF}[who], "password": PASSWORD, "csrf_token": self.csrf("/login")},
+        )
         assert response.status_code == 302, response.get_data(as_text=True)[:300]
 
     def csrf(self, path: str) -> str:
@@ -72,22 +76,34 @@ def test_connect_onboard_webhook_and_the_dashboard_says_payouts_are_enabled(pay_
     page = ava.dashboard()
     assert "Connect Stripe" in page and "No Stripe account is connected yet" in page
     assert world.api("ava", "GET", "/me/payouts").get_json() == {
-        "stripe_account_id": None, "payouts_enabled": False, "charges_enabled": False, "details_submitted": False,
-        "requirements_due": [], "can_pay": False,
-        "hold_reason": "No Stripe account is connected yet: connect one from your dashboard."}
+        "stripe_account_id": None,
+        "payouts_enabled": False,
+        "charges_enabled": False,
+        "details_submitted": False,
+        "requirements_due": [],
+        "can_pay": False,
+        "hold_reason": "No Stripe account is connected yet: connect one from your dashboard.",
+    }
 
     account_id = onboard_started(world, ava)
     (account,) = world.emulator.objects("account")
     assert (account["id"], account["email"], account["metadata"]) == (
-        account_id, "ava@creators.example", {"creator_id": str(world.users["ava"])})
+        account_id,
+        "ava@creators.example",
+        {"creator_id": str(world.users["ava"])},
+    )
     assert [r["idempotency_key"] for r in world.emulator.requests("POST", "/v1/accounts")] == [
-        f"connect-account:{world.users['ava']}"]
+        f"connect-account:{world.users['ava']}"
+    ]
     link = world.emulator.requests("POST", "/v1/account_links")[0]
     assert link["params"]["return_url"].endswith("/creator/payouts/return")
     assert link["params"]["refresh_url"].endswith("/creator/payouts/refresh")
     row = connect_row(world, world.users["ava"])
-    assert (row.stripe_account_id, row.payouts_enabled, row.requirements_due) == (account_id, False,
-                                                                                   sorted(ONBOARDING_FIELDS))
+    assert (row.stripe_account_id, row.payouts_enabled, row.requirements_due) == (
+        account_id,
+        False,
+        sorted(ONBOARDING_FIELDS),
+    )
     page = ava.dashboard()
     assert "Continue onboarding" in page and "Stripe needs more information before it can pay you" in page
     assert "individual.first_name" in page
@@ -104,7 +120,11 @@ def test_connect_onboard_webhook_and_the_dashboard_says_payouts_are_enabled(pay_
     assert event.processed_at is not None and event.account == account_id
     row = connect_row(world, world.users["ava"])
     assert (row.payouts_enabled, row.charges_enabled, row.details_submitted, row.requirements_due) == (
-        True, True, True, [])
+        True,
+        True,
+        True,
+        [],
+    )
     page = ava.dashboard()
     assert "Payouts are enabled" in page and "Continue onboarding" not in page and "on hold" not in page
     status = world.api("ava", "GET", "/me/payouts").get_json()
@@ -176,11 +196,15 @@ def test_a_lost_row_is_rebuilt_from_the_accounts_metadata_and_strangers_are_igno
     pay_world.forward()
     # Stripe made the account but the transaction that would have recorded it died
     ben = pay_world.users["ben"]
-    orphan = pay_world.gateway.create_connected_account(email="ben@creators.example", country="US",
-                                                        idempotency_key=f"connect-account:{ben}",
-                                                        metadata={"creator_id": str(ben)})
-    stranger = pay_world.gateway.create_connected_account(email="x@elsewhere.example", country="US",
-                                                          idempotency_key="someone-else")
+    orphan = pay_world.gateway.create_connected_account(
+        email="ben@creators.example",
+        country="US",
+        idempotency_key=f"connect-account:{ben}",
+        metadata={"creator_id": str(ben)},
+    )
+    stranger = pay_world.gateway.create_connected_account(
+        email="x@elsewhere.example", country="US", idempotency_key="someone-else"
+    )
     pay_world.emulator.complete_onboarding(orphan.id)
     pay_world.emulator.complete_onboarding(stranger.id)
     assert pay_world.deliver().pending == 0
@@ -196,8 +220,7 @@ def test_a_lost_row_is_rebuilt_from_the_accounts_metadata_and_strangers_are_igno
 @pytest.mark.parametrize("who", ["eli", "fay", "gus"])
 def test_only_creators_onboard(pay_world, who):
     browser = Browser(pay_world, who)
-    response = browser.client.post("/creator/payouts/connect", headers=HTML,
-                                   data={"csrf_token": browser.csrf("/")})
+    response = browser.client.post("/creator/payouts/connect", headers=HTML, data={"csrf_token": browser.csrf("/")})
     assert response.status_code == 403
     assert pay_world.emulator.objects("account") == [] and pay_world.count("connect_account") == 0
 

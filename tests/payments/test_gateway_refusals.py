@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime, timezone
 
 import pytest
 
@@ -15,15 +15,27 @@ def _pay(gateway, account, key):
     return gateway.create_transfer(amount=500, currency="USD", destination=account, idempotency_key=key)
 
 
-@pytest.mark.parametrize("refuse,reason,code,permanent", [
-    (lambda emulator, account: emulator.close_account(account), "closed", "account_invalid", True),
-    (lambda emulator, account: emulator.reject_account(account, "terms_of_service"), "rejected",
-     "transfers_not_allowed", True),
-    (lambda emulator, account: emulator.restrict_account(account), "restricted",
-     "insufficient_capabilities_for_transfer", False),
-])
-def test_each_refusal_is_translated(gateway, emulator, creator_account, funded_platform, refuse, reason, code,
-                                    permanent):
+@pytest.mark.parametrize(
+    "refuse,reason,code,permanent",
+    [
+        (lambda emulator, account: emulator.close_account(account), "closed", "account_invalid", True),
+        (
+            lambda emulator, account: emulator.reject_account(account, "terms_of_service"),
+            "rejected",
+            "transfers_not_allowed",
+            True,
+        ),
+        (
+            lambda emulator, account: emulator.restrict_account(account),
+            "restricted",
+            "insufficient_capabilities_for_transfer",
+            False,
+        ),
+    ],
+)
+def test_each_refusal_is_translated(
+    gateway, emulator, creator_account, funded_platform, refuse, reason, code, permanent
+):
     _pay(gateway, creator_account, "item-1")
     refuse(emulator, creator_account)
     with pytest.raises(PayoutDestinationRefused) as caught:
@@ -45,7 +57,7 @@ def test_a_restriction_reaches_the_app_as_account_updated(gateway, emulator, emu
     seen = []
 
     def receiver(payload: bytes, headers: dict) -> int:
-        now = datetime.fromtimestamp(emulator_clock.now, tz=timezone.utc)
+        now = datetime.fromtimestamp(emulator_clock.now, tz=UTC)
         seen.append(gateway.parse_webhook(payload, headers["Stripe-Signature"], now))
         return 200
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
@@ -13,11 +13,17 @@ from stripe_emulator import sign
 
 from .support import TEST_KEY, WEBHOOK_SECRET
 
-NOW = datetime(2025, 10, 15, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2025, 10, 15, 12, 0, tzinfo=UTC)
 T = int(NOW.timestamp())
-EVENT = {"id": "evt_1", "object": "event", "type": "account.updated", "created": T, "livemode": False,
-         "account": "acct_1", "data": {"object": {"id": "acct_1", "payouts_enabled": True},
-                                       "previous_attributes": {"payouts_enabled": False}}}
+EVENT = {
+    "id": "evt_1",
+    "object": "event",
+    "type": "account.updated",
+    "created": T,
+    "livemode": False,
+    "account": "acct_1",
+    "data": {"object": {"id": "acct_1", "payouts_enabled": True}, "previous_attributes": {"payouts_enabled": False}},
+}
 PAYLOAD = json.dumps(EVENT).encode()
 
 
@@ -31,18 +37,26 @@ def offline_gateway():
 def test_valid_signature_parses_into_a_webhook_event(offline_gateway):
     event = offline_gateway.parse_webhook(PAYLOAD, sign(PAYLOAD, WEBHOOK_SECRET, T), NOW + timedelta(seconds=30))
     assert (event.id, event.type, event.account, event.created, event.livemode) == (
-        "evt_1", "account.updated", "acct_1", NOW, False)
+        "evt_1",
+        "account.updated",
+        "acct_1",
+        NOW,
+        False,
+    )
     assert event.data_object["payouts_enabled"] is True
     assert event.previous_attributes == {"payouts_enabled": False}
 
 
-@pytest.mark.parametrize("header", [
-    sign(PAYLOAD, "whsec_someone_else", T),
-    sign(PAYLOAD + b" ", WEBHOOK_SECRET, T),
-    f"t={T}",
-    "garbage",
-    "",
-])
+@pytest.mark.parametrize(
+    "header",
+    [
+        sign(PAYLOAD, "whsec_someone_else", T),
+        sign(PAYLOAD + b" ", WEBHOOK_SECRET, T),
+        f"t={T}",
+        "garbage",
+        "",
+    ],
+)
 def test_forged_or_malformed_signatures_are_rejected(offline_gateway, header):
     with pytest.raises(WebhookSignatureError):
         offline_gateway.parse_webhook(PAYLOAD, header, NOW)
@@ -66,7 +80,7 @@ def test_signatures_from_the_future_are_rejected(offline_gateway):
 
 
 def test_the_window_is_checked_against_the_now_passed_in_not_the_machine_clock(offline_gateway):
-    long_ago = datetime(2001, 1, 1, tzinfo=timezone.utc)
+    long_ago = datetime(2001, 1, 1, tzinfo=UTC)
     old_t = int(long_ago.timestamp())
     header = sign(PAYLOAD, WEBHOOK_SECRET, old_t)
     assert verify_signature(PAYLOAD, header, WEBHOOK_SECRET, long_ago + timedelta(seconds=10)) == old_t
@@ -115,13 +129,14 @@ def test_missing_secret_or_non_event_payload(offline_gateway):
 
 
 def test_emulator_deliveries_duplicated_and_shuffled_are_each_handled_once(
-        gateway, emulator, emulator_clock, creator_account):
+    gateway, emulator, emulator_clock, creator_account
+):
     """A handler that de-duplicates on event id sees every event exactly once."""
     handled: dict[str, str] = {}
     attempts = []
 
     def handler(payload: bytes, headers: dict) -> int:
-        now = datetime.fromtimestamp(emulator_clock.now, tz=timezone.utc)
+        now = datetime.fromtimestamp(emulator_clock.now, tz=UTC)
         event = gateway.parse_webhook(payload, headers["Stripe-Signature"], now)
         attempts.append(event.id)
         handled.setdefault(event.id, event.type)
@@ -129,8 +144,7 @@ def test_emulator_deliveries_duplicated_and_shuffled_are_each_handled_once(
 
     emulator.add_webhook_endpoint(WEBHOOK_SECRET, target=handler)
     emulator.add_platform_funds(5_000)
-    gateway.create_transfer(amount=1_000, currency="USD", destination=creator_account,
-                            idempotency_key="payout-item-31")
+    gateway.create_transfer(amount=1_000, currency="USD", destination=creator_account, idempotency_key="payout-item-31")
     report = emulator.deliver_pending(duplicate=True, shuffle=True)
     created = {e["id"]: e["type"] for e in emulator.events()}
     assert handled == created and len(attempts) == 2 * len(created)
@@ -141,7 +155,7 @@ def test_stale_delivery_is_refused_by_the_receiver(gateway, emulator, emulator_c
     outcomes = []
 
     def late_handler(payload: bytes, headers: dict) -> int:
-        late = datetime.fromtimestamp(emulator_clock.now + 301, tz=timezone.utc)
+        late = datetime.fromtimestamp(emulator_clock.now + 301, tz=UTC)
         try:
             gateway.parse_webhook(payload, headers["Stripe-Signature"], late)
         except WebhookSignatureError:

@@ -1,5 +1,6 @@
 """POST /api/v1/licences/<id>/checkout: the licensee brand gets a Stripe Checkout URL for a
 signed licence's upfront fee; anything else is a 4xx problem+json and writes nothing."""
+
 from __future__ import annotations
 
 import pytest
@@ -7,7 +8,7 @@ import pytest
 from app.kit.registry import registry_of
 from app.payments.gateway import PaymentGateway
 from app.services import build
-from tests.payments.harness import pay_world, seeded_sqlite  # noqa: F401  (fixtures)
+from tests.payments.harness import pay_world, seeded_sqlite
 
 GOOD = {"success_url": "https://brand.example/paid", "cancel_url": "https://brand.example/back"}
 
@@ -19,8 +20,11 @@ def problem(response, status: int) -> dict:
 
 
 def nothing_written(world) -> bool:
-    return (world.count("licence_payment") == 0 and world.emulator.objects("checkout.session") == []
-            and world.count("mk_audit_event") == world.audit_before)
+    return (
+        world.count("licence_payment") == 0
+        and world.emulator.objects("checkout.session") == []
+        and world.count("mk_audit_event") == world.audit_before
+    )
 
 
 @pytest.fixture
@@ -43,16 +47,23 @@ def test_the_brand_gets_a_checkout_url_and_asking_again_returns_the_same_session
     requests = world.emulator.requests("POST", "/v1/checkout/sessions")
     assert [r["idempotency_key"] for r in requests] == [f"licence-checkout:{licence_id}:1"]
     payment = world.payment(licence_id)
-    assert (payment.status, payment.checkout_session_id, payment.amount) == ("open", body["checkout_session_id"], 12_345)
+    assert (payment.status, payment.checkout_session_id, payment.amount) == (
+        "open",
+        body["checkout_session_id"],
+        12_345,
+    )
 
 
-@pytest.mark.parametrize("body, field", [
-    ({"success_url": "javascript:alert(1)", "cancel_url": GOOD["cancel_url"]}, "success_url"),
-    ({"success_url": GOOD["success_url"]}, "cancel_url"),
-    ({**GOOD, "amount": 1}, "amount"),
-    ({"success_url": "https://x.example/ a", "cancel_url": GOOD["cancel_url"]}, "success_url"),
-    ({"success_url": 7, "cancel_url": GOOD["cancel_url"]}, "success_url"),
-])
+@pytest.mark.parametrize(
+    "body, field",
+    [
+        ({"success_url": "javascript:alert(1)", "cancel_url": GOOD["cancel_url"]}, "success_url"),
+        ({"success_url": GOOD["success_url"]}, "cancel_url"),
+        ({**GOOD, "amount": 1}, "amount"),
+        ({"success_url": "https://x.example/ a", "cancel_url": GOOD["cancel_url"]}, "success_url"),
+        ({"success_url": 7, "cancel_url": GOOD["cancel_url"]}, "success_url"),
+    ],
+)
 def test_bad_input_is_422_and_writes_nothing(world, body, field):
     licence_id = world.signed_licence(like=3, fee=5_000)
     response = world.api("eli", "POST", f"/licences/{licence_id}/checkout", json=body)
@@ -110,10 +121,15 @@ def test_a_session_left_behind_by_a_rolled_back_attempt_moves_on_to_the_next_key
     Stripe answered): the same key with new URLs is refused, so the service takes attempt 2."""
     licence_id = world.signed_licence(like=3, fee=5_000)
     world.gateway.create_checkout_session(
-        amount=5_000, currency="USD", product_name=f"Licence #{licence_id} upfront fee",
-        success_url="https://old.example/paid", cancel_url="https://old.example/back",
+        amount=5_000,
+        currency="USD",
+        product_name=f"Licence #{licence_id} upfront fee",
+        success_url="https://old.example/paid",
+        cancel_url="https://old.example/back",
         idempotency_key=f"licence-checkout:{licence_id}:1",
-        metadata={"kind": "licence_fee", "licence_id": str(licence_id)}, client_reference_id=f"licence-{licence_id}")
+        metadata={"kind": "licence_fee", "licence_id": str(licence_id)},
+        client_reference_id=f"licence-{licence_id}",
+    )
     response = world.checkout(licence_id)
     assert response.status_code == 201, response.get_json()
     assert world.payment(licence_id).checkout_attempt == 2

@@ -1,13 +1,14 @@
 """The licence page's "Pay the upfront fee" button: the licensee brand is sent to Stripe
 Checkout (the emulator's hosted page), pays, comes back, and the webhook activates the
 licence; nobody else sees or can use the button."""
+
 from __future__ import annotations
 
 import re
 
 import pytest
 
-from tests.payments.harness import pay_world, seeded_sqlite  # noqa: F401  (fixtures)
+from tests.payments.harness import pay_world, seeded_sqlite
 
 PASSWORD = "cameo-demo-2026"
 EMAILS = {"eli": "eli@lumen.example", "dana": "dana@northwind.example", "ava": "ava@creators.example"}
@@ -17,8 +18,9 @@ def browser(world, who: str):
     client = world.app.test_client()
     page = client.get("/login").get_data(as_text=True)
     token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page)
-    response = client.post("/login", data={"email": EMAILS[who], "password": PASSWORD,
-                                            "csrf_token": token.group(1) if token else ""})
+    response = client.post(
+        "/login", data={"email": EMAILS[who], "password": PASSWORD, "csrf_token": token.group(1) if token else ""}
+    )
     assert response.status_code == 302
     return client
 

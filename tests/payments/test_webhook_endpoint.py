@@ -3,6 +3,7 @@
 Deliveries come from the in-process emulator (real signatures) through the Flask test
 client; crafted events are signed with the same scheme.
 """
+
 from __future__ import annotations
 
 import json
@@ -13,7 +14,7 @@ from app.db import Database
 from app.kit.registry import provided
 from app.payments.events import EventNotReady, WebhookHandlers
 from stripe_emulator import sign
-from tests.payments.harness import WEBHOOK_SECRET, pay_world, seeded_sqlite  # noqa: F401  (fixtures)
+from tests.payments.harness import WEBHOOK_SECRET, pay_world, seeded_sqlite
 
 CALLS: list[str] = []
 READY = {"flag": False}
@@ -41,8 +42,16 @@ def _reset(request):
 
 
 def crafted(world, event_id: str, type_: str = "test.waits") -> bytes:
-    return json.dumps({"id": event_id, "object": "event", "type": type_, "created": world.emulator_clock.now,
-                       "livemode": False, "data": {"object": {"id": "obj_1"}}}).encode()
+    return json.dumps(
+        {
+            "id": event_id,
+            "object": "event",
+            "type": type_,
+            "created": world.emulator_clock.now,
+            "livemode": False,
+            "data": {"object": {"id": "obj_1"}},
+        }
+    ).encode()
 
 
 def problem(response, status: int) -> dict:
@@ -63,14 +72,24 @@ def test_valid_deliveries_are_stored_once_and_processed(pay_world):
     assert stored[next(iter(created))].payload["id"] == next(iter(created))
 
 
-@pytest.mark.parametrize("header", [
-    "forged", "malformed", "missing", "tampered",
-])
+@pytest.mark.parametrize(
+    "header",
+    [
+        "forged",
+        "malformed",
+        "missing",
+        "tampered",
+    ],
+)
 def test_forged_or_malformed_signatures_are_refused_and_nothing_recorded(pay_world, header):
     payload = crafted(pay_world, "evt_forged")
     t = pay_world.emulator_clock.now
-    signature = {"forged": sign(payload, "whsec_someone_else", t), "malformed": "t=abc,v1=",
-                 "missing": "", "tampered": sign(payload, WEBHOOK_SECRET, t)}[header]
+    signature = {
+        "forged": sign(payload, "whsec_someone_else", t),
+        "malformed": "t=abc,v1=",
+        "missing": "",
+        "tampered": sign(payload, WEBHOOK_SECRET, t),
+    }[header]
     body = payload.replace(b"obj_1", b"obj_2") if header == "tampered" else payload
     assert problem(pay_world.post_webhook(body, signature), 400)["title"] == "Invalid webhook signature"
     assert pay_world.count("stripe_event") == 0 and CALLS == []
@@ -135,8 +154,9 @@ def test_an_event_failing_too_often_is_parked_listed_and_retried_only_when_asked
     payload = crafted(pay_world, "evt_poison")
     pay_world.post_webhook(payload, pay_world.resign(payload))
     with provided(Database, pay_world.app).engine.begin() as conn:
-        conn.execute(text("UPDATE stripe_event SET attempts = :n WHERE id = 'evt_poison'"),
-                     {"n": MAX_AUTOMATIC_ATTEMPTS})
+        conn.execute(
+            text("UPDATE stripe_event SET attempts = :n WHERE id = 'evt_poison'"), {"n": MAX_AUTOMATIC_ATTEMPTS}
+        )
     output = pay_world.retry_events()
     assert "processed 0 events; 0 still pending; 1 parked" in output and "parked evt_poison test.waits" in output
     assert CALLS == ["evt_poison"]  # parked: not tried again automatically
@@ -205,11 +225,24 @@ def test_an_unpaid_checkout_completion_records_nothing(pay_world):
     """Asynchronous payment methods complete the session unpaid; the payment comes later."""
     licence_id = pay_world.signed_licence(like=3, fee=5_000)
     body = pay_world.checkout(licence_id).get_json()
-    payload = json.dumps({"id": "evt_unpaid", "object": "event", "type": "checkout.session.completed",
-                          "created": pay_world.emulator_clock.now, "livemode": False,
-                          "data": {"object": {"id": body["checkout_session_id"], "object": "checkout.session",
-                                              "payment_status": "unpaid", "payment_intent": None,
-                                              "metadata": {"kind": "licence_fee", "licence_id": str(licence_id)}}}})
+    payload = json.dumps(
+        {
+            "id": "evt_unpaid",
+            "object": "event",
+            "type": "checkout.session.completed",
+            "created": pay_world.emulator_clock.now,
+            "livemode": False,
+            "data": {
+                "object": {
+                    "id": body["checkout_session_id"],
+                    "object": "checkout.session",
+                    "payment_status": "unpaid",
+                    "payment_intent": None,
+                    "metadata": {"kind": "licence_fee", "licence_id": str(licence_id)},
+                }
+            },
+        }
+    )
     response = pay_world.post_webhook(payload.encode(), pay_world.resign(payload.encode()))
     assert response.get_json()["processed"] is True
     assert pay_world.licence(licence_id).status == "signed" and pay_world.entries() == []
@@ -217,7 +250,6 @@ def test_an_unpaid_checkout_completion_records_nothing(pay_world):
 
 def test_a_payment_for_a_licence_revoked_meanwhile_stays_pending_for_an_operator(pay_world):
     from sqlalchemy import text
-
 
     pay_world.forward()
     licence_id = pay_world.signed_licence(like=3, fee=5_000)

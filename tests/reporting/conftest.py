@@ -1,10 +1,11 @@
 """An app on SQLite and PostgreSQL holding the ledger story (``ledger_story``) and the
 people who read it: an accountant, an admin, a brand member and the two creators of the
 story (user ids 7 and 8, so creator id = user id), one with a Stripe connected account."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime, timezone
 
 import pytest
 from sqlalchemy import text
@@ -19,9 +20,14 @@ from tests.reporting.ledger_story import AVA, BEN, tell_story
 
 PASSWORD = "reporting-test-password"
 FAST_HASH = "pbkdf2:sha256:1000"
-PEOPLE = {"fay": (1, "accountant"), "gus": (2, "admin"), "dana": (3, "brand"), "ava": (AVA, "creator"),
-          "ben": (BEN, "creator")}
-CREATED = datetime(2026, 8, 1, tzinfo=timezone.utc)
+PEOPLE = {
+    "fay": (1, "accountant"),
+    "gus": (2, "admin"),
+    "dana": (3, "brand"),
+    "ava": (AVA, "creator"),
+    "ben": (BEN, "creator"),
+}
+CREATED = datetime(2026, 8, 1, tzinfo=UTC)
 
 
 @dataclass
@@ -51,11 +57,27 @@ def _people(session) -> None:
 
     hashed = generate_password_hash(PASSWORD, method=FAST_HASH)
     for name, (user_id, role) in PEOPLE.items():
-        session.add(User(id=user_id, email=f"{name}@reports.example", display_name=name.capitalize(),
-                         password_hash=hashed, role=role, created_at=CREATED))
+        session.add(
+            User(
+                id=user_id,
+                email=f"{name}@reports.example",
+                display_name=name.capitalize(),
+                password_hash=hashed,
+                role=role,
+                created_at=CREATED,
+            )
+        )
     session.flush()
-    session.add(ConnectAccount(creator_id=BEN, stripe_account_id="acct_1BenReports", country="US",
-                               payouts_enabled=True, created_at=CREATED, updated_at=CREATED))
+    session.add(
+        ConnectAccount(
+            creator_id=BEN,
+            stripe_account_id="acct_1BenReports",
+            country="US",
+            payouts_enabled=True,
+            created_at=CREATED,
+            updated_at=CREATED,
+        )
+    )
 
 
 @pytest.fixture
@@ -69,6 +91,6 @@ def books(database_url, tmp_path, clock) -> Books:
     if provided(Database, app).engine.dialect.name == "postgresql":  # ids were given explicitly: move the sequence on
         with provided(Database, app).engine.begin() as conn:
             conn.execute(text("SELECT setval('mk_user_id_seq', (SELECT max(id) FROM mk_user))"))
-    clock.set(datetime(2027, 1, 15, 12, tzinfo=timezone.utc))
+    clock.set(datetime(2027, 1, 15, 12, tzinfo=UTC))
     yield Books(app, seqs)
     provided(Database, app).dispose()

@@ -6,12 +6,13 @@ reversed payouts, and USD, JPY (0 decimals) and KWD (3 decimals).  Checked three
 own loader and realization compared account by account with ``ledger.reports`` at every
 month end, and a tampered assertion that ``bean-check`` must reject.
 """
+
 from __future__ import annotations
 
 import shutil
 import subprocess
 import sys
-from datetime import date, datetime, time, timezone
+from datetime import UTC, date, datetime, time, timezone
 from decimal import Decimal
 from pathlib import Path
 
@@ -43,8 +44,10 @@ def realized(entries, before: date) -> dict[str, Decimal]:
 
 
 def ledger_balances(conn, before: datetime | None) -> dict[str, Decimal]:
-    return {beancount_account(b.code, b.type): Decimal(format_minor(b.amount, b.currency))
-            for b in reports.balances(conn, before=before)}
+    return {
+        beancount_account(b.code, b.type): Decimal(format_minor(b.amount, b.currency))
+        for b in reports.balances(conn, before=before)
+    }
 
 
 def export(books, tmp_path: Path, period: Period | None) -> Path:
@@ -67,13 +70,20 @@ def test_whole_book_passes_bean_check_and_balances_equal_the_ledger(books, tmp_p
         entry_count = len(exports.entries_frame(conn))
         accounts = len(reports.balances(conn))
         assert len(transactions) == entry_count == 15
-        assert {t.meta["kind"] for t in transactions} >= {"licence.sale", "usage.royalty", "licence.refund",
-                                                          "licence.dispute", "reserve.hold", "reserve.release",
-                                                          "payout.transfer", "reversal", "usage.invoice_paid"}
+        assert {t.meta["kind"] for t in transactions} >= {
+            "licence.sale",
+            "usage.royalty",
+            "licence.refund",
+            "licence.dispute",
+            "reserve.hold",
+            "reserve.release",
+            "payout.transfer",
+            "reversal",
+            "usage.invoice_paid",
+        }
         # five month ends (Sep 2026 – Jan 2027), every account asserted at each
         assert len(assertions) == 5 * accounts
-        for month in exports.months(datetime(2026, 9, 1, tzinfo=timezone.utc),
-                                    datetime(2027, 1, 31, tzinfo=timezone.utc)):
+        for month in exports.months(datetime(2026, 9, 1, tzinfo=UTC), datetime(2027, 1, 31, tzinfo=UTC)):
             expected = {k: v for k, v in ledger_balances(conn, month.ends_at).items() if v}
             assert realized(entries, month.ends_at.date()) == expected, month.name
         assert realized(entries, date(9999, 1, 1)) == {k: v for k, v in ledger_balances(conn, None).items() if v}
@@ -93,7 +103,7 @@ def test_a_period_export_opens_with_the_earlier_balances_and_checks(books, tmp_p
     assert transactions[0].narration == "Opening balances before 2026-11"
     assert all(t.date.month == 11 for t in transactions)
     with books.engine.connect() as conn:
-        end = datetime.combine(date(2026, 12, 1), time(), tzinfo=timezone.utc)
+        end = datetime.combine(date(2026, 12, 1), time(), tzinfo=UTC)
         assert realized(entries, date(2026, 12, 1)) == {k: v for k, v in ledger_balances(conn, end).items() if v}
 
 
@@ -108,12 +118,15 @@ def test_bean_check_rejects_an_assertion_off_by_one_minor_unit(books, tmp_path):
     assert "Balance failed for 'Liabilities:Creator:C7:Payable:USD'" in checked.stdout + checked.stderr
 
 
-@pytest.mark.parametrize("code,kind,name", [
-    ("creator:42:payable:USD", "liability", "Liabilities:Creator:C42:Payable:USD"),
-    ("brand:7:receivable:JPY", "asset", "Assets:Brand:B7:Receivable:JPY"),
-    ("platform:fees:stripe:KWD", "expense", "Expenses:Platform:Fees:Stripe:KWD"),
-    ("platform:revenue:commission:EUR", "revenue", "Income:Platform:Revenue:Commission:EUR"),
-    ("owner:capital_in:USD", "equity", "Equity:Owner:Capital-in:USD"),
-])
+@pytest.mark.parametrize(
+    "code,kind,name",
+    [
+        ("creator:42:payable:USD", "liability", "Liabilities:Creator:C42:Payable:USD"),
+        ("brand:7:receivable:JPY", "asset", "Assets:Brand:B7:Receivable:JPY"),
+        ("platform:fees:stripe:KWD", "expense", "Expenses:Platform:Fees:Stripe:KWD"),
+        ("platform:revenue:commission:EUR", "revenue", "Income:Platform:Revenue:Commission:EUR"),
+        ("owner:capital_in:USD", "equity", "Equity:Owner:Capital-in:USD"),
+    ],
+)
 def test_account_names(code, kind, name):
     assert beancount_account(code, kind) == name

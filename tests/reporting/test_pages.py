@@ -1,6 +1,7 @@
 """The accountant dashboard through the Flask test client: trial balance as of a date,
 drill-down from account to entry, charts, creators, CSV downloads, exports, and who may
 see any of it (accountants and admins; creators and brands get 403)."""
+
 from __future__ import annotations
 
 import io
@@ -13,10 +14,20 @@ import pytest
 from app.reporting import service
 from tests.reporting.ledger_story import AVA
 
-PAGES = ["/reports/", "/reports/trial-balance", "/reports/accounts", "/reports/accounts/creator:7:payable:USD",
-         "/reports/entries", "/reports/entries/1", "/reports/creators", "/reports/charts/USD.svg",
-         "/reports/activity.csv", "/reports/exports", "/reports/exports/download?format=csv",
-         "/reports/exports/payees?year=2026"]
+PAGES = [
+    "/reports/",
+    "/reports/trial-balance",
+    "/reports/accounts",
+    "/reports/accounts/creator:7:payable:USD",
+    "/reports/entries",
+    "/reports/entries/1",
+    "/reports/creators",
+    "/reports/charts/USD.svg",
+    "/reports/activity.csv",
+    "/reports/exports",
+    "/reports/exports/download?format=csv",
+    "/reports/exports/payees?year=2026",
+]
 
 
 def body(response) -> str:
@@ -74,16 +85,19 @@ def test_a_bad_date_is_a_clear_400(books, as_of):
     assert "is not a date: use YYYY-MM-DD" in body(response)
 
 
-@pytest.mark.parametrize("path,message", [
-    ("/reports/creators?period=2026-13", "is not a period"),
-    ("/reports/entries?page=abc", "is not a page number"),
-    ("/reports/trial-balance?format=pdf", "is not a format here"),
-    ("/reports/exports/download?format=ods", "is not an export format"),
-    ("/reports/exports/download?format=csv&tables=nope", "Unknown table nope"),
-    ("/reports/exports/download?format=xlsx&tables=creators", "creators needs a period"),
-    ("/reports/exports/payees?year=last", "is not a year"),
-    ("/reports/exports/payees?year=1066", "is not a plausible calendar year"),
-])
+@pytest.mark.parametrize(
+    "path,message",
+    [
+        ("/reports/creators?period=2026-13", "is not a period"),
+        ("/reports/entries?page=abc", "is not a page number"),
+        ("/reports/trial-balance?format=pdf", "is not a format here"),
+        ("/reports/exports/download?format=ods", "is not an export format"),
+        ("/reports/exports/download?format=csv&tables=nope", "Unknown table nope"),
+        ("/reports/exports/download?format=xlsx&tables=creators", "creators needs a period"),
+        ("/reports/exports/payees?year=last", "is not a year"),
+        ("/reports/exports/payees?year=1066", "is not a plausible calendar year"),
+    ],
+)
 def test_bad_query_strings_are_400s(books, path, message):
     books.login("fay")
     response = books.get(path)
@@ -132,8 +146,7 @@ def test_charts_are_svg_with_the_four_series(books):
     assert svg.mimetype == "image/svg+xml"
     text = body(svg)
     assert "<svg" in text[:400]
-    for label in ("Gross sales", "Commission", "Payouts", "Outstanding payables", "Monthly activity (KWD)",
-                  "2026-11"):
+    for label in ("Gross sales", "Commission", "Payouts", "Outstanding payables", "Monthly activity (KWD)", "2026-11"):
         assert label in text
     assert "<script" not in text
     assert books.get("/reports/charts/EUR.svg").status_code == 404
@@ -160,8 +173,13 @@ def test_export_downloads(books):
     assert list(sheets) == ["postings", "creators"]
     assert sheets["postings"]["amount"].sum() == 0 and sheets["postings"]["amount"].dtype == "int64"
     archive = zipfile.ZipFile(io.BytesIO(books.get("/reports/exports/download?format=csv").data))
-    assert sorted(archive.namelist()) == ["activity.csv", "entries.csv", "payouts.csv", "postings.csv",
-                                          "trial-balance.csv"]
+    assert sorted(archive.namelist()) == [
+        "activity.csv",
+        "entries.csv",
+        "payouts.csv",
+        "postings.csv",
+        "trial-balance.csv",
+    ]
     beancount = books.get("/reports/exports/download?format=beancount&period=2026-10")
     assert 'filename="cameo-2026-10.beancount"' in beancount.headers["Content-Disposition"]
     assert "2026-11-01 balance Liabilities:Creator:C7:Payable:USD  -50.00 ~ 0 USD" in body(beancount)

@@ -7,6 +7,7 @@ The kill comes from the service's ``on_step`` observer — the same hook the CLI
 progress bar uses — so production code has no test branch.  Without ``--kill-at``
 the run goes to the end and prints its status.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -31,12 +32,21 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=1)
     args = parser.parse_args()
     now = datetime.fromisoformat(args.now)
-    app = create_app({
-        "TESTING": True, "CAMEO_ENV": "test", "DATABASE_URL": args.database_url, "SECRET_KEY": "crash-test",
-        "INSTANCE_PATH": args.instance, "CLOCK": lambda: now, "STRIPE_SECRET_KEY": "sk_test_crash",
-        "STRIPE_API_BASE": args.api_base, "STRIPE_MAX_NETWORK_RETRIES": 2, "SETTLEMENT_WORKERS": args.workers,
-        "SETTLEMENT_STRIPE_WRITES_PER_SECOND": 0,
-    })
+    app = create_app(
+        {
+            "TESTING": True,
+            "CAMEO_ENV": "test",
+            "DATABASE_URL": args.database_url,
+            "SECRET_KEY": "crash-test",
+            "INSTANCE_PATH": args.instance,
+            "CLOCK": lambda: now,
+            "STRIPE_SECRET_KEY": "sk_test_crash",
+            "STRIPE_API_BASE": args.api_base,
+            "STRIPE_MAX_NETWORK_RETRIES": 2,
+            "SETTLEMENT_WORKERS": args.workers,
+            "SETTLEMENT_STRIPE_WRITES_PER_SECOND": 0,
+        }
+    )
     seen: Counter[str] = Counter()
 
     def on_step(step: str, _subject) -> None:
@@ -46,8 +56,12 @@ def main() -> None:
 
     with app.app_context():
         report = provided(Settler, app).settle(
-            Period.parse(args.period), now=now, actor="crash-runner", gateway=provided(PaymentGateway, app),
-            on_step=on_step)
+            Period.parse(args.period),
+            now=now,
+            actor="crash-runner",
+            gateway=provided(PaymentGateway, app),
+            on_step=on_step,
+        )
     print(report.run.status if report.run else report.note)
 
 

@@ -1,10 +1,11 @@
 """``cameo settle`` (dry run, bad input, the summary), the staff pages, the scheduled job and the settings."""
+
 from __future__ import annotations
 
 import hashlib
 import json
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime, timezone
 from pathlib import Path
 
 import pytest
@@ -23,7 +24,7 @@ PASSWORD = json.loads((Path(__file__).resolve().parents[2] / "seed_data" / "demo
 
 
 def utc(*args) -> datetime:
-    return datetime(*args, tzinfo=timezone.utc)
+    return datetime(*args, tzinfo=UTC)
 
 
 def fingerprint(app) -> str:
@@ -62,7 +63,9 @@ def test_a_dry_run_changes_nothing_and_calls_nobody(world_any_db):
 
     result = w.cli("--period", OCT.name)
     assert result.exit_code == 0, result.output
-    assert re.search(r"USD\s+1\s+80\.00\s+1\s+25\.00\s+1\s+3\.00\s+0\s+0\.00\s+0\s+10\.00", result.output), result.output
+    assert re.search(r"USD\s+1\s+80\.00\s+1\s+25\.00\s+1\s+3\.00\s+0\s+0\.00\s+0\s+10\.00", result.output), (
+        result.output
+    )
     assert (w.payable(people["ava"]), w.reserve(people["ava"])) == (0, 10_00)
     before = fingerprint(w.app)
     result = w.cli("--period", OCT.name, "--dry-run")  # a planned period: shown, not planned again
@@ -70,14 +73,17 @@ def test_a_dry_run_changes_nothing_and_calls_nobody(world_any_db):
     assert fingerprint(w.app) == before
 
 
-@pytest.mark.parametrize("args,code,message", [
-    (["--period", "2026-13"], 2, "write a month as YYYY-MM"),
-    (["--period", "october"], 2, "write a month as YYYY-MM"),
-    ([], 2, "Missing option '--period'"),
-    (["--period", "2026-10", "--dry-run", "--retry-failed"], 2, "cannot be combined"),
-    (["--period", "2026-11"], 1, "2026-11 is not over yet"),
-    (["--period", "2026-10", "--retry-failed"], 1, "2026-10 has no settlement run to retry"),
-])
+@pytest.mark.parametrize(
+    "args,code,message",
+    [
+        (["--period", "2026-13"], 2, "write a month as YYYY-MM"),
+        (["--period", "october"], 2, "write a month as YYYY-MM"),
+        ([], 2, "Missing option '--period'"),
+        (["--period", "2026-10", "--dry-run", "--retry-failed"], 2, "cannot be combined"),
+        (["--period", "2026-11"], 1, "2026-11 is not over yet"),
+        (["--period", "2026-10", "--retry-failed"], 1, "2026-10 has no settlement run to retry"),
+    ],
+)
 def test_bad_requests_exit_non_zero_and_change_nothing(world, args, code, message):
     some_earnings(world)
     before = fingerprint(world.app)
@@ -97,6 +103,7 @@ def test_without_payments_configured_a_run_is_refused_but_a_dry_run_works(tmp_pa
 
 
 # -- the staff pages ------------------------------------------------------------------------------
+
 
 def login(client, email: str) -> None:
     page = client.get("/login").get_data(as_text=True)
@@ -159,6 +166,7 @@ def test_admin_retry_button_pays_failed_items(world):
 
 # -- the schedule ---------------------------------------------------------------------------------
 
+
 def test_the_monthly_job_settles_the_previous_month_once(world):
     w = world
     people = some_earnings(w)
@@ -192,13 +200,16 @@ def test_the_job_is_registered_with_the_configured_cron(tmp_path, sqlite_url, cl
         provided(Database, app).dispose()
 
 
-@pytest.mark.parametrize("environ,message", [
-    ({"SETTLEMENT_SCHEDULE": "monthly"}, "SETTLEMENT_SCHEDULE must be a crontab expression"),
-    ({"SETTLEMENT_MIN_PAYOUT": "USD:10"}, "SETTLEMENT_MIN_PAYOUT must look like"),
-    ({"SETTLEMENT_MIN_PAYOUT": "XXX=10"}, "cannot read 'XXX=10'"),
-    ({"SETTLEMENT_MIN_PAYOUT": "USD=-5"}, "SETTLEMENT_MIN_PAYOUT"),
-    ({"SETTLEMENT_WORKERS": "0"}, "SETTLEMENT_WORKERS"),
-])
+@pytest.mark.parametrize(
+    "environ,message",
+    [
+        ({"SETTLEMENT_SCHEDULE": "monthly"}, "SETTLEMENT_SCHEDULE must be a crontab expression"),
+        ({"SETTLEMENT_MIN_PAYOUT": "USD:10"}, "SETTLEMENT_MIN_PAYOUT must look like"),
+        ({"SETTLEMENT_MIN_PAYOUT": "XXX=10"}, "cannot read 'XXX=10'"),
+        ({"SETTLEMENT_MIN_PAYOUT": "USD=-5"}, "SETTLEMENT_MIN_PAYOUT"),
+        ({"SETTLEMENT_WORKERS": "0"}, "SETTLEMENT_WORKERS"),
+    ],
+)
 def test_bad_settlement_settings_are_clear_startup_errors(tmp_path, environ, message):
     with pytest.raises(ConfigError, match=message):
         from_environment({"SECRET_KEY": "x", **environ}, tmp_path)

@@ -2,12 +2,13 @@
 pays every creator exactly once: one Stripe transfer per payout item, one payout
 entry per item, balances to the cent, and the ledger verifies.  SQLite and PostgreSQL.
 """
+
 from __future__ import annotations
 
 import signal
 import subprocess
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime, timezone
 from pathlib import Path
 
 import pytest
@@ -19,19 +20,41 @@ from .world import AFTER_OCT, OCT
 
 ROOT = Path(__file__).resolve().parents[2]
 # (step, occurrence): every checkpoint, for the first item and for one in the middle of the run
-KILL_POINTS = [("run.locked", 1), ("run.planned", 1), ("run.paying", 1), ("item.posted", 1), ("item.posted", 2),
-               ("item.transferred", 1), ("item.transferred", 3), ("item.paid", 2), ("run.finished", 1)]
+KILL_POINTS = [
+    ("run.locked", 1),
+    ("run.planned", 1),
+    ("run.paying", 1),
+    ("item.posted", 1),
+    ("item.posted", 2),
+    ("item.transferred", 1),
+    ("item.transferred", 3),
+    ("item.paid", 2),
+    ("run.finished", 1),
+]
 
 
 def utc(*args) -> datetime:
-    return datetime(*args, tzinfo=timezone.utc)
+    return datetime(*args, tzinfo=UTC)
 
 
 def run_in_subprocess(w, tmp_path: Path, kill_at: str | None = None, nth: int = 1, workers: int = 1):
-    command = [sys.executable, "-m", "tests.settlement.crash_runner",
-               "--database-url", provided(Database, w.app).url, "--api-base", w.pay.running.url, "--period", OCT.name,
-               "--now", AFTER_OCT.isoformat(), "--instance", str(tmp_path / "crash-instance"),
-               "--workers", str(workers)]
+    command = [
+        sys.executable,
+        "-m",
+        "tests.settlement.crash_runner",
+        "--database-url",
+        provided(Database, w.app).url,
+        "--api-base",
+        w.pay.running.url,
+        "--period",
+        OCT.name,
+        "--now",
+        AFTER_OCT.isoformat(),
+        "--instance",
+        str(tmp_path / "crash-instance"),
+        "--workers",
+        str(workers),
+    ]
     if kill_at:
         command += ["--kill-at", kill_at, "--nth", str(nth)]
     return subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=120)
@@ -57,8 +80,13 @@ def assert_settled_once(w, people) -> None:
     assert run.status == "completed" and (run.paid_count, run.held_count, run.below_minimum_count) == (4, 1, 1)
     items = w.items(OCT)
     assert {k: i.status for k, i in items.items()} == {
-        (people["ava"], "USD"): "paid", (people["ava"], "EUR"): "paid", (people["ben"], "USD"): "paid",
-        (people["chloe"], "USD"): "paid", (people["chloe"], "EUR"): "below_minimum", (people["dan"], "USD"): "held"}
+        (people["ava"], "USD"): "paid",
+        (people["ava"], "EUR"): "paid",
+        (people["ben"], "USD"): "paid",
+        (people["chloe"], "USD"): "paid",
+        (people["chloe"], "EUR"): "below_minimum",
+        (people["dan"], "USD"): "held",
+    }
     assert len(w.transfers()) == 4
     w.assert_one_transfer_per_paid_item(OCT)
     assert [w.payable(people[n]) for n in ("ava", "ben", "chloe", "dan")] == [0, 0, 0, 50_00]

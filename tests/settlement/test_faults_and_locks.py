@@ -1,8 +1,9 @@
 """Stripe faults during a run (500, 429, timeouts, lost responses) and two runs started at once."""
+
 from __future__ import annotations
 
 import threading
-from datetime import datetime, timezone
+from datetime import UTC, datetime, timezone
 
 import pytest
 
@@ -15,7 +16,7 @@ from .world import AFTER_OCT, OCT
 
 
 def utc(*args) -> datetime:
-    return datetime(*args, tzinfo=timezone.utc)
+    return datetime(*args, tzinfo=UTC)
 
 
 def three_creators(w) -> list[int]:
@@ -107,9 +108,10 @@ def test_two_runs_started_at_once_one_runs_the_other_is_refused(world_any_db):
 
     def first():
         try:
-            outcome["report"] = w.settler().settle(OCT, now=AFTER_OCT, actor="first", gateway=w.gateway(),
-                                                   on_step=pause_after_planning)
-        except BaseException as exc:  # noqa: BLE001 — reported by the main thread
+            outcome["report"] = w.settler().settle(
+                OCT, now=AFTER_OCT, actor="first", gateway=w.gateway(), on_step=pause_after_planning
+            )
+        except BaseException as exc:
             outcome["error"] = exc
             planned.set()
 

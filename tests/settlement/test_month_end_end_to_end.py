@@ -1,9 +1,10 @@
 """Month end, end to end, with nothing stood in: a licence sale paid through Checkout,
 the real settlement run paying one co-owner and holding the other, then reconciliation
 and the close of both months — every figure traced from the sale to the transfer."""
+
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime, timezone
 
 from sqlmodel import select
 
@@ -22,18 +23,29 @@ FAY = "fay@books.example"
 
 
 def utc(*parts: int) -> datetime:
-    return datetime(*parts, tzinfo=timezone.utc)
+    return datetime(*parts, tzinfo=UTC)
 
 
 def onboard(world, creator_id: int) -> str:
     now = world.now
     account = provided(PaymentGateway, world.app).create_connected_account(
-        email=f"creator-{creator_id}@example.com", country="US", idempotency_key=f"e2e-account-{creator_id}")
+        email=f"creator-{creator_id}@example.com", country="US", idempotency_key=f"e2e-account-{creator_id}"
+    )
     world.emulator.complete_onboarding(account.id)
     with provided(Database, world.app).unit_of_work() as uow:
-        uow.session.add(ConnectAccount(creator_id=creator_id, stripe_account_id=account.id, country="US",
-                                       charges_enabled=True, payouts_enabled=True, details_submitted=True,
-                                       requirements_due=[], created_at=now, updated_at=now))
+        uow.session.add(
+            ConnectAccount(
+                creator_id=creator_id,
+                stripe_account_id=account.id,
+                country="US",
+                charges_enabled=True,
+                payouts_enabled=True,
+                details_submitted=True,
+                requirements_due=[],
+                created_at=now,
+                updated_at=now,
+            )
+        )
         uow.commit()
     return account.id
 
@@ -63,14 +75,21 @@ def test_a_sale_is_settled_reconciled_and_both_months_close(world):
     run = world.settle(OCT, now=AFTER_OCT)
     items = world.items(OCT)
     assert {(cid, i.status, i.amount) for (cid, _), i in items.items()} == {
-        (ben, "paid", 56_000), (chloe, "held", 24_000)}
-    [transfer] = [t for t in world.emulator.objects("transfer")]
-    assert (transfer["amount"], transfer["destination"], transfer["transfer_group"]) == (56_000, ben_account,
-                                                                                          "settlement-2026-10")
+        (ben, "paid", 56_000),
+        (chloe, "held", 24_000),
+    }
+    [transfer] = list(world.emulator.objects("transfer"))
+    assert (transfer["amount"], transfer["destination"], transfer["transfer_group"]) == (
+        56_000,
+        ben_account,
+        "settlement-2026-10",
+    )
     assert world.payable(ben) == 0 and world.payable(chloe) == 24_000
     assert run is not None
-    assert statement_says(world, ben) == f"The 2026-10 settlement run paid 560.00 USD to your Stripe account " \
-                                         f"(transfer {transfer['id']})."
+    assert (
+        statement_says(world, ben) == f"The 2026-10 settlement run paid 560.00 USD to your Stripe account "
+        f"(transfer {transfer['id']})."
+    )
     assert statement_says(world, chloe).startswith("The 2026-10 settlement run held 240.00 USD: No Stripe account")
 
     world.at(utc(2026, 11, 2, 9))
@@ -86,6 +105,8 @@ def test_a_sale_is_settled_reconciled_and_both_months_close(world):
     assert transfers_row.split()[1:] == ["1", "0", "0", "0", "0"] and "all matched" in november.output
     assert cli(world, "close-period", "--period", "2026-11", "--by", FAY).exit_code == 0
     with provided(Database, world.app).engine.connect() as conn:
-        closes = conn.exec_driver_sql("SELECT period, unmatched_count FROM accounting_period_close ORDER BY period").all()
+        closes = conn.exec_driver_sql(
+            "SELECT period, unmatched_count FROM accounting_period_close ORDER BY period"
+        ).all()
     assert closes == [("2026-10", 0), ("2026-11", 0)]
     assert cli(world, "ledger", "verify").exit_code == 0

@@ -1,8 +1,9 @@
 """Transfers refused by Stripe, transfers reversed afterwards (webhooks), and retries of failed items."""
+
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime, timezone
 
 from app.payments.gateway import InsufficientPlatformFunds
 
@@ -10,7 +11,7 @@ from .world import AFTER_NOV, AFTER_OCT, NOV, OCT
 
 
 def utc(*args) -> datetime:
-    return datetime(*args, tzinfo=timezone.utc)
+    return datetime(*args, tzinfo=UTC)
 
 
 def deliver(w) -> list[dict]:
@@ -49,10 +50,15 @@ def test_reversed_transfers_return_to_the_payable_once(world_any_db):
     deliver(w)
     items = w.items(OCT)
     assert (items[(ava, "USD")].status, items[(ava, "USD")].reversed_amount, w.payable(ava)) == (
-        "reversed", 100_00, 100_00)
+        "reversed",
+        100_00,
+        100_00,
+    )
     assert (items[(ben, "USD")].status, w.payable(ben)) == ("reversed", 20_00)
     assert [k for k, _ in w.entries("payout.reversal")] == [
-        f"payout:item:{ava_item.id}:reversed:3000", f"payout:item:{ava_item.id}:reversed:10000"]
+        f"payout:item:{ava_item.id}:reversed:3000",
+        f"payout:item:{ava_item.id}:reversed:10000",
+    ]
     assert [k for k, _ in w.entries("reversal")] == [f"payout:item:{ben_item.id}:reversed"]
     assert w.balance("platform:stripe:USD") == 0
     w.assert_books_verify()
@@ -60,7 +66,9 @@ def test_reversed_transfers_return_to_the_payable_once(world_any_db):
     # what came back is paid again by the next run
     report = w.settle(NOV, now=AFTER_NOV)
     assert {k: (i.status, i.amount) for k, i in w.items(NOV).items()} == {
-        (ava, "USD"): ("paid", 100_00), (ben, "USD"): ("paid", 20_00)}
+        (ava, "USD"): ("paid", 100_00),
+        (ben, "USD"): ("paid", 20_00),
+    }
     assert report.run.status == "completed" and (w.payable(ava), w.payable(ben)) == (0, 0)
     w.assert_one_transfer_per_paid_item(NOV)
     w.assert_books_verify()

@@ -1,11 +1,12 @@
 """The settlement tables that migration 0007 creates are the ones the models describe."""
+
 from __future__ import annotations
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlmodel import SQLModel
 
-import app.models  # noqa: F401  (every table on the metadata)
+import app.models
 from ledger.db import make_engine
 
 TABLES = {"settlement_run", "settlement_item"}

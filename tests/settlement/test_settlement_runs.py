@@ -4,9 +4,10 @@ Every scenario runs the real service against the emulator (real SDK over HTTP) o
 SQLite and PostgreSQL, asserts balances to the cent, one transfer per paid item, and
 that ``ledger verify`` passes.
 """
+
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime, timezone
 
 import pytest
 from sqlalchemy import text
@@ -21,7 +22,7 @@ from .world import AFTER_NOV, AFTER_OCT, NOV, OCT
 
 
 def utc(*args) -> datetime:
-    return datetime(*args, tzinfo=timezone.utc)
+    return datetime(*args, tzinfo=UTC)
 
 
 def test_a_month_then_the_next(world_any_db):
@@ -61,10 +62,15 @@ def test_a_month_then_the_next(world_any_db):
     assert (w.payable(ben), w.payable(chloe), w.payable(dan)) == (8_00, 30_00, 12_00)
     assert w.balance("platform:stripe:USD") == -50_00 and w.balance("platform:stripe:EUR") == -15_00
     w.assert_one_transfer_per_paid_item(OCT)
-    assert ("settlement:2026-10:reserve:%d:USD" % ava, "reserve.hold") in w.entries("reserve.hold")
+    assert (f"settlement:2026-10:reserve:{ava}:USD", "reserve.hold") in w.entries("reserve.hold")
     summary = report.by_currency()
-    assert (summary["USD"].paid, summary["USD"].paid_amount, summary["USD"].held, summary["USD"].held_amount,
-            summary["USD"].below_minimum_amount) == (1, 50_00, 2, 42_00, 8_00)
+    assert (
+        summary["USD"].paid,
+        summary["USD"].paid_amount,
+        summary["USD"].held,
+        summary["USD"].held_amount,
+        summary["USD"].below_minimum_amount,
+    ) == (1, 50_00, 2, 42_00, 8_00)
 
     # November: the reserve is released, carried-forward amounts reach the minimum, chloe onboarded
     w.earn(ben, 5_00, at=utc(2026, 11, 3), licence_id=open_usd)
@@ -119,8 +125,12 @@ def test_refusals(world):
 def test_a_period_has_one_run_row(world):
     w = world
     w.settle(OCT)
-    with pytest.raises(Exception, match="(?i)unique"):
+    with pytest.raises(Exception, match=r"(?i)unique"):
         with provided(Database, w.app).engine.begin() as conn:
-            conn.execute(text("INSERT INTO settlement_run (period, period_start, period_end, transfer_group, status, "
-                              "created_by, created_at) VALUES ('2026-10', '2026-10-01', '2026-11-01', 'other', "
-                              "'planned', 'x', '2026-11-01')"))
+            conn.execute(
+                text(
+                    "INSERT INTO settlement_run (period, period_start, period_end, transfer_group, status, "
+                    "created_by, created_at) VALUES ('2026-10', '2026-10-01', '2026-11-01', 'other', "
+                    "'planned', 'x', '2026-11-01')"
+                )
+            )

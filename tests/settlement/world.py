@@ -5,15 +5,18 @@ app's gateway aimed at the emulator, one clock for both).  Creators are made her
 with or without a finished Connect onboarding; their earnings are usage entries of
 licences whose ``holdback_days`` the test chooses, effective when the test says.
 """
+
 from __future__ import annotations
 
 import itertools
 from dataclasses import replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime, timezone
 
 from sqlalchemy import text
 from sqlmodel import select
 
+from app.books import chart, recipes
+from app.books.recipes import Owner
 from app.clock import Clock
 from app.db import Database
 from app.kit.registry import provided, registry_of
@@ -24,15 +27,13 @@ from app.people.models import User
 from app.settlement.models import SettlementItem, SettlementRun
 from app.settlement.planning import Period, transfer_group
 from app.settlement.service import RetryPolicy, Settler, payout_key
-from app.books import chart, recipes
 from ledger import Ledger, UnknownAccount
-from app.books.recipes import Owner
 from ledger.verify import verify
 
 OCT = Period.parse("2026-10")
 NOV = Period.parse("2026-11")
-AFTER_OCT = datetime(2026, 11, 1, 6, 0, tzinfo=timezone.utc)
-AFTER_NOV = datetime(2026, 12, 1, 6, 0, tzinfo=timezone.utc)
+AFTER_OCT = datetime(2026, 11, 1, 6, 0, tzinfo=UTC)
+AFTER_NOV = datetime(2026, 12, 1, 6, 0, tzinfo=UTC)
 FAST_RETRY = RetryPolicy(attempts=3, first_delay=0.01, max_delay=0.02)
 _serial = itertools.count(1)
 
@@ -43,8 +44,9 @@ class SettleWorld:
         self.app = pay_world.app
         self.emulator = pay_world.emulator
         # quick retries, one worker, no pacing: the app's settler with test settings
-        registry_of(self.app).provide(Settler, replace(provided(Settler, self.app), retry=FAST_RETRY, workers=1,
-                                                       writes_per_second=None))
+        registry_of(self.app).provide(
+            Settler, replace(provided(Settler, self.app), retry=FAST_RETRY, workers=1, writes_per_second=None)
+        )
         self.brand_id = 1
 
     # -- time ---------------------------------------------------------------------------------
@@ -59,20 +61,35 @@ class SettleWorld:
     # -- people and money ---------------------------------------------------------------------------
     def creator(self, name: str, *, onboard: bool = True, connect: bool = True) -> int:
         with provided(Database, self.app).unit_of_work() as uow:
-            user = User(email=f"{name}-{next(_serial)}@settle.example", display_name=name, password_hash="x",
-                        role="creator", created_at=self.now)
+            user = User(
+                email=f"{name}-{next(_serial)}@settle.example",
+                display_name=name,
+                password_hash="x",
+                role="creator",
+                created_at=self.now,
+            )
             uow.session.add(user)
             uow.session.flush()
             creator_id = user.id
             if connect:
                 account = provided(PaymentGateway, self.app).create_connected_account(
-                    email=user.email, country="US", idempotency_key=f"creator-{creator_id}-account")
+                    email=user.email, country="US", idempotency_key=f"creator-{creator_id}-account"
+                )
                 if onboard:
                     self.emulator.complete_onboarding(account.id)
-                uow.session.add(ConnectAccount(
-                    creator_id=creator_id, stripe_account_id=account.id, country="US", charges_enabled=onboard,
-                    payouts_enabled=onboard, details_submitted=onboard, requirements_due=[],
-                    created_at=self.now, updated_at=self.now))
+                uow.session.add(
+                    ConnectAccount(
+                        creator_id=creator_id,
+                        stripe_account_id=account.id,
+                        country="US",
+                        charges_enabled=onboard,
+                        payouts_enabled=onboard,
+                        details_submitted=onboard,
+                        requirements_due=[],
+                        created_at=self.now,
+                        updated_at=self.now,
+                    )
+                )
             uow.commit()
         return creator_id
 
@@ -89,8 +106,15 @@ class SettleWorld:
     def earn(self, creator_id: int, amount: int, currency: str = "USD", *, at: datetime, licence_id: int) -> None:
         """A use under ``licence_id`` credits the creator ``amount`` (no commission), effective ``at``."""
         draft = recipes.derivative_use(
-            key=f"test-usage:{next(_serial)}", effective_at=at, currency=currency, price=amount, commission_bps=0,
-            brand_id=self.brand_id, owners=[Owner(creator_id, 1)], meta={"licence_id": licence_id})
+            key=f"test-usage:{next(_serial)}",
+            effective_at=at,
+            currency=currency,
+            price=amount,
+            commission_bps=0,
+            brand_id=self.brand_id,
+            owners=[Owner(creator_id, 1)],
+            meta={"licence_id": licence_id},
+        )
         ledger = provided(Ledger, self.app)
         with provided(Database, self.app).unit_of_work() as uow:
             chart.open_accounts_for(ledger, uow.session, [draft])
@@ -174,7 +198,10 @@ class SettleWorld:
             (transfer,) = by_item[str(item_id)]
             assert transfer["id"] == item.transfer_id
             assert (transfer["amount"], transfer["currency"], transfer["destination"]) == (
-                item.amount, item.currency.lower(), item.destination)
+                item.amount,
+                item.currency.lower(),
+                item.destination,
+            )
         posted = {key for key, _ in self.entries("payout.transfer")}
         for item in self.items(period).values():  # one payout entry per attempt that reached Stripe
             keys = {payout_key(item.id, attempt) for attempt in range(1, item.attempt + 1)}

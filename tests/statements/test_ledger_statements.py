@@ -19,17 +19,16 @@ Commission is 20 %.  The statement is Ava's, USD, October 2026.
   11-02  1 use L12 (after the period: not in it)
 closing: payable 8.00, reserve 30.00, recoverable 380.00
 """
+
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime, timezone
 
 import pytest
 from sqlalchemy import text
 
 from app.books import chart, recipes
-from ledger import LedgerError
 from app.books.recipes import Owner
-from ledger.reports import balance_at
 from app.books.statements import (
     ActivePeriod,
     Balances,
@@ -38,24 +37,42 @@ from app.books.statements import (
     creator_statement,
     months_with_activity,
 )
+from ledger import LedgerError
+from ledger.reports import balance_at
 
-OCT, NOV, DEC = (datetime(2026, m, 1, tzinfo=timezone.utc) for m in (10, 11, 12))
+OCT, NOV, DEC = (datetime(2026, m, 1, tzinfo=UTC) for m in (10, 11, 12))
 AVA, CHLOE = 1, 2
 ALONE, SHARED = [Owner(AVA, 10_000)], [Owner(AVA, 7_000), Owner(CHLOE, 3_000)]
 
 
 def at(month: int, day: int) -> datetime:
-    return datetime(2026, month, day, 12, tzinfo=timezone.utc)
+    return datetime(2026, month, day, 12, tzinfo=UTC)
 
 
 def sale(key, when, licence, gross, owners=ALONE):
-    return recipes.licence_sale(key=key, effective_at=when, currency="USD", gross=gross, stripe_fee=gross // 30,
-                                commission_bps=2000, owners=owners, meta={"licence_id": licence})
+    return recipes.licence_sale(
+        key=key,
+        effective_at=when,
+        currency="USD",
+        gross=gross,
+        stripe_fee=gross // 30,
+        commission_bps=2000,
+        owners=owners,
+        meta={"licence_id": licence},
+    )
 
 
 def use(key, when, licence, brand, price, owners=ALONE):
-    return recipes.derivative_use(key=key, effective_at=when, currency="USD", price=price, commission_bps=2000,
-                                  brand_id=brand, owners=owners, meta={"licence_id": licence})
+    return recipes.derivative_use(
+        key=key,
+        effective_at=when,
+        currency="USD",
+        price=price,
+        commission_bps=2000,
+        brand_id=brand,
+        owners=owners,
+        meta={"licence_id": licence},
+    )
 
 
 def post(book, *drafts, now=None):
@@ -75,24 +92,62 @@ def worked(book):
     post(book, use("use:14:0", at(10, 5), 14, 5, 1_001, SHARED))
     post(book, sale("sale:15", at(10, 6), 15, 20_000, SHARED))
     # a brand paying its invoice touches no creator account: not on the statement
-    post(book, recipes.usage_invoice_paid(key="invoice:1", effective_at=at(10, 6), currency="USD", amount=3_000,
-                                          stripe_fee=117, brand_id=5))
-    post(book, recipes.holdback_to_reserve(key="settlement:2026-10:reserve:1:USD", effective_at=at(10, 7),
-                                           currency="USD", amount=5_000, creator_id=AVA))
-    payout = post(book, recipes.payout_transfer(key="payout:item:1", effective_at=at(10, 15), currency="USD",
-                                                amount=61_161, creator_id=AVA,
-                                                meta={"period": "2026-09", "item_id": 1, "creator_id": AVA}))[0]
+    post(
+        book,
+        recipes.usage_invoice_paid(
+            key="invoice:1", effective_at=at(10, 6), currency="USD", amount=3_000, stripe_fee=117, brand_id=5
+        ),
+    )
+    post(
+        book,
+        recipes.holdback_to_reserve(
+            key="settlement:2026-10:reserve:1:USD", effective_at=at(10, 7), currency="USD", amount=5_000, creator_id=AVA
+        ),
+    )
+    payout = post(
+        book,
+        recipes.payout_transfer(
+            key="payout:item:1",
+            effective_at=at(10, 15),
+            currency="USD",
+            amount=61_161,
+            creator_id=AVA,
+            meta={"period": "2026-09", "item_id": 1, "creator_id": AVA},
+        ),
+    )[0]
     with book.session() as s:
-        book.ledger.reverse(s, payout.seq, idempotency_key="payout:item:1:reversal", now=at(10, 16),
-                            effective_at=at(10, 16))
+        book.ledger.reverse(
+            s, payout.seq, idempotency_key="payout:item:1:reversal", now=at(10, 16), effective_at=at(10, 16)
+        )
         s.commit()
-    post(book, recipes.payout_transfer(key="payout:item:1:2", effective_at=at(10, 17), currency="USD",
-                                       amount=61_161, creator_id=AVA))
-    post(book, recipes.reserve_release(key="settlement:2026-10:release:1:USD", effective_at=at(10, 20),
-                                       currency="USD", amount=2_000, creator_id=AVA))
-    post(book, recipes.refund(key="licence-refund:re_1", effective_at=at(10, 25), currency="USD", amount=50_000,
-                              original=recipes.split(50_000, 2000, ALONE), payable_available={AVA: 2_000},
-                              meta={"licence_id": 11, "refund": "re_1"}))
+    post(
+        book,
+        recipes.payout_transfer(
+            key="payout:item:1:2", effective_at=at(10, 17), currency="USD", amount=61_161, creator_id=AVA
+        ),
+    )
+    post(
+        book,
+        recipes.reserve_release(
+            key="settlement:2026-10:release:1:USD",
+            effective_at=at(10, 20),
+            currency="USD",
+            amount=2_000,
+            creator_id=AVA,
+        ),
+    )
+    post(
+        book,
+        recipes.refund(
+            key="licence-refund:re_1",
+            effective_at=at(10, 25),
+            currency="USD",
+            amount=50_000,
+            original=recipes.split(50_000, 2000, ALONE),
+            payable_available={AVA: 2_000},
+            meta={"licence_id": 11, "refund": "re_1"},
+        ),
+    )
     post(book, use("use:12:3", at(10, 28), 12, 5, 1_000))
     post(book, use("use:12:4", at(11, 2), 12, 5, 1_000))
     return book
@@ -137,8 +192,11 @@ def changes(lines):
 def test_reserve_payouts_refunds_line_by_line(worked):
     s = statement(worked)
     assert changes(s.section("reserve")) == [("reserve.hold", -5_000, 5_000, 0), ("reserve.release", 2_000, -2_000, 0)]
-    assert changes(s.section("payouts")) == [("payout.transfer", -61_161, 0, 0), ("reversal", 61_161, 0, 0),
-                                              ("payout.transfer", -61_161, 0, 0)]
+    assert changes(s.section("payouts")) == [
+        ("payout.transfer", -61_161, 0, 0),
+        ("reversal", 61_161, 0, 0),
+        ("payout.transfer", -61_161, 0, 0),
+    ]
     (refund,) = s.section("refunds")
     assert (refund.kind, refund.licence_id, refund.gross, refund.commission) == ("licence.refund", 11, -50_000, -10_000)
     assert (refund.change.payable, refund.change.recoverable) == (-2_000, 38_000)
@@ -155,7 +213,9 @@ def test_reserve_payouts_refunds_line_by_line(worked):
 def test_the_co_owner_sees_only_her_share(worked):
     s = statement(worked, creator=CHLOE)
     assert s.opening == Balances()
-    assert [(x.licence_id, x.gross, x.commission, x.net, x.co_owned) for x in s.sales] == [(15, 20_000, 4_000, 4_800, True)]
+    assert [(x.licence_id, x.gross, x.commission, x.net, x.co_owned) for x in s.sales] == [
+        (15, 20_000, 4_000, 4_800, True)
+    ]
     assert [(x.licence_id, x.gross, x.commission, x.net, x.co_owned) for x in s.uses] == [(14, 1_001, 200, 240, True)]
     assert s.closing == Balances(payable=5_040)
 
@@ -164,14 +224,17 @@ def test_quiet_periods_unknown_currencies_and_the_next_month(worked):
     november = statement(worked, start=NOV, end=DEC)
     assert november.opening == Balances(payable=800, reserve=3_000, recoverable=38_000)
     assert november.closing == Balances(payable=1_600, reserve=3_000, recoverable=38_000)
-    assert statement(worked, start=DEC, end=datetime(2027, 1, 1, tzinfo=timezone.utc)).lines == ()
+    assert statement(worked, start=DEC, end=datetime(2027, 1, 1, tzinfo=UTC)).lines == ()
     euro = statement(worked, currency="EUR")
     assert (euro.opening, euro.closing, euro.lines) == (Balances(), Balances(), ())
     with pytest.raises(LedgerError):
         statement(worked, start=NOV, end=OCT)
     with worked.engine.connect() as conn:
-        assert months_with_activity(conn, AVA) == [ActivePeriod("2026-11", "USD"), ActivePeriod("2026-10", "USD"),
-                                                   ActivePeriod("2026-09", "USD")]
+        assert months_with_activity(conn, AVA) == [
+            ActivePeriod("2026-11", "USD"),
+            ActivePeriod("2026-10", "USD"),
+            ActivePeriod("2026-09", "USD"),
+        ]
         assert months_with_activity(conn, CHLOE) == [ActivePeriod("2026-10", "USD")]
         assert months_with_activity(conn, 99) == []
 
@@ -179,7 +242,11 @@ def test_quiet_periods_unknown_currencies_and_the_next_month(worked):
 def test_a_drifted_balance_row_is_a_mismatch_not_a_wrong_statement(worked):
     # ledger_balance is the one mutable table; a bug that moved it must not go unnoticed
     with worked.engine.begin() as conn:
-        conn.execute(text("UPDATE ledger_balance SET amount = amount - 1 WHERE account_id = "
-                          "(SELECT id FROM ledger_account WHERE code = 'creator:1:payable:USD')"))
+        conn.execute(
+            text(
+                "UPDATE ledger_balance SET amount = amount - 1 WHERE account_id = "
+                "(SELECT id FROM ledger_account WHERE code = 'creator:1:payable:USD')"
+            )
+        )
     with pytest.raises(StatementMismatch):
         statement(worked)

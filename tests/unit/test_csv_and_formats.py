@@ -1,5 +1,6 @@
 """The one CSV writer (with its spreadsheet-formula guard) and the one registry of
 export formats."""
+
 from __future__ import annotations
 
 import re
@@ -16,19 +17,22 @@ from app.kit.exports import BOOK, FORMATS, MANY, ONE, UnknownFormat, export_form
 APP = Path(__file__).resolve().parents[2] / "app"
 
 
-@pytest.mark.parametrize(("value", "written"), [
-    ("=HYPERLINK(\"http://x\")", "'=HYPERLINK(\"http://x\")"),
-    ("+1", "'+1"),
-    ("-cmd", "'-cmd"),
-    ("@SUM(A1)", "'@SUM(A1)"),
-    ("\t=1", "'\t=1"),
-    ("\r=1", "'\r=1"),
-    ("-50.00", "-50.00"),  # a refund, not a formula
-    ("-7", "-7"),
-    (-7, "-7"),
-    ("plain", "plain"),
-    (None, ""),
-])
+@pytest.mark.parametrize(
+    ("value", "written"),
+    [
+        ('=HYPERLINK("http://x")', '\'=HYPERLINK("http://x")'),
+        ("+1", "'+1"),
+        ("-cmd", "'-cmd"),
+        ("@SUM(A1)", "'@SUM(A1)"),
+        ("\t=1", "'\t=1"),
+        ("\r=1", "'\r=1"),
+        ("-50.00", "-50.00"),  # a refund, not a formula
+        ("-7", "-7"),
+        (-7, "-7"),
+        ("plain", "plain"),
+        (None, ""),
+    ],
+)
 def test_cells_that_a_spreadsheet_would_run_are_written_as_text(value, written):
     assert csvfile.cell(value) == written
 
@@ -43,14 +47,21 @@ def test_documents_streams_and_frames_are_guarded_alike():
 
 
 def test_every_csv_the_product_writes_goes_through_the_one_writer():
-    writers = sorted(str(p.relative_to(APP)) for p in APP.rglob("*.py")
-                     if re.search(r"csv\.(writer|DictWriter)\(|\.to_csv\(", p.read_text()))
+    writers = sorted(
+        str(p.relative_to(APP))
+        for p in APP.rglob("*.py")
+        if re.search(r"csv\.(writer|DictWriter)\(|\.to_csv\(", p.read_text())
+    )
     assert writers == ["kit/csvfile.py"]
 
 
 def test_formats_say_how_many_tables_a_file_holds():
-    assert {name: f.holds for name, f in FORMATS.items()} == {"csv": ONE, "xlsx": MANY, "parquet": ONE,
-                                                              "beancount": BOOK}
+    assert {name: f.holds for name, f in FORMATS.items()} == {
+        "csv": ONE,
+        "xlsx": MANY,
+        "parquet": ONE,
+        "beancount": BOOK,
+    }
     with pytest.raises(UnknownFormat, match="'ods' is not an export format"):
         export_format("ods")
 

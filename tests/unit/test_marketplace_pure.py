@@ -1,4 +1,5 @@
 """Pure pieces of the marketplace: input schemas, sniffing, cursors, contract rendering."""
+
 from __future__ import annotations
 
 import pytest
@@ -39,17 +40,31 @@ def test_owner_shares_must_sum_to_10000(shares):
 
 def test_validation_problem_names_nested_fields():
     with pytest.raises(ValidationError) as exc:
-        OfferIn.model_validate({"template_id": 1, "media": ["web"], "territories": ["US"], "term_days": 1,
-                                "upfront_fee": {"amount_minor": 1, "currency": "USD"},
-                                "per_use_royalty": {"amount_minor": 2.5, "currency": "USD"}})
+        OfferIn.model_validate(
+            {
+                "template_id": 1,
+                "media": ["web"],
+                "territories": ["US"],
+                "term_days": 1,
+                "upfront_fee": {"amount_minor": 1, "currency": "USD"},
+                "per_use_royalty": {"amount_minor": 2.5, "currency": "USD"},
+            }
+        )
     problem = validation_problem(exc.value)
     assert problem.status == 422 and list(problem.errors) == ["per_use_royalty.amount_minor"]
 
 
-@pytest.mark.parametrize("data,kind", [
-    (b"\x89PNG\r\n\x1a\n rest", "image/png"), (b"\xff\xd8\xff\xe0 jfif", "image/jpeg"),
-    (b"RIFF\x00\x00\x00\x00WEBPVP8 ", "image/webp"), (b"GIF89a", None), (b"<svg/>", None), (b"", None),
-])
+@pytest.mark.parametrize(
+    "data,kind",
+    [
+        (b"\x89PNG\r\n\x1a\n rest", "image/png"),
+        (b"\xff\xd8\xff\xe0 jfif", "image/jpeg"),
+        (b"RIFF\x00\x00\x00\x00WEBPVP8 ", "image/webp"),
+        (b"GIF89a", None),
+        (b"<svg/>", None),
+        (b"", None),
+    ],
+)
 def test_image_sniffing(data, kind):
     assert sniff_image(data) == kind
 
@@ -73,8 +88,12 @@ def test_foreign_cursors_are_refused(cursor):
 
 def test_every_seed_template_renders_and_names_the_intended_uses():
     sources = catalogue.template_sources()
-    assert {s["slug"] for s in sources} >= {"social-media-remix", "advertising-campaign", "exclusive-ambassador",
-                                             "editorial-news"}
+    assert {s["slug"] for s in sources} >= {
+        "social-media-remix",
+        "advertising-campaign",
+        "exclusive-ambassador",
+        "editorial-news",
+    }
     for source in sources:
         assert contracts.check_template(source["body"]) is None
         assert "{{ intended_use }}" in source["body"] and "revocation_notice_days" in source["body"]

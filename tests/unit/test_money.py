@@ -1,4 +1,5 @@
 """Money: exact parsing/formatting per currency exponent, allocation, commission."""
+
 from __future__ import annotations
 
 from fractions import Fraction
@@ -19,8 +20,15 @@ from ledger.money import (
 
 @pytest.mark.parametrize(
     "text,currency,minor",
-    [("12.34", "USD", 1234), ("0.01", "USD", 1), ("-5", "EUR", -500), ("1500", "JPY", 1500),
-     ("1.234", "KWD", 1234), ("100.000", "KWD", 100000), ("7.1", "GBP", 710)],
+    [
+        ("12.34", "USD", 1234),
+        ("0.01", "USD", 1),
+        ("-5", "EUR", -500),
+        ("1500", "JPY", 1500),
+        ("1.234", "KWD", 1234),
+        ("100.000", "KWD", 100000),
+        ("7.1", "GBP", 710),
+    ],
 )
 def test_parse_minor_uses_the_currency_exponent(text, currency, minor):
     assert parse_minor(text, currency) == minor
@@ -28,8 +36,16 @@ def test_parse_minor_uses_the_currency_exponent(text, currency, minor):
 
 @pytest.mark.parametrize(
     "text,currency",
-    [("12.345", "USD"), ("1.5", "JPY"), ("1.2345", "KWD"), ("abc", "USD"), ("NaN", "USD"), ("Infinity", "EUR"),
-     ("1", "XYZ"), ("1", "usd")],
+    [
+        ("12.345", "USD"),
+        ("1.5", "JPY"),
+        ("1.2345", "KWD"),
+        ("abc", "USD"),
+        ("NaN", "USD"),
+        ("Infinity", "EUR"),
+        ("1", "XYZ"),
+        ("1", "usd"),
+    ],
 )
 def test_parse_minor_rejects_what_the_currency_cannot_hold(text, currency):
     with pytest.raises(MoneyError):
@@ -57,9 +73,15 @@ def test_money_refuses_floats_bools_and_mixed_currencies():
 
 @pytest.mark.parametrize(
     "total,shares,parts",
-    [(100, [1, 1, 1], [34, 33, 33]), (851, [1, 1, 1], [284, 284, 283]), (5, [50, 50], [3, 2]),
-     (1, [6000, 4000], [1, 0]), (-100, [1, 1, 1], [-34, -33, -33]), (0, [3, 7], [0, 0]),
-     (1000, [3333, 3333, 3334], [333, 333, 334])],
+    [
+        (100, [1, 1, 1], [34, 33, 33]),
+        (851, [1, 1, 1], [284, 284, 283]),
+        (5, [50, 50], [3, 2]),
+        (1, [6000, 4000], [1, 0]),
+        (-100, [1, 1, 1], [-34, -33, -33]),
+        (0, [3, 7], [0, 0]),
+        (1000, [3333, 3333, 3334], [333, 333, 334]),
+    ],
 )
 def test_allocate_largest_remainder_worked_examples(total, shares, parts):
     assert allocate(total, shares) == parts
@@ -72,13 +94,13 @@ def test_allocate_rejects_bad_shares(shares):
 
 
 @given(
-    total=st.integers(min_value=-10**15, max_value=10**15),
+    total=st.integers(min_value=-(10**15), max_value=10**15),
     shares=st.lists(st.integers(min_value=0, max_value=10**6), min_size=1, max_size=12).filter(lambda s: sum(s) > 0),
 )
 def test_allocation_always_sums_to_the_whole_and_stays_within_one_unit(total, shares):
     parts = allocate(total, shares)
     assert sum(parts) == total
-    for part, share in zip(parts, shares):
+    for part, share in zip(parts, shares, strict=True):
         exact = Fraction(total * share, sum(shares))
         assert abs(part - exact) < 1
         if share == 0:
@@ -87,8 +109,17 @@ def test_allocation_always_sums_to_the_whole_and_stays_within_one_unit(total, sh
 
 @pytest.mark.parametrize(
     "amount,bps,cut",
-    [(10000, 2000, 2000), (25, 1000, 2), (35, 1000, 4), (15, 1000, 2), (1001, 1500, 150), (1, 5000, 0),
-     (3, 5000, 2), (999, 0, 0), (999, 10000, 999)],
+    [
+        (10000, 2000, 2000),
+        (25, 1000, 2),
+        (35, 1000, 4),
+        (15, 1000, 2),
+        (1001, 1500, 150),
+        (1, 5000, 0),
+        (3, 5000, 2),
+        (999, 0, 0),
+        (999, 10000, 999),
+    ],
 )
 def test_commission_is_half_even_on_minor_units(amount, bps, cut):
     assert commission(amount, bps) == cut
@@ -112,7 +143,7 @@ def _allocate_by_fractions(total: int, shares: list[int]) -> list[int]:
     """The textbook largest-remainder method on exact fractions (non-negative totals)."""
     quotas = [Fraction(total * s, sum(shares)) for s in shares]
     parts = [int(q) for q in quotas]
-    for i in sorted(range(len(shares)), key=lambda i: (-(quotas[i] - parts[i]), i))[:total - sum(parts)]:
+    for i in sorted(range(len(shares)), key=lambda i: (-(quotas[i] - parts[i]), i))[: total - sum(parts)]:
         parts[i] += 1
     return parts
 
@@ -155,8 +186,11 @@ def test_no_other_module_keeps_a_table_of_exponents():
     for folder in ("ledger", "app", "stripe_emulator"):
         for path in (root / folder).rglob("*.py"):
             for node in ast.parse(path.read_text()).body:
-                targets = node.targets if isinstance(node, ast.Assign) else (
-                    [node.target] if isinstance(node, ast.AnnAssign) else [])
+                targets = (
+                    node.targets
+                    if isinstance(node, ast.Assign)
+                    else ([node.target] if isinstance(node, ast.AnnAssign) else [])
+                )
                 if any(isinstance(t, ast.Name) and "EXPONENT" in t.id for t in targets):
                     owners.add(path.relative_to(root).as_posix())
     assert owners == {"ledger/money.py"}
@@ -166,7 +200,7 @@ def test_no_other_module_keeps_a_table_of_exponents():
 def test_unknown_codes_are_refused_with_a_clear_error(code):
     from ledger.money import check_currency, exponent
 
-    with pytest.raises(MoneyError, match="unknown currency .*ISO 4217"):
+    with pytest.raises(MoneyError, match=r"unknown currency .*ISO 4217"):
         check_currency(code)
     with pytest.raises(MoneyError):
         exponent(code)

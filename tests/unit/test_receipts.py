@@ -1,16 +1,17 @@
 """Receipt signatures: canonical payload, compact token, key store and rotation (pure, no database)."""
+
 from __future__ import annotations
 
 import json
 import math
-from datetime import datetime, timezone
+from datetime import UTC, datetime, timezone
 
 import pytest
 
 from app.metering import receipts
 from app.metering.receipts import KeyStore, b64url, b64url_decode
 
-NOW = datetime(2026, 10, 16, 9, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 10, 16, 9, 0, tzinfo=UTC)
 PAYLOAD = {"receipt_id": "rcpt_1", "licence_id": 1, "quantity": 3, "content": {"url": "https://x.example/é"}}
 
 
@@ -36,8 +37,19 @@ def test_tampered_payload_or_signature_is_invalid(tmp_path):
     assert receipts.check(f"{b64url(forged)}.{proof}.{sig}", store.public_key).reason == "bad_signature"
     flipped = sig[:-2] + ("A" if sig[-2] != "A" else "B") + sig[-1]
     assert receipts.check(f"{body}.{proof}.{flipped}", store.public_key).reason == "bad_signature"
-    for junk in ("", "abc", "a.b.c", "!!.??", f"{body}.", f"{body}..", "e30.AAAA", "e30..AAAA", f"{body}.A.{sig}",
-                 f"{body}.{b64url(bytes(33))}.{sig}"[:-1], "a.b.c.d"):
+    for junk in (
+        "",
+        "abc",
+        "a.b.c",
+        "!!.??",
+        f"{body}.",
+        f"{body}..",
+        "e30.AAAA",
+        "e30..AAAA",
+        f"{body}.A.{sig}",
+        f"{body}.{b64url(bytes(33))}.{sig}"[:-1],
+        "a.b.c.d",
+    ):
         assert not receipts.check(junk, store.public_key).valid, junk
 
 
@@ -45,14 +57,18 @@ def test_tampered_payload_or_signature_is_invalid(tmp_path):
 def test_every_receipt_of_a_batch_verifies_on_its_own_with_one_signature(tmp_path, size):
     store = KeyStore(tmp_path / "keys")
     payloads = [{**PAYLOAD, "receipt_id": f"rcpt_{i}"} for i in range(size)]
-    kid, tokens, root = receipts.sign_batch(store, payloads, now=NOW)
+    _kid, tokens, root = receipts.sign_batch(store, payloads, now=NOW)
     assert len(tokens) == size and len({t.split(".")[2] for t in tokens}) == 1  # one signature for all
     for i, token in enumerate(tokens):
         checked = receipts.check(token, store.public_key)
         assert checked.valid and checked.payload["receipt_id"] == f"rcpt_{i}"
         body, proof, _ = token.split(".")
-        assert receipts.root_from_proof(receipts.leaf_hash(b64url_decode(body)), b64url_decode(proof, allow_empty=True)
-                                        ).hex() == root
+        assert (
+            receipts.root_from_proof(
+                receipts.leaf_hash(b64url_decode(body)), b64url_decode(proof, allow_empty=True)
+            ).hex()
+            == root
+        )
         assert len(b64url_decode(proof, allow_empty=True)) <= 33 * math.ceil(math.log2(size))
 
 
@@ -80,8 +96,12 @@ def test_version_1_receipts_keep_verifying(tmp_path):
     # a version 2 payload cannot pass as version 1 (nor the other way round)
     body2 = receipts.canonical({**PAYLOAD, "kid": kid, "v": 2})
     assert receipts.check(f"{b64url(body2)}.{b64url(key.sign(body2))}", store.public_key).reason == "malformed"
-    assert receipts.check(f"{b64url(body)}..{b64url(key.sign(receipts.ROOT_CONTEXT + receipts.leaf_hash(body)))}",
-                          store.public_key).reason == "malformed"
+    assert (
+        receipts.check(
+            f"{b64url(body)}..{b64url(key.sign(receipts.ROOT_CONTEXT + receipts.leaf_hash(body)))}", store.public_key
+        ).reason
+        == "malformed"
+    )
 
 
 def test_unknown_key_is_invalid(tmp_path):
@@ -109,7 +129,7 @@ def test_rotation_keeps_old_receipts_valid_and_publishes_every_key(tmp_path):
     for jwk in jwks["keys"]:
         assert jwk["kty"] == "OKP" and jwk["crv"] == "Ed25519" and jwk["alg"] == "EdDSA"
         key = receipts.public_key_from_jwk(jwk)
-        assert receipts.check(old_token if jwk["kid"] == old_kid else new_token, lambda _k: key).valid
+        assert receipts.check(old_token if jwk["kid"] == old_kid else new_token, lambda _k, key=key: key).valid
 
 
 def test_a_worker_that_cached_old_keys_learns_a_rotated_key(tmp_path):

@@ -1,5 +1,6 @@
 """The idempotency key of a usage entry: readable for one use, a digest for several,
 independent of order, within the ledger's 200 characters, never a single use's key."""
+
 from __future__ import annotations
 
 import re

@@ -7,6 +7,7 @@ org 1: licence 1 active), eli (brand, Lumen, org 2: licence 2 requested, licence
 active), fay (accountant), gus (admin).  CSRF is off for most page tests (a test of
 its own turns it on); the password is demo.json's.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -29,13 +30,21 @@ from app.people.models import User
 from app.seed import seed_demo
 from tests.conftest import FrozenClock, make_test_app
 
-PEOPLE = {"ava": "ava@creators.example", "ben": "ben@creators.example", "chloe": "chloe@creators.example",
-          "dana": "dana@northwind.example", "eli": "eli@lumen.example", "fay": "fay@books.example",
-          "gus": "gus@cameo.example"}
+PEOPLE = {
+    "ava": "ava@creators.example",
+    "ben": "ben@creators.example",
+    "chloe": "chloe@creators.example",
+    "dana": "dana@northwind.example",
+    "eli": "eli@lumen.example",
+    "fay": "fay@books.example",
+    "gus": "gus@cameo.example",
+}
 PASSWORD = json.loads((Path(__file__).resolve().parents[2] / "seed_data" / "demo.json").read_text())["password"]
 FAST_HASH = {"PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000"}
-PNG = (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15"
-       b"\xc4\x89\x00\x00\x00\rIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05\x18\xd8N\x00\x00\x00\x00IEND\xaeB`\x82")
+PNG = (
+    b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15"
+    b"\xc4\x89\x00\x00\x00\rIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05\x18\xd8N\x00\x00\x00\x00IEND\xaeB`\x82"
+)
 WEBM = b"\x1a\x45\xdf\xa3" + b"liveness recording for the web tests" + bytes(64)
 
 
@@ -70,8 +79,9 @@ class Site:
     def login(self, who: str):
         """Log in through the real form (CSRF token taken from the page when CSRF is on)."""
         self.client.post("/logout", data={"csrf_token": self.csrf("/")})
-        response = self.client.post("/login", data={"email": PEOPLE[who], "password": PASSWORD,
-                                                     "csrf_token": self.csrf("/login")})
+        response = self.client.post(
+            "/login", data={"email": PEOPLE[who], "password": PASSWORD, "csrf_token": self.csrf("/login")}
+        )
         assert response.status_code == 302, response.get_data(as_text=True)[:300]
         return response
 
@@ -85,8 +95,9 @@ class Site:
         return self.client.get(path, headers={"User-Agent": "pytest-web", "Accept": "text/html"}, **kwargs)
 
     def post(self, path: str, data: dict | None = None, **kwargs):
-        return self.client.post(path, data=data or {}, headers={"User-Agent": "pytest-web", "Accept": "text/html"},
-                                **kwargs)
+        return self.client.post(
+            path, data=data or {}, headers={"User-Agent": "pytest-web", "Accept": "text/html"}, **kwargs
+        )
 
     def sql(self, statement: str, **params):
         with provided(Database, self.app).engine.connect() as conn:

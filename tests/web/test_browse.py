@@ -1,4 +1,5 @@
 """Browse and search: filters, numbered pages, and filter errors next to their fields."""
+
 from __future__ import annotations
 
 import re
@@ -24,10 +25,14 @@ def test_a_brand_sees_what_is_open_to_it(site):
 def test_filters(site):
     site.login("dana")
     cases = {
-        "?q=shiba": {MISO}, "?q=NARRATION": {BEN}, "?kind=voice": {BEN}, "?kind=object": set(),
+        "?q=shiba": {MISO},
+        "?q=NARRATION": {BEN},
+        "?kind=voice": {BEN},
+        "?kind=object": set(),
         "?category=gambling": {BEN, MISO},  # Ava blocks gambling
         "?category=fast_food": {AVA, BEN},  # Miso blocks fast food
-        "?currency=EUR": {BEN}, "?currency=JPY": {MISO},
+        "?currency=EUR": {BEN},
+        "?currency=JPY": {MISO},
         "?currency=USD&price_min=100&price_max=600": {AVA},  # offer 1: 500.00 USD
         "?currency=USD&price_min=600": {AVA},  # offer 2: 15,000.00 USD
         "?currency=USD&price_min=20000": set(),

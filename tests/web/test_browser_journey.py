@@ -4,6 +4,7 @@ requests a licence, the creator approves, both sign.  A real server on a random
 127.0.0.1 port serves the app over a migrated, seeded SQLite copy, with CSRF on.
 Screenshots go to test-artifacts/.  Without chromium the test skips locally and
 fails under CI=true.  Synchronisation is Playwright's auto-waiting only."""
+
 from __future__ import annotations
 
 import os
@@ -22,8 +23,16 @@ from tests.web.conftest import FAST_HASH, PASSWORD, PEOPLE, PNG, WEBM, seeded_co
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 pytestmark = pytest.mark.browser
 
@@ -93,7 +102,8 @@ def test_creator_lists_brand_requests_both_sign(live_server, browser):
     creator.get_by_label("Description").fill("Three-quarter view at sunset; suits travel and outdoor brands.")
     creator.get_by_label("Gambling").check()
     creator.get_by_label("Preview image (PNG, JPEG or WebP)").set_input_files(
-        {"name": "preview.png", "mimeType": "image/png", "buffer": PNG})
+        {"name": "preview.png", "mimeType": "image/png", "buffer": PNG}
+    )
     creator.get_by_role("button", name="Create cameo").click()
     expect(creator.get_by_role("status")).to_contain_text("Record consent to list it")
     manage_url = creator.url
@@ -101,7 +111,8 @@ def test_creator_lists_brand_requests_both_sign(live_server, browser):
     # ... records consent (statement shown, recording uploaded, signed) and lists it ...
     expect(creator.get_by_label("Consent statement")).to_contain_text("CONSENT TO LICENSE MY LIKENESS")
     creator.get_by_label("Liveness recording").set_input_files(
-        {"name": "liveness.webm", "mimeType": "video/webm", "buffer": WEBM})
+        {"name": "liveness.webm", "mimeType": "video/webm", "buffer": WEBM}
+    )
     creator.get_by_label("I have read the statement above and give this consent").check()
     creator.get_by_role("button", name="Sign consent").click()
     expect(creator.get_by_role("status")).to_contain_text("Consent recorded")
@@ -132,8 +143,9 @@ def test_creator_lists_brand_requests_both_sign(live_server, browser):
     brand.get_by_role("link", name="Ava - rooftop golden hour").click()
     expect(brand.get_by_role("img", name="Preview of Ava - rooftop golden hour")).to_be_visible()
     request = brand.locator("#request")
-    request.get_by_label("Intended use").fill("Six 10-second Instagram stories for our US spring trail-running "
-                                              "shoe launch, posted on @northwind only.")
+    request.get_by_label("Intended use").fill(
+        "Six 10-second Instagram stories for our US spring trail-running shoe launch, posted on @northwind only."
+    )
     request.get_by_role("checkbox", name="Social", exact=True).check()
     request.get_by_role("checkbox", name="US", exact=True).check()
     request.get_by_role("button", name="Request licence").click()
@@ -155,7 +167,8 @@ def test_creator_lists_brand_requests_both_sign(live_server, browser):
     # The brand signs the pending contract from its dashboard; the licence is signed.
     brand.get_by_role("navigation", name="Main").get_by_role("link", name="My licences").click()
     brand.get_by_role("table", name="Approved licences waiting for your signature").get_by_role(
-        "link", name=f"#{licence_id}").click()
+        "link", name=f"#{licence_id}"
+    ).click()
     brand.get_by_label("I have read the contract above and sign it").check()
     brand.get_by_role("button", name="Sign contract").click()
     expect(brand.get_by_role("status")).to_contain_text("Signed by both parties: the licence is signed")

@@ -1,5 +1,6 @@
 """CSRF: with protection on (the default), a form without its token is refused and
 changes nothing; with the token from the page it goes through."""
+
 from __future__ import annotations
 
 import re
@@ -11,9 +12,12 @@ def test_forms_need_their_csrf_token(csrf_site):
     site = csrf_site
     site.login("ava")
     before = site.fingerprint()
-    for path, data in [("/licences/2/approve", {}), ("/creator/cameos/1/pause", {}),
-                       ("/creator/cameos/new", {"kind": "face", "title": "X", "visibility": "licensed"}),
-                       ("/licences/2/approve", {"csrf_token": "forged"})]:
+    for path, data in [
+        ("/licences/2/approve", {}),
+        ("/creator/cameos/1/pause", {}),
+        ("/creator/cameos/new", {"kind": "face", "title": "X", "visibility": "licensed"}),
+        ("/licences/2/approve", {"csrf_token": "forged"}),
+    ]:
         response = site.post(path, data)
         assert response.status_code == 400, path
         assert "CSRF" in html(response)

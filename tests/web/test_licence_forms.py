@@ -1,4 +1,5 @@
 """Requesting, approving, declining, signing and revoking licences through the pages."""
+
 from __future__ import annotations
 
 import re
@@ -28,14 +29,30 @@ def test_request_refuses_vague_or_out_of_offer_uses(site):
     site.login("eli")
     before = site.fingerprint()
     base = {"offer_id": "2", "intended_use": USE}
-    refused(site, site.post("/cameos/1/request", {**base, "intended_use": "ads"}), 422,
-            "Describe the intended use in 40 to 4000 characters", before)
-    refused(site, site.post("/cameos/1/request", {**base, "intended_use": ""}), 422, "Describe the intended use.",
-            before)
-    refused(site, site.post("/cameos/1/request", {**base, "media": ["tv", "social"], "territories": ["WORLDWIDE"]}),
-            422, "not part of the offer: WORLDWIDE", before)  # offer 2 covers US and CA only
-    refused(site, site.post("/cameos/1/request", {**base, "categories": ["political"]}), 422,
-            "blocked for this cameo: political", before)
+    refused(
+        site,
+        site.post("/cameos/1/request", {**base, "intended_use": "ads"}),
+        422,
+        "Describe the intended use in 40 to 4000 characters",
+        before,
+    )
+    refused(
+        site, site.post("/cameos/1/request", {**base, "intended_use": ""}), 422, "Describe the intended use.", before
+    )
+    refused(
+        site,
+        site.post("/cameos/1/request", {**base, "media": ["tv", "social"], "territories": ["WORLDWIDE"]}),
+        422,
+        "not part of the offer: WORLDWIDE",
+        before,
+    )  # offer 2 covers US and CA only
+    refused(
+        site,
+        site.post("/cameos/1/request", {**base, "categories": ["political"]}),
+        422,
+        "blocked for this cameo: political",
+        before,
+    )
     refused(site, site.post("/cameos/1/request", {**base, "offer_id": "3"}), 422, "Not a valid choice", before)
     page = html(site.post("/cameos/1/request", {**base, "intended_use": "ads"}))
     assert 'aria-invalid="true"' in page and "ads</textarea>" in page  # the input is kept
@@ -43,12 +60,15 @@ def test_request_refuses_vague_or_out_of_offer_uses(site):
 
 def test_a_brand_requests_part_of_an_offer(site):
     site.login("dana")
-    made = site.post("/cameos/1/request", {"offer_id": "2", "intended_use": USE, "media": ["tv"],
-                                           "territories": ["CA"], "categories": ["news"]})
+    made = site.post(
+        "/cameos/1/request",
+        {"offer_id": "2", "intended_use": USE, "media": ["tv"], "territories": ["CA"], "categories": ["news"]},
+    )
     assert made.status_code == 303
     licence_id = int(re.search(r"/licences/(\d+)$", made.headers["Location"]).group(1))
     [(status, media, territories, fee)] = site.sql(
-        "SELECT status, media, territories, upfront_fee_minor FROM mk_licence WHERE id = :l", l=licence_id)
+        "SELECT status, media, territories, upfront_fee_minor FROM mk_licence WHERE id = :l", l=licence_id
+    )
     assert status == "requested" and '"tv"' in media and '"web"' not in media and territories == '["CA"]'
     assert fee == 1_500_000
     assert "15,000.00 USD" in html(site.get(made.headers["Location"]))
@@ -89,8 +109,13 @@ def test_approve_then_both_sign(site):
 def test_decline_with_a_reason(site):
     site.login("ava")
     before = site.fingerprint()
-    refused(site, site.post("/licences/2/decline", {"reason": "x" * 501}), 422,
-            "Field cannot be longer than 500 characters.", before)
+    refused(
+        site,
+        site.post("/licences/2/decline", {"reason": "x" * 501}),
+        422,
+        "Field cannot be longer than 500 characters.",
+        before,
+    )
     assert site.post("/licences/2/decline", {"reason": "Not for TV, sorry"}).status_code == 303
     assert site.sql("SELECT status, end_reason FROM mk_licence WHERE id = 2") == [("declined", "Not for TV, sorry")]
 
@@ -119,6 +144,6 @@ def test_staff_overview_is_read_only(site):
     site.login("fay")
     page = html(site.get("/overview"))
     assert "Licences by status" in page and "500.00 USD" in page and "licence.request" in page
-    assert "<form method=\"post\" action=\"/licences" not in page
+    assert '<form method="post" action="/licences' not in page
     assert site.post("/licences/2/approve").status_code == 403
     assert "Revoke licence" not in html(site.get("/licences/1"))  # accountants only read

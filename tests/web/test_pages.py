@@ -1,4 +1,5 @@
 """Every page renders for the roles that may see it, and for nobody else."""
+
 from __future__ import annotations
 
 import pytest
@@ -6,8 +7,17 @@ import pytest
 from tests.web.conftest import html
 
 PAGES = {
-    "ava": ["/", "/creator", "/creator/cameos/new", "/creator/cameos/1", "/cameos/1", "/licences/1", "/licences/2",
-            "/cameos/1/preview", "/licences/1/contract.html"],
+    "ava": [
+        "/",
+        "/creator",
+        "/creator/cameos/new",
+        "/creator/cameos/1",
+        "/cameos/1",
+        "/licences/1",
+        "/licences/2",
+        "/cameos/1/preview",
+        "/licences/1/contract.html",
+    ],
     "ben": ["/", "/creator", "/creator/cameos/2", "/cameos/2", "/licences/3"],
     "chloe": ["/creator", "/cameos/2", "/creator/cameos/3", "/licences/3"],
     "dana": ["/", "/brand", "/cameos/1", "/cameos/2", "/cameos/3", "/licences/1", "/licences/1/contract.html"],
@@ -16,11 +26,19 @@ PAGES = {
     "gus": ["/", "/overview", "/licences/1"],
 }
 DENIED = [  # (who, path, status)
-    ("ben", "/cameos/1", 404), ("ben", "/creator/cameos/1", 404), ("ben", "/licences/1", 404),
+    ("ben", "/cameos/1", 404),
+    ("ben", "/creator/cameos/1", 404),
+    ("ben", "/licences/1", 404),
     ("chloe", "/creator/cameos/2", 403),  # a co-owner sees the cameo but only its creator manages it
-    ("eli", "/cameos/3", 404), ("eli", "/licences/1", 404), ("eli", "/licences/1/contract.pdf", 404),
-    ("dana", "/licences/2", 404), ("dana", "/creator", 403), ("dana", "/overview", 403),
-    ("ava", "/brand", 403), ("ava", "/overview", 403), ("ava", "/cameos/3/preview", 404),
+    ("eli", "/cameos/3", 404),
+    ("eli", "/licences/1", 404),
+    ("eli", "/licences/1/contract.pdf", 404),
+    ("dana", "/licences/2", 404),
+    ("dana", "/creator", 403),
+    ("dana", "/overview", 403),
+    ("ava", "/brand", 403),
+    ("ava", "/overview", 403),
+    ("ava", "/cameos/3/preview", 404),
     ("ava", "/licences/2/contract.html", 409),  # not signed yet
     ("fay", "/creator", 403),
 ]

@@ -8,14 +8,16 @@ receipt proofs are derived from RFC 6962 audit paths (the app builds them level 
 Keys come from fixed seeds, so everything (Ed25519 is deterministic) is reproducible
 and the documents' test vectors can be recomputed byte for byte.
 """
+
 from __future__ import annotations
 
 import hashlib
 import io
 import json
 import zipfile
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -48,15 +50,30 @@ class Platform:
     keys: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def add_key(self, kid: str, use: str, valid_from: str, retired_at: str | None = None) -> None:
-        self.keys[kid] = {"use": use, "valid_from": valid_from, "retired_at": retired_at,
-                          "private": private_key(f"cameo-verify test key {kid}")}
+        self.keys[kid] = {
+            "use": use,
+            "valid_from": valid_from,
+            "retired_at": retired_at,
+            "private": private_key(f"cameo-verify test key {kid}"),
+        }
 
     def key_set(self) -> dict[str, Any]:
-        return {"issuer": self.issuer, "keys": [
-            {"kty": "OKP", "crv": "Ed25519", "alg": "EdDSA", "kid": kid, "use": spec["use"],
-             "x": b64url(raw_public(spec["private"])), "valid_from": spec["valid_from"],
-             **({"retired_at": spec["retired_at"]} if spec["retired_at"] else {})}
-            for kid, spec in sorted(self.keys.items())]}
+        return {
+            "issuer": self.issuer,
+            "keys": [
+                {
+                    "kty": "OKP",
+                    "crv": "Ed25519",
+                    "alg": "EdDSA",
+                    "kid": kid,
+                    "use": spec["use"],
+                    "x": b64url(raw_public(spec["private"])),
+                    "valid_from": spec["valid_from"],
+                    **({"retired_at": spec["retired_at"]} if spec["retired_at"] else {}),
+                }
+                for kid, spec in sorted(self.keys.items())
+            ],
+        }
 
     def sign(self, kid: str, message: bytes) -> bytes:
         return self.keys[kid]["private"].sign(message)
@@ -68,6 +85,7 @@ class Platform:
 
 
 # -- Merkle trees ----------------------------------------------------------------------
+
 
 def leaf_hash(data: bytes) -> bytes:
     return sha256(b"\x00" + data)
@@ -106,6 +124,7 @@ def audit_path(index: int, leaves: Sequence[bytes]) -> list[bytes]:
 
 def consistency_proof(m: int, leaves: Sequence[bytes]) -> list[bytes]:
     """RFC 6962 §2.1.2 PROOF(m, D[n])."""
+
     def subproof(m: int, d: Sequence[bytes], complete: bool) -> list[bytes]:
         n = len(d)
         if m == n:
@@ -114,6 +133,7 @@ def consistency_proof(m: int, leaves: Sequence[bytes]) -> list[bytes]:
         if m <= k:
             return subproof(m, d[:k], complete) + [mth(d[k:])]
         return subproof(m - k, d[k:], False) + [mth(d[:k])]
+
     return subproof(m, leaves, True) if 0 < m < len(leaves) else []
 
 
@@ -139,8 +159,9 @@ def receipt_tree(leaves: Sequence[bytes]) -> tuple[bytes, list[bytes]]:
 ROOT_CONTEXT = {2: b"cameo-exchange/receipt-root/v2\x00", 3: b"cameo-exchange/receipt-root/v3\x00"}
 
 
-def sign_receipts(platform: Platform, kid: str, payloads: Sequence[dict[str, Any]], *, version: int = 3
-                  ) -> tuple[list[str], str]:
+def sign_receipts(
+    platform: Platform, kid: str, payloads: Sequence[dict[str, Any]], *, version: int = 3
+) -> tuple[list[str], str]:
     """One report's receipts: (tokens, the Merkle root in hex); v1 signs each payload itself."""
     extra = {"iss": platform.issuer, "jku": JKU} if version == 3 else {}
     bodies = [canonical_json({**payload, **extra, "kid": kid, "v": version}) for payload in payloads]
@@ -148,21 +169,48 @@ def sign_receipts(platform: Platform, kid: str, payloads: Sequence[dict[str, Any
         return [f"{b64url(body)}.{b64url(platform.sign(kid, body))}" for body in bodies], ""
     root, proofs = receipt_tree([leaf_hash(body) for body in bodies])
     signature = b64url(platform.sign(kid, ROOT_CONTEXT[version] + root))
-    return [f"{b64url(body)}.{b64url(proof)}.{signature}" for body, proof in zip(bodies, proofs)], root.hex()
+    return [
+        f"{b64url(body)}.{b64url(proof)}.{signature}" for body, proof in zip(bodies, proofs, strict=True)
+    ], root.hex()
 
 
-def receipt_payload(receipt_id: str, *, licence_id: int, contract_sha256: str, brand: int, cameo: int, event: str,
-                    price: int, occurred_at: str, issued_at: str, currency: str = "USD", quantity: int = 1,
-                    content_sha256: str | None = None) -> dict[str, Any]:
-    return {"typ": "cameo-exchange/usage-receipt", "receipt_id": receipt_id, "licence_id": licence_id,
-            "licence_contract_sha256": contract_sha256, "brand_org_id": brand, "cameo_id": cameo,
-            "event_id": event, "kind": "render", "quantity": quantity, "territory": "US", "media": "video",
-            "price_minor": price, "currency": currency, "occurred_at": occurred_at,
-            "content": {"sha256": content_sha256 or hashlib.sha256(event.encode()).hexdigest(), "url": None},
-            "issued_at": issued_at}
+def receipt_payload(
+    receipt_id: str,
+    *,
+    licence_id: int,
+    contract_sha256: str,
+    brand: int,
+    cameo: int,
+    event: str,
+    price: int,
+    occurred_at: str,
+    issued_at: str,
+    currency: str = "USD",
+    quantity: int = 1,
+    content_sha256: str | None = None,
+) -> dict[str, Any]:
+    return {
+        "typ": "cameo-exchange/usage-receipt",
+        "receipt_id": receipt_id,
+        "licence_id": licence_id,
+        "licence_contract_sha256": contract_sha256,
+        "brand_org_id": brand,
+        "cameo_id": cameo,
+        "event_id": event,
+        "kind": "render",
+        "quantity": quantity,
+        "territory": "US",
+        "media": "video",
+        "price_minor": price,
+        "currency": currency,
+        "occurred_at": occurred_at,
+        "content": {"sha256": content_sha256 or hashlib.sha256(event.encode()).hexdigest(), "url": None},
+        "issued_at": issued_at,
+    }
 
 
 # -- the ledger ------------------------------------------------------------------------
+
 
 def content_bytes(content: dict[str, Any]) -> bytes:
     """As ledger/canonical.py writes it: json.dumps(sort_keys, compact separators, ensure_ascii=False)."""
@@ -180,8 +228,12 @@ class Sealed:
     hash: str
 
     def archived(self) -> dict[str, Any]:
-        return {"prev_hash": self.prev_hash, "posted_at": self.posted_at, "content_hash": self.content_hash,
-                "content": self.content}
+        return {
+            "prev_hash": self.prev_hash,
+            "posted_at": self.posted_at,
+            "content_hash": self.content_hash,
+            "content": self.content,
+        }
 
 
 @dataclass
@@ -190,10 +242,28 @@ class Book:
 
     entries: list[Sealed] = field(default_factory=list)
 
-    def post(self, seq: int, posted_at: str, *, key: str, kind: str, effective_at: str, postings: list[list[Any]],
-             memo: str = "", metadata: dict[str, Any] | None = None, reverses: int | None = None) -> Sealed:
-        content = {"idempotency_key": key, "kind": kind, "effective_at": effective_at, "memo": memo,
-                   "metadata": metadata or {}, "reverses": reverses, "postings": sorted(postings)}
+    def post(
+        self,
+        seq: int,
+        posted_at: str,
+        *,
+        key: str,
+        kind: str,
+        effective_at: str,
+        postings: list[list[Any]],
+        memo: str = "",
+        metadata: dict[str, Any] | None = None,
+        reverses: int | None = None,
+    ) -> Sealed:
+        content = {
+            "idempotency_key": key,
+            "kind": kind,
+            "effective_at": effective_at,
+            "memo": memo,
+            "metadata": metadata or {},
+            "reverses": reverses,
+            "postings": sorted(postings),
+        }
         content_hash = hashlib.sha256(content_bytes(content)).hexdigest()
         prev = self.entries[-1].hash if self.entries else GENESIS
         link = hashlib.sha256(f"{prev}|{seq}|{posted_at}|{content_hash}".encode()).hexdigest()
@@ -209,33 +279,58 @@ class Book:
 
     def checkpoint_payload(self, size: int, issued_at: str, kid: str, origin: str = ISSUER) -> dict[str, Any]:
         head = self.entries[size - 1] if size else None
-        return {"typ": "cameo-exchange/checkpoint", "v": 1, "origin": origin, "tree_size": size,
-                "root": mth(self.leaves(size)).hex(), "head_seq": head.seq if head else 0,
-                "head_hash": head.hash if head else GENESIS, "issued_at": issued_at, "kid": kid}
+        return {
+            "typ": "cameo-exchange/checkpoint",
+            "v": 1,
+            "origin": origin,
+            "tree_size": size,
+            "root": mth(self.leaves(size)).hex(),
+            "head_seq": head.seq if head else 0,
+            "head_hash": head.hash if head else GENESIS,
+            "issued_at": issued_at,
+            "kid": kid,
+        }
 
     def inclusion(self, seq: int, size: int, checkpoint: str) -> dict[str, Any]:
         index = self.index(seq)
-        return {"checkpoint": checkpoint, "leaf_index": index,
-                "audit_path": [h.hex() for h in audit_path(index, self.leaves(size))]}
+        return {
+            "checkpoint": checkpoint,
+            "leaf_index": index,
+            "audit_path": [h.hex() for h in audit_path(index, self.leaves(size))],
+        }
 
     def consistency(self, old: int, new: int) -> dict[str, Any]:
-        return {"old_size": old, "new_size": new,
-                "proof": [h.hex() for h in consistency_proof(old, self.leaves(new))]}
+        return {"old_size": old, "new_size": new, "proof": [h.hex() for h in consistency_proof(old, self.leaves(new))]}
 
 
 # -- archives --------------------------------------------------------------------------
 
-def manifest_files(files: dict[str, bytes], platform: Platform, *, kid: str, subject: str, issued_at: str,
-                   archive_id: str = "arc_test") -> dict[str, bytes]:
+
+def manifest_files(
+    files: dict[str, bytes], platform: Platform, *, kid: str, subject: str, issued_at: str, archive_id: str = "arc_test"
+) -> dict[str, bytes]:
     """``files`` plus manifest.json and manifest.jws over every one of them."""
     body = {k: v for k, v in files.items() if k not in ("manifest.json", "manifest.jws")}
-    manifest = canonical_json({
-        "typ": "cameo-exchange/archive-manifest", "v": 1, "iss": platform.issuer, "archive_id": archive_id,
-        "subject": subject, "issued_at": issued_at, "kid": kid,
-        "files": [{"path": path, "size": len(data), "sha256": hashlib.sha256(data).hexdigest()}
-                  for path, data in sorted(body.items())]})
-    return {**body, "manifest.json": manifest, "manifest.jws": platform.jws(kid, "cameo-archive-manifest", manifest)
-            .encode("ascii")}
+    manifest = canonical_json(
+        {
+            "typ": "cameo-exchange/archive-manifest",
+            "v": 1,
+            "iss": platform.issuer,
+            "archive_id": archive_id,
+            "subject": subject,
+            "issued_at": issued_at,
+            "kid": kid,
+            "files": [
+                {"path": path, "size": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+                for path, data in sorted(body.items())
+            ],
+        }
+    )
+    return {
+        **body,
+        "manifest.json": manifest,
+        "manifest.jws": platform.jws(kid, "cameo-archive-manifest", manifest).encode("ascii"),
+    }
 
 
 def zipped(files: dict[str, bytes]) -> bytes:
@@ -260,4 +355,4 @@ def edit_json(files: dict[str, bytes], path: str, change) -> dict[str, bytes]:
 def flip(data: bytes, at: int | None = None) -> bytes:
     """``data`` with one bit changed (in the middle unless ``at`` says where)."""
     at = len(data) // 2 if at is None else at
-    return data[:at] + bytes([data[at] ^ 0x01]) + data[at + 1:]
+    return data[:at] + bytes([data[at] ^ 0x01]) + data[at + 1 :]

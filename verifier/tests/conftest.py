@@ -1,4 +1,5 @@
 """Fixtures: the scenario's archives as files, and the CLI run in-process."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -46,6 +47,7 @@ def write_zip(tmp_path):
         path = tmp_path / name
         path.write_bytes(zipped(files))
         return path
+
     return write
 
 
@@ -53,8 +55,10 @@ def write_zip(tmp_path):
 def resign(world):
     """Re-sign the manifest over changed files: what a platform (or a thief of its
     archive key) could do — so the deeper checks, not the manifest, must catch it."""
+
     def again(files: dict[str, bytes], subject: str = "creator:7") -> dict[str, bytes]:
         return manifest_files(files, world.platform, kid="ak-1", subject=subject, issued_at="2026-11-06T00:00:00Z")
+
     return again
 
 
@@ -64,5 +68,5 @@ def cli(capsys):
         code = main([str(a) for a in args])
         captured = capsys.readouterr()
         return Run(code, captured.out, captured.err)
-    return run
 
+    return run

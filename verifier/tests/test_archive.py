@@ -1,4 +1,5 @@
 """Whole archives: a good one verifies; each kind of tampering is named, by file and reason."""
+
 from __future__ import annotations
 
 import json
@@ -25,8 +26,17 @@ def test_without_trusted_keys_the_summary_says_origin_is_unchecked(cli, write_zi
     assert "integrity only" in run.out and "brand:3" in run.out
 
 
-@pytest.mark.parametrize("path", ["receipts/12.jsonl", "statements/2026-10-USD.json", "contracts/12/contract.txt",
-                                  "checkpoints/000000000006.jws", "consent/5/1.txt", "keys.json"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "receipts/12.jsonl",
+        "statements/2026-10-USD.json",
+        "contracts/12/contract.txt",
+        "checkpoints/000000000006.jws",
+        "consent/5/1.txt",
+        "keys.json",
+    ],
+)
 def test_one_changed_byte_is_named_by_the_manifest(cli, write_zip, creator_files, keys_file, path):
     files = {**creator_files, path: flip(creator_files[path])}
     run = cli(write_zip(files), "--keys", keys_file)
@@ -61,9 +71,11 @@ def test_unlisted_and_missing_files_are_named(write_zip, creator_files, cli):
 
 def shifted(files, path: str, amount: int, bucket: str = "payable") -> dict[str, bytes]:
     """``files`` with a statement's opening and closing ``bucket`` moved by ``amount``."""
+
     def shift(statement):
         statement["opening"][bucket] += amount
         statement["closing"][bucket] += amount
+
     return edit_json(files, path, shift)
 
 
@@ -97,8 +109,9 @@ def test_a_receipt_with_a_changed_price_is_named(creator_files, resign):
 
 
 def test_a_changed_statement_figure_is_named(creator_files, resign):
-    files = edit_json(creator_files, "statements/2026-10-USD.json",
-                      lambda s: s["closing"].update(payable=s["closing"]["payable"] + 1))
+    files = edit_json(
+        creator_files, "statements/2026-10-USD.json", lambda s: s["closing"].update(payable=s["closing"]["payable"] + 1)
+    )
     found = problem(resign(files))
     assert found.where == "statements/2026-10-USD.json"
     assert found.reason == "payable: opening 0 + lines 9575 = 9575, but closing says 9576"
@@ -119,14 +132,16 @@ def test_a_changed_entry_is_named(creator_files, resign):
     def rewrite(statement):
         entry = statement["lines"][0]["entry"]
         entry["content"]["memo"] = "something else"
+
     found = problem(resign(edit_json(creator_files, "statements/2026-10-USD.json", rewrite)))
     assert found.where == "statements/2026-10-USD.json: line 1"
     assert "content_hash" in found.reason and "does not match its content" in found.reason
 
 
 def test_a_changed_entry_with_its_hash_recomputed_fails_its_inclusion_proof(creator_files, resign):
-    from builder import content_bytes
     import hashlib
+
+    from builder import content_bytes
 
     def rewrite(statement):
         entry = statement["lines"][0]["entry"]
@@ -134,6 +149,7 @@ def test_a_changed_entry_with_its_hash_recomputed_fails_its_inclusion_proof(crea
         entry["content_hash"] = hashlib.sha256(content_bytes(entry["content"])).hexdigest()
         statement["lines"][0]["change"]["payable"] = 9001
         statement["closing"]["payable"] += 1
+
     files = edit_json(creator_files, "statements/2026-10-USD.json", rewrite)
     files = shifted(files, "statements/2026-11-USD.json", 1)
     found = problem(resign(files))
@@ -152,6 +168,7 @@ def test_a_removed_use_line_is_caught_even_when_the_sums_are_fixed(creator_files
     def drop(statement):
         line = statement["lines"].pop(2)  # seq 5, one use
         statement["closing"]["payable"] -= line["change"]["payable"]
+
     files = edit_json(creator_files, "statements/2026-10-USD.json", drop)
     files = shifted(files, "statements/2026-11-USD.json", -225)
     found = problem(resign(files))
@@ -174,8 +191,11 @@ def test_a_changed_contract_text_is_named(creator_files, resign):
 
 def test_a_receipt_under_another_contract_is_named(world, creator_files, resign):
     other = scenario.attestation(world, text_sha="11" * 32)
-    files = {**creator_files, "contracts/12/contract.txt": b"another text",
-             "contracts/12/attestation.jws": other.encode()}
+    files = {
+        **creator_files,
+        "contracts/12/contract.txt": b"another text",
+        "contracts/12/attestation.jws": other.encode(),
+    }
     found = problem(resign(files))
     assert found.where == "contracts/12/contract.txt"  # the attestation does not match the text either
     assert "but the attested contract is 1111" in found.reason
@@ -197,16 +217,36 @@ def test_a_rewritten_history_is_caught_by_the_consistency_proof(world, creator_f
         content = dict(entry.content)
         if entry.seq == 2:
             content["memo"] = "rewritten"
-        rewritten.post(entry.seq, entry.posted_at, key=content["idempotency_key"], kind=content["kind"],
-                       effective_at=content["effective_at"], postings=content["postings"], memo=content["memo"],
-                       metadata=content["metadata"], reverses=content["reverses"])
-    checkpoint = world.platform.jws("ck-1", "cameo-checkpoint", canonical_json(
-        rewritten.checkpoint_payload(9, "2026-11-05T00:10:00Z", "ck-1"))).encode()
-    files = {**creator_files, "checkpoints/000000000009.jws": checkpoint,
-             "checkpoints/consistency/6-9.json": json_file(rewritten.consistency(6, 9))}
-    files = edit_json(files, "statements/2026-11-USD.json", lambda s: [
-        line.update(entry=rewritten.entries[rewritten.index(line["seq"])].archived(),
-                    proof=rewritten.inclusion(line["seq"], 9, "checkpoints/000000000009.jws")) for line in s["lines"]])
+        rewritten.post(
+            entry.seq,
+            entry.posted_at,
+            key=content["idempotency_key"],
+            kind=content["kind"],
+            effective_at=content["effective_at"],
+            postings=content["postings"],
+            memo=content["memo"],
+            metadata=content["metadata"],
+            reverses=content["reverses"],
+        )
+    checkpoint = world.platform.jws(
+        "ck-1", "cameo-checkpoint", canonical_json(rewritten.checkpoint_payload(9, "2026-11-05T00:10:00Z", "ck-1"))
+    ).encode()
+    files = {
+        **creator_files,
+        "checkpoints/000000000009.jws": checkpoint,
+        "checkpoints/consistency/6-9.json": json_file(rewritten.consistency(6, 9)),
+    }
+    files = edit_json(
+        files,
+        "statements/2026-11-USD.json",
+        lambda s: [
+            line.update(
+                entry=rewritten.entries[rewritten.index(line["seq"])].archived(),
+                proof=rewritten.inclusion(line["seq"], 9, "checkpoints/000000000009.jws"),
+            )
+            for line in s["lines"]
+        ],
+    )
     found = problem(resign(files))
     assert found.where == "checkpoints/consistency/6-9.json"
     assert found.reason == "the tree of 9 does not extend the tree of 6: history was rewritten"
@@ -256,8 +296,9 @@ def test_a_trusted_key_set_that_disagrees_with_the_archive_is_named(world, creat
 
 
 def test_the_archive_unsigned_by_an_archive_key_is_refused(world, creator_files):
-    files = manifest_files(creator_files, world.platform, kid="ck-1", subject="creator:7",
-                           issued_at="2026-11-06T00:00:00Z")
+    files = manifest_files(
+        creator_files, world.platform, kid="ck-1", subject="creator:7", issued_at="2026-11-06T00:00:00Z"
+    )
     found = problem(files)
     assert found.where == "manifest.jws" and found.reason == "key ck-1 is a checkpoints key, not a archives key"
 

@@ -1,4 +1,5 @@
 """The command line: single documents, two archives, and bad usage (exit 2)."""
+
 from __future__ import annotations
 
 import json
@@ -48,19 +49,23 @@ def test_receipt_command(cli, world, keys_file, tmp_path):
 
 
 def test_a_receipt_from_a_retired_key_is_refused_while_its_old_receipts_verify(cli, world, keys_file):
-    [late], _ = sign_receipts(world.platform, "rk-old", [scenario.payload("rcpt_late", "render-9",
-                                                                          "2026-10-22T12:00:00.000000Z")])
+    [late], _ = sign_receipts(
+        world.platform, "rk-old", [scenario.payload("rcpt_late", "render-9", "2026-10-22T12:00:00.000000Z")]
+    )
     run = cli("receipt", late, "--keys", keys_file)
     assert run.code == 1
-    assert run.out.strip() == ("FAILED: key rk-old was retired at 2026-10-20T00:00:00.000000Z; "
-                               "a signature claiming 2026-10-22T12:00:00.000000Z is refused")
+    assert run.out.strip() == (
+        "FAILED: key rk-old was retired at 2026-10-20T00:00:00.000000Z; "
+        "a signature claiming 2026-10-22T12:00:00.000000Z is refused"
+    )
     old = [token for rid, token in world.receipts if rid in ("rcpt_render-1", "rcpt_render-2")]
     assert all(cli("receipt", token, "--keys", keys_file).code == 0 for token in old)
 
 
 def test_a_retired_keys_receipt_in_an_archive_is_named(world, creator_files, keys_file, cli, write_zip, resign):
-    [late], _ = sign_receipts(world.platform, "rk-old", [scenario.payload("rcpt_late", "render-9",
-                                                                          "2026-12-22T12:00:00.000000Z")])
+    [late], _ = sign_receipts(
+        world.platform, "rk-old", [scenario.payload("rcpt_late", "render-9", "2026-12-22T12:00:00.000000Z")]
+    )
     line = json.dumps({"receipt_id": "rcpt_late", "token": late}) + "\n"
     files = resign({**creator_files, "receipts/12.jsonl": creator_files["receipts/12.jsonl"] + line.encode()})
     run = cli(write_zip(files), "--keys", keys_file)
@@ -73,11 +78,25 @@ def test_checkpoint_and_consistency_commands(cli, creator_files, keys_file, tmp_
         (tmp_path / name.split("/")[-1]).write_bytes(creator_files[name])
     run = cli("checkpoint", tmp_path / "000000000009.jws", "--keys", keys_file)
     assert run.code == 0 and "9 entries" in run.out and "head seq 10" in run.out
-    run = cli("consistency", tmp_path / "000000000006.jws", tmp_path / "000000000009.jws",
-              "--proof", tmp_path / "6-9.json", "--keys", keys_file)
+    run = cli(
+        "consistency",
+        tmp_path / "000000000006.jws",
+        tmp_path / "000000000009.jws",
+        "--proof",
+        tmp_path / "6-9.json",
+        "--keys",
+        keys_file,
+    )
     assert run.code == 0 and "extends the tree of 6" in run.out
-    run = cli("consistency", tmp_path / "000000000009.jws", tmp_path / "000000000006.jws",
-              "--proof", tmp_path / "6-9.json", "--keys", keys_file)
+    run = cli(
+        "consistency",
+        tmp_path / "000000000009.jws",
+        tmp_path / "000000000006.jws",
+        "--proof",
+        tmp_path / "6-9.json",
+        "--keys",
+        keys_file,
+    )
     assert run.code == 1 and "the proof is from 6 to 9 entries, the checkpoints hold 9 and 6" in run.out
 
 
@@ -94,23 +113,32 @@ def test_two_archives_that_disagree_are_named(cli, write_zip, creator_files, key
     other.receipts = [r for r in other.receipts if r[0] != "rcpt_render-4"]
     other.platform = scenario.build().platform
     other.report(9, "2026-11-03T12:00:00.000000Z", "rk-new", [("render-4", ""), ("render-5", "")])
-    other.book.post(10, "2026-11-04T08:00:00.000000Z", key="licence-sale:15", kind="licence.sale",
-                    effective_at="2026-11-04T08:00:00.000000Z",
-                    postings=[["platform:stripe:USD", 300, "USD"], ["creator:9:payable:USD", -300, "USD"]])
+    other.book.post(
+        10,
+        "2026-11-04T08:00:00.000000Z",
+        key="licence-sale:15",
+        kind="licence.sale",
+        effective_at="2026-11-04T08:00:00.000000Z",
+        postings=[["platform:stripe:USD", 300, "USD"], ["creator:9:payable:USD", -300, "USD"]],
+    )
     brand = scenario.archive_files(other, "brand")
     run = cli("--cross", write_zip(creator_files, "creator.zip"), write_zip(brand, "brand.zip"), "--keys", keys_file)
     assert run.code == 1, run.out
     assert "DIFFERENT:" in run.out
     assert "licence 12: receipt rcpt_render-5 is in brand.zip but not in creator.zip" in run.out
-    assert ("licence 12: uses total 1000 USD (minor units) in creator.zip, "
-            "1250 USD (minor units) in brand.zip") in run.out
+    assert (
+        "licence 12: uses total 1000 USD (minor units) in creator.zip, 1250 USD (minor units) in brand.zip"
+    ) in run.out
     assert "entry 9 differs between the archives" in run.out
     assert "the checkpoints of 9 entries have different roots" in run.out
 
 
 def test_two_archives_that_share_no_licence(cli, write_zip, creator_files, resign):
     # an archive without licence 12 (nor its statements) is still a valid archive
-    other = {k: v for k, v in creator_files.items()
-             if not k.startswith(("contracts/", "receipts/", "statements/", "objections/"))}
+    other = {
+        k: v
+        for k, v in creator_files.items()
+        if not k.startswith(("contracts/", "receipts/", "statements/", "objections/"))
+    }
     run = cli(write_zip(creator_files, "a.zip"), write_zip(resign(other), "b.zip"))
     assert run.code == 1 and "the archives share no licence" in run.out

@@ -1,5 +1,6 @@
 """The verifier is a distribution of its own: install it into a fresh virtual
 environment (nothing of the project, only ``cryptography``) and check an archive."""
+
 from __future__ import annotations
 
 import importlib.util
@@ -53,12 +54,14 @@ def test_installed_alone_it_checks_an_archive(tmp_path, world, keys_file):
     files = scenario.archive_files(world, "creator")
     (tmp_path / "good.zip").write_bytes(zipped(files))
     (tmp_path / "bad.zip").write_bytes(zipped({**files, "receipts/12.jsonl": flip(files["receipts/12.jsonl"])}))
-    good = subprocess.run([str(script), str(tmp_path / "good.zip"), "--keys", str(keys_file)],
-                          capture_output=True, text=True, timeout=120)
+    good = subprocess.run(
+        [str(script), str(tmp_path / "good.zip"), "--keys", str(keys_file)], capture_output=True, text=True, timeout=120
+    )
     assert good.returncode == 0, good.stdout + good.stderr
     assert "OK: everything checks" in good.stdout
-    bad = subprocess.run([str(script), str(tmp_path / "bad.zip"), "--keys", str(keys_file)],
-                         capture_output=True, text=True, timeout=120)
+    bad = subprocess.run(
+        [str(script), str(tmp_path / "bad.zip"), "--keys", str(keys_file)], capture_output=True, text=True, timeout=120
+    )
     assert bad.returncode == 1 and "receipts/12.jsonl: does not match the manifest" in bad.stdout
     usage = subprocess.run([str(script)], capture_output=True, text=True, timeout=120)
     assert usage.returncode == 2

@@ -3,13 +3,14 @@
 Needs c2pa-python (the ``c2pa`` extra) and Pillow to draw a JPEG; both are in the
 project's test environment.  The C2PA claim is signed with a throwaway ES256
 certificate made here; the receipt inside with the scenario's receipt key."""
+
 from __future__ import annotations
 
 import hashlib
 import io
 import json
 import sys
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import scenario
@@ -29,23 +30,44 @@ DOCUMENT_SIGNING = x509.ObjectIdentifier("1.3.6.1.5.5.7.3.36")
 
 
 def _certificate(name: str, key, issuer: x509.Name | None, signer, *, ca: bool) -> x509.Certificate:
-    now = datetime.now(timezone.utc)  # c2pa checks certificates against the real clock
-    usage = dict.fromkeys(("digital_signature", "content_commitment", "key_encipherment", "data_encipherment",
-                           "key_agreement", "key_cert_sign", "crl_sign", "encipher_only", "decipher_only"), False)
+    now = datetime.now(UTC)  # c2pa checks certificates against the real clock
+    usage = dict.fromkeys(
+        (
+            "digital_signature",
+            "content_commitment",
+            "key_encipherment",
+            "data_encipherment",
+            "key_agreement",
+            "key_cert_sign",
+            "crl_sign",
+            "encipher_only",
+            "decipher_only",
+        ),
+        False,
+    )
     usage.update({"key_cert_sign": True, "crl_sign": True} if ca else {"digital_signature": True})
-    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name),
-                         x509.NameAttribute(NameOID.ORGANIZATION_NAME, "cameo-verify tests")])
-    builder = (x509.CertificateBuilder().subject_name(subject).issuer_name(issuer or subject)
-               .public_key(key.public_key()).serial_number(x509.random_serial_number())
-               .not_valid_before(now - timedelta(days=1)).not_valid_after(now + timedelta(days=2))
-               .add_extension(x509.BasicConstraints(ca=ca, path_length=0 if ca else None), critical=True)
-               .add_extension(x509.KeyUsage(**usage), critical=True)
-               .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False))
+    subject = x509.Name(
+        [
+            x509.NameAttribute(NameOID.COMMON_NAME, name),
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, "cameo-verify tests"),
+        ]
+    )
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(issuer or subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(days=1))
+        .not_valid_after(now + timedelta(days=2))
+        .add_extension(x509.BasicConstraints(ca=ca, path_length=0 if ca else None), critical=True)
+        .add_extension(x509.KeyUsage(**usage), critical=True)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+    )
     if not ca:
-        builder = (builder.add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.EMAIL_PROTECTION,
-                                                                 DOCUMENT_SIGNING]), critical=False)
-                   .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(signer.public_key()),
-                                  critical=False))
+        builder = builder.add_extension(
+            x509.ExtendedKeyUsage([ExtendedKeyUsageOID.EMAIL_PROTECTION, DOCUMENT_SIGNING]), critical=False
+        ).add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(signer.public_key()), critical=False)
     return builder.sign(signer, hashes.SHA256())
 
 
@@ -54,11 +76,17 @@ def sign_jpeg(source: bytes, receipt: str, tmp_path) -> bytes:
     root = _certificate("test root", root_key, None, root_key, ca=True)
     leaf = _certificate("test signer", leaf_key, root.subject, root_key, ca=False)
     pem = serialization.Encoding.PEM
-    info = c2pa.C2paSignerInfo(alg=c2pa.C2paSigningAlg.ES256, sign_cert=leaf.public_bytes(pem) + root.public_bytes(pem),
-                               private_key=leaf_key.private_bytes(pem, serialization.PrivateFormat.PKCS8,
-                                                                  serialization.NoEncryption()), ta_url=None)
-    manifest = {"claim_generator_info": [{"name": "cameo-verify-tests", "version": "1"}], "title": "in.jpg",
-                "assertions": [{"label": "org.cameo-exchange.likeness-licence", "data": {"receipt": receipt}}]}
+    info = c2pa.C2paSignerInfo(
+        alg=c2pa.C2paSigningAlg.ES256,
+        sign_cert=leaf.public_bytes(pem) + root.public_bytes(pem),
+        private_key=leaf_key.private_bytes(pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()),
+        ta_url=None,
+    )
+    manifest = {
+        "claim_generator_info": [{"name": "cameo-verify-tests", "version": "1"}],
+        "title": "in.jpg",
+        "assertions": [{"label": "org.cameo-exchange.likeness-licence", "data": {"receipt": receipt}}],
+    }
     (tmp_path / "in.jpg").write_bytes(source)
     with c2pa.Signer.from_info(info) as signer, c2pa.Builder(json.dumps(manifest)) as builder:
         builder.set_intent(c2pa.C2paBuilderIntent.EDIT)

@@ -7,20 +7,33 @@ deliberate format change, rewrite the blocks with::
 
     python verifier/tests/vectors.py --write
 """
+
 from __future__ import annotations
 
 import hashlib
 import json
 import re
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 sys.path[:0] = [str(Path(__file__).parent), str(Path(__file__).parents[1] / "src")]
 
 import scenario  # noqa: E402
-from builder import (ROOT_CONTEXT, Book, Platform, audit_path, consistency_proof,  # noqa: E402
-                     content_bytes, leaf_hash, mth, node_hash, receipt_tree, sign_receipts)
+from builder import (  # noqa: E402
+    ROOT_CONTEXT,
+    Book,
+    Platform,
+    audit_path,
+    consistency_proof,
+    content_bytes,
+    leaf_hash,
+    mth,
+    node_hash,
+    receipt_tree,
+    sign_receipts,
+)
 
 from cameo_verify.encoding import canonical_json  # noqa: E402
 
@@ -41,15 +54,26 @@ def seed_hex(kid: str) -> str:
 
 
 def key_set() -> dict[str, Any]:
-    return {"seeds": {kid: seed_hex(kid) for kid in sorted(vector_platform().keys)},
-            "key_set": vector_platform().key_set()}
+    return {
+        "seeds": {kid: seed_hex(kid) for kid in sorted(vector_platform().keys)},
+        "key_set": vector_platform().key_set(),
+    }
 
 
 def _payload(n: int, issued_at: str) -> dict[str, Any]:
-    return scenario.receipt_payload(f"rcpt_{n:024x}", licence_id=12, contract_sha256="9f2c" * 16, brand=3, cameo=5,
-                                    event=f"render-{n}", price=250 * n, quantity=n,
-                                    occurred_at="2026-10-15T11:00:00.000000Z", issued_at=issued_at,
-                                    content_sha256=f"{n:064x}")
+    return scenario.receipt_payload(
+        f"rcpt_{n:024x}",
+        licence_id=12,
+        contract_sha256="9f2c" * 16,
+        brand=3,
+        cameo=5,
+        event=f"render-{n}",
+        price=250 * n,
+        quantity=n,
+        occurred_at="2026-10-15T11:00:00.000000Z",
+        issued_at=issued_at,
+        content_sha256=f"{n:064x}",
+    )
 
 
 def receipt_v2_batch() -> dict[str, Any]:
@@ -59,21 +83,38 @@ def receipt_v2_batch() -> dict[str, Any]:
     leaves = [leaf_hash(b) for b in bodies]
     root, proofs = receipt_tree(leaves)
     tokens, _ = sign_receipts(p, "rk-2026-b", payloads, version=2)
-    return {"kid": "rk-2026-b", "payloads_utf8": [b.decode() for b in bodies],
-            "leaf_hashes": [h.hex() for h in leaves],
-            "node_0_1": node_hash(leaves[0], leaves[1]).hex(), "root": root.hex(),
-            "signed_message_hex": (ROOT_CONTEXT[2] + root).hex(),
-            "signature": tokens[0].split(".")[2], "proofs_hex": [pr.hex() for pr in proofs], "tokens": tokens}
+    return {
+        "kid": "rk-2026-b",
+        "payloads_utf8": [b.decode() for b in bodies],
+        "leaf_hashes": [h.hex() for h in leaves],
+        "node_0_1": node_hash(leaves[0], leaves[1]).hex(),
+        "root": root.hex(),
+        "signed_message_hex": (ROOT_CONTEXT[2] + root).hex(),
+        "signature": tokens[0].split(".")[2],
+        "proofs_hex": [pr.hex() for pr in proofs],
+        "tokens": tokens,
+    }
 
 
 def receipt_v3_single() -> dict[str, Any]:
     p = vector_platform()
     payload = _payload(4, "2026-10-20T12:00:00.000000Z")
     [token], root = sign_receipts(p, "rk-2026-b", [payload], version=3)
-    body = canonical_json({**payload, "iss": p.issuer, "jku": scenario.platform().issuer
-                           + "/.well-known/cameo-keys.json", "kid": "rk-2026-b", "v": 3})
-    return {"payload_utf8": body.decode(), "root": root, "signed_message_hex": (ROOT_CONTEXT[3] + bytes.fromhex(root))
-            .hex(), "token": token}
+    body = canonical_json(
+        {
+            **payload,
+            "iss": p.issuer,
+            "jku": scenario.platform().issuer + "/.well-known/cameo-keys.json",
+            "kid": "rk-2026-b",
+            "v": 3,
+        }
+    )
+    return {
+        "payload_utf8": body.decode(),
+        "root": root,
+        "signed_message_hex": (ROOT_CONTEXT[3] + bytes.fromhex(root)).hex(),
+        "token": token,
+    }
 
 
 def receipt_v1_and_retired() -> dict[str, Any]:
@@ -84,48 +125,74 @@ def receipt_v1_and_retired() -> dict[str, Any]:
 
 
 def entry_hashes() -> dict[str, Any]:
-    content = {"idempotency_key": "usage:3:render-1", "kind": "usage.royalty",
-               "effective_at": "2026-10-15T12:00:00.000000Z", "memo": "Übung \"quoted\"\tand a tab \u2028 🎬",
-               "metadata": {"licence_id": 12, "uses": 1, "é": True, "z": None, "Z": [1, "\u0007"], "🎬": "emoji key"},
-               "reverses": None,
-               "postings": [["platform:revenue:commission:USD", -25, "USD"], ["brand:3:receivable:USD", 250, "USD"],
-                            ["creator:7:payable:USD", -225, "USD"]]}
+    content = {
+        "idempotency_key": "usage:3:render-1",
+        "kind": "usage.royalty",
+        "effective_at": "2026-10-15T12:00:00.000000Z",
+        "memo": 'Übung "quoted"\tand a tab \u2028 🎬',
+        "metadata": {"licence_id": 12, "uses": 1, "é": True, "z": None, "Z": [1, "\u0007"], "🎬": "emoji key"},
+        "reverses": None,
+        "postings": [
+            ["platform:revenue:commission:USD", -25, "USD"],
+            ["brand:3:receivable:USD", 250, "USD"],
+            ["creator:7:payable:USD", -225, "USD"],
+        ],
+    }
     data = content_bytes(content)
     content_hash = hashlib.sha256(data).hexdigest()
     prev = "5" * 64
     link = f"{prev}|4|2026-10-15T12:00:00.123456Z|{content_hash}"
     chain = hashlib.sha256(link.encode()).hexdigest()
-    return {"content": content, "canonical_utf8": data.decode(), "canonical_hex": data.hex(),
-            "content_hash": content_hash, "prev_hash": prev, "seq": 4, "posted_at": "2026-10-15T12:00:00.123456Z",
-            "link_text": link, "hash": chain, "leaf_hash": leaf_hash(bytes.fromhex(chain)).hex()}
+    return {
+        "content": content,
+        "canonical_utf8": data.decode(),
+        "canonical_hex": data.hex(),
+        "content_hash": content_hash,
+        "prev_hash": prev,
+        "seq": 4,
+        "posted_at": "2026-10-15T12:00:00.123456Z",
+        "link_text": link,
+        "hash": chain,
+        "leaf_hash": leaf_hash(bytes.fromhex(chain)).hex(),
+    }
 
 
 def _vector_book() -> Book:
     book = Book()
     for n, seq in enumerate((1, 2, 4, 5, 6, 7, 9), start=1):
         at = f"2026-10-{n:02d}T12:00:00.000000Z"
-        book.post(seq, at, key=f"k{seq}", kind="licence.sale", effective_at=at,
-                  postings=[["platform:stripe:USD", 100 * n, "USD"], [f"creator:{n}:payable:USD", -100 * n, "USD"]])
+        book.post(
+            seq,
+            at,
+            key=f"k{seq}",
+            kind="licence.sale",
+            effective_at=at,
+            postings=[["platform:stripe:USD", 100 * n, "USD"], [f"creator:{n}:payable:USD", -100 * n, "USD"]],
+        )
     return book
 
 
 def checkpoint_tree() -> dict[str, Any]:
     book = _vector_book()
     leaves = book.leaves()
-    return {"entries": [{"seq": e.seq, "hash": e.hash} for e in book.entries],
-            "leaf_hashes": [h.hex() for h in leaves],
-            "roots": {str(n): mth(leaves[:n]).hex() for n in (1, 3, 4, 6, 7)},
-            "inclusion": {"leaf_index": 2, "tree_size": 7, "audit_path": [h.hex() for h in audit_path(2, leaves)]},
-            "consistency": {"old_size": 3, "new_size": 7,
-                            "proof": [h.hex() for h in consistency_proof(3, leaves)]}}
+    return {
+        "entries": [{"seq": e.seq, "hash": e.hash} for e in book.entries],
+        "leaf_hashes": [h.hex() for h in leaves],
+        "roots": {str(n): mth(leaves[:n]).hex() for n in (1, 3, 4, 6, 7)},
+        "inclusion": {"leaf_index": 2, "tree_size": 7, "audit_path": [h.hex() for h in audit_path(2, leaves)]},
+        "consistency": {"old_size": 3, "new_size": 7, "proof": [h.hex() for h in consistency_proof(3, leaves)]},
+    }
 
 
 def checkpoint_jws() -> dict[str, Any]:
     p, book = vector_platform(), _vector_book()
     payload = book.checkpoint_payload(7, "2026-10-08T00:00:00.000000Z", "ck-2026-a")
     token = p.jws("ck-2026-a", "cameo-checkpoint", canonical_json(payload))
-    return {"header_utf8": canonical_json({"alg": "EdDSA", "kid": "ck-2026-a", "typ": "cameo-checkpoint"}).decode(),
-            "payload_utf8": canonical_json(payload).decode(), "jws": token}
+    return {
+        "header_utf8": canonical_json({"alg": "EdDSA", "kid": "ck-2026-a", "typ": "cameo-checkpoint"}).decode(),
+        "payload_utf8": canonical_json(payload).decode(),
+        "jws": token,
+    }
 
 
 def statement_example() -> dict[str, Any]:
@@ -135,9 +202,14 @@ def statement_example() -> dict[str, Any]:
 
 
 VECTORS: dict[str, Callable[[], Any]] = {
-    "key-set": key_set, "receipt-v2-batch": receipt_v2_batch, "receipt-v3-single": receipt_v3_single,
-    "receipt-v1-and-retired": receipt_v1_and_retired, "entry-hashes": entry_hashes,
-    "checkpoint-tree": checkpoint_tree, "checkpoint-jws": checkpoint_jws, "statement-example": statement_example,
+    "key-set": key_set,
+    "receipt-v2-batch": receipt_v2_batch,
+    "receipt-v3-single": receipt_v3_single,
+    "receipt-v1-and-retired": receipt_v1_and_retired,
+    "entry-hashes": entry_hashes,
+    "checkpoint-tree": checkpoint_tree,
+    "checkpoint-jws": checkpoint_jws,
+    "statement-example": statement_example,
 }
 
 

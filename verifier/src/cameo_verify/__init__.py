@@ -8,11 +8,20 @@ documents), ``receipts``, ``entries`` (ledger entries and chain links),
 ``archive`` (a whole archive), ``cross`` (two archives), ``media`` (C2PA, optional)
 and ``cli``.  Every check raises :class:`Invalid` naming what failed and why.
 """
+
 from .archive import ArchiveReport, verify_archive
 from .encoding import Invalid
 from .keys import KeySet, load_key_set
 from .receipts import Receipt, verify_receipt
 
 __version__ = "0.1.0"
-__all__ = ["ArchiveReport", "Invalid", "KeySet", "Receipt", "load_key_set", "verify_archive", "verify_receipt",
-           "__version__"]
+__all__ = [
+    "ArchiveReport",
+    "Invalid",
+    "KeySet",
+    "Receipt",
+    "__version__",
+    "load_key_set",
+    "verify_archive",
+    "verify_receipt",
+]

@@ -19,15 +19,18 @@ is the platform's.  Then each kind of content is checked for what it claims:
 The first thing that does not check raises :class:`Invalid` naming the file (and the
 line) and the reason; nothing after it is looked at.
 """
+
 from __future__ import annotations
 
 import re
 import zipfile
 import zlib
 from collections import defaultdict
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from itertools import pairwise
 from pathlib import Path
-from typing import Any, Callable, Mapping, TypeVar
+from typing import Any, TypeVar
 
 from .checkpoints import Checkpoint, audit_path, check_checkpoint_consistency, check_inclusion, verify_checkpoint
 from .contracts import Contract, verify_contract
@@ -132,22 +135,43 @@ def verify_members(files: Mapping[str, bytes], trusted: KeySet | None = None) ->
         return sorted((name, found) for name, (k, found) in kinds.items() if k == kind)
 
     checkpoints = _checkpoints(files, each("checkpoint"), each("consistency"), keys)
-    contracts = {int(found[1]): located(name, lambda n=name, f=found: verify_contract(
-        int(f[1]), files[n], _required(files, f"contracts/{f[1]}/attestation.jws"), keys))
-        for name, found in each("contract")}
+    contracts = {
+        int(found[1]): located(
+            name,
+            lambda n=name, f=found: verify_contract(
+                int(f[1]), files[n], _required(files, f"contracts/{f[1]}/attestation.jws"), keys
+            ),
+        )
+        for name, found in each("contract")
+    }
     for name, found in each("attestation"):
         if int(found[1]) not in contracts:
             raise Invalid("an attestation without its contract.txt", name)
     for name, found in each("consent"):
-        located(name, lambda n=name, f=found: check_consent(
-            int(f[1]), int(f[2]), strict_json(files[n]), _required(files, n[:-len(".json")] + ".txt")))
+        located(
+            name,
+            lambda n=name, f=found: check_consent(
+                int(f[1]), int(f[2]), strict_json(files[n]), _required(files, n[: -len(".json")] + ".txt")
+            ),
+        )
     receipts = _receipts(files, each("receipts"), contracts, keys)
     statements, entries = _statements(files, each("statement"), manifest["subject"], checkpoints, receipts)
     for name, found in each("objection"):
         located(name, lambda n=name, f=found: check_objection(f[1], strict_json(files[n]), receipts))
-    return ArchiveReport(manifest["iss"], manifest["subject"], manifest["issued_at"], trusted is not None,
-                         len(files), tuple(checkpoints.values()), contracts, receipts, tuple(statements), entries,
-                         len(each("consent")), len(each("objection")))
+    return ArchiveReport(
+        manifest["iss"],
+        manifest["subject"],
+        manifest["issued_at"],
+        trusted is not None,
+        len(files),
+        tuple(checkpoints.values()),
+        contracts,
+        receipts,
+        tuple(statements),
+        entries,
+        len(each("consent")),
+        len(each("objection")),
+    )
 
 
 def _required(files: Mapping[str, bytes], name: str) -> bytes:
@@ -158,9 +182,12 @@ def _required(files: Mapping[str, bytes], name: str) -> bytes:
 
 # -- the manifest ----------------------------------------------------------------------
 
+
 def _manifest(files: Mapping[str, bytes], keys: KeySet) -> dict[str, Any]:
-    located(MANIFEST_JWS, lambda: open_signed(files[MANIFEST_JWS], keys, typ=MANIFEST_JWS_TYPE, use="archives",
-                                              time_field="issued_at"))
+    located(
+        MANIFEST_JWS,
+        lambda: open_signed(files[MANIFEST_JWS], keys, typ=MANIFEST_JWS_TYPE, use="archives", time_field="issued_at"),
+    )
     if payload_bytes(files[MANIFEST_JWS]) != files[MANIFEST]:
         raise Invalid("differs from the payload of manifest.jws", MANIFEST)
     manifest = located(MANIFEST, lambda: json_object(files[MANIFEST], "the manifest"))
@@ -193,8 +220,11 @@ def _check_listing(files: Mapping[str, bytes], manifest: dict[str, Any]) -> dict
             raise Invalid("listed in the manifest but missing from the archive", name)
         data = files[name]
         if len(data) != item["size"] or sha256_hex(data) != item["sha256"]:
-            raise Invalid(f"does not match the manifest (size {len(data)}, sha256 {sha256_hex(data)}; "
-                          f"the manifest says {item['size']}, {item['sha256']}): the file was changed", name)
+            raise Invalid(
+                f"does not match the manifest (size {len(data)}, sha256 {sha256_hex(data)}; "
+                f"the manifest says {item['size']}, {item['sha256']}): the file was changed",
+                name,
+            )
         kind = next(((kind, found) for kind, pattern in LAYOUT.items() if (found := pattern.fullmatch(name))), None)
         if kind is None:
             raise Invalid("not a file the archive format has", name)
@@ -204,16 +234,21 @@ def _check_listing(files: Mapping[str, bytes], manifest: dict[str, Any]) -> dict
 
 # -- checkpoints -----------------------------------------------------------------------
 
+
 def _checkpoints(files, checkpoint_files, proof_files, keys: KeySet) -> dict[str, Checkpoint]:
-    checkpoints = {name: located(name, lambda n=name: verify_checkpoint(files[n], keys))
-                   for name, _ in checkpoint_files}
+    checkpoints = {
+        name: located(name, lambda n=name: verify_checkpoint(files[n], keys)) for name, _ in checkpoint_files
+    }
     for name, checkpoint in checkpoints.items():
         if name != f"checkpoints/{checkpoint.tree_size:012d}.jws":
-            raise Invalid(f"a checkpoint of {checkpoint.tree_size} entries must be named "
-                          f"checkpoints/{checkpoint.tree_size:012d}.jws", name)
+            raise Invalid(
+                f"a checkpoint of {checkpoint.tree_size} entries must be named "
+                f"checkpoints/{checkpoint.tree_size:012d}.jws",
+                name,
+            )
     proofs = {(int(found[1]), int(found[2])): name for name, found in proof_files}
     ordered = sorted(checkpoints.items(), key=lambda item: (item[1].tree_size, parse_time(item[1].issued_at, "")))
-    for (old_name, old), (new_name, new) in zip(ordered, ordered[1:]):
+    for (old_name, old), (new_name, new) in pairwise(ordered):
         if parse_time(new.issued_at, "") < parse_time(old.issued_at, ""):
             raise Invalid(f"issued before {old_name}, yet its tree is larger: history was rewritten", new_name)
         if new.tree_size == old.tree_size or old.tree_size == 0:
@@ -221,21 +256,27 @@ def _checkpoints(files, checkpoint_files, proof_files, keys: KeySet) -> dict[str
             continue
         proof_name = proofs.get((old.tree_size, new.tree_size))
         if proof_name is None:
-            raise Invalid(f"no consistency proof from {old_name} (checkpoints/consistency/"
-                          f"{old.tree_size}-{new.tree_size}.json)", new_name)
-        located(proof_name, lambda p=proof_name, o=old, n=new: _check_proof_file(
-            json_object(files[p], "the proof"), o, n))
+            raise Invalid(
+                f"no consistency proof from {old_name} (checkpoints/consistency/{old.tree_size}-{new.tree_size}.json)",
+                new_name,
+            )
+        located(
+            proof_name, lambda p=proof_name, o=old, n=new: _check_proof_file(json_object(files[p], "the proof"), o, n)
+        )
     return checkpoints
 
 
 def _check_proof_file(proof: dict[str, Any], old: Checkpoint, new: Checkpoint) -> None:
     if (proof.get("old_size"), proof.get("new_size")) != (old.tree_size, new.tree_size):
-        raise Invalid(f"the proof is from {proof.get('old_size')} to {proof.get('new_size')} entries, "
-                      f"not from {old.tree_size} to {new.tree_size}")
+        raise Invalid(
+            f"the proof is from {proof.get('old_size')} to {proof.get('new_size')} entries, "
+            f"not from {old.tree_size} to {new.tree_size}"
+        )
     check_checkpoint_consistency(old, new, audit_path(proof.get("proof")))
 
 
 # -- receipts --------------------------------------------------------------------------
+
 
 def _receipts(files, receipt_files, contracts: Mapping[int, Contract], keys: KeySet) -> dict[str, Receipt]:
     receipts: dict[str, Receipt] = {}
@@ -249,8 +290,9 @@ def _receipts(files, receipt_files, contracts: Mapping[int, Contract], keys: Key
             raise Invalid("not UTF-8 text", name) from None
         for number, text in enumerate(lines, start=1):
             if text.strip():
-                receipt = located(f"{name}: line {number}", lambda t=text: _receipt_line(
-                    t, licence_id, contracts[licence_id], keys))
+                receipt = located(
+                    f"{name}: line {number}", lambda t=text, lid=licence_id: _receipt_line(t, lid, contracts[lid], keys)
+                )
                 if receipt.receipt_id in receipts:
                     raise Invalid(f"receipt {receipt.receipt_id} appears twice", f"{name}: line {number}")
                 receipts[receipt.receipt_id] = receipt
@@ -267,15 +309,19 @@ def _receipt_line(text: str, licence_id: int, contract: Contract, keys: KeySet) 
     if payload.get("licence_id") != licence_id:
         raise Invalid(f"receipt {receipt_id} is of licence {payload.get('licence_id')}, not {licence_id}")
     if payload.get("licence_contract_sha256") != contract.sha256:
-        raise Invalid(f"receipt {receipt_id} names contract {payload.get('licence_contract_sha256')}, "
-                      f"but licence {licence_id}'s contract is {contract.sha256}")
+        raise Invalid(
+            f"receipt {receipt_id} names contract {payload.get('licence_contract_sha256')}, "
+            f"but licence {licence_id}'s contract is {contract.sha256}"
+        )
     return receipt
 
 
 # -- statements ------------------------------------------------------------------------
 
-def _statements(files, statement_files, subject: str, checkpoints: Mapping[str, Checkpoint],
-                receipts: Mapping[str, Receipt]) -> tuple[list[Statement], dict[int, SealedEntry]]:
+
+def _statements(
+    files, statement_files, subject: str, checkpoints: Mapping[str, Checkpoint], receipts: Mapping[str, Receipt]
+) -> tuple[list[Statement], dict[int, SealedEntry]]:
     statements: list[Statement] = []
     entries: dict[int, SealedEntry] = {}
     leaf_of: dict[int, int] = {}
@@ -299,10 +345,11 @@ def _statements(files, statement_files, subject: str, checkpoints: Mapping[str, 
                 located(where, lambda l=line, c=statement.currency: _check_uses(l, receipts, c))
         statements.append(statement)
     by_seq = sorted(leaf_of.items())
-    for (seq_a, leaf_a), (seq_b, leaf_b) in zip(by_seq, by_seq[1:]):
+    for (seq_a, leaf_a), (seq_b, leaf_b) in pairwise(by_seq):
         if leaf_b <= leaf_a:
-            raise Invalid(f"entry {seq_b} is leaf {leaf_b}, not after entry {seq_a}'s leaf {leaf_a}: "
-                          "leaves are in seq order")
+            raise Invalid(
+                f"entry {seq_b} is leaf {leaf_b}, not after entry {seq_a}'s leaf {leaf_a}: leaves are in seq order"
+            )
     _check_continuity(statements)
     _check_every_receipt_counted(statements, receipts, receipt_line)
     return statements, entries
@@ -327,11 +374,15 @@ def _check_uses(line, receipts: Mapping[str, Receipt], currency: str) -> None:
             raise Invalid(f"receipt {receipt_id} is not in the archive")
         payload = receipt.payload
         if payload.get("licence_id") != meta.get("licence_id"):
-            raise Invalid(f"receipt {receipt_id} is of licence {payload.get('licence_id')}, "
-                          f"the entry of licence {meta.get('licence_id')}")
+            raise Invalid(
+                f"receipt {receipt_id} is of licence {payload.get('licence_id')}, "
+                f"the entry of licence {meta.get('licence_id')}"
+            )
         if receipt.root is not None and receipt.root.hex() != meta.get("receipts_root"):
-            raise Invalid(f"receipt {receipt_id} hangs from Merkle root {receipt.root.hex()}, "
-                          f"the entry anchors {meta.get('receipts_root')}")
+            raise Invalid(
+                f"receipt {receipt_id} hangs from Merkle root {receipt.root.hex()}, "
+                f"the entry anchors {meta.get('receipts_root')}"
+            )
         if not is_int(payload.get("price_minor")) or payload.get("currency") != currency:
             raise Invalid(f"receipt {receipt_id} has no price in {currency}")
         total += payload["price_minor"]
@@ -342,8 +393,9 @@ def _check_uses(line, receipts: Mapping[str, Receipt], currency: str) -> None:
         raise Invalid(f"its receipts add up to {total}, the entry charges {charged}")
 
 
-def _check_every_receipt_counted(statements: list[Statement], receipts: Mapping[str, Receipt],
-                                 counted: Mapping[str, str]) -> None:
+def _check_every_receipt_counted(
+    statements: list[Statement], receipts: Mapping[str, Receipt], counted: Mapping[str, str]
+) -> None:
     """A use issued in a month the archive has a statement for is on one of its lines (a
     use entry is effective at the instant its receipts are issued)."""
     months = {(s.period, s.currency) for s in statements}
@@ -351,8 +403,10 @@ def _check_every_receipt_counted(statements: list[Statement], receipts: Mapping[
         month = str(receipt.payload.get("issued_at", ""))[:7]
         currency = receipt.payload.get("currency")
         if (month, currency) in months and receipt_id not in counted:
-            raise Invalid(f"receipt {receipt_id} was issued in {month} but is on no line of this statement",
-                          f"statements/{month}-{currency}.json")
+            raise Invalid(
+                f"receipt {receipt_id} was issued in {month} but is on no line of this statement",
+                f"statements/{month}-{currency}.json",
+            )
 
 
 def _check_continuity(statements: list[Statement]) -> None:
@@ -361,7 +415,9 @@ def _check_continuity(statements: list[Statement]) -> None:
         series[statement.currency].append(statement)
     for currency, months in series.items():
         months.sort(key=lambda s: s.period)
-        for before, after in zip(months, months[1:]):
+        for before, after in pairwise(months):
             if month_bounds(before.period)[1] == month_bounds(after.period)[0] and before.closing != after.opening:
-                raise Invalid(f"opens with {dict(after.opening)}, but {before.period} closed with "
-                              f"{dict(before.closing)}", f"statements/{after.period}-{currency}.json")
+                raise Invalid(
+                    f"opens with {dict(after.opening)}, but {before.period} closed with {dict(before.closing)}",
+                    f"statements/{after.period}-{currency}.json",
+                )

@@ -10,10 +10,12 @@ the linear chain's head (the last of those entries).  Two checks hang off it:
 * consistency — a later checkpoint's tree extends an earlier one's, so a rewritten or
   truncated history cannot hide behind a fresh signature.
 """
+
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any
 
 from .encoding import Invalid, field, hex64, is_int
 from .entries import GENESIS_HASH, SealedEntry
@@ -69,17 +71,23 @@ def check_inclusion(entry: SealedEntry, leaf_index: Any, path: Sequence[bytes], 
     if (leaf_index == 0) != (entry.prev_hash == GENESIS_HASH):
         raise Invalid(f"entry {entry.seq}: only the first sealed entry follows the genesis hash")
     if root_from_inclusion(entry.leaf, leaf_index, checkpoint.tree_size, path) != checkpoint.root:
-        raise Invalid(f"entry {entry.seq} is not leaf {leaf_index} of the checkpoint of {checkpoint.tree_size} "
-                      "entries (its recomputed link and audit path do not lead to the signed root)")
-    if leaf_index == checkpoint.tree_size - 1 and (entry.seq, entry.hash) != (checkpoint.head_seq,
-                                                                              checkpoint.head_hash):
+        raise Invalid(
+            f"entry {entry.seq} is not leaf {leaf_index} of the checkpoint of {checkpoint.tree_size} "
+            "entries (its recomputed link and audit path do not lead to the signed root)"
+        )
+    if leaf_index == checkpoint.tree_size - 1 and (entry.seq, entry.hash) != (
+        checkpoint.head_seq,
+        checkpoint.head_hash,
+    ):
         raise Invalid(f"entry {entry.seq} is the checkpoint's last leaf but not its head")
 
 
 def check_checkpoint_consistency(old: Checkpoint, new: Checkpoint, proof: Sequence[bytes]) -> None:
     if new.tree_size > old.tree_size and new.head_seq <= old.head_seq:
-        raise Invalid(f"the tree grew from {old.tree_size} to {new.tree_size} but its head went from seq "
-                      f"{old.head_seq} to {new.head_seq}")
+        raise Invalid(
+            f"the tree grew from {old.tree_size} to {new.tree_size} but its head went from seq "
+            f"{old.head_seq} to {new.head_seq}"
+        )
     if new.tree_size == old.tree_size and (new.head_seq, new.head_hash) != (old.head_seq, old.head_hash):
         raise Invalid(f"two checkpoints of {new.tree_size} entries name different heads")
     check_consistency(old.tree_size, old.root, new.tree_size, new.root, proof)

@@ -11,12 +11,13 @@ Exit status: 0 when everything checks, 1 naming the first thing that does not (o
 comparing two archives, every difference), 2 for bad usage (unknown options, files
 that cannot be read, a key file that is not a key set).
 """
+
 from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Callable, Sequence
 
 from . import __version__
 from .archive import ArchiveReport, verify_archive
@@ -76,11 +77,16 @@ def _keys(path: str | None, *, required: bool) -> KeySet | None:
 
 # -- archives --------------------------------------------------------------------------
 
+
 def _archives(args: list[str]) -> int:
     parser = _parser("cameo-verify", "Check a Cameo Exchange archive offline, or compare two.")
     parser.add_argument("archives", nargs="+", metavar="ARCHIVE.zip")
-    parser.add_argument("--keys", metavar="KEYS.json", help="the platform's key set you trust "
-                        "(default: the archive's own keys.json, which proves integrity but not origin)")
+    parser.add_argument(
+        "--keys",
+        metavar="KEYS.json",
+        help="the platform's key set you trust "
+        "(default: the archive's own keys.json, which proves integrity but not origin)",
+    )
     parser.add_argument("--cross", action="store_true", help="compare two archives of the same licences")
     options = parser.parse_args(args)
     if len(options.archives) > 2 or (options.cross and len(options.archives) != 2):
@@ -111,8 +117,11 @@ def _summary(path: str, report: ArchiveReport, keys_path: str | None) -> None:
     lines = sum(len(s.lines) for s in report.statements)
     sizes = ", ".join(str(c.tree_size) for c in sorted(report.checkpoints, key=lambda c: c.tree_size)) or "none"
     print(f"Archive {Path(path).name}: {report.subject}, issued {report.issued_at} by {report.issuer or '?'}")
-    trust = (f"the trusted key set {keys_path}" if report.keys_trusted
-             else "the archive's own keys.json (integrity only; pass --keys to check origin)")
+    trust = (
+        f"the trusted key set {keys_path}"
+        if report.keys_trusted
+        else "the archive's own keys.json (integrity only; pass --keys to check origin)"
+    )
     print(f"  keys         {trust}")
     print(f"  manifest     signed; {report.files - 2} files, every size and sha256 matches")
     print(f"  checkpoints  {len(report.checkpoints)} (tree sizes {sizes}); each extends the one before")
@@ -125,8 +134,10 @@ def _summary(path: str, report: ArchiveReport, keys_path: str | None) -> None:
 
 # -- single documents ------------------------------------------------------------------
 
-def _document(args: list[str], command: str, description: str, *files: str, proof: bool = False
-              ) -> tuple[argparse.Namespace, KeySet]:
+
+def _document(
+    args: list[str], command: str, description: str, *files: str, proof: bool = False
+) -> tuple[argparse.Namespace, KeySet]:
     """Parse a single-document command: its positional ``files``, ``--keys`` (required), ``--proof``."""
     parser = _parser(f"cameo-verify {command}", description)
     for metavar in files:
@@ -146,8 +157,22 @@ def _receipt(args: list[str]) -> int:
     receipt = verify_receipt(token.strip(), keys)
     payload = receipt.payload
     print(f"OK: receipt {payload.get('receipt_id')} (v{receipt.version}, key {payload.get('kid')})")
-    for name in ("iss", "licence_id", "licence_contract_sha256", "brand_org_id", "cameo_id", "event_id", "kind",
-                 "quantity", "territory", "media", "price_minor", "currency", "occurred_at", "issued_at"):
+    for name in (
+        "iss",
+        "licence_id",
+        "licence_contract_sha256",
+        "brand_org_id",
+        "cameo_id",
+        "event_id",
+        "kind",
+        "quantity",
+        "territory",
+        "media",
+        "price_minor",
+        "currency",
+        "occurred_at",
+        "issued_at",
+    ):
         if name in payload:
             print(f"  {name:<24}{payload[name]}")
     if receipt.root is not None:
@@ -158,21 +183,26 @@ def _receipt(args: list[str]) -> int:
 def _checkpoint(args: list[str]) -> int:
     options, keys = _document(args, "checkpoint", "Check one signed checkpoint.", "FILE.jws")
     checkpoint = verify_checkpoint(_read(options.file, "the checkpoint"), keys)
-    print(f"OK: checkpoint of {checkpoint.origin}: {checkpoint.tree_size} entries, root {checkpoint.root.hex()}, "
-          f"head seq {checkpoint.head_seq} ({checkpoint.head_hash}), issued {checkpoint.issued_at} "
-          f"with key {checkpoint.kid}")
+    print(
+        f"OK: checkpoint of {checkpoint.origin}: {checkpoint.tree_size} entries, root {checkpoint.root.hex()}, "
+        f"head seq {checkpoint.head_seq} ({checkpoint.head_hash}), issued {checkpoint.issued_at} "
+        f"with key {checkpoint.kid}"
+    )
     return 0
 
 
 def _consistency(args: list[str]) -> int:
-    options, keys = _document(args, "consistency", "Check that a later checkpoint extends an earlier one.",
-                              "OLD.jws", "NEW.jws", proof=True)
+    options, keys = _document(
+        args, "consistency", "Check that a later checkpoint extends an earlier one.", "OLD.jws", "NEW.jws", proof=True
+    )
     old = verify_checkpoint(_read(options.old, "the old checkpoint"), keys)
     new = verify_checkpoint(_read(options.new, "the new checkpoint"), keys)
     proof = json_object(_read(options.proof, "the proof"), "the proof")
     if (proof.get("old_size"), proof.get("new_size")) != (old.tree_size, new.tree_size):
-        raise Invalid(f"the proof is from {proof.get('old_size')} to {proof.get('new_size')} entries, "
-                      f"the checkpoints hold {old.tree_size} and {new.tree_size}")
+        raise Invalid(
+            f"the proof is from {proof.get('old_size')} to {proof.get('new_size')} entries, "
+            f"the checkpoints hold {old.tree_size} and {new.tree_size}"
+        )
     check_checkpoint_consistency(old, new, audit_path(proof.get("proof")))
     print(f"OK: the tree of {new.tree_size} entries extends the tree of {old.tree_size}")
     return 0
@@ -187,10 +217,16 @@ def _media(args: list[str]) -> int:
         checked = verify_media(path, keys)
     except C2paMissing as problem:
         raise Usage(str(problem)) from None
-    print(f"OK: {path.name} is the content receipt {checked.receipt.receipt_id} licensed "
-          f"(sha256 {checked.content_sha256}); C2PA manifest {checked.c2pa_state}")
+    print(
+        f"OK: {path.name} is the content receipt {checked.receipt.receipt_id} licensed "
+        f"(sha256 {checked.content_sha256}); C2PA manifest {checked.c2pa_state}"
+    )
     return 0
 
 
 _COMMANDS: dict[str, Callable[[list[str]], int]] = {
-    "receipt": _receipt, "checkpoint": _checkpoint, "consistency": _consistency, "media": _media}
+    "receipt": _receipt,
+    "checkpoint": _checkpoint,
+    "consistency": _consistency,
+    "media": _media,
+}

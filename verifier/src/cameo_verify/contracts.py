@@ -8,10 +8,12 @@ attested_at, kid}``.  The verifier recomputes the text's hash and checks that ev
 recorded signature is of that hash, before the attestation, by a licensor (a
 creator) or the licensee (the brand).
 """
+
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+
 from .encoding import Invalid, field, hex64, parse_time, sha256_hex
 from .jws import open_signed
 from .keys import KeySet
@@ -64,4 +66,3 @@ def verify_contract(licence_id: int, text: bytes, attestation: bytes, keys: KeyS
     if roles != {"licensor", "licensee"}:
         raise Invalid(f"{what} needs the signatures of a licensor and the licensee")
     return Contract(licence_id, actual, tuple(s["party"] for s in signatures))
-

@@ -7,10 +7,11 @@ cannot be in it and is not counted against it), the same total per currency, and
 every entry both carry is the same entry (same chain link); two checkpoints of the
 same tree size must have the same root.  Every difference is named.
 """
+
 from __future__ import annotations
 
 from collections import Counter
-from typing import Iterable
+from collections.abc import Iterable
 
 from .archive import ArchiveReport
 from .encoding import parse_time
@@ -27,8 +28,10 @@ def differences(a: ArchiveReport, b: ArchiveReport, names: tuple[str, str] = ("A
     cutoff = min(parse_time(a.issued_at, "issued_at"), parse_time(b.issued_at, "issued_at"))
     for licence_id in shared:
         if a.contracts[licence_id].sha256 != b.contracts[licence_id].sha256:
-            found.append(f"licence {licence_id}: the contracts differ ({a.contracts[licence_id].sha256} in "
-                         f"{names[0]}, {b.contracts[licence_id].sha256} in {names[1]})")
+            found.append(
+                f"licence {licence_id}: the contracts differ ({a.contracts[licence_id].sha256} in "
+                f"{names[0]}, {b.contracts[licence_id].sha256} in {names[1]})"
+            )
         mine, theirs = _receipts(a, licence_id, cutoff), _receipts(b, licence_id, cutoff)
         for receipt_id in sorted(set(mine) | set(theirs)):
             if receipt_id not in theirs:
@@ -36,13 +39,17 @@ def differences(a: ArchiveReport, b: ArchiveReport, names: tuple[str, str] = ("A
             elif receipt_id not in mine:
                 found.append(f"licence {licence_id}: receipt {receipt_id} is in {names[1]} but not in {names[0]}")
             elif mine[receipt_id].payload != theirs[receipt_id].payload:
-                fields = sorted(k for k in set(mine[receipt_id].payload) | set(theirs[receipt_id].payload)
-                                if mine[receipt_id].payload.get(k) != theirs[receipt_id].payload.get(k))
+                fields = sorted(
+                    k
+                    for k in set(mine[receipt_id].payload) | set(theirs[receipt_id].payload)
+                    if mine[receipt_id].payload.get(k) != theirs[receipt_id].payload.get(k)
+                )
                 found.append(f"licence {licence_id}: receipt {receipt_id} differs in {', '.join(fields)}")
         totals = _totals(mine.values()), _totals(theirs.values())
         if totals[0] != totals[1]:
-            found.append(f"licence {licence_id}: uses total {_show(totals[0])} in {names[0]}, "
-                         f"{_show(totals[1])} in {names[1]}")
+            found.append(
+                f"licence {licence_id}: uses total {_show(totals[0])} in {names[0]}, {_show(totals[1])} in {names[1]}"
+            )
     for seq in sorted(set(a.entries) & set(b.entries)):
         if a.entries[seq].hash != b.entries[seq].hash:
             found.append(f"entry {seq} differs between the archives")
@@ -54,8 +61,11 @@ def differences(a: ArchiveReport, b: ArchiveReport, names: tuple[str, str] = ("A
 
 
 def _receipts(report: ArchiveReport, licence_id: int, cutoff) -> dict[str, Receipt]:
-    return {rid: r for rid, r in report.receipts.items() if r.payload.get("licence_id") == licence_id
-            and parse_time(r.payload.get("issued_at"), "issued_at") <= cutoff}
+    return {
+        rid: r
+        for rid, r in report.receipts.items()
+        if r.payload.get("licence_id") == licence_id and parse_time(r.payload.get("issued_at"), "issued_at") <= cutoff
+    }
 
 
 def _totals(receipts: Iterable[Receipt]) -> Counter:

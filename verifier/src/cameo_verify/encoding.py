@@ -12,13 +12,14 @@
 
 Everything that is wrong raises :class:`Invalid`; callers add where it was found.
 """
+
 from __future__ import annotations
 
 import base64
 import hashlib
 import json
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 _B64URL = set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
@@ -34,7 +35,7 @@ class Invalid(Exception):
         super().__init__(f"{where}: {reason}" if where else reason)
         self.reason, self.where = reason, where
 
-    def at(self, where: str) -> "Invalid":
+    def at(self, where: str) -> Invalid:
         """The same failure, located (an inner location is kept after the outer one)."""
         return Invalid(self.reason, f"{where}: {self.where}" if self.where else where)
 
@@ -44,8 +45,12 @@ def b64url(data: bytes) -> str:
 
 
 def b64url_decode(text: str, *, allow_empty: bool = False, what: str = "value") -> bytes:
-    if not isinstance(text, str) or (not text and not allow_empty) or not _B64URL.issuperset(text) \
-            or len(text) % 4 == 1:
+    if (
+        not isinstance(text, str)
+        or (not text and not allow_empty)
+        or not _B64URL.issuperset(text)
+        or len(text) % 4 == 1
+    ):
         raise Invalid(f"{what} is not base64url")
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
@@ -98,8 +103,9 @@ def is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def field(document: dict[str, Any], name: str, kind: type | tuple[type, ...], what: str, *,
-          optional: bool = False) -> Any:
+def field(
+    document: dict[str, Any], name: str, kind: type | tuple[type, ...], what: str, *, optional: bool = False
+) -> Any:
     """``document[name]`` when it has the JSON type ``kind`` (never a boolean for ``int``)."""
     value = document.get(name)
     if value is None:
@@ -128,7 +134,6 @@ def parse_time(value: Any, what: str) -> datetime:
     year, month, day, hour, minute, second, fraction = found.groups()
     micro = int((fraction or "0")[:6].ljust(6, "0"))
     try:
-        return datetime(int(year), int(month), int(day), int(hour), int(minute), int(second), micro,
-                        tzinfo=timezone.utc)
+        return datetime(int(year), int(month), int(day), int(hour), int(minute), int(second), micro, tzinfo=UTC)
     except ValueError:
         raise Invalid(f"{what} is not a real time ({value})") from None

@@ -13,6 +13,7 @@ The checkpoint tree's leaf for the entry is ``sha256(0x00 || the 32 bytes of has
 So a verifier holding the content recomputes every hash itself; it trusts nothing the
 archive says about them.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -76,8 +77,14 @@ def _postings(raw: Any) -> tuple[Posting, ...]:
         raise Invalid("an entry has at least two postings")
     postings = []
     for item in raw:
-        if not (isinstance(item, list) and len(item) == 3 and isinstance(item[0], str) and is_int(item[1])
-                and isinstance(item[2], str) and CURRENCY.fullmatch(item[2])):
+        if not (
+            isinstance(item, list)
+            and len(item) == 3
+            and isinstance(item[0], str)
+            and is_int(item[1])
+            and isinstance(item[2], str)
+            and CURRENCY.fullmatch(item[2])
+        ):
             raise Invalid("a posting is [account code, integer amount, currency]")
         if item[1] == 0:
             raise Invalid("a posting of zero")
@@ -115,6 +122,13 @@ def read_entry(document: Any, seq: int) -> SealedEntry:
     claimed = hex64(document.get("content_hash"), f"{what}: content_hash")
     if claimed != computed:
         raise Invalid(f"{what}: content_hash {claimed} does not match its content ({computed})")
-    return SealedEntry(seq, prev_hash, posted_at, content, postings,
-                       parse_time(content["effective_at"], f"{what}: effective_at"), computed,
-                       chain_link(prev_hash, seq, posted_at, computed))
+    return SealedEntry(
+        seq,
+        prev_hash,
+        posted_at,
+        content,
+        postings,
+        parse_time(content["effective_at"], f"{what}: effective_at"),
+        computed,
+        chain_link(prev_hash, seq, posted_at, computed),
+    )

@@ -2,10 +2,12 @@
 the manifest gives; the verifier checks their form, the statement text's hash and that
 an objection names a receipt the archive holds.
 """
+
 from __future__ import annotations
 
 import re
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from .encoding import Invalid, field, hex64, is_int, parse_time, sha256_hex
 from .receipts import Receipt
@@ -25,9 +27,14 @@ def check_consent(cameo_id: int, consent_id: int, document: Any, statement_text:
         raise Invalid("the consent statement's text does not match its sha256")
     hex64(document.get("recording_sha256"), "recording_sha256")
     owners = field(document, "owners", list, "the consent")
-    if not owners or not all(isinstance(o, dict) and is_int(o.get("user_id")) and is_int(o.get("share_bps"))
-                             and o["share_bps"] > 0 for o in owners) \
-            or sum(o["share_bps"] for o in owners) != 10_000:
+    if (
+        not owners
+        or not all(
+            isinstance(o, dict) and is_int(o.get("user_id")) and is_int(o.get("share_bps")) and o["share_bps"] > 0
+            for o in owners
+        )
+        or sum(o["share_bps"] for o in owners) != 10_000
+    ):
         raise Invalid("owners must be [{user_id, share_bps}] with shares adding up to 10000")
     for name in ("ip_hash", "withdrawn_ip_hash"):
         if document.get(name) is not None:
@@ -35,8 +42,7 @@ def check_consent(cameo_id: int, consent_id: int, document: Any, statement_text:
     if not isinstance(document.get("recording_content_type"), str) or not is_int(document.get("recording_size")):
         raise Invalid("recording_content_type and recording_size are required")
     signed_at = parse_time(document.get("signed_at"), "signed_at")
-    if document.get("withdrawn_at") is not None \
-            and parse_time(document["withdrawn_at"], "withdrawn_at") < signed_at:
+    if document.get("withdrawn_at") is not None and parse_time(document["withdrawn_at"], "withdrawn_at") < signed_at:
         raise Invalid("consent withdrawn before it was given")
 
 

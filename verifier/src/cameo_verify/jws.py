@@ -9,6 +9,7 @@ extension are refused rather than ignored.  The payload is a JSON object that re
 the ``kid`` and claims a time; the key must be valid for the document's purpose at
 that time (see :mod:`cameo_verify.keys`).
 """
+
 from __future__ import annotations
 
 from typing import Any

@@ -10,12 +10,14 @@ new documents, and everything it signed before keeps verifying.
 Today's published receipt keys (``use: "sig"``, no window) are read as receipt keys
 valid at all times, so receipts of versions 1 and 2 verify against that file as is.
 """
+
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Mapping
+from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
@@ -57,10 +59,12 @@ class KeySet:
             raise Invalid("the signed document claims no time, so the key's validity cannot be checked")
         if when is not None and not key.valid_at(when):
             if key.retired_at is not None and when >= key.retired_at:
-                raise Invalid(f"key {kid} was retired at {_show(key.retired_at)}; "
-                              f"a signature claiming {_show(when)} is refused")
-            raise Invalid(f"key {kid} is valid from {_show(key.valid_from)}; "
-                          f"a signature claiming {_show(when)} is refused")
+                raise Invalid(
+                    f"key {kid} was retired at {_show(key.retired_at)}; a signature claiming {_show(when)} is refused"
+                )
+            raise Invalid(
+                f"key {kid} is valid from {_show(key.valid_from)}; a signature claiming {_show(when)} is refused"
+            )
         return key
 
 

@@ -11,6 +11,7 @@ back the bytes the brand hashed before signing.
 
 c2pa-python is optional (``pip install cameo-verify[c2pa]``) and imported only here.
 """
+
 from __future__ import annotations
 
 import struct
@@ -47,8 +48,8 @@ def content_sha256(data: bytes) -> str:
             raise Invalid("the JPEG's segment structure is broken")
         if marker == 0xDA:  # start of scan: the image data follows, nothing more to take out
             break
-        length = struct.unpack(">H", data[at + 2:at + 4])[0]
-        segment = data[at:at + 2 + length]
+        length = struct.unpack(">H", data[at + 2 : at + 4])[0]
+        segment = data[at : at + 2 + length]
         if not (marker == 0xEB and segment[4:6] == b"JP"):
             kept += segment
         at += 2 + length
@@ -73,8 +74,14 @@ def verify_media(path: Path, keys: KeySet) -> MediaCheck:
     broken = [code for code in failures if code != UNTRUSTED]
     if broken:
         raise Invalid(f"the C2PA manifest does not validate: {', '.join(broken)}")
-    token = next(((a.get("data") or {}).get("receipt") for a in manifest.get("assertions", [])
-                  if a.get("label") == LICENCE_LABEL), None)
+    token = next(
+        (
+            (a.get("data") or {}).get("receipt")
+            for a in manifest.get("assertions", [])
+            if a.get("label") == LICENCE_LABEL
+        ),
+        None,
+    )
     if not isinstance(token, str):
         raise Invalid(f"the C2PA manifest has no {LICENCE_LABEL} assertion with a receipt")
     receipt = verify_receipt(token, keys)

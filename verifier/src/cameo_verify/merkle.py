@@ -12,10 +12,11 @@ builds exactly this tree.)  Only the proof encodings differ:
 
 Verifiers only: producing trees and proofs is the platform's job (and the tests').
 """
+
 from __future__ import annotations
 
 import hashlib
-from typing import Sequence
+from collections.abc import Sequence
 
 from .encoding import Invalid
 
@@ -39,7 +40,7 @@ def root_from_receipt_proof(leaf: bytes, proof: bytes) -> bytes:
         raise Invalid("the Merkle proof is not a whole number of 33-byte steps (at most 64)")
     node = leaf
     for at in range(0, len(proof), RECEIPT_STEP):
-        side, sibling = proof[at], proof[at + 1:at + RECEIPT_STEP]
+        side, sibling = proof[at], proof[at + 1 : at + RECEIPT_STEP]
         if side == 0:
             node = node_hash(sibling, node)
         elif side == 1:
@@ -69,8 +70,7 @@ def root_from_inclusion(leaf: bytes, index: int, size: int, path: Sequence[bytes
     return node
 
 
-def check_consistency(old_size: int, old_root: bytes, new_size: int, new_root: bytes,
-                      proof: Sequence[bytes]) -> None:
+def check_consistency(old_size: int, old_root: bytes, new_size: int, new_root: bytes, proof: Sequence[bytes]) -> None:
     """The tree of ``new_size`` leaves extends the tree of ``old_size`` (RFC 9162 §2.1.4.2)."""
     if not 0 <= old_size <= new_size:
         raise Invalid(f"a tree of {new_size} cannot extend one of {old_size}")

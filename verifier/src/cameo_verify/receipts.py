@@ -13,6 +13,7 @@ The version is ``payload.v``; two parts must be v1, three parts v2 or v3.  The k
 found by ``kid`` in the key set the caller trusts; it must be a receipts key valid at
 the receipt's ``issued_at``.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -55,8 +56,9 @@ def verify_receipt(token: str, keys: KeySet) -> Receipt:
         raise Invalid(f"a receipt of {len(parts)} parts cannot be version {version!r}")
     root = None
     if len(parts) == 3:
-        root = root_from_receipt_proof(leaf_hash(body), b64url_decode(parts[1], allow_empty=True,
-                                                                      what="the receipt proof"))
+        root = root_from_receipt_proof(
+            leaf_hash(body), b64url_decode(parts[1], allow_empty=True, what="the receipt proof")
+        )
         signed = ROOT_CONTEXT[version] + root
     else:
         signed = body

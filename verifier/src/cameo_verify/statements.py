@@ -13,12 +13,14 @@ own postings, not against the platform's word:
 
 Inclusion proofs and receipts need the rest of the archive and are checked there.
 """
+
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from typing import Any, Mapping
+from datetime import UTC, datetime
+from typing import Any
 
 from .encoding import Invalid, field, is_int
 from .entries import SealedEntry, read_entry
@@ -29,9 +31,16 @@ BUCKETS: Mapping[str, Mapping[str, int]] = {
     "creator": {"payable": -1, "reserve": -1, "recoverable": 1},
     "brand": {"receivable": 1},
 }
-SECTION_BY_KIND = {"licence.sale": "sales", "usage.royalty": "uses", "reserve.hold": "reserve",
-                   "reserve.release": "reserve", "payout.transfer": "payouts", "licence.refund": "refunds",
-                   "licence.dispute": "refunds", "usage.invoice_paid": "payments"}
+SECTION_BY_KIND = {
+    "licence.sale": "sales",
+    "usage.royalty": "uses",
+    "reserve.hold": "reserve",
+    "reserve.release": "reserve",
+    "payout.transfer": "payouts",
+    "licence.refund": "refunds",
+    "licence.dispute": "refunds",
+    "usage.invoice_paid": "payments",
+}
 USE_KIND = "usage.royalty"
 PERIOD = re.compile(r"(\d{4})-(0[1-9]|1[0-2])")
 
@@ -71,8 +80,8 @@ def month_bounds(period: str) -> tuple[datetime, datetime]:
     if not found:
         raise Invalid(f"period {period!r} is not YYYY-MM")
     year, month = int(found[1]), int(found[2])
-    start = datetime(year, month, 1, tzinfo=timezone.utc)
-    return start, datetime(year + month // 12, month % 12 + 1, 1, tzinfo=timezone.utc)
+    start = datetime(year, month, 1, tzinfo=UTC)
+    return start, datetime(year + month // 12, month % 12 + 1, 1, tzinfo=UTC)
 
 
 def _amounts(raw: Any, buckets: Mapping[str, int], what: str) -> dict[str, int]:
@@ -113,13 +122,14 @@ def read_statement(document: Any, name: str) -> Statement:
         lines.append(line)
     for bucket in buckets:
         if running[bucket] != closing[bucket]:
-            raise Invalid(f"{bucket}: opening {opening[bucket]} + lines {running[bucket] - opening[bucket]} = "
-                          f"{running[bucket]}, but closing says {closing[bucket]}")
+            raise Invalid(
+                f"{bucket}: opening {opening[bucket]} + lines {running[bucket] - opening[bucket]} = "
+                f"{running[bucket]}, but closing says {closing[bucket]}"
+            )
     return Statement(kind, party_id, period, currency, opening, closing, tuple(lines))
 
 
-def _line(raw: Any, statement: Statement, buckets: Mapping[str, int], start: datetime, end: datetime
-          ) -> StatementLine:
+def _line(raw: Any, statement: Statement, buckets: Mapping[str, int], start: datetime, end: datetime) -> StatementLine:
     if not isinstance(raw, dict):
         raise Invalid("not an object")
     seq = field(raw, "seq", int, "the line")
@@ -127,22 +137,30 @@ def _line(raw: Any, statement: Statement, buckets: Mapping[str, int], start: dat
     if not start <= entry.effective_at < end:
         raise Invalid(f"entry {seq} is effective {entry.content['effective_at']}, outside {statement.period}")
     change = _amounts(raw.get("change"), buckets, f"entry {seq}: change")
-    posted = {bucket: sign * sum(p.amount for p in entry.postings if p.account == statement.account(bucket))
-              for bucket, sign in buckets.items()}
+    posted = {
+        bucket: sign * sum(p.amount for p in entry.postings if p.account == statement.account(bucket))
+        for bucket, sign in buckets.items()
+    }
     if not any(p.account in {statement.account(b) for b in buckets} for p in entry.postings):
-        raise Invalid(f"entry {seq} does not touch {statement.party_kind} {statement.party_id}'s "
-                      f"{statement.currency} accounts")
+        raise Invalid(
+            f"entry {seq} does not touch {statement.party_kind} {statement.party_id}'s {statement.currency} accounts"
+        )
     for bucket in buckets:
         if change[bucket] != posted[bucket]:
-            raise Invalid(f"entry {seq}: the line says {bucket} {change[bucket]:+d}, "
-                          f"the entry's postings say {posted[bucket]:+d}")
+            raise Invalid(
+                f"entry {seq}: the line says {bucket} {change[bucket]:+d}, the entry's postings say {posted[bucket]:+d}"
+            )
     section = field(raw, "section", str, f"entry {seq}")
     if section != section_of(entry.kind, entry.metadata):
-        raise Invalid(f"entry {seq} is a {entry.kind}, which belongs in {section_of(entry.kind, entry.metadata)}, "
-                      f"not {section}")
+        raise Invalid(
+            f"entry {seq} is a {entry.kind}, which belongs in {section_of(entry.kind, entry.metadata)}, not {section}"
+        )
     receipts = raw.get("receipts", [])
-    if not isinstance(receipts, list) or not all(isinstance(r, str) for r in receipts) \
-            or len(set(receipts)) != len(receipts):
+    if (
+        not isinstance(receipts, list)
+        or not all(isinstance(r, str) for r in receipts)
+        or len(set(receipts)) != len(receipts)
+    ):
         raise Invalid(f"entry {seq}: receipts must be a list of distinct receipt ids")
     if (entry.kind == USE_KIND) != bool(receipts):
         raise Invalid(f"entry {seq}: a use line names its receipts, and only a use line does")
