@@ -23,8 +23,21 @@ from app import create_app
 from app.db import Database
 from app.kit.registry import provided
 from app.migrate import upgrade
+from tests.ledger.book import Book
 
 PG_URL = os.environ.get("TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+# A test that asks for one of these (directly or through another fixture) runs against a
+# real migrated database: it is an ``integration`` test; every other test is a ``unit`` test.
+DATABASE_FIXTURES = frozenset({"sqlite_template", "pg_template", "database_url", "sqlite_url", "pg_url"})
+
+
+def pytest_collection_modifyitems(items):
+    """Tests are grouped by feature in folders; their kind is a marker (``-m unit``)."""
+    for item in items:
+        uses_database = DATABASE_FIXTURES & set(getattr(item, "fixturenames", ()))
+        item.add_marker(pytest.mark.integration if uses_database else pytest.mark.unit)
+
+
 IN_CI = os.environ.get("CI") == "true"
 
 
@@ -162,3 +175,11 @@ def client(app):
 @pytest.fixture
 def runner(app):
     return app.test_cli_runner()
+
+
+@pytest.fixture
+def book(database_url):
+    """A ledger over a fresh migrated database (both databases), for the engine's tests."""
+    b = Book(database_url)
+    yield b
+    b.engine.dispose()

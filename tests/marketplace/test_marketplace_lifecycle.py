@@ -12,8 +12,7 @@ from app.errors import Conflict
 from app.marketplace import licences
 from app.marketplace.demo import DEMO_PREVIEW, DEMO_RECORDING
 from app.marketplace.models import Licence
-
-from .conftest import problem
+from tests.marketplace.world import problem
 
 USE = "Six 20-second YouTube pre-roll ads for our hiking boots, shown in the US only, autumn 2026."
 

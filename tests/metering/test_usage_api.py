@@ -1,5 +1,5 @@
 """POST /api/v1/usage and the usage listing/export, through the Flask test client on
-the demo world (tests/api/conftest.py):
+the demo world (tests/marketplace/world.py):
 
   licence 1: Northwind (dana), cameo 1 (ava 100 %), social, WORLDWIDE, cap 500, 2.50 USD/use, 20 % commission
   licence 2: Lumen (eli), requested
@@ -17,7 +17,7 @@ import pytest
 from app.db import Database
 from app.kit.registry import provided
 from ledger import Ledger
-from tests.api.conftest import problem
+from tests.marketplace.world import problem
 
 SHA = "ab" * 32
 WHEN = "2026-10-16T09:30:00Z"

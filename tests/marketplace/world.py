@@ -1,5 +1,5 @@
-"""API fixtures: a seeded marketplace (the demo data of ``cameo seed``), an API token
-for every demo person, and a fingerprint of every marketplace row to prove that a
+"""The seeded marketplace behind the API tests: the demo data of ``cameo seed``, an
+API token for every demo person, and a fingerprint of every marketplace row to prove that a
 refused request changed nothing.
 
 The demo world (seed_data/demo.json), by short name:

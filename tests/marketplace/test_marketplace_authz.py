@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from .conftest import problem
+from tests.marketplace.world import problem
 
 ALL = ("ava", "ben", "chloe", "dana", "eli", "fay", "gus")
 OFFER = {

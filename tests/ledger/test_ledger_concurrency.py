@@ -17,7 +17,7 @@ from app.books.recipes import Owner
 from ledger import InsufficientBalance
 from ledger.chain import seal
 from ledger.verify import verify
-from tests.integration.book import Book
+from tests.ledger.book import Book
 
 T = datetime(2026, 10, 1, tzinfo=UTC)
 WRITERS = 8

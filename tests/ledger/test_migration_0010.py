@@ -14,7 +14,7 @@ from app.books.recipes import Owner
 from app.migrate import downgrade, upgrade
 from ledger.book import AccountDefinition
 from ledger.sql import db_time
-from tests.integration.book import Book
+from tests.ledger.book import Book
 
 T = datetime(2026, 10, 1, tzinfo=UTC)
 PAYABLE, RECEIVABLE, RESERVE = "creator:42:payable:USD", "brand:5:receivable:USD", "creator:42:reserve:USD"

@@ -13,7 +13,7 @@ from ledger import EntryDraft, Ledger, Line
 from ledger.book import AccountDefinition
 from ledger.positions import positions
 from ledger.verify import verify
-from tests.integration.book import Book
+from tests.ledger.book import Book
 
 CUTOFF = datetime(2026, 11, 1, tzinfo=UTC)
 OWED, CASH = "member:1:payable:USD", "house:cash:USD"

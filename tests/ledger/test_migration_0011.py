@@ -8,7 +8,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from app.migrate import downgrade, upgrade
-from tests.integration.book import Book
+from tests.ledger.book import Book
 
 ENTRIES = {  # key -> metadata as the ledger stored it before 0011, and the subject it must get
     "int": ('{"licence_id":42}', 42),

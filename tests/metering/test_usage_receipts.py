@@ -11,7 +11,7 @@ from app.db import Database
 from app.kit.registry import provided
 from app.metering import receipts
 from app.metering.receipts import b64url, b64url_decode
-from tests.api.test_usage_api import ev, post
+from tests.metering.test_usage_api import ev, post
 
 
 @pytest.fixture(autouse=True)

@@ -8,8 +8,7 @@ import io
 import pytest
 
 from app.marketplace.demo import DEMO_PREVIEW, DEMO_RECORDING
-
-from .conftest import problem
+from tests.marketplace.world import problem
 
 OFFER = {
     "template_id": 1,

@@ -8,8 +8,7 @@ import re
 from app.db import Database
 from app.kit.registry import provided
 from tests.conftest import make_test_app
-
-from .conftest import FAST_HASH, problem
+from tests.marketplace.world import FAST_HASH, problem
 
 
 def test_token_is_shown_once_and_stored_hashed(world):

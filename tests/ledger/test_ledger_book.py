@@ -198,7 +198,7 @@ def test_raw_update_and_delete_are_refused_by_the_database(opened, statement):
 
 
 def test_truncate_is_refused_on_postgresql(pg_url):
-    from tests.integration.book import Book
+    from tests.ledger.book import Book
 
     book = Book(pg_url)
     book.open(PAYABLE, STRIPE, COMMISSION, FEES)

@@ -19,7 +19,7 @@ from PIL import Image
 
 from app.metering import provenance, receipts
 from app.metering.testca import make_test_ca
-from tests.integration.test_usage_db import event, report
+from tests.metering.test_usage_db import event, report
 
 
 @pytest.fixture
