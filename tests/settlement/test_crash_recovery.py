@@ -1,4 +1,4 @@
-"""Killed at any checkpoint (SIGKILL, in a process of its own) and started again, a run
+"""Killed at any checkpoint (SIGKILL, in a process of its own: a fork) and started again, a run
 pays every creator exactly once: one Stripe transfer per payout item, one payout
 entry per item, balances to the cent, and the ledger verifies.  SQLite and PostgreSQL.
 """
@@ -6,8 +6,6 @@ entry per item, balances to the cent, and the ledger verifies.  SQLite and Postg
 from __future__ import annotations
 
 import signal
-import subprocess
-import sys
 from datetime import UTC, datetime, timezone
 from pathlib import Path
 
@@ -16,9 +14,9 @@ import pytest
 from app.db import Database
 from app.kit.registry import provided
 
+from .crash_runner import run_killed
 from .world import AFTER_OCT, OCT
 
-ROOT = Path(__file__).resolve().parents[2]
 # (step, occurrence): every checkpoint, for the first item and for one in the middle of the run
 KILL_POINTS = [
     ("run.locked", 1),
@@ -37,27 +35,20 @@ def utc(*args) -> datetime:
     return datetime(*args, tzinfo=UTC)
 
 
-def run_in_subprocess(w, tmp_path: Path, kill_at: str | None = None, nth: int = 1, workers: int = 1):
-    command = [
-        sys.executable,
-        "-m",
-        "tests.settlement.crash_runner",
-        "--database-url",
+def run_in_child(
+    w, tmp_path: Path, kill_at: str | None = None, nth: int = 1, workers: int = 1, status_file: Path | None = None
+) -> int:
+    return run_killed(
         provided(Database, w.app).url,
-        "--api-base",
         w.pay.running.url,
-        "--period",
         OCT.name,
-        "--now",
-        AFTER_OCT.isoformat(),
-        "--instance",
+        AFTER_OCT,
         str(tmp_path / "crash-instance"),
-        "--workers",
-        str(workers),
-    ]
-    if kill_at:
-        command += ["--kill-at", kill_at, "--nth", str(nth)]
-    return subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=120)
+        workers=workers,
+        kill_at=kill_at,
+        nth=nth,
+        status_file=str(status_file) if status_file else None,
+    )
 
 
 def build(w) -> dict[str, int]:
@@ -101,8 +92,7 @@ def assert_settled_once(w, people) -> None:
 def test_killed_at_a_checkpoint_then_started_again(world_any_db, tmp_path, step, nth):
     w = world_any_db
     people = build(w)
-    killed = run_in_subprocess(w, tmp_path, kill_at=step, nth=nth)
-    assert killed.returncode == -signal.SIGKILL, killed.stderr[-3000:]
+    assert run_in_child(w, tmp_path, kill_at=step, nth=nth) == -signal.SIGKILL
     w.assert_books_verify()
     assert len(w.transfers()) <= 4
     w.settle(OCT, now=AFTER_OCT)  # started again at once: the dead process's lock is gone
@@ -114,9 +104,8 @@ def test_killed_again_and_again_with_several_workers(world, tmp_path):
     w = world
     people = build(w)
     for step, nth in [("item.posted", 2), ("item.transferred", 2), ("item.paid", 1)]:
-        killed = run_in_subprocess(w, tmp_path, kill_at=step, nth=nth, workers=4)
-        assert killed.returncode in (-signal.SIGKILL, 0), killed.stderr[-3000:]
-    finished = run_in_subprocess(w, tmp_path, workers=4)
-    assert finished.returncode == 0, finished.stderr[-3000:]
-    assert finished.stdout.strip().endswith("completed")
+        assert run_in_child(w, tmp_path, kill_at=step, nth=nth, workers=4) in (-signal.SIGKILL, 0)
+    status = tmp_path / "status"
+    assert run_in_child(w, tmp_path, workers=4, status_file=status) == 0
+    assert status.read_text() == "completed"
     assert_settled_once(w, people)
