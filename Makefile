@@ -38,6 +38,7 @@ lint: $(VENV)/.installed-test
 
 test: lint
 	$(BIN)/python -m pytest -n $(WORKERS)
+	cd verifier && ../$(BIN)/python -m pytest -q
 
 # The quick loop: unit tests and the SQLite suites (no PostgreSQL, browser or slow tests).
 test-fast: $(VENV)/.installed-test
