@@ -7,6 +7,7 @@ commits it (cosmicpython).  Services receive one and never create engines.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from flask import Flask, current_app
 from sqlalchemy import Engine, text
@@ -17,32 +18,42 @@ from ledger.db import make_engine
 
 
 class UnitOfWork:
-    def __init__(self, session_factory: Callable[[], Session]):
+    """One transaction: ``with db.unit_of_work() as uow: … uow.commit()``.
+
+    ``session`` exists only inside the ``with`` block; asking for it outside is a
+    programming error and says so, rather than handing out ``None``.
+    """
+
+    def __init__(self, session_factory: Callable[[], Session]) -> None:
         self._factory = session_factory
-        self.session: Session | None = None
+        self._session: Session | None = None
+
+    @property
+    def session(self) -> Session:
+        if self._session is None:
+            raise RuntimeError("this unit of work is not open: use it as `with db.unit_of_work() as uow:`")
+        return self._session
 
     def __enter__(self) -> UnitOfWork:
-        self.session = self._factory()
+        self._session = self._factory()
         return self
 
-    def __exit__(self, *exc_info) -> None:
-        assert self.session is not None
+    def __exit__(self, *exc_info: object) -> None:
+        session, self._session = self.session, None
         try:
-            self.session.rollback()
+            session.rollback()
         finally:
-            self.session.close()
+            session.close()
 
     def commit(self) -> None:
-        assert self.session is not None
         self.session.commit()
 
     def rollback(self) -> None:
-        assert self.session is not None
         self.session.rollback()
 
 
 class Database:
-    def __init__(self, url: str, **engine_options):
+    def __init__(self, url: str, **engine_options: Any) -> None:
         self.url = url
         self.engine: Engine = make_engine(url, **engine_options)
         self._sessions = sessionmaker(self.engine, class_=Session, expire_on_commit=False)
