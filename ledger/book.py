@@ -60,7 +60,15 @@ from .errors import (
     UnbalancedEntry,
     UnknownAccount,
 )
-from .models import ACCOUNT_TYPES, NORMAL_SIGN, Account, Balance, ClosedPeriod, Entry, Posting
+from .models import (
+    ACCOUNT_TYPES,
+    NORMAL_SIGN,
+    account_table,
+    balance_table,
+    closed_period_table,
+    entry_table,
+    posting_table,
+)
 from .money import CURRENCY_EXPONENTS, Money, MoneyError, check_minor
 from .types import as_utc
 
@@ -69,27 +77,21 @@ ENTRY_CHUNK = 1000  # entries per INSERT statement
 COPY_THRESHOLD = 64  # PostgreSQL: COPY postings above this many rows, INSERT below
 POSTING_CHUNK = 5000  # postings per INSERT statement (4 binds each, under SQLite's 32766)
 
-entry_t = Entry.__table__
-posting_t = Posting.__table__
-account_t = Account.__table__
-balance_t = Balance.__table__
-period_t = ClosedPeriod.__table__
-
 
 _OPENED_ACCOUNTS = "ledger.opened_accounts"  # session.info flag: this session created accounts
 
 # Built once: SQLAlchemy caches their compiled form.
 _SELECT_ACCOUNTS = select(
-    account_t.c.id,
-    account_t.c.code,
-    account_t.c.type,
-    account_t.c.currency,
-    account_t.c.allow_negative,
-    account_t.c.shards,
-).where(account_t.c.code.in_(bindparam("codes", expanding=True)))
-_SELECT_OVERLAPPING_PERIODS = select(period_t.c.name, period_t.c.starts_at, period_t.c.ends_at).where(
-    and_(period_t.c.ends_at > bindparam("first"), period_t.c.starts_at <= bindparam("last"))
-)
+    account_table.c.id,
+    account_table.c.code,
+    account_table.c.type,
+    account_table.c.currency,
+    account_table.c.allow_negative,
+    account_table.c.shards,
+).where(account_table.c.code.in_(bindparam("codes", expanding=True)))
+_SELECT_OVERLAPPING_PERIODS = select(
+    closed_period_table.c.name, closed_period_table.c.starts_at, closed_period_table.c.ends_at
+).where(and_(closed_period_table.c.ends_at > bindparam("first"), closed_period_table.c.starts_at <= bindparam("last")))
 
 
 @dataclass(frozen=True)
@@ -311,7 +313,9 @@ class Ledger:
         conn = session.connection()
         ids = dict(
             conn.execute(
-                account_t.insert().returning(account_t.c.code, account_t.c.id, sort_by_parameter_order=True),
+                account_table.insert().returning(
+                    account_table.c.code, account_table.c.id, sort_by_parameter_order=True
+                ),
                 [
                     dict(
                         code=spec.code,
@@ -331,7 +335,7 @@ class Ledger:
             for spec in new
         }
         conn.execute(
-            balance_t.insert(),
+            balance_table.insert(),
             [
                 dict(account_id=ref.id, shard=s, amount=0, version=0, last_seq=0, guard=ref.guard)
                 for ref in opened.values()
@@ -447,7 +451,7 @@ class Ledger:
 
     # -- reads ------------------------------------------------------------------
     def entry(self, session: Session, seq: int) -> PostedEntry | None:
-        rows = session.connection().execute(select(entry_t).where(entry_t.c.seq == seq)).all()
+        rows = session.connection().execute(select(entry_table).where(entry_table.c.seq == seq)).all()
         return _with_lines(session.connection(), rows)[0] if rows else None
 
     def balance(self, session: Session, code: str) -> Money:
@@ -455,10 +459,10 @@ class Ledger:
         row = (
             session.connection()
             .execute(
-                select(account_t.c.currency, func.coalesce(func.sum(balance_t.c.amount), 0))
-                .join(balance_t, balance_t.c.account_id == account_t.c.id)
-                .where(account_t.c.code == code)
-                .group_by(account_t.c.currency)
+                select(account_table.c.currency, func.coalesce(func.sum(balance_table.c.amount), 0))
+                .join(balance_table, balance_table.c.account_id == account_table.c.id)
+                .where(account_table.c.code == code)
+                .group_by(account_table.c.currency)
             )
             .first()
         )
@@ -495,7 +499,9 @@ class Ledger:
         if not targets:
             return
         rows = conn.execute(
-            select(entry_t.c.reverses_seq, entry_t.c.idempotency_key).where(entry_t.c.reverses_seq.in_(targets))
+            select(entry_table.c.reverses_seq, entry_table.c.idempotency_key).where(
+                entry_table.c.reverses_seq.in_(targets)
+            )
         )
         for reversed_seq, key in rows:
             if key != targets[reversed_seq]:
@@ -650,7 +656,7 @@ class Ledger:
                 raise InsufficientBalance(codes[account_id])
 
     def _load_by_keys(self, conn, keys: Iterable[str]) -> dict[str, PostedEntry]:
-        rows = conn.execute(select(entry_t).where(entry_t.c.idempotency_key.in_(sorted(keys)))).all()
+        rows = conn.execute(select(entry_table).where(entry_table.c.idempotency_key.in_(sorted(keys)))).all()
         return {e.idempotency_key: e for e in _with_lines(conn, rows, replayed=True)}
 
 
@@ -658,10 +664,10 @@ def _with_lines(conn, entry_rows, replayed: bool = False) -> list[PostedEntry]:
     seqs = [r.seq for r in entry_rows]
     lines: dict[int, list[Line]] = defaultdict(list)
     for entry_seq, code, amount, currency in conn.execute(
-        select(posting_t.c.entry_seq, account_t.c.code, posting_t.c.amount, posting_t.c.currency)
-        .join(account_t, account_t.c.id == posting_t.c.account_id)
-        .where(posting_t.c.entry_seq.in_(seqs))
-        .order_by(posting_t.c.id)
+        select(posting_table.c.entry_seq, account_table.c.code, posting_table.c.amount, posting_table.c.currency)
+        .join(account_table, account_table.c.id == posting_table.c.account_id)
+        .where(posting_table.c.entry_seq.in_(seqs))
+        .order_by(posting_table.c.id)
     ):
         lines[entry_seq].append(Line(code, amount, currency))
     return [

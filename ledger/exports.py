@@ -44,12 +44,9 @@ from typing import IO, Optional
 from sqlalchemy import Connection, and_, func, select, true
 
 from . import reports
-from .models import Account, Entry, Posting
+from .models import account_table, entry_table, posting_table
 from .money import format_minor
 from .periods import Period, months
-
-entry_t, posting_t, account_t = Entry.__table__, Posting.__table__, Account.__table__
-
 
 # ---------------------------------------------------------------- periods
 
@@ -89,17 +86,17 @@ def entries_frame(conn: Connection, period: Period | None = None):
     """One row per journal entry (in ``seq`` order) effective in ``period``."""
     query = (
         select(
-            entry_t.c.seq,
-            entry_t.c.idempotency_key,
-            entry_t.c.kind,
-            entry_t.c.effective_at,
-            entry_t.c.posted_at,
-            entry_t.c.memo,
-            entry_t.c.reverses_seq,
-            entry_t.c.metadata,
+            entry_table.c.seq,
+            entry_table.c.idempotency_key,
+            entry_table.c.kind,
+            entry_table.c.effective_at,
+            entry_table.c.posted_at,
+            entry_table.c.memo,
+            entry_table.c.reverses_seq,
+            entry_table.c.metadata,
         )
-        .where(effective_within(entry_t.c.effective_at, period))
-        .order_by(entry_t.c.seq)
+        .where(effective_within(entry_table.c.effective_at, period))
+        .order_by(entry_table.c.seq)
     )
     rows = [
         (seq, key, kind, eff, posted, memo, rev, json.dumps(meta or {}, sort_keys=True, separators=(",", ":")))
@@ -117,20 +114,20 @@ def postings_frame(conn: Connection, period: Period | None = None):
     """One row per posting, with its entry's seq/key/kind/effective time and its account."""
     query = (
         select(
-            posting_t.c.id,
-            posting_t.c.entry_seq,
-            entry_t.c.idempotency_key,
-            entry_t.c.kind,
-            entry_t.c.effective_at,
-            account_t.c.code,
-            account_t.c.type,
-            posting_t.c.currency,
-            posting_t.c.amount,
+            posting_table.c.id,
+            posting_table.c.entry_seq,
+            entry_table.c.idempotency_key,
+            entry_table.c.kind,
+            entry_table.c.effective_at,
+            account_table.c.code,
+            account_table.c.type,
+            posting_table.c.currency,
+            posting_table.c.amount,
         )
-        .join(entry_t, entry_t.c.seq == posting_t.c.entry_seq)
-        .join(account_t, account_t.c.id == posting_t.c.account_id)
-        .where(effective_within(entry_t.c.effective_at, period))
-        .order_by(posting_t.c.entry_seq, posting_t.c.id)
+        .join(entry_table, entry_table.c.seq == posting_table.c.entry_seq)
+        .join(account_table, account_table.c.id == posting_table.c.account_id)
+        .where(effective_within(entry_table.c.effective_at, period))
+        .order_by(posting_table.c.entry_seq, posting_table.c.id)
     )
     rows = [(*row, format_minor(int(row[-1]), row[-2])) for row in conn.execute(query)]
     frame = int_frame(
@@ -242,7 +239,9 @@ def write_beancount(conn: Connection, out: IO[str], *, period: Period | None = N
     accounts = {
         row.id: row
         for row in conn.execute(
-            select(account_t.c.id, account_t.c.code, account_t.c.type, account_t.c.currency).order_by(account_t.c.code)
+            select(account_table.c.id, account_table.c.code, account_table.c.type, account_table.c.currency).order_by(
+                account_table.c.code
+            )
         )
     }
     names = {a.id: beancount_account(a.code, a.type) for a in accounts.values()}
@@ -253,7 +252,9 @@ def write_beancount(conn: Connection, out: IO[str], *, period: Period | None = N
     if period is not None:
         first, last = period.starts_at, period.ends_at - timedelta(microseconds=1)
     else:
-        first, last = conn.execute(select(func.min(entry_t.c.effective_at), func.max(entry_t.c.effective_at))).one()
+        first, last = conn.execute(
+            select(func.min(entry_table.c.effective_at), func.max(entry_table.c.effective_at))
+        ).one()
     out.write(f'option "title" {_quoted(title + (f" {period.name}" if period else ""))}\n')
     out.write('option "booking_method" "STRICT"\n\n')
     if first is None:  # an empty book: the accounts alone
@@ -296,19 +297,19 @@ def _entries_with_postings(conn: Connection, period: Period | None) -> Iterator[
     """Entries in (effective time, seq) order with their postings, streamed."""
     query = (
         select(
-            entry_t.c.seq,
-            entry_t.c.idempotency_key,
-            entry_t.c.kind,
-            entry_t.c.effective_at,
-            entry_t.c.memo,
-            entry_t.c.reverses_seq,
-            posting_t.c.account_id,
-            posting_t.c.amount,
-            posting_t.c.currency,
+            entry_table.c.seq,
+            entry_table.c.idempotency_key,
+            entry_table.c.kind,
+            entry_table.c.effective_at,
+            entry_table.c.memo,
+            entry_table.c.reverses_seq,
+            posting_table.c.account_id,
+            posting_table.c.amount,
+            posting_table.c.currency,
         )
-        .join(posting_t, posting_t.c.entry_seq == entry_t.c.seq)
-        .where(effective_within(entry_t.c.effective_at, period))
-        .order_by(entry_t.c.effective_at, entry_t.c.seq, posting_t.c.id)
+        .join(posting_table, posting_table.c.entry_seq == entry_table.c.seq)
+        .where(effective_within(entry_table.c.effective_at, period))
+        .order_by(entry_table.c.effective_at, entry_table.c.seq, posting_table.c.id)
     )
     current, lines = None, []
     for row in conn.execute(query.execution_options(yield_per=10_000)):

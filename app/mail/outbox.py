@@ -31,6 +31,7 @@ from .models import (
     SUBJECT_MAX_CHARS,
     TEMPLATE_MAX_CHARS,
     OutboxMessage,
+    outbox_table,
 )
 from .settings import single_address
 
@@ -97,7 +98,7 @@ def _validate(*, to: str, subject: str, text: str, html: str | None, key: str, t
 
 def _insert(uow: UnitOfWork):
     dialect = uow.session.get_bind().dialect.name
-    return (postgresql if dialect == "postgresql" else sqlite).insert(OutboxMessage.__table__)
+    return (postgresql if dialect == "postgresql" else sqlite).insert(outbox_table)
 
 
 def enqueue(
@@ -114,7 +115,7 @@ def enqueue(
     """Queue a message in the caller's transaction (the caller commits); see the module docstring."""
     _validate(to=to, subject=subject, text=text, html=html, key=key, template=template)
     content = {"to_address": to, "subject": subject, "text_body": text, "html_body": html, "template": template}
-    table = OutboxMessage.__table__
+    table = outbox_table
     new_id = uow.session.execute(
         _insert(uow)
         .values(idempotency_key=key, status="queued", attempts=0, created_at=now, next_attempt_at=now, **content)

@@ -27,6 +27,7 @@ from sqlalchemy import (
 from sqlmodel import Field, SQLModel
 
 from app.columns import foreign_key, instant, json_value, one_of, string, text
+from ledger.models import table_of
 
 CAMEO_KINDS = ("face", "voice", "persona", "pet", "object")
 VISIBILITIES = ("only_me", "approved_brands", "licensed")
@@ -187,3 +188,6 @@ class Licence(_Terms, table=True):
     end_reason: Optional[str] = string(200, nullable=True, default=None)
     created_at: datetime = instant()
     updated_at: datetime = instant()
+
+
+licence_table = table_of(Licence)

@@ -28,6 +28,7 @@ from sqlalchemy import (
 )
 from sqlmodel import Field, SQLModel
 
+from ledger.models import table_of
 from ledger.types import UTCDateTime
 
 USAGE_KINDS = ("render", "publication", "impressions")
@@ -70,3 +71,6 @@ class UsageEvent(SQLModel, table=True):
     receipt_id: str = Field(sa_column=Column(String(40), nullable=False))
     receipt_key_id: str = Field(sa_column=Column(String(64), nullable=False))
     receipt_token: str = Field(sa_column=Column(Text, nullable=False))
+
+
+usage_event_table = table_of(UsageEvent)

@@ -36,7 +36,7 @@ from app.db import Database, UnitOfWork
 from ledger import EntryDraft, Ledger, PostedEntry
 
 from .gateway import PaymentGateway, WebhookEvent
-from .models import StripeEvent
+from .models import StripeEvent, stripe_event_table
 
 log = logging.getLogger(__name__)
 MAX_ERROR_CHARS = 2000
@@ -155,7 +155,7 @@ def payment_handler(
 def _insert(session):
     dialect = session.get_bind().dialect.name
     module = postgresql if dialect == "postgresql" else sqlite
-    return module.insert(StripeEvent.__table__)
+    return module.insert(stripe_event_table)
 
 
 def store_event(db: Database, event: WebhookEvent, raw_payload: bytes, now: datetime) -> bool:
