@@ -45,7 +45,7 @@ from datetime import datetime
 from types import MappingProxyType
 from typing import Any
 
-from sqlalchemy import and_, bindparam, func, select
+from sqlalchemy import Connection, Row, and_, bindparam, func, select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
@@ -76,6 +76,9 @@ MAX_ABS_AMOUNT = 2**62
 ENTRY_CHUNK = 1000  # entries per INSERT statement
 COPY_THRESHOLD = 64  # PostgreSQL: COPY postings above this many rows, INSERT below
 POSTING_CHUNK = 5000  # postings per INSERT statement (4 binds each, under SQLite's 32766)
+
+# How one balance row moves in a batch: (delta, last seq, fold); see Ledger._balance_moves.
+BalanceMove = tuple[int, int, bool]
 
 
 _OPENED_ACCOUNTS = "ledger.opened_accounts"  # session.info flag: this session created accounts
@@ -311,7 +314,7 @@ class Ledger:
             return existing
         session.info[_OPENED_ACCOUNTS] = True
         conn = session.connection()
-        ids = dict(
+        ids: dict[str, int] = dict(
             conn.execute(
                 account_table.insert().returning(
                     account_table.c.code, account_table.c.id, sort_by_parameter_order=True
@@ -485,7 +488,7 @@ class Ledger:
                     )
         return accounts
 
-    def _check_periods(self, conn, drafts: Sequence[EntryDraft]) -> None:
+    def _check_periods(self, conn: Connection, drafts: Sequence[EntryDraft]) -> None:
         first = min(d.effective_at for d in drafts)
         last = max(d.effective_at for d in drafts)
         closed = conn.execute(_SELECT_OVERLAPPING_PERIODS, {"first": first, "last": last}).all()
@@ -494,7 +497,7 @@ class Ledger:
                 if starts_at <= d.effective_at < ends_at:
                     raise PeriodClosed(f"{d.idempotency_key}: period {name} is closed")
 
-    def _check_not_reversed(self, conn, drafts: Sequence[EntryDraft]) -> None:
+    def _check_not_reversed(self, conn: Connection, drafts: Sequence[EntryDraft]) -> None:
         targets = {d.reverses_seq: d.idempotency_key for d in drafts if d.reverses_seq is not None}
         if not targets:
             return
@@ -507,7 +510,14 @@ class Ledger:
             if key != targets[reversed_seq]:
                 raise AlreadyReversed(f"entry {reversed_seq} was already reversed by {key}")
 
-    def _insert_entries(self, conn, drafts, hashes, now, accounts=None) -> dict[str, int]:
+    def _insert_entries(
+        self,
+        conn: Connection,
+        drafts: Sequence[EntryDraft],
+        hashes: Mapping[str, str],
+        now: datetime,
+        accounts: Mapping[str, AccountRef] | None = None,
+    ) -> dict[str, int]:
         """Insert the entries ({key: seq} of those inserted); on PostgreSQL, given
         ``accounts``, their postings go in the same statement."""
         dialect = conn.dialect.name
@@ -549,7 +559,14 @@ class Ledger:
             inserted.update({key: seq for seq, key in result})
         return inserted
 
-    def _post_one(self, conn, draft, hashes, now, accounts) -> tuple[dict[str, int], list[int]]:
+    def _post_one(
+        self,
+        conn: Connection,
+        draft: EntryDraft,
+        hashes: Mapping[str, str],
+        now: datetime,
+        accounts: Mapping[str, AccountRef],
+    ) -> tuple[dict[str, int], list[int]]:
         """PostgreSQL: one entry, its postings and its balances in one statement:
         ({key: seq} if it went in, the accounts whose balance guard refused it)."""
         effective_at = as_utc(draft.effective_at)
@@ -577,17 +594,23 @@ class Ledger:
         seq, key, refused = rows[0]
         return {key: seq}, list(refused)
 
-    def _insert_postings(self, conn, drafts, seqs, accounts) -> None:
+    def _insert_postings(
+        self,
+        conn: Connection,
+        drafts: Sequence[EntryDraft],
+        seqs: Mapping[str, int],
+        accounts: Mapping[str, AccountRef],
+    ) -> None:
         """All postings of an entry go in one statement (PostgreSQL's balance trigger needs that)."""
         dialect = conn.dialect.name
-        rows: list[tuple] = []
+        rows: list[tuple[int, int, int, str]] = []
 
-        def flush():
+        def flush() -> None:
             if dialect == "postgresql" and len(rows) > COPY_THRESHOLD:
                 # COPY is PostgreSQL's fastest load path; it fires the same constraint and
                 # statement triggers as INSERT (one COPY is one statement).  For a handful of
                 # rows its extra protocol round trips cost more than a plain INSERT.
-                with conn.connection.driver_connection.cursor().copy(sql.PG_COPY_POSTINGS) as copy:
+                with sql.driver_connection(conn).cursor().copy(sql.PG_COPY_POSTINGS) as copy:
                     for row in rows:
                         copy.write_row(row)
             else:
@@ -603,29 +626,38 @@ class Ledger:
             flush()
 
     @staticmethod
-    def _balance_moves(drafts, seqs, accounts) -> dict[tuple[int, int], tuple[int, int, bool]]:
+    def _balance_moves(
+        drafts: Sequence[EntryDraft], seqs: Mapping[str, int], accounts: Mapping[str, AccountRef]
+    ) -> dict[tuple[int, int], BalanceMove]:
         """{(account id, shard): (delta, last seq, fold)} for posting ``drafts``, in
         (account, shard) order — the lock order.  A house account moves shard ``seq %
         shards`` entry by entry; a guarded account moves by its net change (see the
         module docstring)."""
-        moves: dict[tuple[int, int], list] = {}
-        net: dict[int, list] = {}  # guarded accounts: id -> [delta, last seq, ref]
+        moves: dict[tuple[int, int], list[int]] = {}  # unguarded: (id, shard) -> [delta, last seq]
+        net: dict[int, tuple[AccountRef, list[int]]] = {}  # guarded accounts: id -> (ref, [delta, last seq])
         for d in drafts:
             seq = seqs[d.idempotency_key]
             for line in d.lines:
                 ref = accounts[line.account]
                 if ref.guard:
-                    move = net.setdefault(ref.id, [0, 0, ref])
+                    move = net.setdefault(ref.id, (ref, [0, 0]))[1]
                 else:
-                    move = moves.setdefault((ref.id, seq % ref.shards), [0, 0, False])
+                    move = moves.setdefault((ref.id, seq % ref.shards), [0, 0])
                 move[0] += line.amount
                 move[1] = max(move[1], seq)
-        for account_id, (delta, last, ref) in net.items():
+        result = {key: (delta, last, False) for key, (delta, last) in moves.items()}
+        for account_id, (ref, (delta, last)) in net.items():
             fold = ref.folds(delta)
-            moves[(account_id, 0 if fold else last % ref.shards)] = [delta, last, fold]
-        return {key: (m[0], m[1], m[2]) for key, m in sorted(moves.items()) if m[0] != 0}
+            result[(account_id, 0 if fold else last % ref.shards)] = (delta, last, fold)
+        return {key: move for key, move in sorted(result.items()) if move[0] != 0}
 
-    def _apply_balances(self, conn, drafts, seqs, accounts) -> None:
+    def _apply_balances(
+        self,
+        conn: Connection,
+        drafts: Sequence[EntryDraft],
+        seqs: Mapping[str, int],
+        accounts: Mapping[str, AccountRef],
+    ) -> None:
         moves = self._balance_moves(drafts, seqs, accounts)
         codes = {ref.id: ref.code for ref in accounts.values()}
         dialect = conn.dialect.name
@@ -645,7 +677,7 @@ class Ledger:
             return
         for (account_id, shard), (delta, last, fold) in moves.items():
             if fold:  # SQLite only (PostgreSQL folds above): the one writer, so the total stays true
-                total = conn.exec_driver_sql(sql.account_total(dialect), (account_id,)).scalar() + delta
+                total = int(conn.exec_driver_sql(sql.account_total(dialect), (account_id,)).scalar_one()) + delta
                 moved = conn.exec_driver_sql(sql.fold_balance(dialect), (total, last, account_id, total)).rowcount > 0
             else:
                 moved = (
@@ -655,12 +687,14 @@ class Ledger:
             if not moved:
                 raise InsufficientBalance(codes[account_id])
 
-    def _load_by_keys(self, conn, keys: Iterable[str]) -> dict[str, PostedEntry]:
+    def _load_by_keys(self, conn: Connection, keys: Iterable[str]) -> dict[str, PostedEntry]:
         rows = conn.execute(select(entry_table).where(entry_table.c.idempotency_key.in_(sorted(keys)))).all()
         return {e.idempotency_key: e for e in _with_lines(conn, rows, replayed=True)}
 
 
-def _with_lines(conn, entry_rows, replayed: bool = False) -> list[PostedEntry]:
+def _with_lines(
+    conn: Connection, entry_rows: Sequence[Row[*tuple[Any, ...]]], replayed: bool = False
+) -> list[PostedEntry]:
     seqs = [r.seq for r in entry_rows]
     lines: dict[int, list[Line]] = defaultdict(list)
     for entry_seq, code, amount, currency in conn.execute(
@@ -686,14 +720,6 @@ def _with_lines(conn, entry_rows, replayed: bool = False) -> list[PostedEntry]:
         )
         for r in entry_rows
     ]
-
-
-def _dialect_insert(conn):
-    if conn.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    return insert
 
 
 def _translate(exc: DBAPIError) -> LedgerError | None:

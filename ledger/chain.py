@@ -78,4 +78,4 @@ def _horizon(engine: Engine) -> int:
     with engine.begin() as conn:
         if conn.dialect.name == "postgresql":
             conn.execute(text("LOCK TABLE ledger_entry IN SHARE MODE"))
-        return conn.execute(select(func.coalesce(func.max(entry_table.c.seq), 0))).scalar_one()
+        return int(conn.execute(select(func.coalesce(func.max(entry_table.c.seq), 0))).scalar_one())

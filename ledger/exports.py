@@ -37,27 +37,30 @@ from __future__ import annotations
 import io
 import json
 import re
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
-from typing import IO, Optional
+from typing import IO, TYPE_CHECKING, Any, Optional
 
-from sqlalchemy import Connection, and_, func, select, true
+from sqlalchemy import ColumnElement, Connection, and_, func, select, true
 
 from . import reports
 from .models import account_table, entry_table, posting_table
 from .money import format_minor
 from .periods import Period, months
 
+if TYPE_CHECKING:
+    import pandas as pd  # imported where a frame is built: exports are rare, pandas is heavy
+
 # ---------------------------------------------------------------- periods
 
 
-def effective_within(column, period: Period | None):
+def effective_within(column: ColumnElement[datetime], period: Period | None) -> ColumnElement[bool]:
     if period is None:
         return true()
     return and_(column >= period.starts_at, column < period.ends_at)
 
 
-def month_of(column, dialect: str):
+def month_of(column: ColumnElement[datetime], dialect: str) -> ColumnElement[str]:
     """SQL for the ``YYYY-MM`` of a UTC timestamp column (SQLite keeps naive UTC text)."""
     if dialect == "postgresql":
         return func.to_char(func.timezone("UTC", column), "YYYY-MM")
@@ -67,14 +70,14 @@ def month_of(column, dialect: str):
 # ---------------------------------------------------------------- table frames
 
 
-def int_frame(rows: list[tuple], columns: list[str], integers: Iterable[str] = ()):
+def int_frame(rows: Sequence[Sequence[Any]], columns: list[str], integers: Iterable[str] = ()) -> pd.DataFrame:
     import pandas as pd
 
     frame = pd.DataFrame(rows, columns=columns)
     return frame.astype(dict.fromkeys(integers, "Int64"))
 
 
-def _utc(frame, *columns: str):
+def _utc(frame: pd.DataFrame, *columns: str) -> pd.DataFrame:
     import pandas as pd
 
     for name in columns:
@@ -82,7 +85,7 @@ def _utc(frame, *columns: str):
     return frame
 
 
-def entries_frame(conn: Connection, period: Period | None = None):
+def entries_frame(conn: Connection, period: Period | None = None) -> pd.DataFrame:
     """One row per journal entry (in ``seq`` order) effective in ``period``."""
     query = (
         select(
@@ -110,7 +113,7 @@ def entries_frame(conn: Connection, period: Period | None = None):
     return _utc(frame, "effective_at", "posted_at")
 
 
-def postings_frame(conn: Connection, period: Period | None = None):
+def postings_frame(conn: Connection, period: Period | None = None) -> pd.DataFrame:
     """One row per posting, with its entry's seq/key/kind/effective time and its account."""
     query = (
         select(
@@ -149,7 +152,7 @@ def postings_frame(conn: Connection, period: Period | None = None):
     return _utc(frame, "effective_at")
 
 
-def balances_frame(rows: Iterable[reports.AccountBalance]):
+def balances_frame(rows: Iterable[reports.AccountBalance]) -> pd.DataFrame:
     """Accounts with their debit or credit and signed balance (a trial balance's rows)."""
     data = [
         (
@@ -184,14 +187,14 @@ def balances_frame(rows: Iterable[reports.AccountBalance]):
     )
 
 
-def trial_balance_frame(conn: Connection, before: datetime | None = None):
+def trial_balance_frame(conn: Connection, before: datetime | None = None) -> pd.DataFrame:
     """Every account's debit or credit at ``before`` (None: now), signed balance alongside."""
     return balances_frame(reports.trial_balance(conn, before=before).rows)
 
 
 # A table for export: (connection, period or None) → DataFrame.  The app extends this
 # mapping with tables whose data lives outside the ledger (statements, reconciliation).
-TableBuilder = Callable[[Connection, Optional[Period]], object]
+TableBuilder = Callable[[Connection, Optional[Period]], "pd.DataFrame"]
 LEDGER_TABLES: Mapping[str, TableBuilder] = {
     "entries": entries_frame,
     "postings": postings_frame,
@@ -293,7 +296,12 @@ def write_beancount(conn: Connection, out: IO[str], *, period: Period | None = N
     return written
 
 
-def _entries_with_postings(conn: Connection, period: Period | None) -> Iterator[tuple[tuple, list[tuple]]]:
+# (seq, key, kind, effective_at, memo, reverses_seq) and [(account id, amount, currency)]
+EntryHead = tuple[int, str, str, datetime, str, Optional[int]]
+PostingLine = tuple[int, int, str]
+
+
+def _entries_with_postings(conn: Connection, period: Period | None) -> Iterator[tuple[EntryHead, list[PostingLine]]]:
     """Entries in (effective time, seq) order with their postings, streamed."""
     query = (
         select(
@@ -311,9 +319,10 @@ def _entries_with_postings(conn: Connection, period: Period | None) -> Iterator[
         .where(effective_within(entry_table.c.effective_at, period))
         .order_by(entry_table.c.effective_at, entry_table.c.seq, posting_table.c.id)
     )
-    current, lines = None, []
+    current: EntryHead | None = None
+    lines: list[PostingLine] = []
     for row in conn.execute(query.execution_options(yield_per=10_000)):
-        head = tuple(row[:6])
+        head: EntryHead = (row[0], row[1], row[2], row[3], row[4], row[5])
         if current is not None and head[0] != current[0]:
             yield current, lines
             lines = []

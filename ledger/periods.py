@@ -103,9 +103,14 @@ def close_period(
     ).first()
     if overlapping is not None:
         raise LedgerError(f"period {name} overlaps closed period {overlapping.name}")
-    row = dict(name=name, starts_at=starts_at, ends_at=ends_at, closed_at=as_utc(now), closed_by=closed_by)
-    new_id = conn.execute(closed_period_table.insert().returning(closed_period_table.c.id), row).scalar_one()
-    return ClosedPeriod(id=new_id, **row)
+    closed_at = as_utc(now)
+    new_id = conn.execute(
+        closed_period_table.insert().returning(closed_period_table.c.id),
+        dict(name=name, starts_at=starts_at, ends_at=ends_at, closed_at=closed_at, closed_by=closed_by),
+    ).scalar_one()
+    return ClosedPeriod(
+        id=new_id, name=name, starts_at=starts_at, ends_at=ends_at, closed_at=closed_at, closed_by=closed_by
+    )
 
 
 def closed_periods(session: Session) -> list[ClosedPeriod]:

@@ -22,6 +22,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import Connection, Integer, Select, and_, case, cast, func, literal, or_, select
 from sqlalchemy.orm import aliased
@@ -48,7 +49,7 @@ def positions(
     codes_like: Sequence[str],
     cutoff: datetime,
     settling: Sequence[str] = (),
-    holds: Select | None = None,
+    holds: Select[*tuple[Any, ...]] | None = None,
 ) -> Iterator[Position]:
     """The positions at ``cutoff`` of the accounts matching ``codes_like`` (SQL LIKE patterns)."""
     cutoff = as_utc(cutoff)
@@ -82,6 +83,7 @@ def positions(
     moved = posting_table.join(entry_table, entry_table.c.seq == posting_table.c.entry_seq).join(
         accounts, accounts.c.id == posting_table.c.account_id
     )
+    held: ColumnElement[int]
     if hold is not None:
         moved = moved.outerjoin(hold, hold.c.subject == entry_table.c.subject)
         held = case(
@@ -129,7 +131,9 @@ def positions(
         yield Position(code, currency, int(balance), int(later_sum), int(held_sum))
 
 
-def _inside_hold(dialect: str, effective_at, cutoff: datetime, days) -> ColumnElement[bool]:
+def _inside_hold(
+    dialect: str, effective_at: ColumnElement[datetime], cutoff: datetime, days: ColumnElement[int]
+) -> ColumnElement[bool]:
     """``effective_at > cutoff - days`` (days an integer column)."""
     if dialect == "postgresql":
         return effective_at > literal(cutoff) - func.make_interval(0, 0, 0, cast(days, Integer))

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection, func, select
 
@@ -26,6 +27,9 @@ from .models import (
     posting_table,
 )
 from .money import Money
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 @dataclass(frozen=True)
@@ -67,7 +71,7 @@ class TrialBalance:
     def balanced(self) -> bool:
         return all(d == c for d, c in self.totals().values())
 
-    def to_frame(self):
+    def to_frame(self) -> pd.DataFrame:
         import pandas as pd
 
         frame = pd.DataFrame(

@@ -21,10 +21,12 @@ its postings.  The report names the first bad entry.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from itertools import groupby
+from typing import Any
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, Row, func, select
 
 from .book import subject_of
 from .canonical import GENESIS_HASH, chain_hash, content_hash
@@ -97,9 +99,9 @@ def verify(conn: Connection, *, subject_key: str | None = None) -> VerifyReport:
         .execution_options(stream_results=True, yield_per=5000)
     )
     for seq, group in groupby(rows, key=lambda r: r.seq):
-        group = list(group)
-        head = group[0]
-        lines = [r for r in group if r.account_id is not None]
+        entry_rows = list(group)
+        head = entry_rows[0]
+        lines = [r for r in entry_rows if r.account_id is not None]
         entries += 1
         postings += len(lines)
         problems.extend(_check_entry(seq, lines))
@@ -149,7 +151,7 @@ def verify(conn: Connection, *, subject_key: str | None = None) -> VerifyReport:
     return VerifyReport(entries, postings, sealed_through, unsealed, len(stored), tuple(problems))
 
 
-def _check_entry(seq: int, lines) -> list[Problem]:
+def _check_entry(seq: int, lines: Sequence[Row[*tuple[Any, ...]]]) -> list[Problem]:
     found = []
     if len(lines) < 2:
         found.append(Problem(f"has {len(lines)} posting(s); at least two are required", seq))

@@ -37,7 +37,7 @@ from datetime import datetime
 from sqlalchemy import Connection, select
 
 from app.books import chart, kinds
-from app.marketplace.models import Licence
+from app.marketplace.models import licence_table
 from app.payments.payout_status import PayoutStatus
 from ledger import format_minor
 from ledger.money import CURRENCY_EXPONENTS
@@ -92,7 +92,9 @@ def min_payout_for(currency: str, minimums: Mapping[str, int]) -> int:
 
 def plan_lines(conn: Connection, period: Period) -> list[PlanLine]:
     """Every creator and currency with something owed or reserved, for ``period``."""
-    holds = select(Licence.id.label("subject"), Licence.holdback_days.label("days")).where(Licence.holdback_days > 0)
+    holds = select(licence_table.c.id.label("subject"), licence_table.c.holdback_days.label("days")).where(
+        licence_table.c.holdback_days > 0
+    )
     # per (creator, currency): [payable now, reserve now, later, held]; liabilities are credits (negative)
     sums: dict[tuple[int, str], list[int]] = {}
     for position in positions(
