@@ -273,8 +273,8 @@ def _lines(
                     creators_side += amount
                 if found.owner_id != creator_id and found.purpose != "reserve":
                     co_owned = True
-            elif (found := chart.parse(code)) is not None and found.owner == "brand":
-                brand_id = found.owner_id
+            elif (party := chart.parse(code)) is not None and party.owner == "brand":
+                brand_id = party.owner_id
         if commission is not None:  # a priced entry (sale, use, or a refund of one): its whole price
             gross = commission - creators_side
         licence_id = meta.get("licence_id")

@@ -41,7 +41,8 @@ from app.marketplace.models import licence_table
 from app.payments.payout_status import PayoutStatus
 from ledger import format_minor
 from ledger.money import CURRENCY_EXPONENTS
-from ledger.periods import InvalidPeriod, Period  # noqa: F401 — callers import them from here
+from ledger.periods import InvalidPeriod as InvalidPeriod  # callers import it from here
+from ledger.periods import Period as Period
 from ledger.positions import positions
 
 PURPOSES = ("payable", "reserve")
