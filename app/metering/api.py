@@ -72,7 +72,7 @@ class UsageResultOut(BaseModel):
     index: int
     event_id: str
     status: Literal["accepted", "duplicate", "rejected"]
-    reason: Optional[Literal[usage.REASONS]] = None  # type: ignore[valid-type]
+    reason: Optional[usage.RejectReason] = None
     detail: Optional[str] = None
     usage_id: Optional[int] = None
     price: Optional[MoneyOut] = None

@@ -12,7 +12,7 @@ entry that posted the use (one entry per licence per report).
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Optional
+from typing import Literal, Optional, get_args
 
 from sqlalchemy import (
     BigInteger,
@@ -31,7 +31,8 @@ from sqlmodel import Field, SQLModel
 from ledger.models import table_of
 from ledger.types import UTCDateTime
 
-USAGE_KINDS = ("render", "publication", "impressions")
+UsageKind = Literal["render", "publication", "impressions"]
+USAGE_KINDS: tuple[str, ...] = get_args(UsageKind)
 
 
 class UsageEvent(SQLModel, table=True):

@@ -31,9 +31,9 @@ from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Literal, get_args
 
-from sqlmodel import select
+from sqlmodel import col, select
 
 from app.books.chart import open_accounts_for
 from app.books.recipes import Owner, derivative_uses
@@ -51,7 +51,7 @@ from .models import UsageEvent
 from .schemas import UsageEventIn
 from .store import ReceiptRef, Terms, UsageRef
 
-REASONS = (
+RejectReason = Literal[
     "not_your_licence",
     "licence_not_active",
     "outside_term",
@@ -61,7 +61,8 @@ REASONS = (
     "licence_revoked",
     "unknown_licence",
     "invalid",
-)
+]
+REASONS: tuple[str, ...] = get_args(RejectReason)
 CLOCK_SKEW = timedelta(minutes=5)
 MAX_PRICE = 10**13
 MAX_KEY = 200  # ledger idempotency keys are at most 200 characters
@@ -382,7 +383,7 @@ def iter_usage(uow: UnitOfWork, actor: Actor, licence_id: int, *, chunk: int = 1
         rows = uow.session.exec(
             select(UsageEvent)
             .where(UsageEvent.licence_id == licence_id, UsageEvent.id > last)
-            .order_by(UsageEvent.id)
+            .order_by(col(UsageEvent.id))
             .limit(chunk)
         ).all()
         if not rows:
