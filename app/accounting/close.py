@@ -27,9 +27,10 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlmodel import col
 from sqlmodel import select as sm_select
 
-from app.db import UnitOfWork
+from app.db import UnitOfWork, id_of
 from app.errors import Conflict, NotFound, ValidationProblem
 from app.kit import csvfile
 from app.payments.gateway import PaymentError, PaymentGateway
@@ -133,7 +134,7 @@ def close_period(
         closed_by=closed_by,
         closed_by_user_id=actor.user_id or None,
         override_reason=reason,
-        ledger_period_id=lock.id,
+        ledger_period_id=id_of(lock),
         unmatched_count=result.unmatched_count,
         trial_balance=trial_balance_report(uow, period),
         reconciliation=result.report(),
@@ -147,7 +148,7 @@ def close_period(
         now,
         "period.close",
         "accounting_period",
-        row.id,
+        id_of(row),
         to_status="closed",
         period=period.name,
         override_reason=reason,
@@ -206,7 +207,7 @@ def close_report(uow: UnitOfWork, actor: Actor, period: str | Period) -> PeriodC
 
 def list_closes(uow: UnitOfWork, actor: Actor) -> list[PeriodClose]:
     actor.require_role(*CLOSERS)
-    return list(uow.session.exec(sm_select(PeriodClose).order_by(PeriodClose.starts_at.desc())).all())
+    return list(uow.session.exec(sm_select(PeriodClose).order_by(col(PeriodClose.starts_at).desc())).all())
 
 
 def trial_balance_csv(row: PeriodClose) -> str:

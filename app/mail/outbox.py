@@ -20,8 +20,9 @@ from datetime import datetime
 
 from sqlalchemy import func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import col
 
-from app.db import Database, UnitOfWork
+from app.db import Database, UnitOfWork, id_of
 from app.errors import Conflict, ValidationProblem
 
 from .models import (
@@ -137,7 +138,7 @@ def enqueue(
 
 def _entry(row: OutboxMessage) -> OutboxEntry:
     return OutboxEntry(
-        id=row.id,
+        id=id_of(row),
         key=row.idempotency_key,
         to=row.to_address,
         subject=row.subject,
@@ -157,8 +158,8 @@ def list_messages(db: Database, *, statuses: Iterable[str] = STATUSES, limit: in
     with db.unit_of_work() as uow:
         rows = uow.session.execute(
             select(OutboxMessage)
-            .where(OutboxMessage.status.in_(tuple(statuses)))
-            .order_by(OutboxMessage.created_at.desc(), OutboxMessage.id.desc())
+            .where(col(OutboxMessage.status).in_(tuple(statuses)))
+            .order_by(col(OutboxMessage.created_at).desc(), col(OutboxMessage.id).desc())
             .limit(limit)
         ).scalars()
         return [_entry(row) for row in rows]
@@ -167,7 +168,7 @@ def list_messages(db: Database, *, statuses: Iterable[str] = STATUSES, limit: in
 def status_counts(db: Database) -> dict[str, int]:
     with db.unit_of_work() as uow:
         found = dict(
-            uow.session.execute(select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)).all()
+            uow.session.execute(select(OutboxMessage.status, func.count()).group_by(col(OutboxMessage.status))).all()
         )
     return {status: found.get(status, 0) for status in STATUSES}
 
@@ -180,7 +181,7 @@ def requeue(db: Database, ids: Sequence[int], *, now: datetime, uncertain: bool 
     with db.unit_of_work() as uow:
         found = dict(
             uow.session.execute(
-                select(OutboxMessage.id, OutboxMessage.status).where(OutboxMessage.id.in_(ids)).with_for_update()
+                select(OutboxMessage.id, OutboxMessage.status).where(col(OutboxMessage.id).in_(ids)).with_for_update()
             ).all()
         )
         problems = [
@@ -191,7 +192,7 @@ def requeue(db: Database, ids: Sequence[int], *, now: datetime, uncertain: bool 
             raise RetryRefused(f"Only {wanted} messages can be retried this way: {'; '.join(problems)}.{hint}")
         uow.session.execute(
             update(OutboxMessage)
-            .where(OutboxMessage.id.in_(ids))
+            .where(col(OutboxMessage.id).in_(ids))
             .values(status="queued", next_attempt_at=now, claimed_at=None)
         )
         uow.commit()

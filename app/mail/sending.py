@@ -34,6 +34,7 @@ from email.message import EmailMessage
 from email.utils import format_datetime
 
 from sqlalchemy import func, select, update
+from sqlmodel import col
 
 from app.db import Database
 
@@ -111,9 +112,9 @@ def compose(message: Claimed, identity: MailIdentity) -> EmailMessage:
 
 def count_waiting(db: Database, *, now: datetime | None = None) -> int:
     """Queued messages (due by ``now``, when given)."""
-    query = select(func.count()).select_from(OutboxMessage).where(OutboxMessage.status == "queued")
+    query = select(func.count()).select_from(OutboxMessage).where(col(OutboxMessage.status) == "queued")
     if now is not None:
-        query = query.where(OutboxMessage.next_attempt_at <= now)
+        query = query.where(col(OutboxMessage.next_attempt_at) <= now)
     with db.unit_of_work() as uow:
         return uow.session.execute(query).scalar_one()
 
@@ -124,7 +125,7 @@ def abandon_stale(db: Database, *, now: datetime, stale_after: timedelta = STALE
         ids = tuple(
             uow.session.execute(
                 update(OutboxMessage)
-                .where(OutboxMessage.status == "sending", OutboxMessage.claimed_at <= now - stale_after)
+                .where(col(OutboxMessage.status) == "sending", col(OutboxMessage.claimed_at) <= now - stale_after)
                 .values(
                     status="uncertain",
                     last_error="the sender stopped during the SMTP conversation; it may have been delivered",
@@ -143,8 +144,8 @@ def claim_next(db: Database, *, now: datetime, identity: MailIdentity) -> Claime
     with db.unit_of_work() as uow:
         row = uow.session.execute(
             select(OutboxMessage)
-            .where(OutboxMessage.status == "queued", OutboxMessage.next_attempt_at <= now)
-            .order_by(OutboxMessage.created_at, OutboxMessage.id)
+            .where(col(OutboxMessage.status) == "queued", col(OutboxMessage.next_attempt_at) <= now)
+            .order_by(col(OutboxMessage.created_at), col(OutboxMessage.id))
             .limit(1)
             .with_for_update(skip_locked=True)
         ).scalar_one_or_none()
@@ -174,9 +175,9 @@ def _record(db: Database, claimed: Claimed, **values) -> None:
         changed = uow.session.execute(
             update(OutboxMessage)
             .where(
-                OutboxMessage.id == claimed.id,
-                OutboxMessage.attempts == claimed.attempt,
-                OutboxMessage.status.in_(("sending", "uncertain")),
+                col(OutboxMessage.id) == claimed.id,
+                col(OutboxMessage.attempts) == claimed.attempt,
+                col(OutboxMessage.status).in_(("sending", "uncertain")),
             )
             .values(**values)
         ).rowcount

@@ -8,6 +8,7 @@ from __future__ import annotations
 from flask import Response, current_app, request
 from flask_openapi3 import Tag
 
+from app.db import id_of
 from app.errors import Problem
 from app.kit.api import AuditList, PageQuery, ProblemOut, api_blueprint, audit_out, authenticate, call, paged
 from app.kit.downloads import download
@@ -48,9 +49,9 @@ class Unauthorised(Problem):
 def cameo_out(uow, cameo: Cameo) -> dict:
     return m.CameoOut(
         **cameo.model_dump(exclude={"preview_path"}),
-        approved_brand_ids=cameos.approved_brand_ids(uow, cameo.id),
-        owners=[{"user_id": o.user_id, "share_bps": o.share_bps} for o in cameos.owners(uow, cameo.id)],
-        has_consent=cameos.active_consent(uow, cameo.id) is not None,
+        approved_brand_ids=cameos.approved_brand_ids(uow, id_of(cameo)),
+        owners=[{"user_id": o.user_id, "share_bps": o.share_bps} for o in cameos.owners(uow, id_of(cameo))],
+        has_consent=cameos.active_consent(uow, id_of(cameo)) is not None,
     ).model_dump(mode="json")
 
 

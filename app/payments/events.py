@@ -30,6 +30,7 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import col
 
 from app.books import chart
 from app.db import Database, UnitOfWork
@@ -232,10 +233,10 @@ MAX_AUTOMATIC_ATTEMPTS = 100
 
 def pending_event_ids(db: Database, limit: int = 500, *, include_parked: bool = False) -> list[str]:
     with db.unit_of_work() as uow:
-        query = select(StripeEvent.id).where(StripeEvent.processed_at.is_(None))
+        query = select(StripeEvent.id).where(col(StripeEvent.processed_at).is_(None))
         if not include_parked:
             query = query.where(StripeEvent.attempts < MAX_AUTOMATIC_ATTEMPTS)
-        query = query.order_by(StripeEvent.created, StripeEvent.id).limit(limit)
+        query = query.order_by(col(StripeEvent.created), col(StripeEvent.id)).limit(limit)
         return list(uow.session.execute(query).scalars())
 
 
@@ -244,8 +245,8 @@ def parked_event_ids(db: Database, limit: int = 500) -> list[str]:
     with db.unit_of_work() as uow:
         query = (
             select(StripeEvent.id)
-            .where(StripeEvent.processed_at.is_(None), StripeEvent.attempts >= MAX_AUTOMATIC_ATTEMPTS)
-            .order_by(StripeEvent.created, StripeEvent.id)
+            .where(col(StripeEvent.processed_at).is_(None), StripeEvent.attempts >= MAX_AUTOMATIC_ATTEMPTS)
+            .order_by(col(StripeEvent.created), col(StripeEvent.id))
             .limit(limit)
         )
         return list(uow.session.execute(query).scalars())

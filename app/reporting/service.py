@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from typing import Any, TextIO
 
 from sqlalchemy import func, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 from sqlmodel import select as orm_select
 
 from app.books import reports as books
@@ -250,11 +250,11 @@ def payees(session: Session, creator_ids: Iterable[int]) -> dict[int, Payee]:
     ids = sorted(set(creator_ids))
     if not ids:
         return {}
-    users = {u.id: u for u in session.exec(orm_select(User).where(User.id.in_(ids))).all()}
+    users = {u.id: u for u in session.exec(orm_select(User).where(col(User.id).in_(ids))).all()}
     stripe_ids = dict(
         session.exec(
             orm_select(ConnectAccount.creator_id, ConnectAccount.stripe_account_id).where(
-                ConnectAccount.creator_id.in_(ids)
+                col(ConnectAccount.creator_id).in_(ids)
             )
         ).all()
     )

@@ -10,6 +10,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import func, select
+from sqlmodel import col
 
 from app.db import Database
 from app.errors import Problem
@@ -30,7 +31,7 @@ PAGE_SIZE = 200
 @role_required("accountant", "admin")
 def runs():
     with provided(Database).unit_of_work() as uow:
-        rows = uow.session.scalars(select(SettlementRun).order_by(SettlementRun.period.desc()).limit(120)).all()
+        rows = uow.session.scalars(select(SettlementRun).order_by(col(SettlementRun.period).desc()).limit(120)).all()
         uow.session.expunge_all()
     return render_template("web/settlement_runs.html", runs=rows)
 
@@ -52,20 +53,22 @@ def run(period: str):
     page = request.args.get("page", "1")
     page = int(page) if page.isdigit() and int(page) >= 1 else 1
     with provided(Database).unit_of_work() as uow:
-        row = uow.session.scalars(select(SettlementRun).where(SettlementRun.period == _period(period).name)).first()
+        row = uow.session.scalars(
+            select(SettlementRun).where(col(SettlementRun.period) == _period(period).name)
+        ).first()
         if row is None:
             abort(404)
-        query = select(SettlementItem).where(SettlementItem.run_id == row.id)
+        query = select(SettlementItem).where(col(SettlementItem.run_id) == row.id)
         if wanted:
-            query = query.where(SettlementItem.status == wanted)
+            query = query.where(col(SettlementItem.status) == wanted)
         items = uow.session.scalars(
-            query.order_by(SettlementItem.id).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE + 1)
+            query.order_by(col(SettlementItem.id)).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE + 1)
         ).all()
         totals = uow.session.execute(
             select(SettlementItem.currency, SettlementItem.status, func.count(), func.sum(SettlementItem.amount))
             .where(SettlementItem.run_id == row.id)
-            .group_by(SettlementItem.currency, SettlementItem.status)
-            .order_by(SettlementItem.currency, SettlementItem.status)
+            .group_by(col(SettlementItem.currency), col(SettlementItem.status))
+            .order_by(col(SettlementItem.currency), col(SettlementItem.status))
         ).all()
         uow.session.expunge_all()
     return render_template(

@@ -7,6 +7,7 @@ from __future__ import annotations
 from flask import current_app, flash, redirect, render_template, url_for
 from flask_login import current_user
 
+from app.db import id_of
 from app.errors import Problem, ValidationProblem
 from app.kit.registry import provided
 from app.kit.web import acting, now, role_required, submit
@@ -142,7 +143,7 @@ def new_cameo():
                 uow,
                 actor,
                 now(),
-                cameo.id,
+                id_of(cameo),
                 picture,
                 store=provided(FileStore),
                 max_bytes=current_app.config["PREVIEW_MAX_BYTES"],
@@ -164,13 +165,13 @@ def _manage_page(cameo_id: int, **forms) -> str:
     """One cameo's management page; ``forms`` holds the submitted form (with its errors)."""
     with acting() as (uow, actor):
         cameo = cameos.get_managed_cameo(uow, actor, cameo_id)
-        owners = cameos.owners(uow, cameo.id)
+        owners = cameos.owners(uow, id_of(cameo))
         names = queries.display_names(uow, [o.user_id for o in owners])
         emails = {o.user_id: uow.session.get(User, o.user_id).email for o in owners}
         orgs = queries.organisations(uow)
-        brand_ids = cameos.approved_brand_ids(uow, cameo.id)
-        current = cameos.active_consent(uow, cameo.id)
-        statement = consent.statement(uow, actor, cameo.id) if current is None else None
+        brand_ids = cameos.approved_brand_ids(uow, id_of(cameo))
+        current = cameos.active_consent(uow, id_of(cameo))
+        statement = consent.statement(uow, actor, id_of(cameo)) if current is None else None
         published = templates.list_templates(uow, actor, cursor=None, limit=100).items
         cameo_offers = offers.list_offers(uow, actor, cursor=None, limit=100, cameo_id=cameo.id).items
     if "permissions" not in forms:

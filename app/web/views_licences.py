@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from flask import render_template, url_for
 
+from app.db import id_of
 from app.kit.downloads import download
 from app.kit.registry import provided
 from app.kit.web import acting, now, role_required, submit
@@ -32,7 +33,7 @@ def _licence_page(licence_id: int, **forms) -> str:
     with acting() as (uow, actor):
         licence = licences.get_licence(uow, actor, licence_id)
         cameo = uow.session.get(Cameo, licence.cameo_id)
-        events = audit.events_for(uow, "licence", licence.id)
+        events = audit.events_for(uow, "licence", id_of(licence))
         names = queries.display_names(
             uow,
             [e.actor_id for e in events]
