@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, Protocol, TypeVar, cast
 
-from sqlalchemy import Engine, text
+from sqlalchemy import CursorResult, Engine, Result, text
 from sqlalchemy.orm import Mapped, sessionmaker
 from sqlmodel import Session, col
 
@@ -49,6 +49,14 @@ def key_column(attribute: int | None) -> Mapped[int]:
     """A generated primary key as a query column (``select(key_column(Item.id))``): the
     column is NOT NULL, so what a query reads from it is an ``int``."""
     return cast("Mapped[int]", col(attribute))
+
+
+def rowcount(result: Result[Any]) -> int:
+    """How many rows a DML statement run by ``Session.execute`` matched (SQLAlchemy types
+    that result as a plain ``Result``; for DML it is a ``CursorResult``)."""
+    if not isinstance(result, CursorResult):
+        raise TypeError(f"not the result of a DML statement: {result!r}")
+    return result.rowcount
 
 
 def get_existing(session: Session, model: type[M], key: object, *, with_for_update: bool = False) -> M:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 from annotated_types import GroupedMetadata
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt, ValidationError
@@ -98,7 +98,10 @@ def validation_problem(exc: ValidationError) -> ValidationProblem:
     return ValidationProblem("The request has invalid fields.", errors=errors)
 
 
-def parse(model: type[BaseModel], data: object) -> BaseModel:
+M = TypeVar("M", bound=BaseModel)
+
+
+def parse(model: type[M], data: object) -> M:
     """Validate ``data`` (e.g. a web form's dict) into ``model`` or raise a 422 problem."""
     try:
         return model.model_validate(data)

@@ -29,13 +29,13 @@ created a second later matches instead of showing as missing on both sides.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import and_, or_, select
+from sqlalchemy import ColumnElement, Row, and_, or_, select
 from sqlalchemy.orm import Session
 
 from app.books import kinds
@@ -114,7 +114,9 @@ UNIFORM = (
 # --- the pure core -----------------------------------------------------------------------
 
 
-def side_frame(rows: Iterable[Mapping[str, Any]], columns: Sequence[str]) -> pd.DataFrame:
+def side_frame(
+    rows: Iterable[Mapping[str, Any]] | Iterable[Mapping[Hashable, Any]], columns: Sequence[str]
+) -> pd.DataFrame:
     """A frame with exactly ``columns``; integer columns are nullable Int64 (never float)."""
     frame = pd.DataFrame(list(rows), columns=list(columns))
     # an all-missing text/time column would otherwise come out as float NaN
@@ -263,10 +265,11 @@ class Reconciliation:
 
 def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     """Rows as plain Python values: Int64 → int, NA → None, timestamps → ISO text."""
-    out = []
+    out: list[dict[str, Any]] = []
     for row in frame.to_dict("records"):
-        clean = {}
-        for key, value in row.items():
+        clean: dict[str, Any] = {}
+        for column, value in row.items():
+            key = str(column)  # the frames' column names are text already
             if value is None or (not isinstance(value, (list, dict, str)) and pd.isna(value)):
                 clean[key] = None
             elif isinstance(value, (pd.Timestamp, datetime)):
@@ -282,7 +285,7 @@ def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
 # --- gathering: the ledger side ------------------------------------------------------------------
 
 
-def _entries(session: Session, *conditions) -> list[Any]:
+def _entries(session: Session, *conditions: ColumnElement[bool]) -> Sequence[Row[*tuple[Any, ...]]]:
     return (
         session.connection()
         .execute(

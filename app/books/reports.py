@@ -152,7 +152,8 @@ def monthly_activity(conn: Connection, *, before: datetime) -> list[MonthActivit
             row["owed"] -= amount
             if entry_kind == PAYOUT_KIND:
                 row["payouts"] += amount
-    out, running = [], {}
+    out: list[MonthActivity] = []
+    running: dict[str, int] = {}
     for month_name, currency in sorted(sums):
         row = sums[(month_name, currency)]
         running[currency] = running.get(currency, 0) + row["owed"]

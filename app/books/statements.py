@@ -164,7 +164,9 @@ def creator_statement(
         return Statement(creator_id, currency, start, end, Balances(), Balances(), (), (), ())
     sign_of = dict(accounts.values())
 
-    opening, later, cached = defaultdict(int), defaultdict(int), defaultdict(int)
+    opening: defaultdict[int, int] = defaultdict(int)
+    later: defaultdict[int, int] = defaultdict(int)
+    cached: defaultdict[int, int] = defaultdict(int)
     period_moves: dict[int, dict[int, int]] = defaultdict(lambda: defaultdict(int))  # seq → account → amount
     for source, account_id, seq, amount in conn.execute(_snapshot_query(list(purpose_of), start, end)):
         amount = int(amount or 0)
@@ -285,7 +287,9 @@ def _lines(
             section=section,
             idempotency_key=entry.idempotency_key,
             memo=entry.memo,
-            licence_id=int(licence_id) if isinstance(licence_id, int) or str(licence_id).isdigit() else None,
+            licence_id=int(licence_id)
+            if isinstance(licence_id, int) or (isinstance(licence_id, str) and licence_id.isdigit())
+            else None,
             brand_id=brand_id,
             gross=gross,
             commission=commission,

@@ -22,7 +22,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col
 
-from app.db import Database, UnitOfWork, id_of
+from app.db import Database, UnitOfWork, id_of, key_column
 from app.errors import Conflict, ValidationProblem
 
 from .models import (
@@ -168,7 +168,9 @@ def list_messages(db: Database, *, statuses: Iterable[str] = STATUSES, limit: in
 def status_counts(db: Database) -> dict[str, int]:
     with db.unit_of_work() as uow:
         found = dict(
-            uow.session.execute(select(OutboxMessage.status, func.count()).group_by(col(OutboxMessage.status))).all()
+            uow.session.execute(
+                select(col(OutboxMessage.status), func.count()).group_by(col(OutboxMessage.status))
+            ).all()
         )
     return {status: found.get(status, 0) for status in STATUSES}
 
@@ -181,7 +183,9 @@ def requeue(db: Database, ids: Sequence[int], *, now: datetime, uncertain: bool 
     with db.unit_of_work() as uow:
         found = dict(
             uow.session.execute(
-                select(OutboxMessage.id, OutboxMessage.status).where(col(OutboxMessage.id).in_(ids)).with_for_update()
+                select(key_column(OutboxMessage.id), col(OutboxMessage.status))
+                .where(col(OutboxMessage.id).in_(ids))
+                .with_for_update()
             ).all()
         )
         problems = [

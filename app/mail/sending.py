@@ -36,7 +36,7 @@ from email.utils import format_datetime
 from sqlalchemy import func, select, update
 from sqlmodel import col
 
-from app.db import Database
+from app.db import Database, key_column, rowcount
 
 from .mailer import Mailer, MaybeSent, NotSent
 from .models import OutboxMessage
@@ -130,7 +130,7 @@ def abandon_stale(db: Database, *, now: datetime, stale_after: timedelta = STALE
                     status="uncertain",
                     last_error="the sender stopped during the SMTP conversation; it may have been delivered",
                 )
-                .returning(OutboxMessage.id)
+                .returning(key_column(OutboxMessage.id))
             ).scalars()
         )
         uow.commit()
@@ -172,15 +172,17 @@ def claim_next(db: Database, *, now: datetime, identity: MailIdentity) -> Claime
 def _record(db: Database, claimed: Claimed, **values) -> None:
     """Update the row if it is still this claim's (same attempt, not re-queued by a person meanwhile)."""
     with db.unit_of_work() as uow:
-        changed = uow.session.execute(
-            update(OutboxMessage)
-            .where(
-                col(OutboxMessage.id) == claimed.id,
-                col(OutboxMessage.attempts) == claimed.attempt,
-                col(OutboxMessage.status).in_(("sending", "uncertain")),
+        changed = rowcount(
+            uow.session.execute(
+                update(OutboxMessage)
+                .where(
+                    col(OutboxMessage.id) == claimed.id,
+                    col(OutboxMessage.attempts) == claimed.attempt,
+                    col(OutboxMessage.status).in_(("sending", "uncertain")),
+                )
+                .values(**values)
             )
-            .values(**values)
-        ).rowcount
+        )
         uow.commit()
     if changed != 1:
         log.warning(

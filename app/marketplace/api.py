@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from flask import Response, current_app, request
 from flask_openapi3 import Tag
+from flask_openapi3.types import ResponseDict
 
 from app.db import id_of
 from app.errors import Problem
@@ -33,7 +34,7 @@ from . import api_models as m
 
 api = api_blueprint("api_v1", __name__)
 api.before_request(authenticate)
-UPLOAD_PROBLEMS = {413: ProblemOut, 415: ProblemOut}
+UPLOAD_PROBLEMS: ResponseDict = {413: ProblemOut, 415: ProblemOut}
 T_CAMEO, T_TPL = Tag(name="cameos"), Tag(name="templates")
 T_OFFER, T_LIC = Tag(name="offers"), Tag(name="licences")
 

@@ -102,7 +102,9 @@ def brand_visible_cameos(actor: Actor):
     return select(Cameo.id).where(
         or_(
             (col(Cameo.status) == "listed") & (col(Cameo.visibility) == "licensed"),
-            (Cameo.status == "listed") & (Cameo.visibility == "approved_brands") & col(Cameo.id).in_(approved),
+            (col(Cameo.status) == "listed")
+            & (col(Cameo.visibility) == "approved_brands")
+            & col(Cameo.id).in_(approved),
             col(Cameo.id).in_(held),
         )
     )

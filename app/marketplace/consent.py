@@ -7,7 +7,7 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime
 
-from app.db import UnitOfWork, id_of
+from app.db import UnitOfWork, get_existing, id_of
 from app.errors import Conflict, ValidationProblem
 from app.people import audit
 from app.people.actors import Actor
@@ -43,10 +43,10 @@ def statement(uow: UnitOfWork, actor: Actor, cameo_id: int) -> tuple[str, str]:
 
 
 def _statement(uow: UnitOfWork, cameo: Cameo) -> tuple[str, str]:
-    creator = uow.session.get(User, cameo.creator_id)
+    creator = get_existing(uow.session, User, cameo.creator_id)
     names = []
     for owner in owners(uow, id_of(cameo)):
-        user = uow.session.get(User, owner.user_id)
+        user = get_existing(uow.session, User, owner.user_id)
         names.append(f"{user.display_name} ({owner.share_bps / 100:g} %)")
     text = STATEMENT.format(
         creator=creator.display_name,

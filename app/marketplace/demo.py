@@ -9,7 +9,7 @@ from datetime import datetime
 
 from sqlmodel import col, select
 
-from app.db import UnitOfWork, id_of
+from app.db import UnitOfWork, get_existing, id_of
 from app.people import accounts
 from app.people.actors import Actor, actor_for
 from app.people.models import Membership, Organisation, User
@@ -136,11 +136,11 @@ def _licence(uow: UnitOfWork, now: datetime, spec: dict) -> None:
     licence = licences.request_licence(uow, brand, now, offer.id, LicenceRequestIn(intended_use=spec["intended_use"]))
     if not spec["sign"]:
         return
-    creator = actor_for(uow, uow.session.get(User, cameo.creator_id), ip=DEMO_IP, user_agent=DEMO_AGENT)
+    creator = actor_for(uow, get_existing(uow.session, User, cameo.creator_id), ip=DEMO_IP, user_agent=DEMO_AGENT)
     if licence.status == "requested":
         licences.approve(uow, creator, now, id_of(licence))
-    licences.sign(uow, brand, now, id_of(licence), licence.contract_sha256)
-    licences.sign(uow, creator, now, id_of(licence), licence.contract_sha256)
+    licences.sign(uow, brand, now, id_of(licence), licence.contract_sha256 or "")
+    licences.sign(uow, creator, now, id_of(licence), licence.contract_sha256 or "")
     if spec.get("pay") and licence.status == "signed":
         licences.mark_paid(uow, id_of(licence), now, spec["pay"])
 

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import false
 from sqlmodel import col, select
 
-from app.db import UnitOfWork, id_of
+from app.db import UnitOfWork, get_existing, id_of
 from app.errors import Conflict, Forbidden, NotFound
 from app.paging import Page, paginate
 from app.people import audit
@@ -75,7 +75,7 @@ def _may_read(uow: UnitOfWork, actor: Actor, offer: Offer, cameo: Cameo) -> bool
 
 def get_offer(uow: UnitOfWork, actor: Actor, offer_id: int) -> Offer:
     offer = uow.session.get(Offer, offer_id)
-    if offer is None or not _may_read(uow, actor, offer, uow.session.get(Cameo, offer.cameo_id)):
+    if offer is None or not _may_read(uow, actor, offer, get_existing(uow.session, Cameo, offer.cameo_id)):
         raise NotFound("No such offer.")
     return offer
 
@@ -102,7 +102,7 @@ def list_offers(uow: UnitOfWork, actor: Actor, *, cursor: str | None, limit: int
 
 def withdraw_offer(uow: UnitOfWork, actor: Actor, now: datetime, offer_id: int) -> Offer:
     offer = get_offer(uow, actor, offer_id)
-    cameo = uow.session.get(Cameo, offer.cameo_id)
+    cameo = get_existing(uow.session, Cameo, offer.cameo_id)
     if cameo.creator_id != actor.user_id:
         raise Forbidden("Only the cameo's creator can withdraw its offers.")
     if offer.status != "open":

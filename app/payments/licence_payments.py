@@ -30,7 +30,7 @@ from typing import Any
 from sqlmodel import col, select
 
 from app.books import chart, kinds, recipes
-from app.db import UnitOfWork, id_of
+from app.db import UnitOfWork, get_existing, id_of
 from app.errors import Conflict, Forbidden
 from app.marketplace import licences
 from app.marketplace.models import Licence
@@ -157,7 +157,7 @@ def _create_session(
                 product_name=f"Licence #{licence.id} upfront fee",
                 success_url=success_url,
                 cancel_url=cancel_url,
-                idempotency_key=checkout_key(licence.id, payment.checkout_attempt),
+                idempotency_key=checkout_key(id_of(licence), payment.checkout_attempt),
                 metadata={"kind": KIND, "licence_id": str(licence.id)},
                 client_reference_id=f"licence-{licence.id}",
             )
@@ -266,6 +266,8 @@ def _payment_for(
         .order_by(col(LicencePayment.id))
     ).all()
     for candidate in unrecorded:
+        if candidate.checkout_session_id is None:  # the query leaves these out
+            continue
         session = ctx.gateway.retrieve_checkout_session(candidate.checkout_session_id)
         if session.payment_intent_id == payment_intent_id:
             raise EventNotReady(
@@ -302,7 +304,7 @@ def _adjust(
     ).first()
     if done is not None:
         return done
-    licence = uow.session.get(Licence, payment.licence_id)
+    licence = get_existing(uow.session, Licence, payment.licence_id)
     owners = owners_of(licence)
     original = recipes.split(payment.amount, licence.commission_bps, owners)
     draft = recipes.refund(

@@ -79,11 +79,10 @@ class StripeGateway:
         webhook_tolerance: int = WEBHOOK_TOLERANCE_SECONDS,
     ):
         base = api_base.rstrip("/") if api_base else None
-        addresses = {"api": base, "connect": base, "files": base, "meter_events": base} if base else None
         self._http = stripe.RequestsClient(timeout=timeout)
         self._client = stripe.StripeClient(
             secret_key,
-            base_addresses=addresses,  # type: ignore[arg-type]
+            base_addresses={"api": base, "connect": base, "files": base, "meter_events": base} if base else None,
             max_network_retries=max_network_retries,
             http_client=self._http,
             stripe_version=STRIPE_API_VERSION,

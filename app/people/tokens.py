@@ -11,7 +11,9 @@ concurrent requests cannot set it back.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import bindparam, or_, select, update
 from sqlalchemy.orm import Session
@@ -57,6 +59,7 @@ def token_actor(session: Session, plain: str, now: datetime, *, ip: str = "", us
     if not plain.startswith(TOKEN_PREFIX) or len(plain) > MAX_TOKEN_LENGTH:
         return None
     conn = session.connection()
+    rows: Sequence[Sequence[Any]]
     if conn.dialect.name == "postgresql":
         rows = on_driver(conn, pg_text(_LOOKUP), {"token_hash": hash_token(plain)})
     else:

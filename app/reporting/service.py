@@ -108,11 +108,11 @@ def account_page(uow: UnitOfWork, actor: Actor, code: str, *, page: int = 1) -> 
         .limit(PER_PAGE)
         .offset(offset)
     ).all()
-    rows = [
+    lines = [
         (pid, seq, key, kind, _aware(eff), memo, int(amount), int(after))
         for pid, seq, key, kind, eff, memo, amount, after in rows
     ]
-    return AccountPage(found[0], Paged(rows, page, pages, total))
+    return AccountPage(found[0], Paged(lines, page, pages, total))
 
 
 def account_page_frame(found: AccountPage):
@@ -368,7 +368,7 @@ def check_tables(tables: ExportTables, names: Iterable[str] | None, period: Peri
 
 
 def build_tables(
-    uow: UnitOfWork, actor: Actor, tables: ExportTables, names: list[str], period: Period | None
+    uow: UnitOfWork, actor: Actor, tables: ExportTables, names: Iterable[str] | None, period: Period | None
 ) -> dict[str, Any]:
     _may_read(actor)
     known = tables.all()

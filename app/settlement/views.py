@@ -50,8 +50,8 @@ def run(period: str):
     if wanted is not None and wanted not in ITEM_STATUSES:
         flash(f"Unknown status {wanted!r}: showing every item.", "error")
         wanted = None
-    page = request.args.get("page", "1")
-    page = int(page) if page.isdigit() and int(page) >= 1 else 1
+    page_arg = request.args.get("page", "1")
+    page = int(page_arg) if page_arg.isdigit() and int(page_arg) >= 1 else 1
     with provided(Database).unit_of_work() as uow:
         row = uow.session.scalars(
             select(SettlementRun).where(col(SettlementRun.period) == _period(period).name)
@@ -65,8 +65,13 @@ def run(period: str):
             query.order_by(col(SettlementItem.id)).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE + 1)
         ).all()
         totals = uow.session.execute(
-            select(SettlementItem.currency, SettlementItem.status, func.count(), func.sum(SettlementItem.amount))
-            .where(SettlementItem.run_id == row.id)
+            select(
+                col(SettlementItem.currency),
+                col(SettlementItem.status),
+                func.count(),
+                func.sum(col(SettlementItem.amount)),
+            )
+            .where(col(SettlementItem.run_id) == row.id)
             .group_by(col(SettlementItem.currency), col(SettlementItem.status))
             .order_by(col(SettlementItem.currency), col(SettlementItem.status))
         ).all()
@@ -95,9 +100,9 @@ def retry(period: str):
     except (SettlementError, Problem) as exc:
         flash(getattr(exc, "detail", None) or str(exc), "error")
     else:
+        paid, failed = (report.run.paid_count, report.run.failed_count) if report.run is not None else (0, 0)
         flash(
-            f"Retried: {report.run.paid_count} paid, {report.run.failed_count} still failed, "
-            f"{len(report.unfinished)} waiting on Stripe.",
+            f"Retried: {paid} paid, {failed} still failed, {len(report.unfinished)} waiting on Stripe.",
             "error" if report.failed else "success",
         )
     return redirect(url_for("settlement.run", period=parsed.name), 303)

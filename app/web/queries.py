@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import String, cast, exists, false, func, or_
 from sqlmodel import col, select
 
-from app.db import UnitOfWork
+from app.db import UnitOfWork, key_column
 from app.errors import NotFound
 from app.marketplace import cameos
 from app.marketplace.models import Cameo, Consent, Licence, Offer
@@ -74,8 +74,8 @@ def search(uow: UnitOfWork, actor: Actor, filters: Filters, page: int) -> Search
     if filters.text:
         query = query.where(
             or_(
-                Cameo.title.icontains(filters.text, autoescape=True),
-                Cameo.description.icontains(filters.text, autoescape=True),
+                col(Cameo.title).icontains(filters.text, autoescape=True),
+                col(Cameo.description).icontains(filters.text, autoescape=True),
             )
         )
     if filters.kind:
@@ -126,14 +126,20 @@ def display_names(uow: UnitOfWork, user_ids) -> dict[int, str]:
     ids = [i for i in set(user_ids) if i]
     if not ids:
         return {}
-    return dict(uow.session.exec(select(User.id, User.display_name).where(col(User.id).in_(ids))).all())
+    return dict(
+        uow.session.exec(select(key_column(User.id), col(User.display_name)).where(col(User.id).in_(ids))).all()
+    )
 
 
 def organisation_names(uow: UnitOfWork, org_ids) -> dict[int, str]:
     ids = list(set(org_ids))
     if not ids:
         return {}
-    return dict(uow.session.exec(select(Organisation.id, Organisation.name).where(col(Organisation.id).in_(ids))).all())
+    return dict(
+        uow.session.exec(
+            select(key_column(Organisation.id), col(Organisation.name)).where(col(Organisation.id).in_(ids))
+        ).all()
+    )
 
 
 def organisations(uow: UnitOfWork) -> list[Organisation]:
@@ -144,7 +150,9 @@ def creator_ids_by_email(uow: UnitOfWork, emails: list[str]) -> dict[str, int]:
     """Active creators by (normalised) e-mail, for the co-owners form."""
     wanted = [e.strip().lower() for e in emails]
     rows = uow.session.exec(
-        select(User.email, User.id).where(col(User.email).in_(wanted), User.role == "creator", User.is_active)
+        select(col(User.email), key_column(User.id)).where(
+            col(User.email).in_(wanted), User.role == "creator", User.is_active
+        )
     ).all()
     return dict(rows)
 
@@ -153,7 +161,7 @@ def cameo_titles(uow: UnitOfWork, cameo_ids) -> dict[int, str]:
     ids = list(set(cameo_ids))
     if not ids:
         return {}
-    return dict(uow.session.exec(select(Cameo.id, Cameo.title).where(col(Cameo.id).in_(ids))).all())
+    return dict(uow.session.exec(select(key_column(Cameo.id), col(Cameo.title)).where(col(Cameo.id).in_(ids))).all())
 
 
 @dataclass

@@ -7,7 +7,7 @@ from __future__ import annotations
 from flask import current_app, flash, redirect, render_template, url_for
 from flask_login import current_user
 
-from app.db import id_of
+from app.db import get_existing, id_of
 from app.errors import Problem, ValidationProblem
 from app.kit.registry import provided
 from app.kit.web import acting, now, role_required, submit
@@ -167,7 +167,7 @@ def _manage_page(cameo_id: int, **forms) -> str:
         cameo = cameos.get_managed_cameo(uow, actor, cameo_id)
         owners = cameos.owners(uow, id_of(cameo))
         names = queries.display_names(uow, [o.user_id for o in owners])
-        emails = {o.user_id: uow.session.get(User, o.user_id).email for o in owners}
+        emails = {o.user_id: get_existing(uow.session, User, o.user_id).email for o in owners}
         orgs = queries.organisations(uow)
         brand_ids = cameos.approved_brand_ids(uow, id_of(cameo))
         current = cameos.active_consent(uow, id_of(cameo))
@@ -256,13 +256,13 @@ def cameo_owners(cameo_id: int):
     form = OwnersForm()
 
     def action(uow, actor):
-        rows = [(i, row) for i, row in enumerate(form.owners.entries) if row.form.email.data]
-        found = queries.creator_ids_by_email(uow, [row.form.email.data for _, row in rows])
+        rows = [(i, row, email) for i, row in enumerate(form.owners.entries) if (email := row.form.email.data)]
+        found = queries.creator_ids_by_email(uow, [email for _, _, email in rows])
         shares = []
-        for index, row in rows:
-            user_id = found.get(row.form.email.data.strip().lower())
+        for index, row, email in rows:
+            user_id = found.get(email.strip().lower())
             if user_id is None:
-                raise ValidationProblem(errors={f"owners.{index}": f"{row.form.email.data} is not an active creator"})
+                raise ValidationProblem(errors={f"owners.{index}": f"{email} is not an active creator"})
             shares.append({"user_id": user_id, "share_bps": row.form.share_bps()})
         mine = 10_000 - sum(s["share_bps"] for s in shares)
         if mine <= 0:
