@@ -25,6 +25,7 @@ from .types import as_utc
 
 if TYPE_CHECKING:
     import psycopg
+    from psycopg.rows import TupleRow
 
 ENTRY_COLUMNS = (
     "idempotency_key",
@@ -44,7 +45,7 @@ MAX_SHARDS = 64  # balance rows an account may have (CHECK ck_ledger_account_sha
 _TUPLES_OK = 2  # libpq's PGRES_TUPLES_OK (psycopg.pq.ExecStatus.TUPLES_OK)
 
 
-def driver_connection(conn: Connection) -> psycopg.Connection[Any]:
+def driver_connection(conn: Connection) -> psycopg.Connection[TupleRow]:
     """The psycopg connection under ``conn`` (PostgreSQL only)."""
     import psycopg  # here, not at the top: SQLite-only processes never load the driver
 
