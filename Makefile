@@ -35,6 +35,7 @@ run: $(VENV)/.installed-run
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check app ledger tests bench migrations stripe_emulator verifier
 	$(BIN)/ruff format --check app ledger tests bench migrations stripe_emulator verifier
+	$(BIN)/mypy
 
 test: lint
 	$(BIN)/python -m pytest -n $(WORKERS)

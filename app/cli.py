@@ -17,7 +17,7 @@ from . import migrate, scheduler
 from . import seed as seed_module
 from .clock import Clock
 from .db import Database
-from .kit.registry import provided
+from .kit.registry import current_app_object, provided
 from .timeparse import parse_as_of
 
 db_cli = AppGroup("db", help="Database schema.")
@@ -36,7 +36,7 @@ def db_upgrade(revision: str) -> None:
 @with_appcontext
 def seed_command() -> None:
     """Load the chart of accounts and the demo marketplace (idempotent)."""
-    summary = seed_module.seed(current_app._get_current_object(), now=provided(Clock)())
+    summary = seed_module.seed(current_app_object(), now=provided(Clock)())
     for line in summary:
         click.echo(line)
 
@@ -125,7 +125,7 @@ def ledger_trial_balance(as_of) -> None:
 def scheduler_command() -> None:
     """Run the scheduler process (sealing, settlement); Ctrl-C stops it."""
     click.echo("scheduler running; Ctrl-C stops it")
-    scheduler.run(current_app._get_current_object())
+    scheduler.run(current_app_object())
 
 
 def init_app(app: Flask) -> None:

@@ -34,7 +34,7 @@ def string(length: int, *, default: Any = ..., nullable: bool = False) -> Any:
 
 
 def text(*, default: str | None = None) -> Any:
-    kwargs = {} if default is None else {"default": default}
+    kwargs: dict[str, Any] = {} if default is None else {"default": default}
     return Field(sa_column=Column(Text, nullable=False), **kwargs)
 
 

@@ -124,10 +124,10 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException):
-        extra = {}
-        if exc.code == 405 and getattr(exc, "valid_methods", None):
-            extra["allow"] = list(exc.valid_methods)
-        problem = Problem(exc.description or "", status=exc.code or 500, title=exc.name, **extra)
+        valid_methods = getattr(exc, "valid_methods", None)  # a MethodNotAllowed's
+        problem = Problem(exc.description or "", status=exc.code or 500, title=exc.name)
+        if exc.code == 405 and valid_methods:
+            problem.extra["allow"] = list(valid_methods)
         return render_problem(problem)
 
     @app.errorhandler(Exception)

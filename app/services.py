@@ -53,9 +53,9 @@ def build(config: Mapping[str, Any]) -> Registry:
     database = Database(config["DATABASE_URL"])
     ledger = Ledger(subject_key=chart.SUBJECT_KEY)
     registry.provide(Database, database)
-    registry.provide(Clock, config.get("CLOCK") or system_clock)  # type: ignore[type-abstract]
+    registry.provide(Clock, config.get("CLOCK") or system_clock)
     registry.provide(Ledger, ledger)
-    registry.provide_lazily(PaymentGateway, lambda: _gateway(config))  # type: ignore[type-abstract]
+    registry.provide_lazily(PaymentGateway, lambda: _gateway(config))
     registry.provide(WebhookHandlers, WebhookHandlers())
     registry.provide(ExportTables, ExportTables())
     registry.provide(KeyStore, KeyStore(Path(config["RECEIPT_KEYS_DIR"])))
@@ -72,7 +72,7 @@ def build(config: Mapping[str, Any]) -> Registry:
             lock_wait_seconds=config["SETTLEMENT_LOCK_WAIT_SECONDS"],
         ),
     )
-    registry.provide(Mailer, make_mailer(config))  # type: ignore[type-abstract]
+    registry.provide(Mailer, make_mailer(config))
     return registry
 
 

@@ -11,8 +11,11 @@ validates a plain mapping (a web form) the same way.
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Annotated, TypeVar
 
+from annotated_types import GroupedMetadata
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt, ValidationError
 
 from app.errors import ValidationProblem
@@ -38,9 +41,21 @@ def _not_blank(value: str) -> str:
     return value.strip()
 
 
-def Text(max_length: int, *, min_length: int = 0, blank: bool = True):
-    validators = [AfterValidator(_clean)] + ([] if blank else [AfterValidator(_not_blank)])
-    return Annotated[str, Field(min_length=min_length, max_length=max_length), *validators]
+@dataclass(frozen=True)
+class Text(GroupedMetadata):
+    """A bounded string free of NUL and unpaired surrogates, ``Annotated[str, Text(120)]``;
+    ``blank=False`` also refuses whitespace alone and strips the value.  One piece of
+    pydantic metadata standing for the several it is (annotated-types' grouping)."""
+
+    max_length: int
+    min_length: int = 0
+    blank: bool = True
+
+    def __iter__(self) -> Iterator[object]:
+        yield Field(min_length=self.min_length, max_length=self.max_length)
+        yield AfterValidator(_clean)
+        if not self.blank:
+            yield AfterValidator(_not_blank)
 
 
 def _currency(code: str) -> str:
@@ -83,7 +98,10 @@ def validation_problem(exc: ValidationError) -> ValidationProblem:
     return ValidationProblem("The request has invalid fields.", errors=errors)
 
 
-def parse(model: type[BaseModel], data: object) -> BaseModel:
+M = TypeVar("M", bound=BaseModel)
+
+
+def parse(model: type[M], data: object) -> M:
     """Validate ``data`` (e.g. a web form's dict) into ``model`` or raise a 422 problem."""
     try:
         return model.model_validate(data)

@@ -45,7 +45,7 @@ from datetime import datetime
 from types import MappingProxyType
 from typing import Any
 
-from sqlalchemy import and_, bindparam, func, select
+from sqlalchemy import Connection, Row, and_, bindparam, func, select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
@@ -60,7 +60,15 @@ from .errors import (
     UnbalancedEntry,
     UnknownAccount,
 )
-from .models import ACCOUNT_TYPES, NORMAL_SIGN, Account, Balance, ClosedPeriod, Entry, Posting
+from .models import (
+    ACCOUNT_TYPES,
+    NORMAL_SIGN,
+    account_table,
+    balance_table,
+    closed_period_table,
+    entry_table,
+    posting_table,
+)
 from .money import CURRENCY_EXPONENTS, Money, MoneyError, check_minor
 from .types import as_utc
 
@@ -69,27 +77,24 @@ ENTRY_CHUNK = 1000  # entries per INSERT statement
 COPY_THRESHOLD = 64  # PostgreSQL: COPY postings above this many rows, INSERT below
 POSTING_CHUNK = 5000  # postings per INSERT statement (4 binds each, under SQLite's 32766)
 
-entry_t = Entry.__table__
-posting_t = Posting.__table__
-account_t = Account.__table__
-balance_t = Balance.__table__
-period_t = ClosedPeriod.__table__
+# How one balance row moves in a batch: (delta, last seq, fold); see Ledger._balance_moves.
+BalanceMove = tuple[int, int, bool]
 
 
 _OPENED_ACCOUNTS = "ledger.opened_accounts"  # session.info flag: this session created accounts
 
 # Built once: SQLAlchemy caches their compiled form.
 _SELECT_ACCOUNTS = select(
-    account_t.c.id,
-    account_t.c.code,
-    account_t.c.type,
-    account_t.c.currency,
-    account_t.c.allow_negative,
-    account_t.c.shards,
-).where(account_t.c.code.in_(bindparam("codes", expanding=True)))
-_SELECT_OVERLAPPING_PERIODS = select(period_t.c.name, period_t.c.starts_at, period_t.c.ends_at).where(
-    and_(period_t.c.ends_at > bindparam("first"), period_t.c.starts_at <= bindparam("last"))
-)
+    account_table.c.id,
+    account_table.c.code,
+    account_table.c.type,
+    account_table.c.currency,
+    account_table.c.allow_negative,
+    account_table.c.shards,
+).where(account_table.c.code.in_(bindparam("codes", expanding=True)))
+_SELECT_OVERLAPPING_PERIODS = select(
+    closed_period_table.c.name, closed_period_table.c.starts_at, closed_period_table.c.ends_at
+).where(and_(closed_period_table.c.ends_at > bindparam("first"), closed_period_table.c.starts_at <= bindparam("last")))
 
 
 @dataclass(frozen=True)
@@ -309,9 +314,11 @@ class Ledger:
             return existing
         session.info[_OPENED_ACCOUNTS] = True
         conn = session.connection()
-        ids = dict(
+        ids: dict[str, int] = dict(
             conn.execute(
-                account_t.insert().returning(account_t.c.code, account_t.c.id, sort_by_parameter_order=True),
+                account_table.insert().returning(
+                    account_table.c.code, account_table.c.id, sort_by_parameter_order=True
+                ),
                 [
                     dict(
                         code=spec.code,
@@ -331,7 +338,7 @@ class Ledger:
             for spec in new
         }
         conn.execute(
-            balance_t.insert(),
+            balance_table.insert(),
             [
                 dict(account_id=ref.id, shard=s, amount=0, version=0, last_seq=0, guard=ref.guard)
                 for ref in opened.values()
@@ -447,7 +454,7 @@ class Ledger:
 
     # -- reads ------------------------------------------------------------------
     def entry(self, session: Session, seq: int) -> PostedEntry | None:
-        rows = session.connection().execute(select(entry_t).where(entry_t.c.seq == seq)).all()
+        rows = session.connection().execute(select(entry_table).where(entry_table.c.seq == seq)).all()
         return _with_lines(session.connection(), rows)[0] if rows else None
 
     def balance(self, session: Session, code: str) -> Money:
@@ -455,10 +462,10 @@ class Ledger:
         row = (
             session.connection()
             .execute(
-                select(account_t.c.currency, func.coalesce(func.sum(balance_t.c.amount), 0))
-                .join(balance_t, balance_t.c.account_id == account_t.c.id)
-                .where(account_t.c.code == code)
-                .group_by(account_t.c.currency)
+                select(account_table.c.currency, func.coalesce(func.sum(balance_table.c.amount), 0))
+                .join(balance_table, balance_table.c.account_id == account_table.c.id)
+                .where(account_table.c.code == code)
+                .group_by(account_table.c.currency)
             )
             .first()
         )
@@ -481,7 +488,7 @@ class Ledger:
                     )
         return accounts
 
-    def _check_periods(self, conn, drafts: Sequence[EntryDraft]) -> None:
+    def _check_periods(self, conn: Connection, drafts: Sequence[EntryDraft]) -> None:
         first = min(d.effective_at for d in drafts)
         last = max(d.effective_at for d in drafts)
         closed = conn.execute(_SELECT_OVERLAPPING_PERIODS, {"first": first, "last": last}).all()
@@ -490,18 +497,27 @@ class Ledger:
                 if starts_at <= d.effective_at < ends_at:
                     raise PeriodClosed(f"{d.idempotency_key}: period {name} is closed")
 
-    def _check_not_reversed(self, conn, drafts: Sequence[EntryDraft]) -> None:
+    def _check_not_reversed(self, conn: Connection, drafts: Sequence[EntryDraft]) -> None:
         targets = {d.reverses_seq: d.idempotency_key for d in drafts if d.reverses_seq is not None}
         if not targets:
             return
         rows = conn.execute(
-            select(entry_t.c.reverses_seq, entry_t.c.idempotency_key).where(entry_t.c.reverses_seq.in_(targets))
+            select(entry_table.c.reverses_seq, entry_table.c.idempotency_key).where(
+                entry_table.c.reverses_seq.in_(targets)
+            )
         )
         for reversed_seq, key in rows:
             if key != targets[reversed_seq]:
                 raise AlreadyReversed(f"entry {reversed_seq} was already reversed by {key}")
 
-    def _insert_entries(self, conn, drafts, hashes, now, accounts=None) -> dict[str, int]:
+    def _insert_entries(
+        self,
+        conn: Connection,
+        drafts: Sequence[EntryDraft],
+        hashes: Mapping[str, str],
+        now: datetime,
+        accounts: Mapping[str, AccountRef] | None = None,
+    ) -> dict[str, int]:
         """Insert the entries ({key: seq} of those inserted); on PostgreSQL, given
         ``accounts``, their postings go in the same statement."""
         dialect = conn.dialect.name
@@ -543,7 +559,14 @@ class Ledger:
             inserted.update({key: seq for seq, key in result})
         return inserted
 
-    def _post_one(self, conn, draft, hashes, now, accounts) -> tuple[dict[str, int], list[int]]:
+    def _post_one(
+        self,
+        conn: Connection,
+        draft: EntryDraft,
+        hashes: Mapping[str, str],
+        now: datetime,
+        accounts: Mapping[str, AccountRef],
+    ) -> tuple[dict[str, int], list[int]]:
         """PostgreSQL: one entry, its postings and its balances in one statement:
         ({key: seq} if it went in, the accounts whose balance guard refused it)."""
         effective_at = as_utc(draft.effective_at)
@@ -571,17 +594,23 @@ class Ledger:
         seq, key, refused = rows[0]
         return {key: seq}, list(refused)
 
-    def _insert_postings(self, conn, drafts, seqs, accounts) -> None:
+    def _insert_postings(
+        self,
+        conn: Connection,
+        drafts: Sequence[EntryDraft],
+        seqs: Mapping[str, int],
+        accounts: Mapping[str, AccountRef],
+    ) -> None:
         """All postings of an entry go in one statement (PostgreSQL's balance trigger needs that)."""
         dialect = conn.dialect.name
-        rows: list[tuple] = []
+        rows: list[tuple[int, int, int, str]] = []
 
-        def flush():
+        def flush() -> None:
             if dialect == "postgresql" and len(rows) > COPY_THRESHOLD:
                 # COPY is PostgreSQL's fastest load path; it fires the same constraint and
                 # statement triggers as INSERT (one COPY is one statement).  For a handful of
                 # rows its extra protocol round trips cost more than a plain INSERT.
-                with conn.connection.driver_connection.cursor().copy(sql.PG_COPY_POSTINGS) as copy:
+                with sql.driver_connection(conn).cursor().copy(sql.PG_COPY_POSTINGS) as copy:
                     for row in rows:
                         copy.write_row(row)
             else:
@@ -597,29 +626,38 @@ class Ledger:
             flush()
 
     @staticmethod
-    def _balance_moves(drafts, seqs, accounts) -> dict[tuple[int, int], tuple[int, int, bool]]:
+    def _balance_moves(
+        drafts: Sequence[EntryDraft], seqs: Mapping[str, int], accounts: Mapping[str, AccountRef]
+    ) -> dict[tuple[int, int], BalanceMove]:
         """{(account id, shard): (delta, last seq, fold)} for posting ``drafts``, in
         (account, shard) order — the lock order.  A house account moves shard ``seq %
         shards`` entry by entry; a guarded account moves by its net change (see the
         module docstring)."""
-        moves: dict[tuple[int, int], list] = {}
-        net: dict[int, list] = {}  # guarded accounts: id -> [delta, last seq, ref]
+        moves: dict[tuple[int, int], list[int]] = {}  # unguarded: (id, shard) -> [delta, last seq]
+        net: dict[int, tuple[AccountRef, list[int]]] = {}  # guarded accounts: id -> (ref, [delta, last seq])
         for d in drafts:
             seq = seqs[d.idempotency_key]
             for line in d.lines:
                 ref = accounts[line.account]
                 if ref.guard:
-                    move = net.setdefault(ref.id, [0, 0, ref])
+                    move = net.setdefault(ref.id, (ref, [0, 0]))[1]
                 else:
-                    move = moves.setdefault((ref.id, seq % ref.shards), [0, 0, False])
+                    move = moves.setdefault((ref.id, seq % ref.shards), [0, 0])
                 move[0] += line.amount
                 move[1] = max(move[1], seq)
-        for account_id, (delta, last, ref) in net.items():
+        result = {key: (delta, last, False) for key, (delta, last) in moves.items()}
+        for account_id, (ref, (delta, last)) in net.items():
             fold = ref.folds(delta)
-            moves[(account_id, 0 if fold else last % ref.shards)] = [delta, last, fold]
-        return {key: (m[0], m[1], m[2]) for key, m in sorted(moves.items()) if m[0] != 0}
+            result[(account_id, 0 if fold else last % ref.shards)] = (delta, last, fold)
+        return {key: move for key, move in sorted(result.items()) if move[0] != 0}
 
-    def _apply_balances(self, conn, drafts, seqs, accounts) -> None:
+    def _apply_balances(
+        self,
+        conn: Connection,
+        drafts: Sequence[EntryDraft],
+        seqs: Mapping[str, int],
+        accounts: Mapping[str, AccountRef],
+    ) -> None:
         moves = self._balance_moves(drafts, seqs, accounts)
         codes = {ref.id: ref.code for ref in accounts.values()}
         dialect = conn.dialect.name
@@ -639,7 +677,7 @@ class Ledger:
             return
         for (account_id, shard), (delta, last, fold) in moves.items():
             if fold:  # SQLite only (PostgreSQL folds above): the one writer, so the total stays true
-                total = conn.exec_driver_sql(sql.account_total(dialect), (account_id,)).scalar() + delta
+                total = int(conn.exec_driver_sql(sql.account_total(dialect), (account_id,)).scalar_one()) + delta
                 moved = conn.exec_driver_sql(sql.fold_balance(dialect), (total, last, account_id, total)).rowcount > 0
             else:
                 moved = (
@@ -649,19 +687,21 @@ class Ledger:
             if not moved:
                 raise InsufficientBalance(codes[account_id])
 
-    def _load_by_keys(self, conn, keys: Iterable[str]) -> dict[str, PostedEntry]:
-        rows = conn.execute(select(entry_t).where(entry_t.c.idempotency_key.in_(sorted(keys)))).all()
+    def _load_by_keys(self, conn: Connection, keys: Iterable[str]) -> dict[str, PostedEntry]:
+        rows = conn.execute(select(entry_table).where(entry_table.c.idempotency_key.in_(sorted(keys)))).all()
         return {e.idempotency_key: e for e in _with_lines(conn, rows, replayed=True)}
 
 
-def _with_lines(conn, entry_rows, replayed: bool = False) -> list[PostedEntry]:
+def _with_lines(
+    conn: Connection, entry_rows: Sequence[Row[*tuple[Any, ...]]], replayed: bool = False
+) -> list[PostedEntry]:
     seqs = [r.seq for r in entry_rows]
     lines: dict[int, list[Line]] = defaultdict(list)
     for entry_seq, code, amount, currency in conn.execute(
-        select(posting_t.c.entry_seq, account_t.c.code, posting_t.c.amount, posting_t.c.currency)
-        .join(account_t, account_t.c.id == posting_t.c.account_id)
-        .where(posting_t.c.entry_seq.in_(seqs))
-        .order_by(posting_t.c.id)
+        select(posting_table.c.entry_seq, account_table.c.code, posting_table.c.amount, posting_table.c.currency)
+        .join(account_table, account_table.c.id == posting_table.c.account_id)
+        .where(posting_table.c.entry_seq.in_(seqs))
+        .order_by(posting_table.c.id)
     ):
         lines[entry_seq].append(Line(code, amount, currency))
     return [
@@ -680,14 +720,6 @@ def _with_lines(conn, entry_rows, replayed: bool = False) -> list[PostedEntry]:
         )
         for r in entry_rows
     ]
-
-
-def _dialect_insert(conn):
-    if conn.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    return insert
 
 
 def _translate(exc: DBAPIError) -> LedgerError | None:

@@ -27,11 +27,9 @@ from datetime import datetime
 from sqlalchemy import Engine, func, select, text
 
 from .canonical import GENESIS_HASH, chain_hash
-from .models import Entry, Seal
+from .models import entry_table, seal_table
 from .types import as_utc
 
-entry_t = Entry.__table__
-seal_t = Seal.__table__
 SEALER_LOCK_ID = 0x5EA1_CA3E0  # pg_advisory_xact_lock key
 SEAL_CHUNK = 5000
 
@@ -51,14 +49,16 @@ def seal(engine: Engine, *, now: datetime, limit: int | None = None) -> SealRepo
     with engine.begin() as conn:
         if conn.dialect.name == "postgresql":
             conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": SEALER_LOCK_ID})
-        head = conn.execute(select(seal_t.c.seq, seal_t.c.hash).order_by(seal_t.c.seq.desc()).limit(1)).first()
+        head = conn.execute(
+            select(seal_table.c.seq, seal_table.c.hash).order_by(seal_table.c.seq.desc()).limit(1)
+        ).first()
         head_seq, head_hash = (head.seq, head.hash) if head else (0, GENESIS_HASH)
         while limit is None or sealed < limit:
             take = SEAL_CHUNK if limit is None else min(SEAL_CHUNK, limit - sealed)
             rows = conn.execute(
-                select(entry_t.c.seq, entry_t.c.posted_at, entry_t.c.content_hash)
-                .where(entry_t.c.seq > head_seq, entry_t.c.seq <= horizon)
-                .order_by(entry_t.c.seq)
+                select(entry_table.c.seq, entry_table.c.posted_at, entry_table.c.content_hash)
+                .where(entry_table.c.seq > head_seq, entry_table.c.seq <= horizon)
+                .order_by(entry_table.c.seq)
                 .limit(take)
             ).all()
             if not rows:
@@ -68,7 +68,7 @@ def seal(engine: Engine, *, now: datetime, limit: int | None = None) -> SealRepo
                 link = chain_hash(head_hash, seq, posted_at, content)
                 links.append(dict(seq=seq, prev_hash=head_hash, hash=link, sealed_at=now))
                 head_seq, head_hash = seq, link
-            conn.execute(seal_t.insert(), links)
+            conn.execute(seal_table.insert(), links)
             sealed += len(links)
     return SealReport(sealed=sealed, head_seq=head_seq, head_hash=head_hash)
 
@@ -78,4 +78,4 @@ def _horizon(engine: Engine) -> int:
     with engine.begin() as conn:
         if conn.dialect.name == "postgresql":
             conn.execute(text("LOCK TABLE ledger_entry IN SHARE MODE"))
-        return conn.execute(select(func.coalesce(func.max(entry_t.c.seq), 0))).scalar_one()
+        return int(conn.execute(select(func.coalesce(func.max(entry_table.c.seq), 0))).scalar_one())

@@ -37,30 +37,30 @@ from __future__ import annotations
 import io
 import json
 import re
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
-from typing import IO, Optional
+from typing import IO, TYPE_CHECKING, Any, Optional
 
-from sqlalchemy import Connection, and_, func, select, true
+from sqlalchemy import ColumnElement, Connection, and_, func, select, true
 
 from . import reports
-from .models import Account, Entry, Posting
+from .models import account_table, entry_table, posting_table
 from .money import format_minor
 from .periods import Period, months
 
-entry_t, posting_t, account_t = Entry.__table__, Posting.__table__, Account.__table__
-
+if TYPE_CHECKING:
+    import pandas as pd  # imported where a frame is built: exports are rare, pandas is heavy
 
 # ---------------------------------------------------------------- periods
 
 
-def effective_within(column, period: Period | None):
+def effective_within(column: ColumnElement[datetime], period: Period | None) -> ColumnElement[bool]:
     if period is None:
         return true()
     return and_(column >= period.starts_at, column < period.ends_at)
 
 
-def month_of(column, dialect: str):
+def month_of(column: ColumnElement[datetime], dialect: str) -> ColumnElement[str]:
     """SQL for the ``YYYY-MM`` of a UTC timestamp column (SQLite keeps naive UTC text)."""
     if dialect == "postgresql":
         return func.to_char(func.timezone("UTC", column), "YYYY-MM")
@@ -70,14 +70,14 @@ def month_of(column, dialect: str):
 # ---------------------------------------------------------------- table frames
 
 
-def int_frame(rows: list[tuple], columns: list[str], integers: Iterable[str] = ()):
+def int_frame(rows: Sequence[Sequence[Any]], columns: list[str], integers: Iterable[str] = ()) -> pd.DataFrame:
     import pandas as pd
 
     frame = pd.DataFrame(rows, columns=columns)
     return frame.astype(dict.fromkeys(integers, "Int64"))
 
 
-def _utc(frame, *columns: str):
+def _utc(frame: pd.DataFrame, *columns: str) -> pd.DataFrame:
     import pandas as pd
 
     for name in columns:
@@ -85,21 +85,21 @@ def _utc(frame, *columns: str):
     return frame
 
 
-def entries_frame(conn: Connection, period: Period | None = None):
+def entries_frame(conn: Connection, period: Period | None = None) -> pd.DataFrame:
     """One row per journal entry (in ``seq`` order) effective in ``period``."""
     query = (
         select(
-            entry_t.c.seq,
-            entry_t.c.idempotency_key,
-            entry_t.c.kind,
-            entry_t.c.effective_at,
-            entry_t.c.posted_at,
-            entry_t.c.memo,
-            entry_t.c.reverses_seq,
-            entry_t.c.metadata,
+            entry_table.c.seq,
+            entry_table.c.idempotency_key,
+            entry_table.c.kind,
+            entry_table.c.effective_at,
+            entry_table.c.posted_at,
+            entry_table.c.memo,
+            entry_table.c.reverses_seq,
+            entry_table.c.metadata,
         )
-        .where(effective_within(entry_t.c.effective_at, period))
-        .order_by(entry_t.c.seq)
+        .where(effective_within(entry_table.c.effective_at, period))
+        .order_by(entry_table.c.seq)
     )
     rows = [
         (seq, key, kind, eff, posted, memo, rev, json.dumps(meta or {}, sort_keys=True, separators=(",", ":")))
@@ -113,24 +113,24 @@ def entries_frame(conn: Connection, period: Period | None = None):
     return _utc(frame, "effective_at", "posted_at")
 
 
-def postings_frame(conn: Connection, period: Period | None = None):
+def postings_frame(conn: Connection, period: Period | None = None) -> pd.DataFrame:
     """One row per posting, with its entry's seq/key/kind/effective time and its account."""
     query = (
         select(
-            posting_t.c.id,
-            posting_t.c.entry_seq,
-            entry_t.c.idempotency_key,
-            entry_t.c.kind,
-            entry_t.c.effective_at,
-            account_t.c.code,
-            account_t.c.type,
-            posting_t.c.currency,
-            posting_t.c.amount,
+            posting_table.c.id,
+            posting_table.c.entry_seq,
+            entry_table.c.idempotency_key,
+            entry_table.c.kind,
+            entry_table.c.effective_at,
+            account_table.c.code,
+            account_table.c.type,
+            posting_table.c.currency,
+            posting_table.c.amount,
         )
-        .join(entry_t, entry_t.c.seq == posting_t.c.entry_seq)
-        .join(account_t, account_t.c.id == posting_t.c.account_id)
-        .where(effective_within(entry_t.c.effective_at, period))
-        .order_by(posting_t.c.entry_seq, posting_t.c.id)
+        .join(entry_table, entry_table.c.seq == posting_table.c.entry_seq)
+        .join(account_table, account_table.c.id == posting_table.c.account_id)
+        .where(effective_within(entry_table.c.effective_at, period))
+        .order_by(posting_table.c.entry_seq, posting_table.c.id)
     )
     rows = [(*row, format_minor(int(row[-1]), row[-2])) for row in conn.execute(query)]
     frame = int_frame(
@@ -152,7 +152,7 @@ def postings_frame(conn: Connection, period: Period | None = None):
     return _utc(frame, "effective_at")
 
 
-def balances_frame(rows: Iterable[reports.AccountBalance]):
+def balances_frame(rows: Iterable[reports.AccountBalance]) -> pd.DataFrame:
     """Accounts with their debit or credit and signed balance (a trial balance's rows)."""
     data = [
         (
@@ -187,14 +187,14 @@ def balances_frame(rows: Iterable[reports.AccountBalance]):
     )
 
 
-def trial_balance_frame(conn: Connection, before: datetime | None = None):
+def trial_balance_frame(conn: Connection, before: datetime | None = None) -> pd.DataFrame:
     """Every account's debit or credit at ``before`` (None: now), signed balance alongside."""
     return balances_frame(reports.trial_balance(conn, before=before).rows)
 
 
 # A table for export: (connection, period or None) → DataFrame.  The app extends this
 # mapping with tables whose data lives outside the ledger (statements, reconciliation).
-TableBuilder = Callable[[Connection, Optional[Period]], object]
+TableBuilder = Callable[[Connection, Optional[Period]], "pd.DataFrame"]
 LEDGER_TABLES: Mapping[str, TableBuilder] = {
     "entries": entries_frame,
     "postings": postings_frame,
@@ -242,7 +242,9 @@ def write_beancount(conn: Connection, out: IO[str], *, period: Period | None = N
     accounts = {
         row.id: row
         for row in conn.execute(
-            select(account_t.c.id, account_t.c.code, account_t.c.type, account_t.c.currency).order_by(account_t.c.code)
+            select(account_table.c.id, account_table.c.code, account_table.c.type, account_table.c.currency).order_by(
+                account_table.c.code
+            )
         )
     }
     names = {a.id: beancount_account(a.code, a.type) for a in accounts.values()}
@@ -253,7 +255,9 @@ def write_beancount(conn: Connection, out: IO[str], *, period: Period | None = N
     if period is not None:
         first, last = period.starts_at, period.ends_at - timedelta(microseconds=1)
     else:
-        first, last = conn.execute(select(func.min(entry_t.c.effective_at), func.max(entry_t.c.effective_at))).one()
+        first, last = conn.execute(
+            select(func.min(entry_table.c.effective_at), func.max(entry_table.c.effective_at))
+        ).one()
     out.write(f'option "title" {_quoted(title + (f" {period.name}" if period else ""))}\n')
     out.write('option "booking_method" "STRICT"\n\n')
     if first is None:  # an empty book: the accounts alone
@@ -292,27 +296,33 @@ def write_beancount(conn: Connection, out: IO[str], *, period: Period | None = N
     return written
 
 
-def _entries_with_postings(conn: Connection, period: Period | None) -> Iterator[tuple[tuple, list[tuple]]]:
+# (seq, key, kind, effective_at, memo, reverses_seq) and [(account id, amount, currency)]
+EntryHead = tuple[int, str, str, datetime, str, Optional[int]]
+PostingLine = tuple[int, int, str]
+
+
+def _entries_with_postings(conn: Connection, period: Period | None) -> Iterator[tuple[EntryHead, list[PostingLine]]]:
     """Entries in (effective time, seq) order with their postings, streamed."""
     query = (
         select(
-            entry_t.c.seq,
-            entry_t.c.idempotency_key,
-            entry_t.c.kind,
-            entry_t.c.effective_at,
-            entry_t.c.memo,
-            entry_t.c.reverses_seq,
-            posting_t.c.account_id,
-            posting_t.c.amount,
-            posting_t.c.currency,
+            entry_table.c.seq,
+            entry_table.c.idempotency_key,
+            entry_table.c.kind,
+            entry_table.c.effective_at,
+            entry_table.c.memo,
+            entry_table.c.reverses_seq,
+            posting_table.c.account_id,
+            posting_table.c.amount,
+            posting_table.c.currency,
         )
-        .join(posting_t, posting_t.c.entry_seq == entry_t.c.seq)
-        .where(effective_within(entry_t.c.effective_at, period))
-        .order_by(entry_t.c.effective_at, entry_t.c.seq, posting_t.c.id)
+        .join(posting_table, posting_table.c.entry_seq == entry_table.c.seq)
+        .where(effective_within(entry_table.c.effective_at, period))
+        .order_by(entry_table.c.effective_at, entry_table.c.seq, posting_table.c.id)
     )
-    current, lines = None, []
+    current: EntryHead | None = None
+    lines: list[PostingLine] = []
     for row in conn.execute(query.execution_options(yield_per=10_000)):
-        head = tuple(row[:6])
+        head: EntryHead = (row[0], row[1], row[2], row[3], row[4], row[5])
         if current is not None and head[0] != current[0]:
             yield current, lines
             lines = []

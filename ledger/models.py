@@ -26,6 +26,12 @@
 
 Entries, postings, seals and closed periods are append-only; the migration installs
 triggers (ledger.ddl) that reject UPDATE and DELETE on them.
+
+Queries that want SQLAlchemy Core (bulk inserts, aggregates, joins without loading
+objects) use the ``*_table`` objects below.  SQLModel attaches ``__table__`` to a
+model class at runtime, out of the type checker's sight; ``table_of`` reaches the
+same ``Table`` through SQLAlchemy's mapper, typed, so every module imports these
+instead of repeating ``Entry.__table__``.
 """
 
 from __future__ import annotations
@@ -44,7 +50,9 @@ from sqlalchemy import (
     Integer,
     SmallInteger,
     String,
+    Table,
     UniqueConstraint,
+    inspect,
     text,
 )
 from sqlmodel import Field, SQLModel
@@ -166,6 +174,21 @@ class ClosedPeriod(SQLModel, table=True):
     closed_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
     closed_by: str = Field(sa_column=Column(String(200), nullable=False))
 
+
+def table_of(model: type[SQLModel]) -> Table:
+    """The Core ``Table`` of a SQLModel table class."""
+    table = inspect(model).local_table
+    if not isinstance(table, Table):
+        raise TypeError(f"{model.__name__} is not mapped to one table")
+    return table
+
+
+account_table = table_of(Account)
+entry_table = table_of(Entry)
+posting_table = table_of(Posting)
+balance_table = table_of(Balance)
+seal_table = table_of(Seal)
+closed_period_table = table_of(ClosedPeriod)
 
 LEDGER_TABLES = (
     "ledger_account",

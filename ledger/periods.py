@@ -22,11 +22,8 @@ from sqlalchemy import and_, select, text
 from sqlalchemy.orm import Session
 
 from .errors import LedgerError
-from .models import ClosedPeriod, Entry
+from .models import ClosedPeriod, closed_period_table
 from .types import as_utc
-
-period_t = ClosedPeriod.__table__
-entry_t = Entry.__table__
 
 MONTH = re.compile(r"(\d{4})-(\d{2})")
 
@@ -96,21 +93,28 @@ def close_period(
     conn = session.connection()
     if conn.dialect.name == "postgresql":
         conn.execute(text("LOCK TABLE ledger_entry IN SHARE MODE"))
-    existing = conn.execute(select(period_t).where(period_t.c.name == name)).first()
+    existing = conn.execute(select(closed_period_table).where(closed_period_table.c.name == name)).first()
     if existing is not None:
         raise LedgerError(f"period {name} is already closed")
     overlapping = conn.execute(
-        select(period_t.c.name).where(and_(period_t.c.starts_at < ends_at, period_t.c.ends_at > starts_at))
+        select(closed_period_table.c.name).where(
+            and_(closed_period_table.c.starts_at < ends_at, closed_period_table.c.ends_at > starts_at)
+        )
     ).first()
     if overlapping is not None:
         raise LedgerError(f"period {name} overlaps closed period {overlapping.name}")
-    row = dict(name=name, starts_at=starts_at, ends_at=ends_at, closed_at=as_utc(now), closed_by=closed_by)
-    new_id = conn.execute(period_t.insert().returning(period_t.c.id), row).scalar_one()
-    return ClosedPeriod(id=new_id, **row)
+    closed_at = as_utc(now)
+    new_id = conn.execute(
+        closed_period_table.insert().returning(closed_period_table.c.id),
+        dict(name=name, starts_at=starts_at, ends_at=ends_at, closed_at=closed_at, closed_by=closed_by),
+    ).scalar_one()
+    return ClosedPeriod(
+        id=new_id, name=name, starts_at=starts_at, ends_at=ends_at, closed_at=closed_at, closed_by=closed_by
+    )
 
 
 def closed_periods(session: Session) -> list[ClosedPeriod]:
-    rows = session.connection().execute(select(period_t).order_by(period_t.c.starts_at)).all()
+    rows = session.connection().execute(select(closed_period_table).order_by(closed_period_table.c.starts_at)).all()
     return [ClosedPeriod(**row._mapping) for row in rows]
 
 
@@ -118,7 +122,11 @@ def is_closed(session: Session, at: datetime) -> bool:
     at = as_utc(at)
     return (
         session.connection()
-        .execute(select(period_t.c.id).where(and_(period_t.c.starts_at <= at, period_t.c.ends_at > at)))
+        .execute(
+            select(closed_period_table.c.id).where(
+                and_(closed_period_table.c.starts_at <= at, closed_period_table.c.ends_at > at)
+            )
+        )
         .first()
         is not None
     )

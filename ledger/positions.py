@@ -22,15 +22,15 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import Connection, Integer, Select, and_, case, cast, func, literal, or_, select
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql import ColumnElement
 
-from .models import Account, Balance, Entry, Posting
+from .models import account_table, balance_table, entry_table, posting_table
 from .types import as_utc
 
-entry_t, posting_t, account_t, balance_t = Entry.__table__, Posting.__table__, Account.__table__, Balance.__table__
 STREAM_ROWS = 10_000
 
 
@@ -49,7 +49,7 @@ def positions(
     codes_like: Sequence[str],
     cutoff: datetime,
     settling: Sequence[str] = (),
-    holds: Select | None = None,
+    holds: Select[*tuple[Any, ...]] | None = None,
 ) -> Iterator[Position]:
     """The positions at ``cutoff`` of the accounts matching ``codes_like`` (SQL LIKE patterns)."""
     cutoff = as_utc(cutoff)
@@ -60,49 +60,50 @@ def positions(
     window_start = cutoff - timedelta(days=longest)
 
     accounts = (
-        select(account_t.c.id, account_t.c.code, account_t.c.currency)
-        .where(or_(*(account_t.c.code.like(p) for p in codes_like)))
+        select(account_table.c.id, account_table.c.code, account_table.c.currency)
+        .where(or_(*(account_table.c.code.like(p) for p in codes_like)))
         .cte("acc")
     )
     balances = (
-        select(balance_t.c.account_id, func.sum(balance_t.c.amount).label("amount"))
-        .join(accounts, accounts.c.id == balance_t.c.account_id)
-        .group_by(balance_t.c.account_id)
+        select(balance_table.c.account_id, func.sum(balance_table.c.amount).label("amount"))
+        .join(accounts, accounts.c.id == balance_table.c.account_id)
+        .group_by(balance_table.c.account_id)
         .cte("bal")
     )
-    original = aliased(entry_t, name="original")
-    reversed_kind = select(original.c.kind).where(original.c.seq == entry_t.c.reverses_seq).scalar_subquery()
+    original = aliased(entry_table, name="original")
+    reversed_kind = select(original.c.kind).where(original.c.seq == entry_table.c.reverses_seq).scalar_subquery()
     # CASE arms are evaluated in order: the reversed entry's kind is looked up only for late reversals
-    later_arms = [(entry_t.c.effective_at < cutoff, 0)]
+    later_arms = [(entry_table.c.effective_at < cutoff, 0)]
     if settling:
         later_arms += [
-            (entry_t.c.kind.in_(settling), 0),
-            (and_(entry_t.c.reverses_seq.is_not(None), reversed_kind.in_(settling)), 0),
+            (entry_table.c.kind.in_(settling), 0),
+            (and_(entry_table.c.reverses_seq.is_not(None), reversed_kind.in_(settling)), 0),
         ]
-    later = case(*later_arms, else_=posting_t.c.amount)
-    moved = posting_t.join(entry_t, entry_t.c.seq == posting_t.c.entry_seq).join(
-        accounts, accounts.c.id == posting_t.c.account_id
+    later = case(*later_arms, else_=posting_table.c.amount)
+    moved = posting_table.join(entry_table, entry_table.c.seq == posting_table.c.entry_seq).join(
+        accounts, accounts.c.id == posting_table.c.account_id
     )
+    held: ColumnElement[int]
     if hold is not None:
-        moved = moved.outerjoin(hold, hold.c.subject == entry_t.c.subject)
+        moved = moved.outerjoin(hold, hold.c.subject == entry_table.c.subject)
         held = case(
             (
                 and_(
-                    entry_t.c.effective_at < cutoff,
+                    entry_table.c.effective_at < cutoff,
                     hold.c.subject.is_not(None),
-                    _inside_hold(conn.dialect.name, entry_t.c.effective_at, cutoff, hold.c.days),
+                    _inside_hold(conn.dialect.name, entry_table.c.effective_at, cutoff, hold.c.days),
                 ),
-                posting_t.c.amount,
+                posting_table.c.amount,
             ),
             else_=0,
         )
     else:
         held = literal(0)
     recent = (
-        select(posting_t.c.account_id, func.sum(later).label("later"), func.sum(held).label("held"))
+        select(posting_table.c.account_id, func.sum(later).label("later"), func.sum(held).label("held"))
         .select_from(moved)
-        .where(entry_t.c.effective_at >= window_start)
-        .group_by(posting_t.c.account_id)
+        .where(entry_table.c.effective_at >= window_start)
+        .group_by(posting_table.c.account_id)
         .cte("recent")
     )
     query = (
@@ -130,7 +131,9 @@ def positions(
         yield Position(code, currency, int(balance), int(later_sum), int(held_sum))
 
 
-def _inside_hold(dialect: str, effective_at, cutoff: datetime, days) -> ColumnElement[bool]:
+def _inside_hold(
+    dialect: str, effective_at: ColumnElement[datetime], cutoff: datetime, days: ColumnElement[int]
+) -> ColumnElement[bool]:
     """``effective_at > cutoff - days`` (days an integer column)."""
     if dialect == "postgresql":
         return effective_at > literal(cutoff) - func.make_interval(0, 0, 0, cast(days, Integer))

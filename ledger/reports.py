@@ -14,14 +14,22 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection, func, select
 
 from .errors import UnknownAccount
-from .models import NORMAL_SIGN, Account, Balance, Entry, Posting
+from .models import (
+    NORMAL_SIGN,
+    account_table,
+    balance_table,
+    entry_table,
+    posting_table,
+)
 from .money import Money
 
-entry_t, posting_t, account_t, balance_t = Entry.__table__, Posting.__table__, Account.__table__, Balance.__table__
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 @dataclass(frozen=True)
@@ -63,7 +71,7 @@ class TrialBalance:
     def balanced(self) -> bool:
         return all(d == c for d, c in self.totals().values())
 
-    def to_frame(self):
+    def to_frame(self) -> pd.DataFrame:
         import pandas as pd
 
         frame = pd.DataFrame(
@@ -78,28 +86,28 @@ def balances(
 ) -> list[AccountBalance]:
     """Every account's balance (or those in ``codes``) at ``before`` (None: now)."""
     if before is None:
-        amount = func.coalesce(func.sum(balance_t.c.amount), 0)
-        query = select(account_t.c.code, account_t.c.name, account_t.c.type, account_t.c.currency, amount).select_from(
-            account_t.outerjoin(balance_t, balance_t.c.account_id == account_t.c.id)
-        )
+        amount = func.coalesce(func.sum(balance_table.c.amount), 0)
+        query = select(
+            account_table.c.code, account_table.c.name, account_table.c.type, account_table.c.currency, amount
+        ).select_from(account_table.outerjoin(balance_table, balance_table.c.account_id == account_table.c.id))
     else:
         moved = (
-            select(posting_t.c.account_id, func.sum(posting_t.c.amount).label("amount"))
-            .join(entry_t, entry_t.c.seq == posting_t.c.entry_seq)
-            .where(entry_t.c.effective_at < before)
-            .group_by(posting_t.c.account_id)
+            select(posting_table.c.account_id, func.sum(posting_table.c.amount).label("amount"))
+            .join(entry_table, entry_table.c.seq == posting_table.c.entry_seq)
+            .where(entry_table.c.effective_at < before)
+            .group_by(posting_table.c.account_id)
             .subquery()
         )
         amount = func.coalesce(func.max(moved.c.amount), 0)
-        query = select(account_t.c.code, account_t.c.name, account_t.c.type, account_t.c.currency, amount).select_from(
-            account_t.outerjoin(moved, moved.c.account_id == account_t.c.id)
-        )
+        query = select(
+            account_table.c.code, account_table.c.name, account_table.c.type, account_table.c.currency, amount
+        ).select_from(account_table.outerjoin(moved, moved.c.account_id == account_table.c.id))
     if codes is not None:
-        query = query.where(account_t.c.code.in_(codes))
-    query = query.group_by(account_t.c.code, account_t.c.name, account_t.c.type, account_t.c.currency)
+        query = query.where(account_table.c.code.in_(codes))
+    query = query.group_by(account_table.c.code, account_table.c.name, account_table.c.type, account_table.c.currency)
     return [
         AccountBalance(code, name, type_, cur, int(amt))
-        for code, name, type_, cur, amt in conn.execute(query.order_by(account_t.c.code))
+        for code, name, type_, cur, amt in conn.execute(query.order_by(account_table.c.code))
     ]
 
 

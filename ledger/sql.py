@@ -15,12 +15,17 @@ import json
 from collections.abc import Mapping
 from datetime import datetime
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.sql import ClauseElement
 
 from .types import as_utc
+
+if TYPE_CHECKING:
+    import psycopg
+    from psycopg.rows import TupleRow
 
 ENTRY_COLUMNS = (
     "idempotency_key",
@@ -40,7 +45,17 @@ MAX_SHARDS = 64  # balance rows an account may have (CHECK ck_ledger_account_sha
 _TUPLES_OK = 2  # libpq's PGRES_TUPLES_OK (psycopg.pq.ExecStatus.TUPLES_OK)
 
 
-def on_driver(conn: Connection, statement: str, params: Any = None) -> list[tuple]:
+def driver_connection(conn: Connection) -> psycopg.Connection[TupleRow]:
+    """The psycopg connection under ``conn`` (PostgreSQL only)."""
+    import psycopg  # here, not at the top: SQLite-only processes never load the driver
+
+    driver = conn.connection.driver_connection
+    if not isinstance(driver, psycopg.Connection):
+        raise TypeError(f"expected a psycopg connection under {conn!r}, got {driver!r}")
+    return driver
+
+
+def on_driver(conn: Connection, statement: str, params: Any = None) -> list[tuple[Any, ...]]:
     """Run a fixed PostgreSQL statement on the DBAPI (psycopg) connection under
     ``conn``, in ``conn``'s transaction, and return its rows.
 
@@ -54,29 +69,31 @@ def on_driver(conn: Connection, statement: str, params: Any = None) -> list[tupl
     """
     dbapi = conn.dialect.loaded_dbapi
     try:
-        cursor = conn.connection.driver_connection.execute(statement, params, prepare=True)
+        cursor = driver_connection(conn).execute(statement, params, prepare=True)
         # the result's status, not ``cursor.description``: that builds a Column object per
         # result column on every call (~20 µs a statement)
-        return cursor.fetchall() if cursor.pgresult.status == _TUPLES_OK else []
+        result = cursor.pgresult
+        return cursor.fetchall() if result is not None and result.status == _TUPLES_OK else []
     except dbapi.Error as exc:
         raise DBAPIError.instance(statement, params, exc, dbapi.Error, dialect=conn.dialect) from exc
 
 
 @lru_cache(maxsize=64)
-def pg_text(statement) -> str:
+def pg_text(statement: ClauseElement) -> str:
     """A SQLAlchemy Core statement as PostgreSQL (psycopg) SQL text, compiled once, for
     ``on_driver`` with a dict of its bind values: the hot path keeps one definition of
     each query and skips SQLAlchemy only when running it."""
     from sqlalchemy.dialects.postgresql.psycopg import PGDialect_psycopg
 
-    return str(statement.compile(dialect=PGDialect_psycopg()))
+    dialect = PGDialect_psycopg()  # type: ignore[no-untyped-call]  # SQLAlchemy leaves dialect __init__ unannotated
+    return str(statement.compile(dialect=dialect))
 
 
 def placeholder(dialect: str) -> str:
     return "?" if dialect == "sqlite" else "%s"
 
 
-def db_time(value: datetime, dialect: str) -> Any:
+def db_time(value: datetime, dialect: str) -> datetime | str:
     """The bind value UTCDateTime would produce (naive UTC text layout on SQLite)."""
     value = as_utc(value)
     if dialect == "sqlite":

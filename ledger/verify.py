@@ -21,21 +21,21 @@ its postings.  The report names the first bad entry.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from itertools import groupby
+from typing import Any
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, Row, func, select
 
 from .book import subject_of
 from .canonical import GENESIS_HASH, chain_hash, content_hash
-from .models import Account, Balance, Entry, Posting, Seal
-
-entry_t, posting_t, account_t, balance_t, seal_t = (
-    Entry.__table__,
-    Posting.__table__,
-    Account.__table__,
-    Balance.__table__,
-    Seal.__table__,
+from .models import (
+    account_table,
+    balance_table,
+    entry_table,
+    posting_table,
+    seal_table,
 )
 
 
@@ -73,35 +73,35 @@ def verify(conn: Connection, *, subject_key: str | None = None) -> VerifyReport:
 
     rows = conn.execute(
         select(
-            entry_t.c.seq,
-            entry_t.c.idempotency_key,
-            entry_t.c.kind,
-            entry_t.c.effective_at,
-            entry_t.c.posted_at,
-            entry_t.c.memo,
-            entry_t.c.metadata,
-            entry_t.c.reverses_seq,
-            entry_t.c.content_hash,
-            entry_t.c.subject,
-            seal_t.c.prev_hash,
-            seal_t.c.hash,
-            posting_t.c.account_id,
-            account_t.c.code,
-            account_t.c.currency.label("account_currency"),
-            posting_t.c.amount,
-            posting_t.c.currency,
+            entry_table.c.seq,
+            entry_table.c.idempotency_key,
+            entry_table.c.kind,
+            entry_table.c.effective_at,
+            entry_table.c.posted_at,
+            entry_table.c.memo,
+            entry_table.c.metadata,
+            entry_table.c.reverses_seq,
+            entry_table.c.content_hash,
+            entry_table.c.subject,
+            seal_table.c.prev_hash,
+            seal_table.c.hash,
+            posting_table.c.account_id,
+            account_table.c.code,
+            account_table.c.currency.label("account_currency"),
+            posting_table.c.amount,
+            posting_table.c.currency,
         )
-        .select_from(entry_t)
-        .outerjoin(seal_t, seal_t.c.seq == entry_t.c.seq)
-        .outerjoin(posting_t, posting_t.c.entry_seq == entry_t.c.seq)
-        .outerjoin(account_t, account_t.c.id == posting_t.c.account_id)
-        .order_by(entry_t.c.seq, posting_t.c.id)
+        .select_from(entry_table)
+        .outerjoin(seal_table, seal_table.c.seq == entry_table.c.seq)
+        .outerjoin(posting_table, posting_table.c.entry_seq == entry_table.c.seq)
+        .outerjoin(account_table, account_table.c.id == posting_table.c.account_id)
+        .order_by(entry_table.c.seq, posting_table.c.id)
         .execution_options(stream_results=True, yield_per=5000)
     )
     for seq, group in groupby(rows, key=lambda r: r.seq):
-        group = list(group)
-        head = group[0]
-        lines = [r for r in group if r.account_id is not None]
+        entry_rows = list(group)
+        head = entry_rows[0]
+        lines = [r for r in entry_rows if r.account_id is not None]
         entries += 1
         postings += len(lines)
         problems.extend(_check_entry(seq, lines))
@@ -134,10 +134,10 @@ def verify(conn: Connection, *, subject_key: str | None = None) -> VerifyReport:
         head_hash, sealed_through, unsealed = head.hash, seq, 0
 
     stored = conn.execute(
-        select(account_t.c.id, account_t.c.code, func.sum(balance_t.c.amount))
-        .join(balance_t, balance_t.c.account_id == account_t.c.id)
-        .group_by(account_t.c.id, account_t.c.code)
-        .order_by(account_t.c.id)
+        select(account_table.c.id, account_table.c.code, func.sum(balance_table.c.amount))
+        .join(balance_table, balance_table.c.account_id == account_table.c.id)
+        .group_by(account_table.c.id, account_table.c.code)
+        .order_by(account_table.c.id)
     ).all()
     for account_id, code, amount in stored:
         if int(amount) != sums.get(account_id, 0):
@@ -151,7 +151,7 @@ def verify(conn: Connection, *, subject_key: str | None = None) -> VerifyReport:
     return VerifyReport(entries, postings, sealed_through, unsealed, len(stored), tuple(problems))
 
 
-def _check_entry(seq: int, lines) -> list[Problem]:
+def _check_entry(seq: int, lines: Sequence[Row[*tuple[Any, ...]]]) -> list[Problem]:
     found = []
     if len(lines) < 2:
         found.append(Problem(f"has {len(lines)} posting(s); at least two are required", seq))

@@ -6,14 +6,13 @@ Exit codes: 0 done / fully matched; 1 refused or something unmatched; 2 bad inpu
 from __future__ import annotations
 
 import click
-from flask import current_app
 from flask.cli import with_appcontext
 from sqlmodel import select
 
 from app.clock import Clock
 from app.db import Database
 from app.errors import Problem, ValidationProblem
-from app.kit.registry import provided
+from app.kit.registry import current_app_object, provided
 from app.payments.gateway import PaymentGateway
 from app.people.actors import SYSTEM, actor_for
 from app.people.models import User
@@ -56,7 +55,7 @@ def print_reconciliation(result: Reconciliation) -> None:
 @with_appcontext
 def reconcile_command(period: Period) -> None:
     """Reconcile a month's ledger against Stripe; exit 1 when anything is unmatched."""
-    app = current_app._get_current_object()
+    app = current_app_object()
     try:
         with provided(Database, app).unit_of_work() as uow:
             result = reconcile(uow, SYSTEM, provided(PaymentGateway, app), period)
@@ -74,7 +73,7 @@ def reconcile_command(period: Period) -> None:
 @with_appcontext
 def close_period_command(period: Period, email: str, override_reason: str | None) -> None:
     """Close a month: reconcile, lock it in the ledger, store the close report."""
-    app = current_app._get_current_object()
+    app = current_app_object()
     try:
         with provided(Database, app).unit_of_work() as uow:
             user = uow.session.exec(select(User).where(User.email == email.strip().lower())).first()

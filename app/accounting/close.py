@@ -27,9 +27,10 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlmodel import col
 from sqlmodel import select as sm_select
 
-from app.db import UnitOfWork
+from app.db import UnitOfWork, id_of
 from app.errors import Conflict, NotFound, ValidationProblem
 from app.kit import csvfile
 from app.payments.gateway import PaymentError, PaymentGateway
@@ -47,7 +48,7 @@ from ledger import (
 )
 from ledger import periods as ledger_periods
 from ledger.canonical import iso_utc
-from ledger.models import ClosedPeriod, Entry, Posting
+from ledger.models import closed_period_table, entry_table, posting_table
 
 from .models import PeriodClose
 from .periods import Period, parse_period
@@ -81,7 +82,7 @@ def _clean_reason(override_reason: str | None) -> str | None:
 
 def is_closed(uow: UnitOfWork, period: Period) -> bool:
     found = uow.session.execute(
-        select(ClosedPeriod.__table__.c.id).where(ClosedPeriod.__table__.c.name == period.name)
+        select(closed_period_table.c.id).where(closed_period_table.c.name == period.name)
     ).first()
     return (
         found is not None
@@ -133,7 +134,7 @@ def close_period(
         closed_by=closed_by,
         closed_by_user_id=actor.user_id or None,
         override_reason=reason,
-        ledger_period_id=lock.id,
+        ledger_period_id=id_of(lock),
         unmatched_count=result.unmatched_count,
         trial_balance=trial_balance_report(uow, period),
         reconciliation=result.report(),
@@ -147,7 +148,7 @@ def close_period(
         now,
         "period.close",
         "accounting_period",
-        row.id,
+        id_of(row),
         to_status="closed",
         period=period.name,
         override_reason=reason,
@@ -157,11 +158,11 @@ def close_period(
 
 
 def _counts(uow: UnitOfWork, period: Period) -> dict[str, int]:
-    in_period = (Entry.__table__.c.effective_at >= period.starts_at, Entry.__table__.c.effective_at < period.ends_at)
-    entries = uow.session.execute(select(func.count()).select_from(Entry.__table__).where(*in_period)).scalar_one()
+    in_period = (entry_table.c.effective_at >= period.starts_at, entry_table.c.effective_at < period.ends_at)
+    entries = uow.session.execute(select(func.count()).select_from(entry_table).where(*in_period)).scalar_one()
     postings = uow.session.execute(
         select(func.count())
-        .select_from(Posting.__table__.join(Entry.__table__, Entry.__table__.c.seq == Posting.__table__.c.entry_seq))
+        .select_from(posting_table.join(entry_table, entry_table.c.seq == posting_table.c.entry_seq))
         .where(*in_period)
     ).scalar_one()
     return {"entry_count": int(entries), "posting_count": int(postings)}
@@ -206,7 +207,7 @@ def close_report(uow: UnitOfWork, actor: Actor, period: str | Period) -> PeriodC
 
 def list_closes(uow: UnitOfWork, actor: Actor) -> list[PeriodClose]:
     actor.require_role(*CLOSERS)
-    return list(uow.session.exec(sm_select(PeriodClose).order_by(PeriodClose.starts_at.desc())).all())
+    return list(uow.session.exec(sm_select(PeriodClose).order_by(col(PeriodClose.starts_at).desc())).all())
 
 
 def trial_balance_csv(row: PeriodClose) -> str:
@@ -240,9 +241,7 @@ def correct_entry(uow: UnitOfWork, actor: Actor, ledger: Ledger, now: datetime, 
         raise NotFound(f"There is no ledger entry {seq}.")
     if original.reverses_seq is not None:
         raise Conflict(f"Entry {seq} is itself a reversal; post a new entry instead.")
-    reversed_by = uow.session.execute(
-        select(Entry.__table__.c.seq).where(Entry.__table__.c.reverses_seq == seq)
-    ).scalar()
+    reversed_by = uow.session.execute(select(entry_table.c.seq).where(entry_table.c.reverses_seq == seq)).scalar()
     if reversed_by is not None:
         raise Conflict(f"Entry {seq} has already been reversed (by entry {reversed_by}).")
     effective_at = first_open_moment(uow, now)

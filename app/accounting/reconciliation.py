@@ -29,13 +29,13 @@ created a second later matches instead of showing as missing on both sides.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import and_, or_, select
+from sqlalchemy import ColumnElement, Row, and_, or_, select
 from sqlalchemy.orm import Session
 
 from app.books import kinds
@@ -51,7 +51,7 @@ from app.payments.gateway import (
 from app.payments.problems import provider_problem
 from app.people.actors import Actor
 from app.settlement.planning import transfer_group
-from ledger.models import Account, Entry, Posting
+from ledger.models import account_table, entry_table, posting_table
 
 from .periods import Period, parse_period
 
@@ -65,7 +65,6 @@ SALE_KINDS = kinds.with_stripe_object("charge")  # money in through a Stripe cha
 PAYOUT_WINDOW = timedelta(days=93)
 SALE_WINDOW = timedelta(days=7)
 
-entry_t, posting_t, account_t = Entry.__table__, Posting.__table__, Account.__table__
 
 # columns of each side, before matching (``match_key`` joins them)
 TRANSFER_LEDGER = (
@@ -115,7 +114,9 @@ UNIFORM = (
 # --- the pure core -----------------------------------------------------------------------
 
 
-def side_frame(rows: Iterable[Mapping[str, Any]], columns: Sequence[str]) -> pd.DataFrame:
+def side_frame(
+    rows: Iterable[Mapping[str, Any]] | Iterable[Mapping[Hashable, Any]], columns: Sequence[str]
+) -> pd.DataFrame:
     """A frame with exactly ``columns``; integer columns are nullable Int64 (never float)."""
     frame = pd.DataFrame(list(rows), columns=list(columns))
     # an all-missing text/time column would otherwise come out as float NaN
@@ -264,10 +265,11 @@ class Reconciliation:
 
 def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     """Rows as plain Python values: Int64 → int, NA → None, timestamps → ISO text."""
-    out = []
+    out: list[dict[str, Any]] = []
     for row in frame.to_dict("records"):
-        clean = {}
-        for key, value in row.items():
+        clean: dict[str, Any] = {}
+        for column, value in row.items():
+            key = str(column)  # the frames' column names are text already
             if value is None or (not isinstance(value, (list, dict, str)) and pd.isna(value)):
                 clean[key] = None
             elif isinstance(value, (pd.Timestamp, datetime)):
@@ -283,20 +285,20 @@ def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
 # --- gathering: the ledger side ------------------------------------------------------------------
 
 
-def _entries(session: Session, *conditions) -> list[Any]:
+def _entries(session: Session, *conditions: ColumnElement[bool]) -> Sequence[Row[*tuple[Any, ...]]]:
     return (
         session.connection()
         .execute(
             select(
-                entry_t.c.seq,
-                entry_t.c.idempotency_key,
-                entry_t.c.kind,
-                entry_t.c.effective_at,
-                entry_t.c.metadata,
-                entry_t.c.reverses_seq,
+                entry_table.c.seq,
+                entry_table.c.idempotency_key,
+                entry_table.c.kind,
+                entry_table.c.effective_at,
+                entry_table.c.metadata,
+                entry_table.c.reverses_seq,
             )
             .where(*conditions)
-            .order_by(entry_t.c.seq)
+            .order_by(entry_table.c.seq)
         )
         .all()
     )
@@ -308,11 +310,13 @@ def _house_postings(session: Session, seqs: Sequence[int]) -> dict[int, dict[str
     for start in range(0, len(seqs), 500):
         chunk = list(seqs[start : start + 500])
         rows = session.connection().execute(
-            select(posting_t.c.entry_seq, account_t.c.code, posting_t.c.amount, posting_t.c.currency)
-            .join(account_t, account_t.c.id == posting_t.c.account_id)
+            select(posting_table.c.entry_seq, account_table.c.code, posting_table.c.amount, posting_table.c.currency)
+            .join(account_table, account_table.c.id == posting_table.c.account_id)
             .where(
-                posting_t.c.entry_seq.in_(chunk),
-                or_(account_t.c.code.like("platform:stripe:%"), account_t.c.code.like("platform:fees:stripe:%")),
+                posting_table.c.entry_seq.in_(chunk),
+                or_(
+                    account_table.c.code.like("platform:stripe:%"), account_table.c.code.like("platform:fees:stripe:%")
+                ),
             )
         )
         for seq, code, amount, currency in rows:
@@ -330,17 +334,17 @@ def payout_rows(session: Session, period: Period, *, extra_keys: Iterable[str] =
     """Payout entries in scope (effective in the period or made for it), plus those named by ``extra_keys``."""
     window = _entries(
         session,
-        entry_t.c.kind == PAYOUT_KIND,
-        entry_t.c.effective_at >= period.starts_at - PAYOUT_WINDOW,
-        entry_t.c.effective_at < period.ends_at + PAYOUT_WINDOW,
+        entry_table.c.kind == PAYOUT_KIND,
+        entry_table.c.effective_at >= period.starts_at - PAYOUT_WINDOW,
+        entry_table.c.effective_at < period.ends_at + PAYOUT_WINDOW,
     )
     chosen = {r.seq: r for r in window if period.contains(r.effective_at) or _meta(r).get("period") == period.name}
     wanted = sorted(set(extra_keys) - {r.idempotency_key for r in chosen.values()})
     if wanted:
-        for r in _entries(session, entry_t.c.kind == PAYOUT_KIND, entry_t.c.idempotency_key.in_(wanted)):
+        for r in _entries(session, entry_table.c.kind == PAYOUT_KIND, entry_table.c.idempotency_key.in_(wanted)):
             chosen[r.seq] = r
     seqs = sorted(chosen)
-    reversals = {r.reverses_seq: r for r in _entries(session, entry_t.c.reverses_seq.in_(seqs))} if seqs else {}
+    reversals = {r.reverses_seq: r for r in _entries(session, entry_table.c.reverses_seq.in_(seqs))} if seqs else {}
     money = _house_postings(session, seqs + [r.seq for r in reversals.values()])
     rows = []
     for seq in seqs:
@@ -370,9 +374,9 @@ def payout_rows(session: Session, period: Period, *, extra_keys: Iterable[str] =
 def sale_rows(session: Session, period: Period, *, window: timedelta = timedelta(0)) -> list[dict[str, Any]]:
     entries = _entries(
         session,
-        entry_t.c.kind.in_(SALE_KINDS),
-        entry_t.c.effective_at >= period.starts_at - window,
-        entry_t.c.effective_at < period.ends_at + window,
+        entry_table.c.kind.in_(SALE_KINDS),
+        entry_table.c.effective_at >= period.starts_at - window,
+        entry_table.c.effective_at < period.ends_at + window,
     )
     money = _house_postings(session, [e.seq for e in entries])
     rows = []
@@ -400,12 +404,18 @@ def sale_rows(session: Session, period: Period, *, window: timedelta = timedelta
 def cash_movements(session: Session, period: Period) -> list[dict[str, Any]]:
     """Every posting to a ``platform:stripe:CUR`` account effective in the period, typed as Stripe would."""
     rows = session.connection().execute(
-        select(entry_t.c.seq, entry_t.c.kind, entry_t.c.metadata, posting_t.c.amount, posting_t.c.currency)
-        .join(posting_t, posting_t.c.entry_seq == entry_t.c.seq)
-        .join(account_t, account_t.c.id == posting_t.c.account_id)
+        select(
+            entry_table.c.seq,
+            entry_table.c.kind,
+            entry_table.c.metadata,
+            posting_table.c.amount,
+            posting_table.c.currency,
+        )
+        .join(posting_table, posting_table.c.entry_seq == entry_table.c.seq)
+        .join(account_table, account_table.c.id == posting_table.c.account_id)
         .where(
-            account_t.c.code.like("platform:stripe:%"),
-            and_(entry_t.c.effective_at >= period.starts_at, entry_t.c.effective_at < period.ends_at),
+            account_table.c.code.like("platform:stripe:%"),
+            and_(entry_table.c.effective_at >= period.starts_at, entry_table.c.effective_at < period.ends_at),
         )
     )
     out = []

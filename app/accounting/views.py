@@ -99,7 +99,7 @@ def close_period():
     return submit(
         form,
         lambda uow, actor: closing.close_period(
-            uow, actor, provided(PaymentGateway), now(), form.period.data, form.override_reason.data
+            uow, actor, provided(PaymentGateway), now(), form.period.data or "", form.override_reason.data
         ),
         done=lambda row: f"Period {row.period} is closed.",
         then=lambda row: url_for(".close_report", period=row.period),

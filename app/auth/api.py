@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Optional
+from typing import Annotated, Optional
 
 from flask_openapi3 import Tag
 from pydantic import BaseModel, Field
@@ -20,7 +20,7 @@ T_ME, T_AUDIT = Tag(name="account"), Tag(name="audit")
 
 
 class TokenIn(Strict):
-    name: Text(100, min_length=1, blank=False)  # type: ignore[valid-type]
+    name: Annotated[str, Text(100, min_length=1, blank=False)]
 
 
 class TokenPath(BaseModel):

@@ -35,7 +35,7 @@ def login():
     form = LoginForm()
     if form.validate_on_submit():
         with provided(Database).unit_of_work() as uow:
-            user = accounts.authenticate(uow, form.email.data, form.password.data)
+            user = accounts.authenticate(uow, form.email.data or "", form.password.data or "")
             session_user = SessionUser(user) if user else None
         if session_user:
             login_user(session_user)

@@ -117,10 +117,21 @@ def parse(code: str) -> Code | None:
     return None
 
 
-def creator_account(code: str, *purposes: str) -> Code | None:
+@dataclass(frozen=True)
+class CreatorAccount:
+    """A creator's account code, read: whose, what for, which currency."""
+
+    owner_id: int
+    purpose: str
+    currency: str
+
+
+def creator_account(code: str, *purposes: str) -> CreatorAccount | None:
     """The parsed code if it is a creator's account for one of ``purposes``."""
     found = parse(code)
-    return found if found is not None and found.owner == "creator" and found.purpose in purposes else None
+    if found is None or found.owner != "creator" or found.owner_id is None or found.purpose not in purposes:
+        return None
+    return CreatorAccount(found.owner_id, found.purpose, found.currency)
 
 
 def spec_for(code: str) -> AccountSpec:

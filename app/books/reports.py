@@ -22,13 +22,12 @@ from sqlalchemy import Connection, case, func, select
 from sqlalchemy.orm import aliased
 
 from ledger.exports import effective_within, int_frame, month_of
-from ledger.models import Account, Entry, Posting
+from ledger.models import account_table, entry_table, posting_table
 from ledger.money import format_minor
 from ledger.periods import Period, months
 
 from . import chart, kinds
 
-entry_t, posting_t, account_t = Entry.__table__, Posting.__table__, Account.__table__
 PAYOUT_KIND = kinds.PAYOUT_TRANSFER.name
 EARNING_KINDS = kinds.names(earning=True)
 REFUND_KINDS = kinds.names(refund=True)
@@ -54,22 +53,27 @@ def payee_totals(conn: Connection, year: int) -> list[PayeeTotal]:
     reversals of payout transfers effective in ``year`` (cash basis: a December
     transfer reversed in January lowers January's year)."""
     span = Period.year(year)
-    original = aliased(entry_t)
-    kind = func.coalesce(original.c.kind, entry_t.c.kind)
+    original = aliased(entry_table)
+    kind = func.coalesce(original.c.kind, entry_table.c.kind)
     query = (
-        select(account_t.c.code, entry_t.c.kind, func.count(func.distinct(entry_t.c.seq)), func.sum(posting_t.c.amount))
+        select(
+            account_table.c.code,
+            entry_table.c.kind,
+            func.count(func.distinct(entry_table.c.seq)),
+            func.sum(posting_table.c.amount),
+        )
         .select_from(
-            posting_t.join(entry_t, entry_t.c.seq == posting_t.c.entry_seq)
-            .join(account_t, account_t.c.id == posting_t.c.account_id)
-            .outerjoin(original, original.c.seq == entry_t.c.reverses_seq)
+            posting_table.join(entry_table, entry_table.c.seq == posting_table.c.entry_seq)
+            .join(account_table, account_table.c.id == posting_table.c.account_id)
+            .outerjoin(original, original.c.seq == entry_table.c.reverses_seq)
         )
         .where(
-            effective_within(entry_t.c.effective_at, span),
+            effective_within(entry_table.c.effective_at, span),
             kind == PAYOUT_KIND,
-            entry_t.c.kind.in_((PAYOUT_KIND, kinds.REVERSAL)),
-            account_t.c.code.like("creator:%:payable:%"),
+            entry_table.c.kind.in_((PAYOUT_KIND, kinds.REVERSAL)),
+            account_table.c.code.like("creator:%:payable:%"),
         )
-        .group_by(account_t.c.code, entry_t.c.kind)
+        .group_by(account_table.c.code, entry_table.c.kind)
     )
     totals: dict[tuple[int, str], list[int]] = {}
     for code, entry_kind, count, amount in conn.execute(query):
@@ -117,21 +121,21 @@ def monthly_activity(conn: Connection, *, before: datetime) -> list[MonthActivit
     """Per month and currency, everything the dashboard charts: integer sums per
     (month, kind, account) in one grouped query, classified here.  A reversal counts
     as the kind it reverses (with the opposite sign, which its amounts already have)."""
-    original = aliased(entry_t)
-    kind = func.coalesce(original.c.kind, entry_t.c.kind).label("kind")
-    month = month_of(entry_t.c.effective_at, conn.dialect.name).label("month")
+    original = aliased(entry_table)
+    kind = func.coalesce(original.c.kind, entry_table.c.kind).label("kind")
+    month = month_of(entry_table.c.effective_at, conn.dialect.name).label("month")
     moved = (
-        select(month, kind, posting_t.c.account_id, func.sum(posting_t.c.amount).label("amount"))
+        select(month, kind, posting_table.c.account_id, func.sum(posting_table.c.amount).label("amount"))
         .select_from(
-            posting_t.join(entry_t, entry_t.c.seq == posting_t.c.entry_seq).outerjoin(
-                original, original.c.seq == entry_t.c.reverses_seq
+            posting_table.join(entry_table, entry_table.c.seq == posting_table.c.entry_seq).outerjoin(
+                original, original.c.seq == entry_table.c.reverses_seq
             )
         )
-        .where(entry_t.c.effective_at < before)
-        .group_by(month, kind, posting_t.c.account_id)
+        .where(entry_table.c.effective_at < before)
+        .group_by(month, kind, posting_table.c.account_id)
     ).subquery()
-    query = select(moved.c.month, moved.c.kind, account_t.c.code, account_t.c.currency, moved.c.amount).join(
-        account_t, account_t.c.id == moved.c.account_id
+    query = select(moved.c.month, moved.c.kind, account_table.c.code, account_table.c.currency, moved.c.amount).join(
+        account_table, account_table.c.id == moved.c.account_id
     )
     sums: dict[tuple[str, str], dict[str, int]] = {}
     for month_name, entry_kind, code, currency, amount in conn.execute(query):
@@ -148,7 +152,8 @@ def monthly_activity(conn: Connection, *, before: datetime) -> list[MonthActivit
             row["owed"] -= amount
             if entry_kind == PAYOUT_KIND:
                 row["payouts"] += amount
-    out, running = [], {}
+    out: list[MonthActivity] = []
+    running: dict[str, int] = {}
     for month_name, currency in sorted(sums):
         row = sums[(month_name, currency)]
         running[currency] = running.get(currency, 0) + row["owed"]
@@ -217,19 +222,19 @@ def creator_period(conn: Connection, period: Period, creator_id: int | None = No
     grouped query over their postings up to the period's end: movements before the
     period fall into the opening (kind NULL), those inside it are grouped by kind."""
     pattern = f"creator:{creator_id}:%" if creator_id is not None else "creator:%"
-    original = aliased(entry_t)
+    original = aliased(entry_table)
     kind = case(
-        (entry_t.c.effective_at >= period.starts_at, func.coalesce(original.c.kind, entry_t.c.kind)), else_=None
+        (entry_table.c.effective_at >= period.starts_at, func.coalesce(original.c.kind, entry_table.c.kind)), else_=None
     ).label("kind")
     query = (
-        select(account_t.c.code, kind, func.sum(posting_t.c.amount))
+        select(account_table.c.code, kind, func.sum(posting_table.c.amount))
         .select_from(
-            posting_t.join(entry_t, entry_t.c.seq == posting_t.c.entry_seq)
-            .join(account_t, account_t.c.id == posting_t.c.account_id)
-            .outerjoin(original, original.c.seq == entry_t.c.reverses_seq)
+            posting_table.join(entry_table, entry_table.c.seq == posting_table.c.entry_seq)
+            .join(account_table, account_table.c.id == posting_table.c.account_id)
+            .outerjoin(original, original.c.seq == entry_table.c.reverses_seq)
         )
-        .where(account_t.c.code.like(pattern), entry_t.c.effective_at < period.ends_at)
-        .group_by(account_t.c.code, kind)
+        .where(account_table.c.code.like(pattern), entry_table.c.effective_at < period.ends_at)
+        .group_by(account_table.c.code, kind)
     )
     totals: dict[tuple[int, str], dict[str, int]] = {}
     for code, entry_kind, amount in conn.execute(query):
@@ -312,25 +317,25 @@ class PayoutGroup:
 def payout_groups(conn: Connection, period: Period | None = None) -> list[PayoutGroup]:
     """Payout entries effective in ``period`` summed per transfer group and currency; a
     reversal (failed or reversed transfer) counts in its original's group, negatively."""
-    original = aliased(entry_t)
+    original = aliased(entry_table)
     group = func.coalesce(
-        original.c.metadata["transfer_group"].as_string(), entry_t.c.metadata["transfer_group"].as_string(), ""
+        original.c.metadata["transfer_group"].as_string(), entry_table.c.metadata["transfer_group"].as_string(), ""
     ).label("group")
-    kind = func.coalesce(original.c.kind, entry_t.c.kind)
+    kind = func.coalesce(original.c.kind, entry_table.c.kind)
     query = (
-        select(group, posting_t.c.currency, entry_t.c.kind, func.count(), func.sum(posting_t.c.amount))
+        select(group, posting_table.c.currency, entry_table.c.kind, func.count(), func.sum(posting_table.c.amount))
         .select_from(
-            posting_t.join(entry_t, entry_t.c.seq == posting_t.c.entry_seq).outerjoin(
-                original, original.c.seq == entry_t.c.reverses_seq
+            posting_table.join(entry_table, entry_table.c.seq == posting_table.c.entry_seq).outerjoin(
+                original, original.c.seq == entry_table.c.reverses_seq
             )
         )
         .where(
-            effective_within(entry_t.c.effective_at, period),
+            effective_within(entry_table.c.effective_at, period),
             kind == PAYOUT_KIND,
-            entry_t.c.kind.in_((PAYOUT_KIND, kinds.REVERSAL)),
-            posting_t.c.amount > 0,
+            entry_table.c.kind.in_((PAYOUT_KIND, kinds.REVERSAL)),
+            posting_table.c.amount > 0,
         )
-        .group_by(group, posting_t.c.currency, entry_t.c.kind)
+        .group_by(group, posting_table.c.currency, entry_table.c.kind)
     )
     totals: dict[tuple[str, str], list[int]] = {}
     for name, currency, entry_kind, count, amount in conn.execute(query):

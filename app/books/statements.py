@@ -37,14 +37,18 @@ from typing import Any
 from sqlalchemy import BigInteger, Connection, String, cast, func, literal, null, select, union_all
 
 from ledger.errors import LedgerError
-from ledger.models import NORMAL_SIGN, Account, Balance, Entry, Posting
+from ledger.models import (
+    NORMAL_SIGN,
+    account_table,
+    balance_table,
+    entry_table,
+    posting_table,
+)
 from ledger.money import check_currency
 from ledger.types import as_utc
 
 from . import chart, kinds
 from .kinds import SECTION_TITLES, SECTIONS  # noqa: F401 — statement pages import them from here
-
-entry_t, posting_t, account_t, balance_t = Entry.__table__, Posting.__table__, Account.__table__, Balance.__table__
 
 PURPOSES = ("payable", "reserve", "recoverable")
 
@@ -150,7 +154,9 @@ def creator_statement(
     accounts = {
         code: (account_id, NORMAL_SIGN[type_])
         for account_id, code, type_ in conn.execute(
-            select(account_t.c.id, account_t.c.code, account_t.c.type).where(account_t.c.code.in_(codes.values()))
+            select(account_table.c.id, account_table.c.code, account_table.c.type).where(
+                account_table.c.code.in_(codes.values())
+            )
         )
     }
     purpose_of = {accounts[code][0]: purpose for purpose, code in codes.items() if code in accounts}
@@ -158,7 +164,9 @@ def creator_statement(
         return Statement(creator_id, currency, start, end, Balances(), Balances(), (), (), ())
     sign_of = dict(accounts.values())
 
-    opening, later, cached = defaultdict(int), defaultdict(int), defaultdict(int)
+    opening: defaultdict[int, int] = defaultdict(int)
+    later: defaultdict[int, int] = defaultdict(int)
+    cached: defaultdict[int, int] = defaultdict(int)
     period_moves: dict[int, dict[int, int]] = defaultdict(lambda: defaultdict(int))  # seq → account → amount
     for source, account_id, seq, amount in conn.execute(_snapshot_query(list(purpose_of), start, end)):
         amount = int(amount or 0)
@@ -195,37 +203,39 @@ def creator_statement(
 
 def _snapshot_query(account_ids: list[int], start: datetime, end: datetime):
     """One statement: opening sums, the period's postings, later sums, maintained balances."""
-    mine = posting_t.c.account_id.in_(account_ids)
-    joined = posting_t.join(entry_t, entry_t.c.seq == posting_t.c.entry_seq)
+    mine = posting_table.c.account_id.in_(account_ids)
+    joined = posting_table.join(entry_table, entry_table.c.seq == posting_table.c.entry_seq)
     no_seq = cast(null(), BigInteger)
 
     def summed(source: str, condition):
         return (
             select(
                 cast(literal(source), String).label("source"),
-                posting_t.c.account_id,
+                posting_table.c.account_id,
                 no_seq.label("seq"),
-                func.sum(posting_t.c.amount).label("amount"),
+                func.sum(posting_table.c.amount).label("amount"),
             )
             .select_from(joined)
             .where(mine, condition)
-            .group_by(posting_t.c.account_id)
+            .group_by(posting_table.c.account_id)
         )
 
     lines = (
-        select(cast(literal("line"), String), posting_t.c.account_id, posting_t.c.entry_seq, posting_t.c.amount)
+        select(
+            cast(literal("line"), String), posting_table.c.account_id, posting_table.c.entry_seq, posting_table.c.amount
+        )
         .select_from(joined)
-        .where(mine, entry_t.c.effective_at >= start, entry_t.c.effective_at < end)
+        .where(mine, entry_table.c.effective_at >= start, entry_table.c.effective_at < end)
     )
     maintained = (
-        select(cast(literal("cached"), String), balance_t.c.account_id, no_seq, func.sum(balance_t.c.amount))
-        .where(balance_t.c.account_id.in_(account_ids))
-        .group_by(balance_t.c.account_id)
+        select(cast(literal("cached"), String), balance_table.c.account_id, no_seq, func.sum(balance_table.c.amount))
+        .where(balance_table.c.account_id.in_(account_ids))
+        .group_by(balance_table.c.account_id)
     )
     return union_all(
-        summed("opening", entry_t.c.effective_at < start),
+        summed("opening", entry_table.c.effective_at < start),
         lines,
-        summed("later", entry_t.c.effective_at >= end),
+        summed("later", entry_table.c.effective_at >= end),
         maintained,
     )
 
@@ -239,12 +249,12 @@ def _lines(
     entries: dict[int, Any] = {}
     postings: dict[int, list[tuple[str, int]]] = defaultdict(list)
     for chunk in _chunks(seqs, 5000):  # entries are immutable: reading them later is still the same snapshot
-        for row in conn.execute(select(entry_t).where(entry_t.c.seq.in_(chunk))):
+        for row in conn.execute(select(entry_table).where(entry_table.c.seq.in_(chunk))):
             entries[row.seq] = row
         for seq, code, amount in conn.execute(
-            select(posting_t.c.entry_seq, account_t.c.code, posting_t.c.amount)
-            .join(account_t, account_t.c.id == posting_t.c.account_id)
-            .where(posting_t.c.entry_seq.in_(chunk), posting_t.c.currency == currency)
+            select(posting_table.c.entry_seq, account_table.c.code, posting_table.c.amount)
+            .join(account_table, account_table.c.id == posting_table.c.account_id)
+            .where(posting_table.c.entry_seq.in_(chunk), posting_table.c.currency == currency)
         ):
             postings[seq].append((code, int(amount)))
     commission_code = chart.commission_revenue(currency)
@@ -265,8 +275,8 @@ def _lines(
                     creators_side += amount
                 if found.owner_id != creator_id and found.purpose != "reserve":
                     co_owned = True
-            elif (found := chart.parse(code)) is not None and found.owner == "brand":
-                brand_id = found.owner_id
+            elif (party := chart.parse(code)) is not None and party.owner == "brand":
+                brand_id = party.owner_id
         if commission is not None:  # a priced entry (sale, use, or a refund of one): its whole price
             gross = commission - creators_side
         licence_id = meta.get("licence_id")
@@ -277,7 +287,9 @@ def _lines(
             section=section,
             idempotency_key=entry.idempotency_key,
             memo=entry.memo,
-            licence_id=int(licence_id) if isinstance(licence_id, int) or str(licence_id).isdigit() else None,
+            licence_id=int(licence_id)
+            if isinstance(licence_id, int) or (isinstance(licence_id, str) and licence_id.isdigit())
+            else None,
             brand_id=brand_id,
             gross=gross,
             commission=commission,
@@ -328,18 +340,18 @@ def months_with_activity(conn: Connection, creator_id: int) -> list[ActivePeriod
     """Every (calendar month UTC, currency) in which an entry touched the creator's
     accounts: newest month first, currencies alphabetical within a month."""
     if conn.dialect.name == "postgresql":
-        month = func.to_char(func.timezone("UTC", entry_t.c.effective_at), "YYYY-MM")
+        month = func.to_char(func.timezone("UTC", entry_table.c.effective_at), "YYYY-MM")
     else:  # SQLite stores naive UTC text "YYYY-MM-DD HH:MM:SS[.ffffff]"
-        month = func.substr(entry_t.c.effective_at, 1, 7)
+        month = func.substr(entry_table.c.effective_at, 1, 7)
     query = (
-        select(month, account_t.c.currency)
+        select(month, account_table.c.currency)
         .distinct()
         .select_from(
-            posting_t.join(entry_t, entry_t.c.seq == posting_t.c.entry_seq).join(
-                account_t, account_t.c.id == posting_t.c.account_id
+            posting_table.join(entry_table, entry_table.c.seq == posting_table.c.entry_seq).join(
+                account_table, account_table.c.id == posting_table.c.account_id
             )
         )
-        .where(account_t.c.code.like(f"creator:{int(creator_id)}:%"))
+        .where(account_table.c.code.like(f"creator:{int(creator_id)}:%"))
     )
     found = sorted({(str(m), c) for m, c in conn.execute(query)}, key=lambda mc: mc[1])
     return [ActivePeriod(m, c) for m, c in sorted(found, key=lambda mc: mc[0], reverse=True)]
@@ -348,17 +360,17 @@ def months_with_activity(conn: Connection, creator_id: int) -> list[ActivePeriod
 def creators_with_activity(conn: Connection, start: datetime, end: datetime) -> list[tuple[int, str]]:
     """(creator id, currency) pairs whose accounts moved in ``[start, end)``, sorted."""
     query = (
-        select(account_t.c.code)
+        select(account_table.c.code)
         .distinct()
         .select_from(
-            posting_t.join(entry_t, entry_t.c.seq == posting_t.c.entry_seq).join(
-                account_t, account_t.c.id == posting_t.c.account_id
+            posting_table.join(entry_table, entry_table.c.seq == posting_table.c.entry_seq).join(
+                account_table, account_table.c.id == posting_table.c.account_id
             )
         )
         .where(
-            account_t.c.code.like("creator:%"),
-            entry_t.c.effective_at >= as_utc(start),
-            entry_t.c.effective_at < as_utc(end),
+            account_table.c.code.like("creator:%"),
+            entry_table.c.effective_at >= as_utc(start),
+            entry_table.c.effective_at < as_utc(end),
         )
     )
     found = {

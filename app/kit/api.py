@@ -18,11 +18,12 @@ from datetime import datetime
 from typing import Annotated, Any, Optional
 
 from flask import Flask, g, jsonify, request
-from flask_openapi3 import APIBlueprint, Info
-from pydantic import BaseModel, ConfigDict, Field
+from flask_openapi3 import APIBlueprint, Info, OpenAPI
+from flask_openapi3.types import ResponseDict, SecuritySchemesDict
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from app.clock import Clock
-from app.db import Database, UnitOfWork
+from app.db import Database, UnitOfWork, get_existing
 from app.errors import Problem
 from app.paging import Page
 from app.people.models import AuditEvent, User
@@ -36,7 +37,7 @@ from .web import request_actor
 PREFIX = "/api/v1"
 IdParam = Annotated[int, Field(ge=1, le=MAX_ID)]
 PROBLEM_CONTENT = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/ProblemOut"}}}
-SECURITY_SCHEMES = {
+SECURITY_SCHEMES: SecuritySchemesDict = {
     "bearer": {
         "type": "http",
         "scheme": "bearer",
@@ -45,10 +46,16 @@ SECURITY_SCHEMES = {
 }
 
 
+class OpenAPIConfigDict(ConfigDict, total=False):
+    """pydantic's model config plus what flask-openapi3 reads from it."""
+
+    openapi_extra: dict[str, Any]  # the response's description, headers, content …
+
+
 class ProblemOut(BaseModel):
     """An RFC 9457 problem; ``errors`` maps each invalid field to its message."""
 
-    model_config = ConfigDict(extra="allow", openapi_extra={"content": PROBLEM_CONTENT})
+    model_config = OpenAPIConfigDict(extra="allow", openapi_extra={"content": PROBLEM_CONTENT})
     type: str
     title: str
     status: int
@@ -103,13 +110,20 @@ STANDARD_PROBLEMS = (401, 403, 404, 409, 422, 429)
 
 def api_blueprint(name: str, import_name: str, *, problems: tuple[int, ...] = ()) -> APIBlueprint:
     """A blueprint under /api/v1 that needs a bearer token and answers problems as ``ProblemOut``."""
-    responses = dict.fromkeys((*STANDARD_PROBLEMS, *problems), ProblemOut)
-    return APIBlueprint(name, import_name, url_prefix=PREFIX, abp_security=[{"bearer": []}], abp_responses=responses)  # type: ignore[arg-type]
+    responses: ResponseDict = dict.fromkeys((*STANDARD_PROBLEMS, *problems), ProblemOut)
+    return APIBlueprint(name, import_name, url_prefix=PREFIX, abp_security=[{"bearer": []}], abp_responses=responses)
+
+
+def _openapi(app: Flask) -> OpenAPI:
+    """The app as the ``OpenAPI`` (a Flask subclass) that ``create_app`` builds."""
+    if not isinstance(app, OpenAPI):
+        raise TypeError(f"the JSON API needs a flask_openapi3.OpenAPI app, not {type(app).__name__}")
+    return app
 
 
 def register_api(app: Flask, blueprint: APIBlueprint) -> None:
     limit_api(app, blueprint)
-    app.register_api(blueprint)  # type: ignore[attr-defined]
+    _openapi(app).register_api(blueprint)
 
 
 def bearer_token() -> str:
@@ -136,7 +150,7 @@ def call(
 ) -> tuple[Any, int]:
     """Run one service call for the token's user and render its result in the same transaction."""
     with provided(Database).unit_of_work() as uow:
-        actor = request_actor(uow, uow.session.get(User, g.api_user_id))
+        actor = request_actor(uow, get_existing(uow.session, User, g.api_user_id))
         result = service(uow, actor, *args, **kwargs)
         body = render(uow, result)
         if write:
@@ -153,23 +167,24 @@ def paged(render_one: Callable[[UnitOfWork, Any], dict]) -> Callable[[UnitOfWork
     return render
 
 
-def _raise_problem(exc: Exception) -> None:
-    raise validation_problem(exc)  # type: ignore[arg-type]
+def _raise_problem(exc: ValidationError) -> None:
+    raise validation_problem(exc)
 
 
 def init_app(app: Flask) -> None:
     """The API's OpenAPI description and its answer to invalid requests."""
-    app.info = Info(
+    api = _openapi(app)
+    api.info = Info(
         title="Cameo Exchange API",
-        version="1.0.0",  # type: ignore[attr-defined]
+        version="1.0.0",
         description="Cameos, consent, contract templates, offers, licences, usage and payments.",
     )
-    app.security_schemes = SECURITY_SCHEMES  # type: ignore[attr-defined]
-    app.validation_error_callback = _raise_problem  # type: ignore[attr-defined]
-    app.validation_error_model = ProblemOut  # type: ignore[attr-defined]
+    api.security_schemes = SECURITY_SCHEMES
+    api.validation_error_callback = _raise_problem
+    api.validation_error_model = ProblemOut
 
     @app.get(f"{PREFIX}/openapi.json")
     def openapi_json():
-        document = app.api_doc  # type: ignore[attr-defined]
+        document = api.api_doc
         document["components"]["schemas"].pop("ValidationErrorModel", None)
         return jsonify(document)

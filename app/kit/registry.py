@@ -73,6 +73,12 @@ def registry_of(app: Flask | None = None) -> Registry:
     return cast(Registry, (app or current_app).extensions[EXTENSION])
 
 
+def current_app_object() -> Flask:
+    """The current context's app itself rather than Flask's proxy to it: for what outlives
+    the context or runs on another thread (the scheduler, a sending loop)."""
+    return current_app._get_current_object()  # type: ignore[attr-defined]  # current_app is a LocalProxy typed as Flask
+
+
 def provided(kind: type[T], app: Flask | None = None) -> T:
     """The app's ``kind`` (the current app's unless ``app`` is given)."""
     return registry_of(app).get(kind)

@@ -15,7 +15,7 @@ from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 
 from app.clock import Clock
-from app.db import Database, UnitOfWork
+from app.db import Database, UnitOfWork, get_existing
 from app.errors import Conflict, Forbidden, ValidationProblem
 from app.people.actors import Actor, actor_for
 from app.people.models import User
@@ -40,7 +40,7 @@ def acting() -> Iterator[tuple[UnitOfWork, Actor]]:
     rollback), so the page renders after the transaction has ended."""
     with provided(Database).unit_of_work() as uow:
         try:
-            yield uow, request_actor(uow, uow.session.get(User, current_user.id))
+            yield uow, request_actor(uow, get_existing(uow.session, User, current_user.id))
         finally:
             uow.session.expunge_all()
 

@@ -18,7 +18,7 @@ from flask.cli import AppGroup
 from app.clock import Clock
 from app.db import Database
 from app.errors import Problem
-from app.kit.registry import provided
+from app.kit.registry import current_app_object, provided
 
 from .mailer import Mailer
 from .models import STATUSES
@@ -44,7 +44,7 @@ def _fail(problem: Problem) -> click.ClickException:
 )
 def send_command(limit: int) -> None:
     """Send queued mail that is due now."""
-    app = current_app._get_current_object()
+    app = current_app_object()
     report = deliver_outbox(app, limit=limit)
     if not report.enabled:
         raise click.ClickException(

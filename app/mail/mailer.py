@@ -97,22 +97,18 @@ class UnconfiguredMailer(Mailer):
             log.warning("MAIL_URL is not set: mail is queued in the outbox but not sent (%d waiting)", waiting)
 
 
-class _BodyAware:
+class _SMTP(smtplib.SMTP):
     """Remembers whether the DATA phase began: after that, a broken conversation may have delivered."""
 
     data_started = False
 
     def data(self, msg: Any) -> tuple[int, bytes]:
         self.data_started = True
-        return super().data(msg)  # type: ignore[misc]
+        return super().data(msg)
 
 
-class _SMTP(_BodyAware, smtplib.SMTP):
-    pass
-
-
-class _SMTPS(_BodyAware, smtplib.SMTP_SSL):
-    pass
+class _SMTPS(_SMTP, smtplib.SMTP_SSL):
+    """The same over implicit TLS (method order: _SMTP, SMTP_SSL, SMTP)."""
 
 
 def _reply(code: int, text: bytes | str) -> str:

@@ -23,6 +23,7 @@ from typing import Any, Optional
 from sqlalchemy import CheckConstraint, Column, Index, Integer, String, Text
 from sqlmodel import Field, SQLModel
 
+from ledger.models import table_of
 from ledger.types import UTCDateTime
 
 STATUSES = ("queued", "sending", "sent", "uncertain", "failed")
@@ -61,3 +62,6 @@ class OutboxMessage(SQLModel, table=True):
     sent_at: Optional[datetime] = _when(nullable=True)
     last_error: Optional[str] = Field(default=None, sa_column=Column(Text, nullable=True))
     message_id: Optional[str] = Field(default=None, sa_column=Column(String(255), nullable=True, unique=True))
+
+
+outbox_table = table_of(OutboxMessage)

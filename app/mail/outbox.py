@@ -20,8 +20,9 @@ from datetime import datetime
 
 from sqlalchemy import func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import col
 
-from app.db import Database, UnitOfWork
+from app.db import Database, UnitOfWork, id_of, key_column
 from app.errors import Conflict, ValidationProblem
 
 from .models import (
@@ -31,6 +32,7 @@ from .models import (
     SUBJECT_MAX_CHARS,
     TEMPLATE_MAX_CHARS,
     OutboxMessage,
+    outbox_table,
 )
 from .settings import single_address
 
@@ -97,7 +99,7 @@ def _validate(*, to: str, subject: str, text: str, html: str | None, key: str, t
 
 def _insert(uow: UnitOfWork):
     dialect = uow.session.get_bind().dialect.name
-    return (postgresql if dialect == "postgresql" else sqlite).insert(OutboxMessage.__table__)
+    return (postgresql if dialect == "postgresql" else sqlite).insert(outbox_table)
 
 
 def enqueue(
@@ -114,7 +116,7 @@ def enqueue(
     """Queue a message in the caller's transaction (the caller commits); see the module docstring."""
     _validate(to=to, subject=subject, text=text, html=html, key=key, template=template)
     content = {"to_address": to, "subject": subject, "text_body": text, "html_body": html, "template": template}
-    table = OutboxMessage.__table__
+    table = outbox_table
     new_id = uow.session.execute(
         _insert(uow)
         .values(idempotency_key=key, status="queued", attempts=0, created_at=now, next_attempt_at=now, **content)
@@ -136,7 +138,7 @@ def enqueue(
 
 def _entry(row: OutboxMessage) -> OutboxEntry:
     return OutboxEntry(
-        id=row.id,
+        id=id_of(row),
         key=row.idempotency_key,
         to=row.to_address,
         subject=row.subject,
@@ -156,8 +158,8 @@ def list_messages(db: Database, *, statuses: Iterable[str] = STATUSES, limit: in
     with db.unit_of_work() as uow:
         rows = uow.session.execute(
             select(OutboxMessage)
-            .where(OutboxMessage.status.in_(tuple(statuses)))
-            .order_by(OutboxMessage.created_at.desc(), OutboxMessage.id.desc())
+            .where(col(OutboxMessage.status).in_(tuple(statuses)))
+            .order_by(col(OutboxMessage.created_at).desc(), col(OutboxMessage.id).desc())
             .limit(limit)
         ).scalars()
         return [_entry(row) for row in rows]
@@ -166,7 +168,9 @@ def list_messages(db: Database, *, statuses: Iterable[str] = STATUSES, limit: in
 def status_counts(db: Database) -> dict[str, int]:
     with db.unit_of_work() as uow:
         found = dict(
-            uow.session.execute(select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)).all()
+            uow.session.execute(
+                select(col(OutboxMessage.status), func.count()).group_by(col(OutboxMessage.status))
+            ).all()
         )
     return {status: found.get(status, 0) for status in STATUSES}
 
@@ -179,7 +183,9 @@ def requeue(db: Database, ids: Sequence[int], *, now: datetime, uncertain: bool 
     with db.unit_of_work() as uow:
         found = dict(
             uow.session.execute(
-                select(OutboxMessage.id, OutboxMessage.status).where(OutboxMessage.id.in_(ids)).with_for_update()
+                select(key_column(OutboxMessage.id), col(OutboxMessage.status))
+                .where(col(OutboxMessage.id).in_(ids))
+                .with_for_update()
             ).all()
         )
         problems = [
@@ -190,7 +196,7 @@ def requeue(db: Database, ids: Sequence[int], *, now: datetime, uncertain: bool 
             raise RetryRefused(f"Only {wanted} messages can be retried this way: {'; '.join(problems)}.{hint}")
         uow.session.execute(
             update(OutboxMessage)
-            .where(OutboxMessage.id.in_(ids))
+            .where(col(OutboxMessage.id).in_(ids))
             .values(status="queued", next_attempt_at=now, claimed_at=None)
         )
         uow.commit()

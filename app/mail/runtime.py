@@ -19,7 +19,7 @@ log = logging.getLogger(__name__)
 
 
 def deliver_outbox(app: Flask, *, limit: int = DEFAULT_BATCH) -> SendReport:
-    report = send_pending(provided(Database, app), provided(Mailer, app), now=provided(Clock, app)(), limit=limit)  # type: ignore[type-abstract]
+    report = send_pending(provided(Database, app), provided(Mailer, app), now=provided(Clock, app)(), limit=limit)
     if report.sent or not report.all_sent:
         log.info(
             "mail: %d sent, %d to retry, %d failed, %d uncertain, %d abandoned by a dead sender; %d waiting",

@@ -34,8 +34,9 @@ from email.message import EmailMessage
 from email.utils import format_datetime
 
 from sqlalchemy import func, select, update
+from sqlmodel import col
 
-from app.db import Database
+from app.db import Database, key_column, rowcount
 
 from .mailer import Mailer, MaybeSent, NotSent
 from .models import OutboxMessage
@@ -111,9 +112,9 @@ def compose(message: Claimed, identity: MailIdentity) -> EmailMessage:
 
 def count_waiting(db: Database, *, now: datetime | None = None) -> int:
     """Queued messages (due by ``now``, when given)."""
-    query = select(func.count()).select_from(OutboxMessage).where(OutboxMessage.status == "queued")
+    query = select(func.count()).select_from(OutboxMessage).where(col(OutboxMessage.status) == "queued")
     if now is not None:
-        query = query.where(OutboxMessage.next_attempt_at <= now)
+        query = query.where(col(OutboxMessage.next_attempt_at) <= now)
     with db.unit_of_work() as uow:
         return uow.session.execute(query).scalar_one()
 
@@ -124,12 +125,12 @@ def abandon_stale(db: Database, *, now: datetime, stale_after: timedelta = STALE
         ids = tuple(
             uow.session.execute(
                 update(OutboxMessage)
-                .where(OutboxMessage.status == "sending", OutboxMessage.claimed_at <= now - stale_after)
+                .where(col(OutboxMessage.status) == "sending", col(OutboxMessage.claimed_at) <= now - stale_after)
                 .values(
                     status="uncertain",
                     last_error="the sender stopped during the SMTP conversation; it may have been delivered",
                 )
-                .returning(OutboxMessage.id)
+                .returning(key_column(OutboxMessage.id))
             ).scalars()
         )
         uow.commit()
@@ -143,8 +144,8 @@ def claim_next(db: Database, *, now: datetime, identity: MailIdentity) -> Claime
     with db.unit_of_work() as uow:
         row = uow.session.execute(
             select(OutboxMessage)
-            .where(OutboxMessage.status == "queued", OutboxMessage.next_attempt_at <= now)
-            .order_by(OutboxMessage.created_at, OutboxMessage.id)
+            .where(col(OutboxMessage.status) == "queued", col(OutboxMessage.next_attempt_at) <= now)
+            .order_by(col(OutboxMessage.created_at), col(OutboxMessage.id))
             .limit(1)
             .with_for_update(skip_locked=True)
         ).scalar_one_or_none()
@@ -171,15 +172,17 @@ def claim_next(db: Database, *, now: datetime, identity: MailIdentity) -> Claime
 def _record(db: Database, claimed: Claimed, **values) -> None:
     """Update the row if it is still this claim's (same attempt, not re-queued by a person meanwhile)."""
     with db.unit_of_work() as uow:
-        changed = uow.session.execute(
-            update(OutboxMessage)
-            .where(
-                OutboxMessage.id == claimed.id,
-                OutboxMessage.attempts == claimed.attempt,
-                OutboxMessage.status.in_(("sending", "uncertain")),
+        changed = rowcount(
+            uow.session.execute(
+                update(OutboxMessage)
+                .where(
+                    col(OutboxMessage.id) == claimed.id,
+                    col(OutboxMessage.attempts) == claimed.attempt,
+                    col(OutboxMessage.status).in_(("sending", "uncertain")),
+                )
+                .values(**values)
             )
-            .values(**values)
-        ).rowcount
+        )
         uow.commit()
     if changed != 1:
         log.warning(

@@ -13,6 +13,7 @@ after adding the envelope as ``X-MailFrom`` / ``X-RcptTo`` headers.
 
 from __future__ import annotations
 
+import asyncio
 import mailbox
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -32,8 +33,10 @@ class SinkController(Controller):
 
     def _trigger_server(self) -> None:
         # start() connects to the new server once, to make sure it answers; learn the real port first.
-        assert self.server is not None
-        self.port = self.server.sockets[0].getsockname()[1]
+        server = self.server
+        if not isinstance(server, asyncio.Server):
+            raise RuntimeError(f"the SMTP sink did not start a server (got {server!r})")
+        self.port = server.sockets[0].getsockname()[1]
         super()._trigger_server()
 
 
@@ -65,7 +68,7 @@ class CaughtMail:
 
 
 def _parse(data: bytes) -> EmailMessage:
-    return BytesParser(policy=policy.default).parsebytes(data)  # type: ignore[return-value]
+    return BytesParser(policy=policy.default).parsebytes(data)
 
 
 def _part(message: EmailMessage, subtype: str) -> str | None:

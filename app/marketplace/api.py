@@ -7,7 +7,9 @@ from __future__ import annotations
 
 from flask import Response, current_app, request
 from flask_openapi3 import Tag
+from flask_openapi3.types import ResponseDict
 
+from app.db import id_of
 from app.errors import Problem
 from app.kit.api import AuditList, PageQuery, ProblemOut, api_blueprint, audit_out, authenticate, call, paged
 from app.kit.downloads import download
@@ -32,7 +34,7 @@ from . import api_models as m
 
 api = api_blueprint("api_v1", __name__)
 api.before_request(authenticate)
-UPLOAD_PROBLEMS = {413: ProblemOut, 415: ProblemOut}
+UPLOAD_PROBLEMS: ResponseDict = {413: ProblemOut, 415: ProblemOut}
 T_CAMEO, T_TPL = Tag(name="cameos"), Tag(name="templates")
 T_OFFER, T_LIC = Tag(name="offers"), Tag(name="licences")
 
@@ -48,9 +50,9 @@ class Unauthorised(Problem):
 def cameo_out(uow, cameo: Cameo) -> dict:
     return m.CameoOut(
         **cameo.model_dump(exclude={"preview_path"}),
-        approved_brand_ids=cameos.approved_brand_ids(uow, cameo.id),
-        owners=[{"user_id": o.user_id, "share_bps": o.share_bps} for o in cameos.owners(uow, cameo.id)],
-        has_consent=cameos.active_consent(uow, cameo.id) is not None,
+        approved_brand_ids=cameos.approved_brand_ids(uow, id_of(cameo)),
+        owners=[{"user_id": o.user_id, "share_bps": o.share_bps} for o in cameos.owners(uow, id_of(cameo))],
+        has_consent=cameos.active_consent(uow, id_of(cameo)) is not None,
     ).model_dump(mode="json")
 
 

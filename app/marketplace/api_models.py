@@ -11,11 +11,11 @@ from flask_openapi3 import FileStorage
 from pydantic import BaseModel, Field
 
 from app.kit.api import IdParam, MoneyOut, PageQuery
-from app.marketplace.models import LICENCE_STATUSES
+from app.marketplace.models import LicenceStatus
 
 
 class LicenceQuery(PageQuery):
-    status: Optional[Literal[LICENCE_STATUSES]] = None  # type: ignore[valid-type]
+    status: Optional[LicenceStatus] = None
 
 
 class OfferQuery(PageQuery):

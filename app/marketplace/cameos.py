@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import false, or_
-from sqlmodel import select
+from sqlmodel import col, select
 
-from app.db import UnitOfWork
+from app.db import UnitOfWork, id_of
 from app.errors import Conflict, Forbidden, NotFound, ValidationProblem
 from app.paging import Page, paginate
 from app.people import audit
@@ -31,7 +31,7 @@ def _check_categories(values: list[str]) -> None:
 def _check_brands(uow: UnitOfWork, org_ids: list[int]) -> None:
     if not org_ids:
         return
-    found = set(uow.session.exec(select(Organisation.id).where(Organisation.id.in_(org_ids))).all())
+    found = set(uow.session.exec(select(Organisation.id).where(col(Organisation.id).in_(org_ids))).all())
     missing = [i for i in org_ids if i not in found]
     if missing:
         raise ValidationProblem(errors={"approved_brand_ids": f"no such organisation: {missing[0]}"})
@@ -43,7 +43,9 @@ def owner_ids(uow: UnitOfWork, cameo_id: int) -> set[int]:
 
 def owners(uow: UnitOfWork, cameo_id: int) -> list[CameoOwner]:
     return list(
-        uow.session.exec(select(CameoOwner).where(CameoOwner.cameo_id == cameo_id).order_by(CameoOwner.user_id)).all()
+        uow.session.exec(
+            select(CameoOwner).where(CameoOwner.cameo_id == cameo_id).order_by(col(CameoOwner.user_id))
+        ).all()
     )
 
 
@@ -52,7 +54,7 @@ def approved_brand_ids(uow: UnitOfWork, cameo_id: int) -> list[int]:
         uow.session.exec(
             select(CameoApprovedBrand.organisation_id)
             .where(CameoApprovedBrand.cameo_id == cameo_id)
-            .order_by(CameoApprovedBrand.organisation_id)
+            .order_by(col(CameoApprovedBrand.organisation_id))
         ).all()
     )
 
@@ -64,16 +66,16 @@ def brand_may_see(uow: UnitOfWork, actor: Actor, cameo: Cameo) -> bool:
     if cameo.status == "listed":
         if cameo.visibility == "licensed":
             return True
-        if cameo.visibility == "approved_brands" and actor.org_ids & set(approved_brand_ids(uow, cameo.id)):
+        if cameo.visibility == "approved_brands" and actor.org_ids & set(approved_brand_ids(uow, id_of(cameo))):
             return True
     held = uow.session.exec(
-        select(Licence.id).where(Licence.cameo_id == cameo.id, Licence.brand_org_id.in_(actor.org_ids))
+        select(Licence.id).where(Licence.cameo_id == cameo.id, col(Licence.brand_org_id).in_(actor.org_ids))
     ).first()
     return held is not None
 
 
 def may_read(uow: UnitOfWork, actor: Actor, cameo: Cameo) -> bool:
-    return actor.is_staff or actor.user_id in owner_ids(uow, cameo.id) or brand_may_see(uow, actor, cameo)
+    return actor.is_staff or actor.user_id in owner_ids(uow, id_of(cameo)) or brand_may_see(uow, actor, cameo)
 
 
 def get_cameo(uow: UnitOfWork, actor: Actor, cameo_id: int) -> Cameo:
@@ -95,13 +97,15 @@ def get_managed_cameo(uow: UnitOfWork, actor: Actor, cameo_id: int, *, lock: boo
 
 def brand_visible_cameos(actor: Actor):
     """A subquery of the cameo ids a brand may see (the SQL twin of ``brand_may_see``)."""
-    approved = select(CameoApprovedBrand.cameo_id).where(CameoApprovedBrand.organisation_id.in_(actor.org_ids))
-    held = select(Licence.cameo_id).where(Licence.brand_org_id.in_(actor.org_ids))
+    approved = select(CameoApprovedBrand.cameo_id).where(col(CameoApprovedBrand.organisation_id).in_(actor.org_ids))
+    held = select(Licence.cameo_id).where(col(Licence.brand_org_id).in_(actor.org_ids))
     return select(Cameo.id).where(
         or_(
-            (Cameo.status == "listed") & (Cameo.visibility == "licensed"),
-            (Cameo.status == "listed") & (Cameo.visibility == "approved_brands") & Cameo.id.in_(approved),
-            Cameo.id.in_(held),
+            (col(Cameo.status) == "listed") & (col(Cameo.visibility) == "licensed"),
+            (col(Cameo.status) == "listed")
+            & (col(Cameo.visibility) == "approved_brands")
+            & col(Cameo.id).in_(approved),
+            col(Cameo.id).in_(held),
         )
     )
 
@@ -113,9 +117,9 @@ def owned_cameos(actor: Actor):
 def list_cameos(uow: UnitOfWork, actor: Actor, *, cursor: str | None, limit: int) -> Page:
     query = select(Cameo)
     if actor.role == "creator":
-        query = query.where(Cameo.id.in_(owned_cameos(actor)))
+        query = query.where(col(Cameo.id).in_(owned_cameos(actor)))
     elif actor.role == "brand":
-        query = query.where(Cameo.id.in_(brand_visible_cameos(actor)))
+        query = query.where(col(Cameo.id).in_(brand_visible_cameos(actor)))
     elif not actor.is_staff:
         query = query.where(false())
     return paginate(uow, query, Cameo.id, cursor=cursor, limit=limit)
@@ -138,10 +142,10 @@ def create_cameo(uow: UnitOfWork, actor: Actor, now: datetime, data: CameoIn) ->
     )
     uow.session.add(cameo)
     uow.session.flush()
-    uow.session.add(CameoOwner(cameo_id=cameo.id, user_id=actor.user_id, share_bps=10_000))
+    uow.session.add(CameoOwner(cameo_id=id_of(cameo), user_id=actor.user_id, share_bps=10_000))
     for org_id in data.approved_brand_ids:
-        uow.session.add(CameoApprovedBrand(cameo_id=cameo.id, organisation_id=org_id))
-    audit.record(uow, actor, now, "cameo.create", "cameo", cameo.id, to_status="draft")
+        uow.session.add(CameoApprovedBrand(cameo_id=id_of(cameo), organisation_id=org_id))
+    audit.record(uow, actor, now, "cameo.create", "cameo", id_of(cameo), to_status="draft")
     uow.session.flush()
     return cameo
 
@@ -158,13 +162,13 @@ def update_cameo(uow: UnitOfWork, actor: Actor, now: datetime, cameo_id: int, da
             uow.session.delete(row)
         uow.session.flush()
         for org_id in brand_ids:
-            uow.session.add(CameoApprovedBrand(cameo_id=cameo.id, organisation_id=org_id))
+            uow.session.add(CameoApprovedBrand(cameo_id=id_of(cameo), organisation_id=org_id))
         changes["approved_brand_ids"] = brand_ids
     for name, value in changes.items():
         if name != "approved_brand_ids":
             setattr(cameo, name, value)
     cameo.updated_at = now
-    audit.record(uow, actor, now, "cameo.update", "cameo", cameo.id, fields=sorted(changes))
+    audit.record(uow, actor, now, "cameo.update", "cameo", id_of(cameo), fields=sorted(changes))
     uow.session.flush()
     return cameo
 
@@ -177,20 +181,20 @@ def set_owners(uow: UnitOfWork, actor: Actor, now: datetime, cameo_id: int, data
     if actor.user_id not in ids:
         raise ValidationProblem(errors={"owners": "the creator must remain one of the owners"})
     creators = set(
-        uow.session.exec(select(User.id).where(User.id.in_(ids), User.role == "creator", User.is_active)).all()
+        uow.session.exec(select(User.id).where(col(User.id).in_(ids), User.role == "creator", User.is_active)).all()
     )
     for index, owner_id in enumerate(ids):
         if owner_id not in creators:
             raise ValidationProblem(errors={f"owners.{index}.user_id": "not an active creator"})
-    for row in owners(uow, cameo.id):
+    for row in owners(uow, id_of(cameo)):
         uow.session.delete(row)
     uow.session.flush()
     for owner in data.owners:
-        uow.session.add(CameoOwner(cameo_id=cameo.id, user_id=owner.user_id, share_bps=owner.share_bps))
+        uow.session.add(CameoOwner(cameo_id=id_of(cameo), user_id=owner.user_id, share_bps=owner.share_bps))
     cameo.updated_at = now
-    audit.record(uow, actor, now, "cameo.owners", "cameo", cameo.id, owners=[o.model_dump() for o in data.owners])
+    audit.record(uow, actor, now, "cameo.owners", "cameo", id_of(cameo), owners=[o.model_dump() for o in data.owners])
     uow.session.flush()
-    return owners(uow, cameo.id)
+    return owners(uow, id_of(cameo))
 
 
 def upload_preview(
@@ -209,13 +213,15 @@ def upload_preview(
     cameo.preview_path, cameo.preview_sha256 = stored.path, stored.sha256
     cameo.preview_content_type = stored.content_type
     cameo.updated_at = now
-    audit.record(uow, actor, now, "cameo.preview", "cameo", cameo.id, sha256=stored.sha256, size=stored.size)
+    audit.record(uow, actor, now, "cameo.preview", "cameo", id_of(cameo), sha256=stored.sha256, size=stored.size)
     return cameo
 
 
 def active_consent(uow: UnitOfWork, cameo_id: int) -> Consent | None:
     return uow.session.exec(
-        select(Consent).where(Consent.cameo_id == cameo_id, Consent.withdrawn_at.is_(None)).order_by(Consent.id.desc())
+        select(Consent)
+        .where(Consent.cameo_id == cameo_id, col(Consent.withdrawn_at).is_(None))
+        .order_by(col(Consent.id).desc())
     ).first()
 
 
@@ -223,7 +229,7 @@ def _set_status(uow: UnitOfWork, actor: Actor, now: datetime, cameo: Cameo, to: 
     before = cameo.status
     cameo.status = to
     cameo.updated_at = now
-    audit.record(uow, actor, now, action, "cameo", cameo.id, from_status=before, to_status=to, **details)
+    audit.record(uow, actor, now, action, "cameo", id_of(cameo), from_status=before, to_status=to, **details)
     return cameo
 
 
@@ -232,7 +238,7 @@ def list_cameo(uow: UnitOfWork, actor: Actor, now: datetime, cameo_id: int) -> C
     cameo = get_managed_cameo(uow, actor, cameo_id, lock=True)
     if cameo.status == "listed":
         raise Conflict("The cameo is already listed.")
-    if active_consent(uow, cameo.id) is None:
+    if active_consent(uow, id_of(cameo)) is None:
         raise Conflict("Record consent before listing the cameo.", errors={"consent": "missing"})
     return _set_status(uow, actor, now, cameo, "listed", "cameo.list")
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime
 
-from app.db import UnitOfWork
+from app.db import UnitOfWork, get_existing, id_of
 from app.errors import Conflict, ValidationProblem
 from app.people import audit
 from app.people.actors import Actor
@@ -43,10 +43,10 @@ def statement(uow: UnitOfWork, actor: Actor, cameo_id: int) -> tuple[str, str]:
 
 
 def _statement(uow: UnitOfWork, cameo: Cameo) -> tuple[str, str]:
-    creator = uow.session.get(User, cameo.creator_id)
+    creator = get_existing(uow.session, User, cameo.creator_id)
     names = []
-    for owner in owners(uow, cameo.id):
-        user = uow.session.get(User, owner.user_id)
+    for owner in owners(uow, id_of(cameo)):
+        user = get_existing(uow.session, User, owner.user_id)
         names.append(f"{user.display_name} ({owner.share_bps / 100:g} %)")
     text = STATEMENT.format(
         creator=creator.display_name,
@@ -71,7 +71,7 @@ def record_consent(
     max_bytes: int,
 ) -> Consent:
     cameo = get_managed_cameo(uow, actor, cameo_id, lock=True)
-    if active_consent(uow, cameo.id) is not None:
+    if active_consent(uow, id_of(cameo)) is not None:
         raise Conflict("Consent is already on record; withdraw it first to record a new one.")
     text, digest = _statement(uow, cameo)
     if data.statement_sha256 != digest:
@@ -91,7 +91,7 @@ def record_consent(
         what="video or audio recording",
     )
     consent = Consent(
-        cameo_id=cameo.id,
+        cameo_id=id_of(cameo),
         signed_by=actor.user_id,
         recording_path=stored.path,
         recording_sha256=stored.sha256,
@@ -99,7 +99,7 @@ def record_consent(
         recording_size=stored.size,
         statement_text=text,
         statement_sha256=digest,
-        owners=[{"user_id": o.user_id, "share_bps": o.share_bps} for o in owners(uow, cameo.id)],
+        owners=[{"user_id": o.user_id, "share_bps": o.share_bps} for o in owners(uow, id_of(cameo))],
         signed_at=now,
         signed_ip=actor.ip,
         signed_user_agent=actor.user_agent,
@@ -112,7 +112,7 @@ def record_consent(
         now,
         "consent.record",
         "cameo",
-        cameo.id,
+        id_of(cameo),
         consent_id=consent.id,
         recording_sha256=stored.sha256,
         statement_sha256=digest,
@@ -122,16 +122,16 @@ def record_consent(
 
 def current(uow: UnitOfWork, actor: Actor, cameo_id: int) -> Consent | None:
     cameo = get_cameo(uow, actor, cameo_id)
-    return active_consent(uow, cameo.id)
+    return active_consent(uow, id_of(cameo))
 
 
 def withdraw_consent(uow: UnitOfWork, actor: Actor, now: datetime, cameo_id: int) -> Consent:
     cameo = get_managed_cameo(uow, actor, cameo_id, lock=True)
-    consent = active_consent(uow, cameo.id)
+    consent = active_consent(uow, id_of(cameo))
     if consent is None:
         raise Conflict("There is no consent on record to withdraw.")
     consent.withdrawn_at, consent.withdrawn_ip, consent.withdrawn_user_agent = now, actor.ip, actor.user_agent
-    audit.record(uow, actor, now, "consent.withdraw", "cameo", cameo.id, consent_id=consent.id)
+    audit.record(uow, actor, now, "consent.withdraw", "cameo", id_of(cameo), consent_id=id_of(consent))
     if cameo.status == "listed":
         before, cameo.status, cameo.updated_at = cameo.status, "paused", now
         audit.record(
@@ -140,10 +140,10 @@ def withdraw_consent(uow: UnitOfWork, actor: Actor, now: datetime, cameo_id: int
             now,
             "cameo.pause",
             "cameo",
-            cameo.id,
+            id_of(cameo),
             from_status=before,
             to_status="paused",
             reason="consent withdrawn",
         )
-    licences.terminate_for_cameo(uow, actor, now, cameo.id, reason="consent withdrawn")
+    licences.terminate_for_cameo(uow, actor, now, id_of(cameo), reason="consent withdrawn")
     return consent

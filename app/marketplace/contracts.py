@@ -5,6 +5,7 @@ sha256.  Downloads: the stored text as HTML and as PDF (fpdf2)."""
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from datetime import UTC, datetime
 from html import escape
 from pathlib import Path
@@ -143,6 +144,7 @@ def as_pdf(licence: Licence, *, now: datetime) -> bytes:
     pdf.set_creation_date(now.astimezone(UTC))
     pdf.set_title(f"Licence #{licence.id}")
     pdf.add_page()
+    clean: Callable[[str], str]
     if _FONT.exists():
         pdf.add_font("body", fname=str(_FONT))
         pdf.set_font("body", size=10)

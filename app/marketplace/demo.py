@@ -7,9 +7,9 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
-from sqlmodel import select
+from sqlmodel import col, select
 
-from app.db import UnitOfWork
+from app.db import UnitOfWork, get_existing, id_of
 from app.people import accounts
 from app.people.actors import Actor, actor_for
 from app.people.models import Membership, Organisation, User
@@ -50,7 +50,7 @@ def _people(uow: UnitOfWork, now: datetime, demo: dict, password_method: str) ->
         if "organisation" in person:
             org = uow.session.exec(select(Organisation).where(Organisation.name == person["organisation"])).first()
             org = org or accounts.create_organisation(uow, now, name=person["organisation"])
-            if user.id not in {m.user_id for m in _members(uow, org.id)}:
+            if id_of(user) not in {m.user_id for m in _members(uow, id_of(org))}:
                 accounts.add_member(uow, now, user=user, organisation=org)
 
 
@@ -83,21 +83,21 @@ def _cameo(uow: UnitOfWork, now: datetime, spec: dict, store: FileStore, commiss
         co = [{"user_id": _actor(uow, o["email"]).user_id, "share_bps": o["share_bps"]} for o in spec["co_owners"]]
         mine = 10_000 - sum(o["share_bps"] for o in co)
         cameos.set_owners(
-            uow, creator, now, cameo.id, OwnersIn(owners=[{"user_id": creator.user_id, "share_bps": mine}, *co])
+            uow, creator, now, id_of(cameo), OwnersIn(owners=[{"user_id": creator.user_id, "share_bps": mine}, *co])
         )
-    cameos.upload_preview(uow, creator, now, cameo.id, DEMO_PREVIEW, store=store, max_bytes=len(DEMO_PREVIEW))
-    _, digest = consent.statement(uow, creator, cameo.id)
+    cameos.upload_preview(uow, creator, now, id_of(cameo), DEMO_PREVIEW, store=store, max_bytes=len(DEMO_PREVIEW))
+    _, digest = consent.statement(uow, creator, id_of(cameo))
     consent.record_consent(
         uow,
         creator,
         now,
-        cameo.id,
+        id_of(cameo),
         ConsentIn(accept_statement=True, statement_sha256=digest),
         DEMO_RECORDING,
         store=store,
         max_bytes=len(DEMO_RECORDING),
     )
-    cameos.list_cameo(uow, creator, now, cameo.id)
+    cameos.list_cameo(uow, creator, now, id_of(cameo))
     by_slug = {t.slug: t for t in templates.seed_templates(uow, now)}
     for o in spec["offers"]:
         money = {"currency": o["currency"]}
@@ -105,7 +105,7 @@ def _cameo(uow: UnitOfWork, now: datetime, spec: dict, store: FileStore, commiss
             uow,
             creator,
             now,
-            cameo.id,
+            id_of(cameo),
             OfferIn(
                 template_id=by_slug[o["template"]].id,
                 media=o["media"],
@@ -125,22 +125,24 @@ def _cameo(uow: UnitOfWork, now: datetime, spec: dict, store: FileStore, commiss
 
 def _licence(uow: UnitOfWork, now: datetime, spec: dict) -> None:
     cameo = uow.session.exec(select(Cameo).where(Cameo.title == spec["cameo"])).one()
-    offer = uow.session.exec(select(Offer).where(Offer.cameo_id == cameo.id).order_by(Offer.id)).all()[spec["offer"]]
+    offer = uow.session.exec(select(Offer).where(Offer.cameo_id == cameo.id).order_by(col(Offer.id))).all()[
+        spec["offer"]
+    ]
     brand = _actor(uow, spec["brand"])
     if uow.session.exec(
-        select(Licence).where(Licence.offer_id == offer.id, Licence.brand_org_id.in_(brand.org_ids))
+        select(Licence).where(Licence.offer_id == offer.id, col(Licence.brand_org_id).in_(brand.org_ids))
     ).first():
         return
     licence = licences.request_licence(uow, brand, now, offer.id, LicenceRequestIn(intended_use=spec["intended_use"]))
     if not spec["sign"]:
         return
-    creator = actor_for(uow, uow.session.get(User, cameo.creator_id), ip=DEMO_IP, user_agent=DEMO_AGENT)
+    creator = actor_for(uow, get_existing(uow.session, User, cameo.creator_id), ip=DEMO_IP, user_agent=DEMO_AGENT)
     if licence.status == "requested":
-        licences.approve(uow, creator, now, licence.id)
-    licences.sign(uow, brand, now, licence.id, licence.contract_sha256)
-    licences.sign(uow, creator, now, licence.id, licence.contract_sha256)
+        licences.approve(uow, creator, now, id_of(licence))
+    licences.sign(uow, brand, now, id_of(licence), licence.contract_sha256 or "")
+    licences.sign(uow, creator, now, id_of(licence), licence.contract_sha256 or "")
     if spec.get("pay") and licence.status == "signed":
-        licences.mark_paid(uow, licence.id, now, spec["pay"])
+        licences.mark_paid(uow, id_of(licence), now, spec["pay"])
 
 
 def seed_demo(

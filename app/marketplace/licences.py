@@ -21,9 +21,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, time, timedelta
 
 from sqlalchemy import false
-from sqlmodel import select
+from sqlmodel import col, select
 
-from app.db import UnitOfWork
+from app.db import UnitOfWork, get_existing, id_of
 from app.errors import Conflict, Forbidden, NotFound, ValidationProblem
 from app.paging import Page, paginate
 from app.people import audit
@@ -53,7 +53,7 @@ def _transition(
         raise Conflict(f"A {before} licence cannot become {to}.", status_from=before, status_to=to)
     licence.status = to
     licence.updated_at = now
-    audit.record(uow, actor, now, action, "licence", licence.id, from_status=before, to_status=to, **details)
+    audit.record(uow, actor, now, action, "licence", id_of(licence), from_status=before, to_status=to, **details)
     return licence
 
 
@@ -74,9 +74,9 @@ def get_licence(uow: UnitOfWork, actor: Actor, licence_id: int, *, lock: bool = 
 def list_licences(uow: UnitOfWork, actor: Actor, *, cursor: str | None, limit: int, status: str | None = None) -> Page:
     query = select(Licence)
     if actor.role == "creator":
-        query = query.where(Licence.cameo_id.in_(owned_cameos(actor)))
+        query = query.where(col(Licence.cameo_id).in_(owned_cameos(actor)))
     elif actor.role == "brand":
-        query = query.where(Licence.brand_org_id.in_(actor.org_ids))
+        query = query.where(col(Licence.brand_org_id).in_(actor.org_ids))
     elif not actor.is_staff:
         query = query.where(false())
     if status:
@@ -86,7 +86,7 @@ def list_licences(uow: UnitOfWork, actor: Actor, *, cursor: str | None, limit: i
 
 def history(uow: UnitOfWork, actor: Actor, licence_id: int):
     licence = get_licence(uow, actor, licence_id)
-    return audit.events_for(uow, "licence", licence.id)
+    return audit.events_for(uow, "licence", id_of(licence))
 
 
 def signed_contract(uow: UnitOfWork, actor: Actor, licence_id: int) -> Licence:
@@ -117,7 +117,7 @@ def _overlapping_exclusive(uow: UnitOfWork, licence: Licence) -> Licence | None:
         select(Licence).where(
             Licence.cameo_id == licence.cameo_id,
             Licence.id != licence.id,
-            Licence.status.in_(LIVE),
+            col(Licence.status).in_(LIVE),
             Licence.term_start < licence.ends_at,
             Licence.ends_at > licence.term_start,
         )
@@ -150,12 +150,14 @@ def request_licence(uow: UnitOfWork, actor: Actor, now: datetime, offer_id: int,
     """A brand asks for a licence under an offer, stating its intended use."""
     actor.require_role("brand")
     offer = uow.session.get(Offer, offer_id)
-    cameo = uow.session.get(Cameo, offer.cameo_id) if offer else None
-    if offer is None or offer.status != "open" or cameo.status != "listed" or not brand_may_see(uow, actor, cameo):
+    if offer is None or offer.status != "open":
+        raise NotFound("No such offer.")
+    cameo = get_existing(uow.session, Cameo, offer.cameo_id)
+    if cameo.status != "listed" or not brand_may_see(uow, actor, cameo):
         raise NotFound("No such offer.")
     if cameo.visibility == "only_me":
         raise Forbidden("This cameo is not open to brands.")
-    if active_consent(uow, cameo.id) is None:
+    if active_consent(uow, id_of(cameo)) is None:
         raise Conflict("The cameo has no consent on record.")
     unknown = catalogue.unknown_categories(data.categories)
     if unknown:
@@ -175,8 +177,8 @@ def request_licence(uow: UnitOfWork, actor: Actor, now: datetime, offer_id: int,
         start = max(now, datetime.combine(data.starts_on, time(0), tzinfo=UTC))
     end = start + timedelta(days=offer.term_days)
     licence = Licence(
-        offer_id=offer.id,
-        cameo_id=cameo.id,
+        offer_id=id_of(offer),
+        cameo_id=id_of(cameo),
         template_id=offer.template_id,
         brand_org_id=org_id,
         requested_by=actor.user_id,
@@ -203,11 +205,14 @@ def request_licence(uow: UnitOfWork, actor: Actor, now: datetime, offer_id: int,
                 "commission_bps",
             )
         },
-        **narrowed,
+        media=narrowed["media"],
+        territories=narrowed["territories"],
     )
     uow.session.add(licence)
     uow.session.flush()
-    audit.record(uow, actor, now, "licence.request", "licence", licence.id, to_status="requested", offer_id=offer.id)
+    audit.record(
+        uow, actor, now, "licence.request", "licence", id_of(licence), to_status="requested", offer_id=offer.id
+    )
     if not offer.requires_approval:
         _approve(uow, actor, now, licence, action="licence.auto_approve")
     return licence
@@ -223,7 +228,7 @@ def _approve(uow: UnitOfWork, actor: Actor, now: datetime, licence: Licence, *, 
         now,
         "licence.contract_rendered",
         "licence",
-        licence.id,
+        id_of(licence),
         contract_sha256=licence.contract_sha256,
         template_id=licence.template_id,
     )
@@ -231,16 +236,16 @@ def _approve(uow: UnitOfWork, actor: Actor, now: datetime, licence: Licence, *, 
 
 
 def _render(uow: UnitOfWork, licence: Licence) -> None:
-    cameo = uow.session.get(Cameo, licence.cameo_id)
-    template = uow.session.get(ContractTemplate, licence.template_id)
-    shares = owners(uow, cameo.id)
-    names = [f"{uow.session.get(User, o.user_id).display_name} ({o.share_bps / 100:g} %)" for o in shares]
+    cameo = get_existing(uow.session, Cameo, licence.cameo_id)
+    template = get_existing(uow.session, ContractTemplate, licence.template_id)
+    shares = owners(uow, id_of(cameo))
+    names = [f"{get_existing(uow.session, User, o.user_id).display_name} ({o.share_bps / 100:g} %)" for o in shares]
     values = contracts.context(
         licence,
         cameo_title=cameo.title,
         cameo_kind=cameo.kind,
         creators=names,
-        brand_name=uow.session.get(Organisation, licence.brand_org_id).name,
+        brand_name=get_existing(uow.session, Organisation, licence.brand_org_id).name,
         template_title=template.title,
         template_version=template.version,
     )
@@ -252,7 +257,7 @@ def _render(uow: UnitOfWork, licence: Licence) -> None:
 
 def _managed(uow: UnitOfWork, actor: Actor, licence_id: int) -> tuple[Licence, Cameo]:
     licence = get_licence(uow, actor, licence_id, lock=True)
-    cameo = uow.session.get(Cameo, licence.cameo_id)
+    cameo = get_existing(uow.session, Cameo, licence.cameo_id)
     if cameo.creator_id != actor.user_id:
         raise Forbidden("Only the cameo's creator can do this.")
     return licence, cameo
@@ -260,7 +265,7 @@ def _managed(uow: UnitOfWork, actor: Actor, licence_id: int) -> tuple[Licence, C
 
 def approve(uow: UnitOfWork, actor: Actor, now: datetime, licence_id: int) -> Licence:
     licence, cameo = _managed(uow, actor, licence_id)
-    if licence.status == "requested" and active_consent(uow, cameo.id) is None:
+    if licence.status == "requested" and active_consent(uow, id_of(cameo)) is None:
         raise Conflict("The cameo has no consent on record.")
     if licence.status != "requested":
         raise Conflict(f"A {licence.status} licence cannot be approved.")
@@ -279,7 +284,7 @@ def decline(uow: UnitOfWork, actor: Actor, now: datetime, licence_id: int, reaso
 def sign(uow: UnitOfWork, actor: Actor, now: datetime, licence_id: int, contract_sha256: str) -> Licence:
     """One party signs the rendered contract by presenting the hash of the text it read."""
     licence = get_licence(uow, actor, licence_id, lock=True)
-    cameo = uow.session.get(Cameo, licence.cameo_id)
+    cameo = get_existing(uow.session, Cameo, licence.cameo_id)
     if actor.user_id == cameo.creator_id:
         party = "creator_signature"
     elif actor.role == "brand" and licence.brand_org_id in actor.org_ids:
@@ -295,7 +300,7 @@ def sign(uow: UnitOfWork, actor: Actor, now: datetime, licence_id: int, contract
             "The contract you read is not the current text; fetch it again.",
             errors={"contract_sha256": "does not match the rendered contract"},
         )
-    if active_consent(uow, cameo.id) is None:
+    if active_consent(uow, id_of(cameo)) is None:
         raise Conflict("The cameo has no consent on record.")
     signature = {
         "user_id": actor.user_id,
@@ -307,7 +312,7 @@ def sign(uow: UnitOfWork, actor: Actor, now: datetime, licence_id: int, contract
     setattr(licence, party, signature)
     licence.updated_at = now
     audit.record(
-        uow, actor, now, "licence.sign", "licence", licence.id, party=party.split("_")[0], sha256=contract_sha256
+        uow, actor, now, "licence.sign", "licence", id_of(licence), party=party.split("_")[0], sha256=contract_sha256
     )
     if licence.creator_signature and licence.brand_signature:
         _check_exclusive(uow, licence)
@@ -360,7 +365,7 @@ def _terminate(uow: UnitOfWork, actor: Actor, now: datetime, licence: Licence, r
             now,
             "licence.wind_down",
             "licence",
-            licence.id,
+            id_of(licence),
             from_status="active",
             to_status="active",
             reason=reason,
@@ -374,7 +379,7 @@ def _terminate(uow: UnitOfWork, actor: Actor, now: datetime, licence: Licence, r
 def revoke(uow: UnitOfWork, actor: Actor, now: datetime, licence_id: int, reason: str = "") -> Licence:
     """The creator (or an admin) ends a licence under its termination terms."""
     licence = get_licence(uow, actor, licence_id, lock=True)
-    cameo = uow.session.get(Cameo, licence.cameo_id)
+    cameo = get_existing(uow.session, Cameo, licence.cameo_id)
     if actor.user_id != cameo.creator_id and actor.role != "admin":
         raise Forbidden("Only the cameo's creator or an admin can revoke a licence.")
     if licence.status not in LIVE:
@@ -388,18 +393,21 @@ def terminate_for_cameo(uow: UnitOfWork, actor: Actor, now: datetime, cameo_id: 
     """Consent withdrawn: end or wind down every licence of the cameo that is not over."""
     query = (
         select(Licence)
-        .where(Licence.cameo_id == cameo_id, Licence.status.in_(("requested", "approved", *LIVE)))
-        .order_by(Licence.id)
+        .where(Licence.cameo_id == cameo_id, col(Licence.status).in_(("requested", "approved", *LIVE)))
+        .order_by(col(Licence.id))
         .with_for_update()
     )
-    return [licence.id for licence in uow.session.exec(query).all() if _terminate(uow, actor, now, licence, reason)]
+    return [id_of(licence) for licence in uow.session.exec(query).all() if _terminate(uow, actor, now, licence, reason)]
 
 
 def expire_due(uow: UnitOfWork, now: datetime) -> list[int]:
     """For the scheduler: active licences whose end has come become expired, or revoked
     when they were winding down after a revocation."""
     query = (
-        select(Licence).where(Licence.status == "active", Licence.ends_at <= now).order_by(Licence.id).with_for_update()
+        select(Licence)
+        .where(Licence.status == "active", Licence.ends_at <= now)
+        .order_by(col(Licence.id))
+        .with_for_update()
     )
     done = []
     for licence in uow.session.exec(query).all():
@@ -409,5 +417,5 @@ def expire_due(uow: UnitOfWork, now: datetime) -> list[int]:
         else:
             licence.end_reason = "term ended"
             _transition(uow, SYSTEM, now, licence, "expired", "licence.expire")
-        done.append(licence.id)
+        done.append(id_of(licence))
     return done

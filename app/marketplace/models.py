@@ -10,7 +10,7 @@ database's second line of defence.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Optional
+from typing import Any, Literal, Optional, get_args
 
 from sqlalchemy import (
     JSON,
@@ -27,12 +27,18 @@ from sqlalchemy import (
 from sqlmodel import Field, SQLModel
 
 from app.columns import foreign_key, instant, json_value, one_of, string, text
+from ledger.models import table_of
 
-CAMEO_KINDS = ("face", "voice", "persona", "pet", "object")
-VISIBILITIES = ("only_me", "approved_brands", "licensed")
+# The Literal types are what the API validates against; the tuples, read from them, feed the
+# database's CHECK constraints and the forms' choices.
+CameoKind = Literal["face", "voice", "persona", "pet", "object"]
+CAMEO_KINDS: tuple[str, ...] = get_args(CameoKind)
+Visibility = Literal["only_me", "approved_brands", "licensed"]
+VISIBILITIES: tuple[str, ...] = get_args(Visibility)
 CAMEO_STATUSES = ("draft", "listed", "paused")
 OFFER_STATUSES = ("open", "withdrawn")
-LICENCE_STATUSES = ("requested", "approved", "declined", "signed", "paid", "active", "expired", "revoked")
+LicenceStatus = Literal["requested", "approved", "declined", "signed", "paid", "active", "expired", "revoked"]
+LICENCE_STATUSES: tuple[str, ...] = get_args(LicenceStatus)
 
 
 class Cameo(SQLModel, table=True):
@@ -187,3 +193,6 @@ class Licence(_Terms, table=True):
     end_reason: Optional[str] = string(200, nullable=True, default=None)
     created_at: datetime = instant()
     updated_at: datetime = instant()
+
+
+licence_table = table_of(Licence)

@@ -6,9 +6,9 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import false
-from sqlmodel import select
+from sqlmodel import col, select
 
-from app.db import UnitOfWork
+from app.db import UnitOfWork, get_existing, id_of
 from app.errors import Conflict, Forbidden, NotFound
 from app.paging import Page, paginate
 from app.people import audit
@@ -33,8 +33,8 @@ def create_offer(
     cameo = get_managed_cameo(uow, actor, cameo_id)
     template = get_template(uow, actor, data.template_id)
     offer = Offer(
-        cameo_id=cameo.id,
-        template_id=template.id,
+        cameo_id=id_of(cameo),
+        template_id=id_of(template),
         created_by=actor.user_id,
         requires_approval=data.requires_approval,
         status="open",
@@ -54,20 +54,28 @@ def create_offer(
     uow.session.add(offer)
     uow.session.flush()
     audit.record(
-        uow, actor, now, "offer.create", "offer", offer.id, to_status="open", cameo_id=cameo.id, template_id=template.id
+        uow,
+        actor,
+        now,
+        "offer.create",
+        "offer",
+        id_of(offer),
+        to_status="open",
+        cameo_id=id_of(cameo),
+        template_id=id_of(template),
     )
     return offer
 
 
 def _may_read(uow: UnitOfWork, actor: Actor, offer: Offer, cameo: Cameo) -> bool:
-    if actor.is_staff or actor.user_id in owner_ids(uow, cameo.id):
+    if actor.is_staff or actor.user_id in owner_ids(uow, id_of(cameo)):
         return True
     return offer.status == "open" and brand_may_see(uow, actor, cameo) and cameo.status == "listed"
 
 
 def get_offer(uow: UnitOfWork, actor: Actor, offer_id: int) -> Offer:
     offer = uow.session.get(Offer, offer_id)
-    if offer is None or not _may_read(uow, actor, offer, uow.session.get(Cameo, offer.cameo_id)):
+    if offer is None or not _may_read(uow, actor, offer, get_existing(uow.session, Cameo, offer.cameo_id)):
         raise NotFound("No such offer.")
     return offer
 
@@ -80,12 +88,12 @@ def list_offers(uow: UnitOfWork, actor: Actor, *, cursor: str | None, limit: int
             raise NotFound("No such cameo.")
         query = query.where(Offer.cameo_id == cameo_id)
     if actor.role == "creator":
-        query = query.where(Offer.cameo_id.in_(owned_cameos(actor)))
+        query = query.where(col(Offer.cameo_id).in_(owned_cameos(actor)))
     elif actor.role == "brand":
         query = query.where(
             Offer.status == "open",
-            Offer.cameo_id.in_(brand_visible_cameos(actor)),
-            Offer.cameo_id.in_(select(Cameo.id).where(Cameo.status == "listed")),
+            col(Offer.cameo_id).in_(brand_visible_cameos(actor)),
+            col(Offer.cameo_id).in_(select(Cameo.id).where(Cameo.status == "listed")),
         )
     elif not actor.is_staff:
         query = query.where(false())
@@ -94,11 +102,11 @@ def list_offers(uow: UnitOfWork, actor: Actor, *, cursor: str | None, limit: int
 
 def withdraw_offer(uow: UnitOfWork, actor: Actor, now: datetime, offer_id: int) -> Offer:
     offer = get_offer(uow, actor, offer_id)
-    cameo = uow.session.get(Cameo, offer.cameo_id)
+    cameo = get_existing(uow.session, Cameo, offer.cameo_id)
     if cameo.creator_id != actor.user_id:
         raise Forbidden("Only the cameo's creator can withdraw its offers.")
     if offer.status != "open":
         raise Conflict("The offer is already withdrawn.")
     offer.status = "withdrawn"
-    audit.record(uow, actor, now, "offer.withdraw", "offer", offer.id, from_status="open", to_status="withdrawn")
+    audit.record(uow, actor, now, "offer.withdraw", "offer", id_of(offer), from_status="open", to_status="withdrawn")
     return offer

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
-from typing import Annotated, Literal, Optional
+from typing import Annotated, Literal, Optional, get_args
 
 from pydantic import (
     AfterValidator,
@@ -17,9 +17,10 @@ from pydantic import (
 
 from app.validation import Id, MoneyIn, Strict, Text, unique
 
-from .models import CAMEO_KINDS, VISIBILITIES
+from .models import CameoKind, Visibility
 
-MEDIA = ("social", "web", "tv", "radio", "print", "out_of_home", "streaming", "film", "podcast", "games")
+Medium = Literal["social", "web", "tv", "radio", "print", "out_of_home", "streaming", "film", "podcast", "games"]
+MEDIA: tuple[str, ...] = get_args(Medium)
 TERRITORY = re.compile(r"^(?:[A-Z]{2}|WORLDWIDE)$")
 
 
@@ -29,23 +30,23 @@ def _territory(code: str) -> str:
     return code
 
 
-Category = Text(40, min_length=1)
+Category = Annotated[str, Text(40, min_length=1)]
 
 
 class CameoIn(Strict):
-    kind: Literal[CAMEO_KINDS]  # type: ignore[valid-type]
-    title: Text(120, min_length=1, blank=False)  # type: ignore[valid-type]
-    description: Text(4000) = ""  # type: ignore[valid-type]
-    visibility: Literal[VISIBILITIES] = "only_me"  # type: ignore[valid-type]
-    blocked_categories: Annotated[list[Category], Field(max_length=50), AfterValidator(unique)] = []  # type: ignore[valid-type]
+    kind: CameoKind
+    title: Annotated[str, Text(120, min_length=1, blank=False)]
+    description: Annotated[str, Text(4000)] = ""
+    visibility: Visibility = "only_me"
+    blocked_categories: Annotated[list[Category], Field(max_length=50), AfterValidator(unique)] = []
     approved_brand_ids: Annotated[list[Id], Field(max_length=200), AfterValidator(unique)] = []
 
 
 class CameoPatch(Strict):
-    title: Optional[Text(120, min_length=1, blank=False)] = None  # type: ignore[valid-type]
-    description: Optional[Text(4000)] = None  # type: ignore[valid-type]
-    visibility: Optional[Literal[VISIBILITIES]] = None  # type: ignore[valid-type]
-    blocked_categories: Optional[Annotated[list[Category], Field(max_length=50), AfterValidator(unique)]] = None  # type: ignore[valid-type]
+    title: Optional[Annotated[str, Text(120, min_length=1, blank=False)]] = None
+    description: Optional[Annotated[str, Text(4000)]] = None
+    visibility: Optional[Visibility] = None
+    blocked_categories: Optional[Annotated[list[Category], Field(max_length=50), AfterValidator(unique)]] = None
     approved_brand_ids: Optional[Annotated[list[Id], Field(max_length=200), AfterValidator(unique)]] = None
 
 
@@ -76,7 +77,7 @@ class ConsentIn(Strict):
 
 class OfferIn(Strict):
     template_id: Id
-    media: Annotated[list[Literal[MEDIA]], Field(min_length=1, max_length=len(MEDIA)), AfterValidator(unique)]  # type: ignore[valid-type]
+    media: Annotated[list[Medium], Field(min_length=1, max_length=len(MEDIA)), AfterValidator(unique)]
     territories: Annotated[
         list[Annotated[str, Field(max_length=9), AfterValidator(_territory)]],
         Field(min_length=1, max_length=250),
@@ -100,19 +101,17 @@ class OfferIn(Strict):
 
 class LicenceRequestIn(Strict):
     intended_use: Annotated[
-        Text(4000, min_length=40, blank=False),
-        Field(  # type: ignore[valid-type]
-            description="a reasonably specific description of the intended uses (California AB 2602)"
-        ),
+        Annotated[str, Text(4000, min_length=40, blank=False)],
+        Field(description="a reasonably specific description of the intended uses (California AB 2602)"),
     ]
-    categories: Annotated[list[Category], Field(max_length=20), AfterValidator(unique)] = []  # type: ignore[valid-type]
+    categories: Annotated[list[Category], Field(max_length=20), AfterValidator(unique)] = []
     starts_on: Optional[date] = None
     organisation_id: Optional[Id] = None
     # Optional narrowing to part of the offer's media and territories (default: all of them).
     media: Optional[
         Annotated[
-            list[Literal[MEDIA]],
-            Field(min_length=1, max_length=len(MEDIA)),  # type: ignore[valid-type]
+            list[Medium],
+            Field(min_length=1, max_length=len(MEDIA)),
             AfterValidator(unique),
         ]
     ] = None
@@ -132,11 +131,11 @@ class SignIn(Strict):
 
 
 class ReasonIn(Strict):
-    reason: Text(500) = ""  # type: ignore[valid-type]
+    reason: Annotated[str, Text(500)] = ""
 
 
 class TemplateIn(Strict):
     slug: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{1,58}$")]
-    title: Text(200, min_length=1, blank=False)  # type: ignore[valid-type]
-    summary: Text(2000) = ""  # type: ignore[valid-type]
-    body: Text(100_000, min_length=50, blank=False)  # type: ignore[valid-type]
+    title: Annotated[str, Text(200, min_length=1, blank=False)]
+    summary: Annotated[str, Text(2000)] = ""
+    body: Annotated[str, Text(100_000, min_length=50, blank=False)]

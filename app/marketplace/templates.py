@@ -6,9 +6,9 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import func
-from sqlmodel import select
+from sqlmodel import col, select
 
-from app.db import UnitOfWork
+from app.db import UnitOfWork, id_of
 from app.errors import NotFound, ValidationProblem
 from app.paging import Page, paginate
 from app.people import audit
@@ -20,7 +20,7 @@ from .schemas import TemplateIn
 
 
 def list_templates(uow: UnitOfWork, actor: Actor, *, cursor: str | None, limit: int) -> Page:
-    query = select(ContractTemplate).where(ContractTemplate.published_at.is_not(None))
+    query = select(ContractTemplate).where(col(ContractTemplate.published_at).is_not(None))
     return paginate(uow, query, ContractTemplate.id, cursor=cursor, limit=limit)
 
 
@@ -57,7 +57,7 @@ def _publish(
         now,
         "template.publish",
         "contract_template",
-        template.id,
+        id_of(template),
         slug=slug,
         version=template.version,
         body_sha256=template.body_sha256,

@@ -13,7 +13,7 @@ from flask_openapi3 import Tag
 from pydantic import BaseModel, Field
 
 from app.clock import Clock
-from app.db import Database
+from app.db import Database, get_existing
 from app.kit import csvfile
 from app.kit.api import MoneyOut, PageQuery, Unauthorised, api_blueprint, bearer_token, call, paged
 from app.kit.downloads import download
@@ -72,7 +72,7 @@ class UsageResultOut(BaseModel):
     index: int
     event_id: str
     status: Literal["accepted", "duplicate", "rejected"]
-    reason: Optional[Literal[usage.REASONS]] = None  # type: ignore[valid-type]
+    reason: Optional[usage.RejectReason] = None
     detail: Optional[str] = None
     usage_id: Optional[int] = None
     price: Optional[MoneyOut] = None
@@ -225,12 +225,12 @@ CSV_COLUMNS = (
 def export_usage(path: LicencePath):
     """The licence's recorded uses as CSV (price in minor units), for its brand and its creators only."""
     with provided(Database).unit_of_work() as uow:  # authorise before streaming, so a refusal is a proper problem
-        usage.readable_licence(uow, request_actor(uow, uow.session.get(User, g.api_user_id)), path.licence_id)
+        usage.readable_licence(uow, request_actor(uow, get_existing(uow.session, User, g.api_user_id)), path.licence_id)
     user_id = g.api_user_id
 
     def rows():
         with provided(Database).unit_of_work() as uow:
-            actor = request_actor(uow, uow.session.get(User, user_id))
+            actor = request_actor(uow, get_existing(uow.session, User, user_id))
             for row in usage.iter_usage(uow, actor, path.licence_id):
                 yield (
                     row.id,

@@ -66,13 +66,14 @@ def provenance_sign(receipt: str, source: Path, dest: Path, cert: Path | None, k
     if receipt.startswith("@"):
         receipt = Path(receipt[1:]).read_text().strip()
     checked = receipts_module.check(receipt, provided(KeyStore).public_key)
-    if not checked.valid:
+    payload = checked.payload  # a valid receipt always has one
+    if not checked.valid or payload is None:
         raise click.ClickException(f"the receipt does not verify ({checked.reason}); refusing to embed it")
     if (cert is None) != (key is None):
         raise click.BadParameter("give both --cert and --key, or neither")
     chain_pem, key_pem = (cert.read_bytes(), key.read_bytes()) if cert and key else _dev_signing_material(current_app)
     sign_media(source, dest, receipt, cert_chain_pem=chain_pem, key_pem=key_pem, alg=alg)
-    click.echo(f"signed {dest}: receipt {checked.payload['receipt_id']} for licence {checked.payload['licence_id']}")
+    click.echo(f"signed {dest}: receipt {payload['receipt_id']} for licence {payload['licence_id']}")
 
 
 @provenance_cli.command("verify")

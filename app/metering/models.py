@@ -12,7 +12,7 @@ entry that posted the use (one entry per licence per report).
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Optional
+from typing import Literal, Optional, get_args
 
 from sqlalchemy import (
     BigInteger,
@@ -28,9 +28,11 @@ from sqlalchemy import (
 )
 from sqlmodel import Field, SQLModel
 
+from ledger.models import table_of
 from ledger.types import UTCDateTime
 
-USAGE_KINDS = ("render", "publication", "impressions")
+UsageKind = Literal["render", "publication", "impressions"]
+USAGE_KINDS: tuple[str, ...] = get_args(UsageKind)
 
 
 class UsageEvent(SQLModel, table=True):
@@ -70,3 +72,6 @@ class UsageEvent(SQLModel, table=True):
     receipt_id: str = Field(sa_column=Column(String(40), nullable=False))
     receipt_key_id: str = Field(sa_column=Column(String(64), nullable=False))
     receipt_token: str = Field(sa_column=Column(Text, nullable=False))
+
+
+usage_event_table = table_of(UsageEvent)

@@ -168,8 +168,10 @@ class KeyStore:
             if self._current is None:
                 self._create(now)
                 self._reload()
-            assert self._current is not None
-            return self._current, self._private[self._current]
+            current = self._current
+            if current is None:
+                raise RuntimeError(f"no receipt signing key in {self.directory} after creating one")
+            return current, self._private[current]
 
     def rotate(self, now: datetime) -> str:
         with self._lock:

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal, Optional
+from typing import Annotated, Any, Optional
 
 from pydantic import (
     AwareDatetime,
@@ -14,10 +14,10 @@ from pydantic import (
     model_validator,
 )
 
-from app.marketplace.schemas import MEDIA, TERRITORY
+from app.marketplace.schemas import TERRITORY, Medium
 from app.validation import MAX_ID, Text
 
-from .models import USAGE_KINDS
+from .models import UsageKind
 
 MAX_BATCH = 1000
 MAX_QUANTITY = 10**9
@@ -38,13 +38,13 @@ class UsageEventIn(BaseModel):
             "resending it is answered `duplicate` with the original receipt.",
         ),
     ]
-    kind: Literal[USAGE_KINDS]  # type: ignore[valid-type]
+    kind: UsageKind
     quantity: Annotated[StrictInt, Field(ge=1, le=MAX_QUANTITY)]
     occurred_at: AwareDatetime
     territory: Annotated[str, Field(pattern=TERRITORY.pattern)]
-    media: Literal[MEDIA]  # type: ignore[valid-type]
+    media: Medium
     content_sha256: Optional[Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]] = None
-    content_url: Optional[Annotated[Text(2000, min_length=1), Field(pattern=r"^https?://[^\s]+$")]] = None
+    content_url: Optional[Annotated[str, Text(2000, min_length=1), Field(pattern=r"^https?://[^\s]+$")]] = None
 
     @model_validator(mode="after")
     def _content(self) -> UsageEventIn:

@@ -27,12 +27,10 @@ from typing import NamedTuple
 from sqlalchemy import ARRAY, Connection, Integer, any_, bindparam, func, select
 from sqlalchemy.dialects import sqlite
 
-from app.marketplace.models import Licence
+from app.marketplace.models import licence_table
 from ledger.sql import on_driver, pg_text
 
-from .models import UsageEvent
-
-usage_t, licence_t = UsageEvent.__table__, Licence.__table__
+from .models import usage_event_table
 
 USAGE_COLUMNS = (
     "brand_org_id",
@@ -121,35 +119,40 @@ class ReceiptRef(NamedTuple):
     token: str
 
 
-_TERMS_COLUMNS = tuple(licence_t.c[name] for name in Terms.__slots__)
-_TERMS = select(*_TERMS_COLUMNS).where(licence_t.c.id.in_(bindparam("ids", expanding=True))).order_by(licence_t.c.id)
-_SHARED = _TERMS.where(licence_t.c.usage_cap.is_(None)).with_for_update(read=True)
+_TERMS_COLUMNS = tuple(licence_table.c[name] for name in Terms.__slots__)
+_TERMS = (
+    select(*_TERMS_COLUMNS).where(licence_table.c.id.in_(bindparam("ids", expanding=True))).order_by(licence_table.c.id)
+)
+_SHARED = _TERMS.where(licence_table.c.usage_cap.is_(None)).with_for_update(read=True)
 _EXCLUSIVE = _TERMS.with_for_update()
 # PostgreSQL: the same two reads with ``= ANY(array)``: fixed text, run on the driver
 _TERMS_ANY = (
     select(*_TERMS_COLUMNS)
-    .where(licence_t.c.id == any_(bindparam("ids", type_=ARRAY(Integer))))
-    .order_by(licence_t.c.id)
+    .where(licence_table.c.id == any_(bindparam("ids", type_=ARRAY(Integer))))
+    .order_by(licence_table.c.id)
 )
-_PG_SHARED = _TERMS_ANY.where(licence_t.c.usage_cap.is_(None)).with_for_update(read=True)
+_PG_SHARED = _TERMS_ANY.where(licence_table.c.usage_cap.is_(None)).with_for_update(read=True)
 _PG_EXCLUSIVE = _TERMS_ANY.with_for_update()
 _RECORDED = select(
-    usage_t.c.event_id,
-    usage_t.c.id,
-    usage_t.c.price_minor,
-    usage_t.c.currency,
-    usage_t.c.receipt_id,
-    usage_t.c.receipt_token,
-).where(usage_t.c.brand_org_id == bindparam("org_id"), usage_t.c.event_id.in_(bindparam("event_ids", expanding=True)))
+    usage_event_table.c.event_id,
+    usage_event_table.c.id,
+    usage_event_table.c.price_minor,
+    usage_event_table.c.currency,
+    usage_event_table.c.receipt_id,
+    usage_event_table.c.receipt_token,
+).where(
+    usage_event_table.c.brand_org_id == bindparam("org_id"),
+    usage_event_table.c.event_id.in_(bindparam("event_ids", expanding=True)),
+)
 _USED = (
-    select(usage_t.c.licence_id, func.sum(usage_t.c.quantity))
-    .where(usage_t.c.licence_id.in_(bindparam("ids", expanding=True)))
-    .group_by(usage_t.c.licence_id)
+    select(usage_event_table.c.licence_id, func.sum(usage_event_table.c.quantity))
+    .where(usage_event_table.c.licence_id.in_(bindparam("ids", expanding=True)))
+    .group_by(usage_event_table.c.licence_id)
 )
 _SQLITE_INSERT_USAGE = (
-    sqlite.insert(usage_t)
+    sqlite.insert(usage_event_table)
     .on_conflict_do_nothing(index_elements=["brand_org_id", "event_id"])
-    .returning(usage_t.c.id, usage_t.c.brand_org_id, usage_t.c.event_id)
+    .returning(usage_event_table.c.id, usage_event_table.c.brand_org_id, usage_event_table.c.event_id)
 )
 
 

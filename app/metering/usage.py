@@ -31,13 +31,13 @@ from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Literal, get_args
 
-from sqlmodel import select
+from sqlmodel import col, select
 
 from app.books.chart import open_accounts_for
 from app.books.recipes import Owner, derivative_uses
-from app.db import UnitOfWork
+from app.db import UnitOfWork, id_of
 from app.errors import NotFound
 from app.marketplace.cameos import owner_ids
 from app.marketplace.models import Licence
@@ -51,7 +51,7 @@ from .models import UsageEvent
 from .schemas import UsageEventIn
 from .store import ReceiptRef, Terms, UsageRef
 
-REASONS = (
+RejectReason = Literal[
     "not_your_licence",
     "licence_not_active",
     "outside_term",
@@ -61,7 +61,8 @@ REASONS = (
     "licence_revoked",
     "unknown_licence",
     "invalid",
-)
+]
+REASONS: tuple[str, ...] = get_args(RejectReason)
 CLOCK_SKEW = timedelta(minutes=5)
 MAX_PRICE = 10**13
 MAX_KEY = 200  # ledger idempotency keys are at most 200 characters
@@ -223,6 +224,8 @@ def report_usage(
     for i, outcome in enumerate(outcomes):
         if outcome is not None and outcome.status == "duplicate" and outcome.usage is None:
             first = outcomes[claimed[(licences[events[i].licence_id].brand_org_id, events[i].event_id)]]
+            if first is None:
+                raise LookupError(f"event {events[i].event_id}: its first occurrence in the report has no outcome")
             outcome.usage, outcome.receipt = first.usage, first.receipt
     return [o for o in outcomes if o is not None]
 
@@ -247,9 +250,10 @@ def _record(
         [receipt_payload(rid, p.event, p.licence, p.price, now) for rid, p in zip(receipt_ids, pending, strict=True)],
         now=now,
     )
+    refs = [ReceiptRef(receipt_id, token) for receipt_id, token in zip(receipt_ids, tokens, strict=True)]
     groups: dict[int, list[_Pending]] = {}
-    for p, receipt_id, token in zip(pending, receipt_ids, tokens, strict=True):
-        p.receipt = ReceiptRef(receipt_id, token)
+    for p, ref in zip(pending, refs, strict=True):
+        p.receipt = ref
         if p.price:
             groups.setdefault(p.licence.id, []).append(p)
     for group in groups.values():
@@ -257,7 +261,7 @@ def _record(
         for p in group:
             p.key = key
     rows = []
-    for p in pending:
+    for p, ref in zip(pending, refs, strict=True):
         e = p.event
         rows.append(
             (
@@ -276,9 +280,9 @@ def _record(
                 p.licence.currency,
                 p.key,
                 now,
-                p.receipt.id,
+                ref.id,
                 kid,
-                p.receipt.token,
+                ref.token,
             )
         )
     inserted = store.insert_usage(conn, rows)
@@ -317,6 +321,8 @@ def _drafts(now: datetime, priced: list[_Pending], receipts_root: str) -> list[E
     """One ``usage.royalty`` entry per licence: its uses, each split on its own, summed."""
     groups: dict[str, list[_Pending]] = {}
     for p in priced:
+        if p.key is None:  # _record gives every priced use its entry's key
+            raise ValueError(f"event {p.event.event_id} is priced but has no entry key")
         groups.setdefault(p.key, []).append(p)
     drafts = []
     for key, group in groups.items():
@@ -381,11 +387,11 @@ def iter_usage(uow: UnitOfWork, actor: Actor, licence_id: int, *, chunk: int = 1
     while True:
         rows = uow.session.exec(
             select(UsageEvent)
-            .where(UsageEvent.licence_id == licence_id, UsageEvent.id > last)
-            .order_by(UsageEvent.id)
+            .where(UsageEvent.licence_id == licence_id, col(UsageEvent.id) > last)
+            .order_by(col(UsageEvent.id))
             .limit(chunk)
         ).all()
         if not rows:
             return
         yield from rows
-        last = rows[-1].id
+        last = id_of(rows[-1])

@@ -31,12 +31,12 @@ def _http_url(value: str) -> str:
     return value
 
 
-Url = Annotated[Text(2000, min_length=8), AfterValidator(_http_url)]  # type: ignore[valid-type]
+Url = Annotated[str, Text(2000, min_length=8), AfterValidator(_http_url)]
 
 
 class CheckoutIn(Strict):
-    success_url: Url = Field(description="where Stripe sends the payer after paying")  # type: ignore[valid-type]
-    cancel_url: Url = Field(description="where Stripe sends the payer who gives up")  # type: ignore[valid-type]
+    success_url: Url = Field(description="where Stripe sends the payer after paying")
+    cancel_url: Url = Field(description="where Stripe sends the payer who gives up")
 
 
 class CheckoutOut(BaseModel):

@@ -8,7 +8,7 @@ import click
 from flask.cli import AppGroup
 
 from app.clock import Clock
-from app.db import Database
+from app.db import Database, get_existing
 from app.errors import Problem
 from app.kit.registry import provided
 from ledger import Ledger
@@ -49,7 +49,7 @@ def retry_events_command(limit: int, include_parked: bool) -> None:
     with provided(Database).unit_of_work() as uow:
         for label, event_ids in (("pending", report.pending), ("parked", report.parked)):
             for event_id in event_ids:
-                row = uow.session.get(StripeEvent, event_id)
+                row = get_existing(uow.session, StripeEvent, event_id)
                 click.echo(f"{label} {event_id} {row.type} (attempts {row.attempts}): {row.last_error}")
 
 

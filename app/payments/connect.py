@@ -29,7 +29,7 @@ from typing import Any
 
 from sqlmodel import select
 
-from app.db import UnitOfWork
+from app.db import UnitOfWork, get_existing, id_of
 from app.errors import Conflict
 from app.people import audit
 from app.people.actors import Actor
@@ -100,7 +100,7 @@ def start_onboarding(
 ) -> OnboardingLink:
     """The creator's connected account (created on the first call) and a fresh onboarding link."""
     actor.require_role("creator")
-    user = uow.session.get(User, actor.user_id, with_for_update=True)  # one onboarding at a time per creator
+    user = get_existing(uow.session, User, actor.user_id, with_for_update=True)  # one onboarding at a time per creator
     row = _row(uow, actor.user_id, lock=True)
     if row is not None and describe(row).can_pay:
         raise Conflict("Your Stripe account is connected and payouts are enabled; there is nothing to finish.")
@@ -109,11 +109,11 @@ def start_onboarding(
             account = gateway.create_connected_account(
                 email=user.email,
                 country=country,
-                idempotency_key=account_key(user.id),
+                idempotency_key=account_key(id_of(user)),
                 metadata={"creator_id": str(user.id)},
             )
             row = ConnectAccount(
-                creator_id=user.id,
+                creator_id=id_of(user),
                 stripe_account_id=account.id,
                 country=(account.country or country).upper(),
                 created_at=now,
@@ -122,7 +122,7 @@ def start_onboarding(
             apply_account(row, account, as_of=now, now=now)
             uow.session.add(row)
             uow.session.flush()
-            audit.record(uow, actor, now, "payouts.connect", "user", user.id, stripe_account_id=account.id)
+            audit.record(uow, actor, now, "payouts.connect", "user", id_of(user), stripe_account_id=account.id)
         url = gateway.create_account_link(
             account_id=row.stripe_account_id, refresh_url=refresh_url, return_url=return_url
         )
@@ -175,8 +175,11 @@ def account_from_event(obj: Mapping[str, Any]) -> ConnectedAccount:
 
 def _recreated_row(uow: UnitOfWork, obj: Mapping[str, Any], now: datetime) -> ConnectAccount | None:
     """The row of an account we created but whose row was never committed, from its metadata."""
+    raw_id = (obj.get("metadata") or {}).get("creator_id")
+    if raw_id is None:
+        return None
     try:
-        creator_id = int((obj.get("metadata") or {}).get("creator_id"))
+        creator_id = int(raw_id)
     except (TypeError, ValueError):
         return None
     user = uow.session.get(User, creator_id)
@@ -208,7 +211,7 @@ def on_account_updated(uow: UnitOfWork, event: WebhookEvent, ctx: EventContext) 
         log.info("Stripe event %s: older than the account state already applied; ignored", event.id)
         return
     if row.stripe_updated_at is not None and event.created == row.stripe_updated_at:
-        account = ctx.gateway.retrieve_account(account_id)  # same second: only Stripe knows which is newer
+        account = ctx.gateway.retrieve_account(row.stripe_account_id)  # same second: only Stripe knows which is newer
     else:
         account = account_from_event(obj)
     apply_account(row, account, as_of=event.created, now=ctx.now)

@@ -30,13 +30,14 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import col
 
 from app.books import chart
-from app.db import Database, UnitOfWork
+from app.db import Database, UnitOfWork, rowcount
 from ledger import EntryDraft, Ledger, PostedEntry
 
 from .gateway import PaymentGateway, WebhookEvent
-from .models import StripeEvent
+from .models import StripeEvent, stripe_event_table
 
 log = logging.getLogger(__name__)
 MAX_ERROR_CHARS = 2000
@@ -155,7 +156,7 @@ def payment_handler(
 def _insert(session):
     dialect = session.get_bind().dialect.name
     module = postgresql if dialect == "postgresql" else sqlite
-    return module.insert(StripeEvent.__table__)
+    return module.insert(stripe_event_table)
 
 
 def store_event(db: Database, event: WebhookEvent, raw_payload: bytes, now: datetime) -> bool:
@@ -175,7 +176,7 @@ def store_event(db: Database, event: WebhookEvent, raw_payload: bytes, now: date
             )
             .on_conflict_do_nothing(index_elements=["id"])
         )
-        inserted = uow.session.execute(statement).rowcount == 1
+        inserted = rowcount(uow.session.execute(statement)) == 1
         uow.commit()
     return inserted
 
@@ -232,10 +233,10 @@ MAX_AUTOMATIC_ATTEMPTS = 100
 
 def pending_event_ids(db: Database, limit: int = 500, *, include_parked: bool = False) -> list[str]:
     with db.unit_of_work() as uow:
-        query = select(StripeEvent.id).where(StripeEvent.processed_at.is_(None))
+        query = select(col(StripeEvent.id)).where(col(StripeEvent.processed_at).is_(None))
         if not include_parked:
-            query = query.where(StripeEvent.attempts < MAX_AUTOMATIC_ATTEMPTS)
-        query = query.order_by(StripeEvent.created, StripeEvent.id).limit(limit)
+            query = query.where(col(StripeEvent.attempts) < MAX_AUTOMATIC_ATTEMPTS)
+        query = query.order_by(col(StripeEvent.created), col(StripeEvent.id)).limit(limit)
         return list(uow.session.execute(query).scalars())
 
 
@@ -243,9 +244,9 @@ def parked_event_ids(db: Database, limit: int = 500) -> list[str]:
     """Unprocessed events that reached ``MAX_AUTOMATIC_ATTEMPTS``: they need a person."""
     with db.unit_of_work() as uow:
         query = (
-            select(StripeEvent.id)
-            .where(StripeEvent.processed_at.is_(None), StripeEvent.attempts >= MAX_AUTOMATIC_ATTEMPTS)
-            .order_by(StripeEvent.created, StripeEvent.id)
+            select(col(StripeEvent.id))
+            .where(col(StripeEvent.processed_at).is_(None), col(StripeEvent.attempts) >= MAX_AUTOMATIC_ATTEMPTS)
+            .order_by(col(StripeEvent.created), col(StripeEvent.id))
             .limit(limit)
         )
         return list(uow.session.execute(query).scalars())

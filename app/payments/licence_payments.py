@@ -27,10 +27,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlmodel import select
+from sqlmodel import col, select
 
 from app.books import chart, kinds, recipes
-from app.db import UnitOfWork
+from app.db import UnitOfWork, get_existing, id_of
 from app.errors import Conflict, Forbidden
 from app.marketplace import licences
 from app.marketplace.models import Licence
@@ -99,7 +99,7 @@ def start_licence_checkout(
     licence = licences.get_licence(uow, actor, licence_id, lock=True)
     if actor.role != "brand" or licence.brand_org_id not in actor.org_ids:
         raise Forbidden("Only the licensee brand pays the licence fee.")
-    payment = _payment_row(uow, licence.id)
+    payment = _payment_row(uow, id_of(licence))
     if licence.status != "signed" or (payment is not None and payment.status != "open"):
         raise Conflict(
             f"This licence is {licence.status}; only a signed licence awaiting its fee can be paid.",
@@ -117,7 +117,7 @@ def start_licence_checkout(
             payment.checkout_attempt += 1  # the old session expired: open a new one
         if payment is None:
             payment = LicencePayment(
-                licence_id=licence.id,
+                licence_id=id_of(licence),
                 amount=licence.upfront_fee_minor,
                 currency=licence.currency,
                 status="open",
@@ -136,7 +136,7 @@ def start_licence_checkout(
         now,
         "licence.checkout",
         "licence",
-        licence.id,
+        id_of(licence),
         checkout_session_id=session.id,
         amount_minor=licence.upfront_fee_minor,
         currency=licence.currency,
@@ -157,7 +157,7 @@ def _create_session(
                 product_name=f"Licence #{licence.id} upfront fee",
                 success_url=success_url,
                 cancel_url=cancel_url,
-                idempotency_key=checkout_key(licence.id, payment.checkout_attempt),
+                idempotency_key=checkout_key(id_of(licence), payment.checkout_attempt),
                 metadata={"kind": KIND, "licence_id": str(licence.id)},
                 client_reference_id=f"licence-{licence.id}",
             )
@@ -169,7 +169,7 @@ def _create_session(
 
 def _started(licence: Licence, session: CheckoutSession) -> CheckoutStarted:
     return CheckoutStarted(
-        licence_id=licence.id,
+        licence_id=id_of(licence),
         checkout_session_id=session.id,
         url=session.url,
         amount=licence.upfront_fee_minor,
@@ -259,13 +259,15 @@ def _payment_for(
     unrecorded = uow.session.exec(
         select(LicencePayment)
         .where(
-            LicencePayment.sale_entry_seq.is_(None),
-            LicencePayment.checkout_session_id.is_not(None),
+            col(LicencePayment.sale_entry_seq).is_(None),
+            col(LicencePayment.checkout_session_id).is_not(None),
             LicencePayment.updated_at >= ctx.now - UNRECORDED_WINDOW,
         )
-        .order_by(LicencePayment.id)
+        .order_by(col(LicencePayment.id))
     ).all()
     for candidate in unrecorded:
+        if candidate.checkout_session_id is None:  # the query leaves these out
+            continue
         session = ctx.gateway.retrieve_checkout_session(candidate.checkout_session_id)
         if session.payment_intent_id == payment_intent_id:
             raise EventNotReady(
@@ -302,7 +304,7 @@ def _adjust(
     ).first()
     if done is not None:
         return done
-    licence = uow.session.get(Licence, payment.licence_id)
+    licence = get_existing(uow.session, Licence, payment.licence_id)
     owners = owners_of(licence)
     original = recipes.split(payment.amount, licence.commission_bps, owners)
     draft = recipes.refund(
@@ -319,7 +321,7 @@ def _adjust(
     )
     posted = ctx.post(uow, draft)
     row = LicencePaymentAdjustment(
-        licence_payment_id=payment.id,
+        licence_payment_id=id_of(payment),
         kind=kind,
         stripe_id=stripe_id,
         amount=amount,

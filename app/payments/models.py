@@ -27,6 +27,7 @@ from sqlalchemy import (
 )
 from sqlmodel import Field, SQLModel
 
+from ledger.models import table_of
 from ledger.types import UTCDateTime
 
 LICENCE_PAYMENT_STATUSES = ("open", "paid", "refunded", "partially_refunded", "disputed")
@@ -159,3 +160,6 @@ class ConnectAccount(SQLModel, table=True):
     stripe_updated_at: Optional[datetime] = _when(nullable=True)
     created_at: datetime = _when()
     updated_at: datetime = _when()
+
+
+stripe_event_table = table_of(StripeEvent)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from .models import ConnectAccount
 
@@ -49,7 +49,7 @@ def payout_status(session: Session, creator_id: int) -> PayoutStatus:
 
 def payout_statuses(session: Session, creator_ids: list[int]) -> dict[int, PayoutStatus]:
     rows = (
-        session.exec(select(ConnectAccount).where(ConnectAccount.creator_id.in_(creator_ids))).all()
+        session.exec(select(ConnectAccount).where(col(ConnectAccount.creator_id).in_(creator_ids))).all()
         if creator_ids
         else []
     )

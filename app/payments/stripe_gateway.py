@@ -33,7 +33,7 @@ import contextlib
 import json
 from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypedDict
 
 import stripe
 
@@ -79,11 +79,10 @@ class StripeGateway:
         webhook_tolerance: int = WEBHOOK_TOLERANCE_SECONDS,
     ):
         base = api_base.rstrip("/") if api_base else None
-        addresses = {"api": base, "connect": base, "files": base, "meter_events": base} if base else None
         self._http = stripe.RequestsClient(timeout=timeout)
         self._client = stripe.StripeClient(
             secret_key,
-            base_addresses=addresses,  # type: ignore[arg-type]
+            base_addresses={"api": base, "connect": base, "files": base, "meter_events": base} if base else None,
             max_network_retries=max_network_retries,
             http_client=self._http,
             stripe_version=STRIPE_API_VERSION,
@@ -104,7 +103,7 @@ class StripeGateway:
     def create_connected_account(
         self, *, email: str, country: str, idempotency_key: str, metadata: Mapping[str, str] | None = None
     ) -> ConnectedAccount:
-        params = {
+        params: stripe.params.AccountCreateParams = {
             "type": "express",
             "email": email,
             "country": country.upper(),
@@ -116,7 +115,7 @@ class StripeGateway:
         return _account(_data(account))
 
     def create_account_link(self, *, account_id: str, refresh_url: str, return_url: str) -> str:
-        params = {
+        params: stripe.params.AccountLinkCreateParams = {
             "account": account_id,
             "refresh_url": refresh_url,
             "return_url": return_url,
@@ -144,12 +143,12 @@ class StripeGateway:
     ) -> CheckoutSession:
         metadata = dict(metadata or {})
         with _translated():
-            price = {
+            price: stripe.params.checkout.SessionCreateParamsLineItemPriceData = {
                 "currency": _to_stripe_currency(currency),
                 "unit_amount": to_stripe_amount(amount, currency),
                 "product_data": {"name": product_name},
             }
-        params: dict[str, Any] = {
+        params: stripe.params.checkout.SessionCreateParams = {
             "mode": "payment",
             "line_items": [{"price_data": price, "quantity": 1}],
             "success_url": success_url,
@@ -182,21 +181,21 @@ class StripeGateway:
                 self._client.v1.charges.retrieve(charge_id, params={"expand": ["balance_transaction"]})
             )
         txn = charge.get("balance_transaction")
-        expanded = isinstance(txn, dict)
-        fee = int(txn["fee"]) if expanded else 0
+        expanded = txn if isinstance(txn, dict) else None
+        fee = int(expanded["fee"]) if expanded is not None else 0
         return ChargeInfo(
             id=charge["id"],
             payment_intent_id=_id(charge.get("payment_intent")),
             amount=int(charge["amount"]),
             currency=_from_stripe_currency(charge["currency"]),
             fee=fee,
-            net=int(txn["net"]) if expanded else int(charge["amount"]) - fee,
+            net=int(expanded["net"]) if expanded is not None else int(charge["amount"]) - fee,
             balance_transaction_id=_id(txn),
             amount_refunded=int(charge["amount_refunded"]),
         )
 
     def refund(self, payment_intent_id: str, *, idempotency_key: str, amount: int | None = None) -> Refund:
-        params: dict[str, Any] = {"payment_intent": payment_intent_id}
+        params: stripe.params.RefundCreateParams = {"payment_intent": payment_intent_id}
         with _translated():
             if amount is not None:  # Stripe's unit depends on the currency, which the intent knows
                 intent = _data(self._client.v1.payment_intents.retrieve(payment_intent_id))
@@ -223,7 +222,7 @@ class StripeGateway:
         metadata: Mapping[str, str] | None = None,
     ) -> Transfer:
         with _translated():
-            params: dict[str, Any] = {
+            params: stripe.params.TransferCreateParams = {
                 "amount": to_stripe_amount(_amount(amount), currency),
                 "currency": _to_stripe_currency(currency),
                 "destination": destination,
@@ -238,14 +237,14 @@ class StripeGateway:
     def reverse_transfer(
         self, transfer_id: str, *, idempotency_key: str, amount: int | None = None
     ) -> TransferReversal:
-        params: dict[str, Any] = {}
+        params: stripe.params.TransferReversalCreateParams = {}
         with _translated():
             if amount is not None:  # Stripe's unit depends on the currency, which the transfer knows
                 transfer = _data(self._client.v1.transfers.retrieve(transfer_id))
                 params["amount"] = to_stripe_amount(_amount(amount), transfer["currency"])
             reversal = _ledger_data(
                 self._client.v1.transfers.reversals.create(transfer_id, params=params, options=_key(idempotency_key))
-            )  # type: ignore[arg-type]
+            )
         return TransferReversal(
             id=reversal["id"],
             transfer_id=_id(reversal["transfer"]) or transfer_id,
@@ -356,11 +355,17 @@ def _translated() -> Iterator[None]:
         raise InvalidPaymentRequest(str(exc), code=exc.code, param=exc.param) from exc
 
 
+class _ErrorDetails(TypedDict):
+    code: str | None
+    param: str | None
+    http_status: int | None
+
+
 def _translate(exc: stripe.StripeError) -> PaymentError:
     body = getattr(exc, "error", None)
     code = getattr(exc, "code", None) or (body.code if body is not None else None)
     param = getattr(exc, "param", None)
-    details = {"code": code, "param": param, "http_status": exc.http_status}
+    details: _ErrorDetails = {"code": code, "param": param, "http_status": exc.http_status}
     message = exc.user_message or str(exc)
     if isinstance(exc, stripe.IdempotencyError):
         return IdempotencyKeyReused(message, **details)
@@ -393,7 +398,7 @@ REFUSING_DESTINATION = {
 }
 
 
-def _key(idempotency_key: str) -> dict[str, str]:
+def _key(idempotency_key: str) -> stripe.RequestOptions:
     if not idempotency_key:
         raise ValueError("an idempotency key derived from the caller's own ids is required")
     return {"idempotency_key": idempotency_key}

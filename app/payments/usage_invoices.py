@@ -18,10 +18,10 @@ from datetime import datetime
 
 from sqlalchemy import func
 from sqlalchemy import select as sa_select
-from sqlmodel import select
+from sqlmodel import col, select
 
 from app.books import chart, recipes
-from app.db import UnitOfWork
+from app.db import UnitOfWork, id_of
 from app.errors import Conflict, NotFound, ValidationProblem
 from app.people.models import Organisation
 from ledger.models import Account, Entry, Posting
@@ -43,13 +43,13 @@ def usage_in_period(uow: UnitOfWork, brand_org_id: int, currency: str, start: da
     query = (
         sa_select(func.coalesce(func.sum(Posting.amount), 0))
         .select_from(Posting)
-        .join(Entry, Entry.seq == Posting.entry_seq)
-        .join(Account, Account.id == Posting.account_id)
+        .join(Entry, col(Entry.seq) == Posting.entry_seq)
+        .join(Account, col(Account.id) == Posting.account_id)
         .where(
-            Account.code == chart.brand_receivable(brand_org_id, currency),
-            Entry.effective_at >= start,
-            Entry.effective_at < end,
-            Entry.kind != "usage.invoice_paid",
+            col(Account.code) == chart.brand_receivable(brand_org_id, currency),
+            col(Entry.effective_at) >= start,
+            col(Entry.effective_at) < end,
+            col(Entry.kind) != "usage.invoice_paid",
         )
     )
     return int(uow.session.execute(query).scalar_one())
@@ -126,7 +126,7 @@ def invoice_brand_usage(
         raise provider_problem(exc) from exc
     invoice.checkout_session_id, invoice.updated_at = session.id, now
     uow.session.flush()
-    return InvoiceStarted(invoice.id, invoice.amount, currency, session.id, session.url)
+    return InvoiceStarted(id_of(invoice), invoice.amount, currency, session.id, session.url)
 
 
 def record_invoice_payment(

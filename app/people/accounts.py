@@ -12,10 +12,10 @@ import hashlib
 import secrets
 from datetime import datetime
 
-from sqlmodel import select
+from sqlmodel import col, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from app.db import UnitOfWork
+from app.db import UnitOfWork, id_of
 from app.errors import Conflict, NotFound, ValidationProblem
 
 from . import audit
@@ -84,7 +84,7 @@ def create_organisation(uow: UnitOfWork, now: datetime, *, name: str) -> Organis
 def add_member(uow: UnitOfWork, now: datetime, *, user: User, organisation: Organisation) -> Membership:
     if user.role != "brand":
         raise ValidationProblem(errors={"user_id": "only brand users can be members of a brand organisation"})
-    membership = Membership(user_id=user.id, organisation_id=organisation.id, created_at=now)
+    membership = Membership(user_id=id_of(user), organisation_id=id_of(organisation), created_at=now)
     uow.session.add(membership)
     uow.session.flush()
     return membership
@@ -97,7 +97,7 @@ def hash_token(token: str) -> str:
 def issue_token(uow: UnitOfWork, actor: Actor, now: datetime, *, name: str) -> tuple[ApiToken, str]:
     """A new token for the actor; the plain token is returned once and never stored."""
     live = uow.session.exec(
-        select(ApiToken.id).where(ApiToken.user_id == actor.user_id, ApiToken.revoked_at.is_(None))
+        select(ApiToken.id).where(ApiToken.user_id == actor.user_id, col(ApiToken.revoked_at).is_(None))
     ).all()
     if len(live) >= MAX_TOKENS_PER_USER:
         raise Conflict(f"At most {MAX_TOKENS_PER_USER} live tokens; revoke one first.")
@@ -105,12 +105,14 @@ def issue_token(uow: UnitOfWork, actor: Actor, now: datetime, *, name: str) -> t
     token = ApiToken(user_id=actor.user_id, name=name, prefix=plain[:10], token_hash=hash_token(plain), created_at=now)
     uow.session.add(token)
     uow.session.flush()
-    audit.record(uow, actor, now, "token.issue", "api_token", token.id, name=name)
+    audit.record(uow, actor, now, "token.issue", "api_token", id_of(token), name=name)
     return token, plain
 
 
 def list_tokens(uow: UnitOfWork, actor: Actor) -> list[ApiToken]:
-    return list(uow.session.exec(select(ApiToken).where(ApiToken.user_id == actor.user_id).order_by(ApiToken.id)).all())
+    return list(
+        uow.session.exec(select(ApiToken).where(ApiToken.user_id == actor.user_id).order_by(col(ApiToken.id))).all()
+    )
 
 
 def revoke_token(uow: UnitOfWork, actor: Actor, now: datetime, token_id: int) -> ApiToken:
@@ -119,5 +121,5 @@ def revoke_token(uow: UnitOfWork, actor: Actor, now: datetime, token_id: int) ->
         raise NotFound("No such token.")
     if token.revoked_at is None:
         token.revoked_at = now
-        audit.record(uow, actor, now, "token.revoke", "api_token", token.id)
+        audit.record(uow, actor, now, "token.revoke", "api_token", id_of(token))
     return token

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from sqlmodel import select
 
-from app.db import UnitOfWork
+from app.db import UnitOfWork, id_of
 from app.errors import Forbidden
 
 from .models import Membership, User
@@ -36,7 +36,7 @@ SYSTEM = Actor(user_id=0, role="system", ip="", user_agent="scheduler")
 def actor_for(uow: UnitOfWork, user: User, *, ip: str = "", user_agent: str = "") -> Actor:
     org_ids = uow.session.exec(select(Membership.organisation_id).where(Membership.user_id == user.id)).all()
     return Actor(
-        user_id=user.id,
+        user_id=id_of(user),
         role=user.role,
         org_ids=frozenset(org_ids),
         ip=(ip or "")[:64],

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlmodel import select
+from sqlmodel import col, select
 
 from app.db import UnitOfWork
 from app.paging import Page, paginate
@@ -46,7 +46,7 @@ def events_for(uow: UnitOfWork, object_type: str, object_id: int) -> list[AuditE
     query = (
         select(AuditEvent)
         .where(AuditEvent.object_type == object_type, AuditEvent.object_id == object_id)
-        .order_by(AuditEvent.id)
+        .order_by(col(AuditEvent.id))
     )
     return list(uow.session.exec(query).all())
 

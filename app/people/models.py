@@ -24,6 +24,7 @@ from sqlalchemy import (
 from sqlmodel import Field, SQLModel
 
 from app.columns import foreign_key, instant, json_value, one_of, string
+from ledger.models import table_of
 
 ROLES = ("creator", "brand", "accountant", "admin")
 
@@ -91,3 +92,8 @@ class AuditEvent(SQLModel, table=True):
     ip: str = string(64, default="")
     user_agent: str = string(500, default="")
     details: dict[str, Any] = json_value(dict)
+
+
+user_table = table_of(User)
+membership_table = table_of(Membership)
+api_token_table = table_of(ApiToken)

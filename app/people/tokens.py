@@ -11,33 +11,44 @@ concurrent requests cannot set it back.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import bindparam, or_, select, update
 from sqlalchemy.orm import Session
 
 from app.people.accounts import TOKEN_PREFIX, hash_token
 from app.people.actors import Actor
-from app.people.models import ApiToken, Membership, User
+from app.people.models import api_token_table, membership_table, user_table
 from ledger.sql import on_driver, pg_text
 from ledger.types import as_utc
 
 TOUCH_EVERY = timedelta(minutes=1)
 MAX_TOKEN_LENGTH = 100
 
-_token, _user, _member = ApiToken.__table__, User.__table__, Membership.__table__
 # Built once, so SQLAlchemy compiles them once.
 _LOOKUP = (
-    select(_token.c.id, _token.c.last_used_at, _user.c.id, _user.c.role, _member.c.organisation_id)
-    .join(_user, _user.c.id == _token.c.user_id)
-    .outerjoin(_member, _member.c.user_id == _user.c.id)
-    .where(_token.c.token_hash == bindparam("token_hash"), _token.c.revoked_at.is_(None), _user.c.is_active)
+    select(
+        api_token_table.c.id,
+        api_token_table.c.last_used_at,
+        user_table.c.id,
+        user_table.c.role,
+        membership_table.c.organisation_id,
+    )
+    .join(user_table, user_table.c.id == api_token_table.c.user_id)
+    .outerjoin(membership_table, membership_table.c.user_id == user_table.c.id)
+    .where(
+        api_token_table.c.token_hash == bindparam("token_hash"),
+        api_token_table.c.revoked_at.is_(None),
+        user_table.c.is_active,
+    )
 )
 _TOUCH = (
-    update(_token)
+    update(api_token_table)
     .where(
-        _token.c.id == bindparam("token_id"),
-        or_(_token.c.last_used_at.is_(None), _token.c.last_used_at < bindparam("now")),
+        api_token_table.c.id == bindparam("token_id"),
+        or_(api_token_table.c.last_used_at.is_(None), api_token_table.c.last_used_at < bindparam("now")),
     )
     .values(last_used_at=bindparam("now"))
 )
@@ -48,6 +59,7 @@ def token_actor(session: Session, plain: str, now: datetime, *, ip: str = "", us
     if not plain.startswith(TOKEN_PREFIX) or len(plain) > MAX_TOKEN_LENGTH:
         return None
     conn = session.connection()
+    rows: Sequence[Sequence[Any]]
     if conn.dialect.name == "postgresql":
         rows = on_driver(conn, pg_text(_LOOKUP), {"token_hash": hash_token(plain)})
     else:

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from typing import Any, TextIO
 
 from sqlalchemy import func, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 from sqlmodel import select as orm_select
 
 from app.books import reports as books
@@ -24,14 +24,13 @@ from app.payments.models import ConnectAccount
 from app.people.actors import Actor
 from app.people.models import User
 from ledger import exports, reports
-from ledger.models import Account, Entry, Posting
+from ledger.models import account_table, entry_table, posting_table
 from ledger.money import format_minor
 from ledger.periods import Period
 from ledger.types import as_utc
 
 READERS = ("accountant", "admin", "system")
 PER_PAGE = 50
-entry_t, posting_t, account_t = Entry.__table__, Posting.__table__, Account.__table__
 
 
 class BadRequest(Problem):
@@ -84,24 +83,24 @@ def account_page(uow: UnitOfWork, actor: Actor, code: str, *, page: int = 1) -> 
     found = reports.balances(conn, codes=[code])
     if not found:
         raise NotFound(f"There is no account {code}.")
-    account_id = conn.execute(select(account_t.c.id).where(account_t.c.code == code)).scalar_one()
-    total = conn.execute(select(func.count()).where(posting_t.c.account_id == account_id)).scalar_one()
+    account_id = conn.execute(select(account_table.c.id).where(account_table.c.code == code)).scalar_one()
+    total = conn.execute(select(func.count()).where(posting_table.c.account_id == account_id)).scalar_one()
     pages, offset = _paged(page, total)
-    order = (entry_t.c.effective_at, posting_t.c.entry_seq, posting_t.c.id)
-    running = func.sum(posting_t.c.amount).over(order_by=order)
+    order = (entry_table.c.effective_at, posting_table.c.entry_seq, posting_table.c.id)
+    running = func.sum(posting_table.c.amount).over(order_by=order)
     inner = (
         select(
-            posting_t.c.id,
-            posting_t.c.entry_seq,
-            entry_t.c.idempotency_key,
-            entry_t.c.kind,
-            entry_t.c.effective_at,
-            entry_t.c.memo,
-            posting_t.c.amount,
+            posting_table.c.id,
+            posting_table.c.entry_seq,
+            entry_table.c.idempotency_key,
+            entry_table.c.kind,
+            entry_table.c.effective_at,
+            entry_table.c.memo,
+            posting_table.c.amount,
             running.label("after"),
         )
-        .join(entry_t, entry_t.c.seq == posting_t.c.entry_seq)
-        .where(posting_t.c.account_id == account_id)
+        .join(entry_table, entry_table.c.seq == posting_table.c.entry_seq)
+        .where(posting_table.c.account_id == account_id)
     ).subquery()
     rows = conn.execute(
         select(inner)
@@ -109,11 +108,11 @@ def account_page(uow: UnitOfWork, actor: Actor, code: str, *, page: int = 1) -> 
         .limit(PER_PAGE)
         .offset(offset)
     ).all()
-    rows = [
+    lines = [
         (pid, seq, key, kind, _aware(eff), memo, int(amount), int(after))
         for pid, seq, key, kind, eff, memo, amount, after in rows
     ]
-    return AccountPage(found[0], Paged(rows, page, pages, total))
+    return AccountPage(found[0], Paged(lines, page, pages, total))
 
 
 def account_page_frame(found: AccountPage):
@@ -165,15 +164,15 @@ class EntryView:
 def entry(uow: UnitOfWork, actor: Actor, seq: int) -> EntryView:
     _may_read(actor)
     conn = uow.session.connection()
-    row = conn.execute(select(entry_t).where(entry_t.c.seq == seq)).first()
+    row = conn.execute(select(entry_table).where(entry_table.c.seq == seq)).first()
     if row is None:
         raise NotFound(f"There is no entry {seq}.")
-    reversed_by = conn.execute(select(entry_t.c.seq).where(entry_t.c.reverses_seq == seq)).scalar()
+    reversed_by = conn.execute(select(entry_table.c.seq).where(entry_table.c.reverses_seq == seq)).scalar()
     lines = conn.execute(
-        select(account_t.c.code, account_t.c.type, posting_t.c.amount, posting_t.c.currency)
-        .join(account_t, account_t.c.id == posting_t.c.account_id)
-        .where(posting_t.c.entry_seq == seq)
-        .order_by(posting_t.c.id)
+        select(account_table.c.code, account_table.c.type, posting_table.c.amount, posting_table.c.currency)
+        .join(account_table, account_table.c.id == posting_table.c.account_id)
+        .where(posting_table.c.entry_seq == seq)
+        .order_by(posting_table.c.id)
     ).all()
     return EntryView(
         row.seq,
@@ -193,32 +192,32 @@ def entries_page(uow: UnitOfWork, actor: Actor, *, period: Period | None, kind: 
     """Entries (newest first) with their per-currency debit totals."""
     _may_read(actor)
     conn = uow.session.connection()
-    where = [exports.effective_within(entry_t.c.effective_at, period)]
+    where = [exports.effective_within(entry_table.c.effective_at, period)]
     if kind:
-        where.append(entry_t.c.kind == kind)
-    total = conn.execute(select(func.count()).select_from(entry_t).where(*where)).scalar_one()
+        where.append(entry_table.c.kind == kind)
+    total = conn.execute(select(func.count()).select_from(entry_table).where(*where)).scalar_one()
     pages, offset = _paged(page, total)
     heads = conn.execute(
         select(
-            entry_t.c.seq,
-            entry_t.c.idempotency_key,
-            entry_t.c.kind,
-            entry_t.c.effective_at,
-            entry_t.c.memo,
-            entry_t.c.reverses_seq,
+            entry_table.c.seq,
+            entry_table.c.idempotency_key,
+            entry_table.c.kind,
+            entry_table.c.effective_at,
+            entry_table.c.memo,
+            entry_table.c.reverses_seq,
         )
         .where(*where)
-        .order_by(entry_t.c.effective_at.desc(), entry_t.c.seq.desc())
+        .order_by(entry_table.c.effective_at.desc(), entry_table.c.seq.desc())
         .limit(PER_PAGE)
         .offset(offset)
     ).all()
     moved: dict[int, list[tuple[int, str]]] = {}
     if heads:
         for seq, amount, cur in conn.execute(
-            select(posting_t.c.entry_seq, func.sum(posting_t.c.amount), posting_t.c.currency)
-            .where(posting_t.c.entry_seq.in_([h.seq for h in heads]), posting_t.c.amount > 0)
-            .group_by(posting_t.c.entry_seq, posting_t.c.currency)
-            .order_by(posting_t.c.currency)
+            select(posting_table.c.entry_seq, func.sum(posting_table.c.amount), posting_table.c.currency)
+            .where(posting_table.c.entry_seq.in_([h.seq for h in heads]), posting_table.c.amount > 0)
+            .group_by(posting_table.c.entry_seq, posting_table.c.currency)
+            .order_by(posting_table.c.currency)
         ):
             moved.setdefault(seq, []).append((int(amount), cur))
     return Paged([(h, moved.get(h.seq, [])) for h in heads], page, pages, total)
@@ -232,7 +231,9 @@ def entries_frame(uow: UnitOfWork, actor: Actor, *, period: Period | None, kind:
 
 def entry_kinds(uow: UnitOfWork, actor: Actor) -> list[str]:
     _may_read(actor)
-    return list(uow.session.connection().execute(select(entry_t.c.kind).distinct().order_by(entry_t.c.kind)).scalars())
+    return list(
+        uow.session.connection().execute(select(entry_table.c.kind).distinct().order_by(entry_table.c.kind)).scalars()
+    )
 
 
 # ---------------------------------------------------------------- people
@@ -249,11 +250,11 @@ def payees(session: Session, creator_ids: Iterable[int]) -> dict[int, Payee]:
     ids = sorted(set(creator_ids))
     if not ids:
         return {}
-    users = {u.id: u for u in session.exec(orm_select(User).where(User.id.in_(ids))).all()}
+    users = {u.id: u for u in session.exec(orm_select(User).where(col(User.id).in_(ids))).all()}
     stripe_ids = dict(
         session.exec(
             orm_select(ConnectAccount.creator_id, ConnectAccount.stripe_account_id).where(
-                ConnectAccount.creator_id.in_(ids)
+                col(ConnectAccount.creator_id).in_(ids)
             )
         ).all()
     )
@@ -346,7 +347,7 @@ def activity_frame(conn, period: Period | None):
     """Export builder: monthly activity through ``period`` (or through the last entry)."""
     before = period.ends_at if period else None
     if before is None:
-        last = conn.execute(select(func.max(entry_t.c.effective_at))).scalar()
+        last = conn.execute(select(func.max(entry_table.c.effective_at))).scalar()
         before = Period.containing(last).ends_at if last else datetime(1970, 1, 1, tzinfo=UTC)
     return books.monthly_activity_frame(books.monthly_activity(conn, before=before))
 
@@ -367,7 +368,7 @@ def check_tables(tables: ExportTables, names: Iterable[str] | None, period: Peri
 
 
 def build_tables(
-    uow: UnitOfWork, actor: Actor, tables: ExportTables, names: list[str], period: Period | None
+    uow: UnitOfWork, actor: Actor, tables: ExportTables, names: Iterable[str] | None, period: Period | None
 ) -> dict[str, Any]:
     _may_read(actor)
     known = tables.all()

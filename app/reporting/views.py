@@ -37,16 +37,21 @@ def _as_of() -> tuple[date, datetime]:
     return day, datetime.combine(day + timedelta(days=1), time(), tzinfo=UTC)
 
 
-def _period(required: bool = True, name: str = "period") -> Period | None:
+def _optional_period(name: str = "period") -> Period | None:
+    """The month asked for (400 if it is no month), None when none is."""
     text = request.args.get(name, "").strip()
     if not text:
-        if required:
-            return Period.containing(now())
         return None
     try:
         return Period.parse(text)
     except ValueError as exc:
         raise BadRequest(str(exc)) from None
+
+
+def _period(name: str = "period") -> Period:
+    """The month asked for, this month when none is."""
+    asked = _optional_period(name)
+    return asked if asked is not None else Period.containing(now())
 
 
 def _page() -> int:
@@ -144,7 +149,7 @@ def account(code: str):
 @bp.get("/entries")
 @role_required(*STAFF)
 def entries():
-    period = _period(required=False)
+    period = _optional_period()
     kind = request.args.get("kind", "").strip() or None
     csv = _wants_csv()
     with acting() as (uow, actor):
@@ -196,7 +201,7 @@ def export_download():
         fmt = export_format(request.args.get("format", ""))
     except UnknownFormat as exc:
         raise BadRequest(f"{exc}.") from None
-    period = _period(required=False)
+    period = _optional_period()
     stem = f"cameo-{period.name if period else 'ledger'}"
     with acting() as (uow, actor):
         if fmt.holds == BOOK:

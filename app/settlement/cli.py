@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import getpass
 import threading
+from typing import TYPE_CHECKING
 
 import click
 from flask.cli import with_appcontext
@@ -24,6 +25,9 @@ from .errors import SettlementError
 from .planning import InvalidPeriod, Period
 from .service import RunReport, Settler
 
+if TYPE_CHECKING:
+    from click._termui_impl import ProgressBar  # what click.progressbar returns; click exports no name for it
+
 SHOWN_ITEMS = 20
 
 
@@ -31,7 +35,7 @@ class Progress:
     """``on_step`` for the CLI: a click progress bar over the items being paid."""
 
     def __init__(self) -> None:
-        self.bar = None
+        self.bar: ProgressBar[int] | None = None
         self._lock = threading.Lock()
 
     def __call__(self, step: str, subject) -> None:

@@ -7,7 +7,7 @@ transfer.  Read-only; no Stripe calls.
 
 from __future__ import annotations
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from ledger.money import format_minor
 
@@ -17,7 +17,7 @@ from .models import SettlementItem, SettlementRun
 def settlement_item(session: Session, period: str, creator_id: int, currency: str) -> SettlementItem | None:
     query = (
         select(SettlementItem)
-        .join(SettlementRun, SettlementRun.id == SettlementItem.run_id)
+        .join(SettlementRun, col(SettlementRun.id) == SettlementItem.run_id)
         .where(
             SettlementRun.period == period, SettlementItem.creator_id == creator_id, SettlementItem.currency == currency
         )

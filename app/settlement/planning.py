@@ -37,11 +37,12 @@ from datetime import datetime
 from sqlalchemy import Connection, select
 
 from app.books import chart, kinds
-from app.marketplace.models import Licence
+from app.marketplace.models import licence_table
 from app.payments.payout_status import PayoutStatus
 from ledger import format_minor
 from ledger.money import CURRENCY_EXPONENTS
-from ledger.periods import InvalidPeriod, Period  # noqa: F401 — callers import them from here
+from ledger.periods import InvalidPeriod as InvalidPeriod  # callers import it from here
+from ledger.periods import Period as Period
 from ledger.positions import positions
 
 PURPOSES = ("payable", "reserve")
@@ -92,7 +93,9 @@ def min_payout_for(currency: str, minimums: Mapping[str, int]) -> int:
 
 def plan_lines(conn: Connection, period: Period) -> list[PlanLine]:
     """Every creator and currency with something owed or reserved, for ``period``."""
-    holds = select(Licence.id.label("subject"), Licence.holdback_days.label("days")).where(Licence.holdback_days > 0)
+    holds = select(licence_table.c.id.label("subject"), licence_table.c.holdback_days.label("days")).where(
+        licence_table.c.holdback_days > 0
+    )
     # per (creator, currency): [payable now, reserve now, later, held]; liabilities are credits (negative)
     sums: dict[tuple[int, str], list[int]] = {}
     for position in positions(

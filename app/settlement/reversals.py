@@ -21,7 +21,7 @@ import logging
 from sqlalchemy import select
 
 from app.books import recipes
-from app.db import UnitOfWork
+from app.db import UnitOfWork, get_existing, id_of
 from app.payments.events import EventContext, WebhookHandlers
 from app.payments.gateway import WebhookEvent
 
@@ -43,7 +43,7 @@ def _find_item(uow: UnitOfWork, transfer: dict) -> SettlementItem | None:
     except (KeyError, TypeError, ValueError):
         return None
     item = uow.session.get(SettlementItem, item_id, with_for_update=True)
-    if item is None or metadata.get("ledger_key") != payout_key(item.id, item.attempt):
+    if item is None or metadata.get("ledger_key") != payout_key(id_of(item), item.attempt):
         return None
     return item
 
@@ -62,8 +62,8 @@ def apply_transfer_reversal(uow: UnitOfWork, ctx: EventContext, transfer: dict) 
     delta = reversed_total - item.reversed_amount
     if delta <= 0:
         return item
-    run = uow.session.get(SettlementRun, item.run_id)
-    key = payout_key(item.id, item.attempt)
+    run = get_existing(uow.session, SettlementRun, item.run_id)
+    key = payout_key(id_of(item), item.attempt)
     meta = {
         "period": run.period,
         "item_id": item.id,

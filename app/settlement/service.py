@@ -46,9 +46,10 @@ from typing import Optional
 
 from sqlalchemy import ARRAY, Integer, any_, cast, func, insert, select
 from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col
 
 from app.books import chart, recipes
-from app.db import Database
+from app.db import Database, UnitOfWork, get_existing, id_of, key_column
 from app.payments.gateway import (
     GatewayUnavailable,
     InsufficientPlatformFunds,
@@ -61,12 +62,12 @@ from app.payments.gateway import (
 )
 from app.payments.models import ConnectAccount
 from app.payments.payout_status import PayoutStatus, describe, payout_statuses
-from ledger import InsufficientBalance, Ledger
+from ledger import EntryDraft, InsufficientBalance, Ledger
 
 from .errors import SettlementError, SettlementRefused
 from .locks import DEFAULT_WAIT_SECONDS, settlement_lock
 from .models import UNFINISHED_ITEM_STATUSES, SettlementItem, SettlementRun
-from .planning import Period, decide, plan_lines, transfer_group
+from .planning import Decision, Period, decide, plan_lines, transfer_group
 
 log = logging.getLogger(__name__)
 
@@ -106,16 +107,22 @@ def reserve_key(period: str, creator_id: int, currency: str) -> str:
     return f"settlement:{period}:reserve:{creator_id}:{currency}"
 
 
-def statuses_of(session, creator_ids: set[int]) -> dict[int, PayoutStatus]:
+def statuses_of(session: Session, creator_ids: set[int]) -> dict[int, PayoutStatus]:
     """``payout_status`` for many creators in one query (PostgreSQL: one array parameter
     instead of an IN list of thousands of binds)."""
     if session.get_bind().dialect.name != "postgresql":
         return payout_statuses(session, sorted(creator_ids))
     rows = session.scalars(
-        select(ConnectAccount).where(ConnectAccount.creator_id == any_(cast(list(creator_ids), ARRAY(Integer))))
+        select(ConnectAccount).where(col(ConnectAccount.creator_id) == any_(cast(list(creator_ids), ARRAY(Integer))))
     ).all()
     by_creator = {row.creator_id: row for row in rows}
     return {creator_id: describe(by_creator.get(creator_id)) for creator_id in creator_ids}
+
+
+def _run_id_of(item: ItemView) -> int:
+    if item.run_id is None:  # only a dry run's items have none, and nothing pays them
+        raise SettlementError("a planned item without its run cannot be paid")
+    return item.run_id
 
 
 # -- views ----------------------------------------------------------------------------------------
@@ -232,7 +239,7 @@ class RetryPolicy:
     sleep: Callable[[float], None] = time.sleep
 
     def delay(self, attempt: int) -> float:
-        return min(self.max_delay, self.first_delay * 2 ** (attempt - 1))
+        return min(self.max_delay, self.first_delay * 2.0 ** (attempt - 1))
 
 
 class Pacer:
@@ -317,8 +324,8 @@ class Settler:
                 self._refuse_if_later_run(uow, period)
                 failed = uow.session.scalars(
                     select(SettlementItem)
-                    .where(SettlementItem.run_id == run.id, SettlementItem.status == "failed")
-                    .order_by(SettlementItem.id)
+                    .where(col(SettlementItem.run_id) == run.id, col(SettlementItem.status) == "failed")
+                    .order_by(col(SettlementItem.id))
                     .with_for_update()
                 ).all()
                 if not failed:
@@ -335,7 +342,7 @@ class Settler:
                     item.reversed_amount, item.updated_at = 0, now
                 log.info("settlement %s: retrying %d failed items (by %s)", period.name, len(failed), actor)
                 uow.commit()
-                run_id = run.id
+                run_id = id_of(run)
             return self._pay_run(gateway, run_id, now, step)
 
     def report(self, period: Period | str, *, note: str = "") -> RunReport:
@@ -345,7 +352,7 @@ class Settler:
             if run is None:
                 return RunReport(name, None, (), note=note or "no run for this period")
             items = uow.session.scalars(
-                select(SettlementItem).where(SettlementItem.run_id == run.id).order_by(SettlementItem.id)
+                select(SettlementItem).where(col(SettlementItem.run_id) == run.id).order_by(col(SettlementItem.id))
             ).all()
             return RunReport(name, RunView.of(run), tuple(ItemView.of(i) for i in items), note=note)
 
@@ -357,13 +364,15 @@ class Settler:
 
     # ---- planning ----
     @staticmethod
-    def _run(uow, period: str) -> SettlementRun | None:
-        return uow.session.scalars(select(SettlementRun).where(SettlementRun.period == period)).first()
+    def _run(uow: UnitOfWork, period: str) -> SettlementRun | None:
+        return uow.session.scalars(select(SettlementRun).where(col(SettlementRun.period) == period)).first()
 
     @staticmethod
-    def _refuse_if_later_run(uow, period: Period) -> None:
+    def _refuse_if_later_run(uow: UnitOfWork, period: Period) -> None:
         later = uow.session.scalars(
-            select(SettlementRun.period).where(SettlementRun.period > period.name).order_by(SettlementRun.period)
+            select(col(SettlementRun.period))
+            .where(col(SettlementRun.period) > period.name)
+            .order_by(col(SettlementRun.period))
         ).first()
         if later is not None:
             raise SettlementRefused(
@@ -371,7 +380,7 @@ class Settler:
                 f"carried into {later}'s run and later ones"
             )
 
-    def _decisions(self, uow, period: Period):
+    def _decisions(self, uow: UnitOfWork, period: Period) -> list[Decision]:
         lines = plan_lines(uow.session.connection(), period)
         return decide(lines, statuses_of(uow.session, {line.creator_id for line in lines}), self.min_payout)
 
@@ -408,7 +417,7 @@ class Settler:
         with self.db.unit_of_work() as uow:
             run = self._run(uow, period.name)
             if run is not None:
-                return run.id
+                return id_of(run)
             self._refuse_if_later_run(uow, period)
             decisions = self._decisions(uow, period)
             run = SettlementRun(
@@ -466,8 +475,10 @@ class Settler:
         step("run.planned", view)
         return view.id
 
-    def _move_reserves(self, uow, period: Period, decisions, now: datetime) -> dict[tuple[int, str], int]:
-        drafts = {}
+    def _move_reserves(
+        self, uow: UnitOfWork, period: Period, decisions: list[Decision], now: datetime
+    ) -> dict[tuple[int, str], int]:
+        drafts: dict[tuple[int, str], EntryDraft] = {}
         for d in decisions:
             move, line = d.line.reserve_move, d.line
             if move == 0:
@@ -491,12 +502,12 @@ class Settler:
     # ---- paying ----
     def _pay_run(self, gateway: PaymentGateway, run_id: int, now: datetime, step: Observer) -> RunReport:
         with self.db.unit_of_work() as uow:
-            run = uow.session.get(SettlementRun, run_id, with_for_update=True)
+            run = get_existing(uow.session, SettlementRun, run_id, with_for_update=True)
             period, group = run.period, run.transfer_group
             todo = uow.session.scalars(
-                select(SettlementItem.id)
-                .where(SettlementItem.run_id == run_id, SettlementItem.status.in_(UNFINISHED_ITEM_STATUSES))
-                .order_by(SettlementItem.id)
+                select(key_column(SettlementItem.id))
+                .where(col(SettlementItem.run_id) == run_id, col(SettlementItem.status).in_(UNFINISHED_ITEM_STATUSES))
+                .order_by(col(SettlementItem.id))
             ).all()
             done = run.status if not todo and run.status in DONE_RUN_STATUSES else None
             if todo:
@@ -518,12 +529,12 @@ class Settler:
 
     def _finish(self, run_id: int, now: datetime) -> RunView:
         with self.db.unit_of_work() as uow:
-            run = uow.session.get(SettlementRun, run_id, with_for_update=True)
-            counts = dict(
+            run = get_existing(uow.session, SettlementRun, run_id, with_for_update=True)
+            counts: dict[str, int] = dict(
                 uow.session.execute(
-                    select(SettlementItem.status, func.count())
-                    .where(SettlementItem.run_id == run_id)
-                    .group_by(SettlementItem.status)
+                    select(col(SettlementItem.status), func.count())
+                    .where(col(SettlementItem.run_id) == run_id)
+                    .group_by(col(SettlementItem.status))
                 ).all()
             )
             run.item_count = sum(counts.values())
@@ -544,9 +555,11 @@ class Settler:
         """Items left ``posted`` by an interrupted run: record transfers Stripe already made."""
         with self.db.unit_of_work() as uow:
             posted = {
-                payout_key(i.id, i.attempt): i.id
+                payout_key(id_of(i), i.attempt): id_of(i)
                 for i in uow.session.scalars(
-                    select(SettlementItem).where(SettlementItem.run_id == run_id, SettlementItem.status == "posted")
+                    select(SettlementItem).where(
+                        col(SettlementItem.run_id) == run_id, col(SettlementItem.status) == "posted"
+                    )
                 )
             }
         if not posted:
@@ -562,7 +575,7 @@ class Settler:
     def pay_item(self, gateway: PaymentGateway, item_id: int, now: datetime, step: Observer = _ignore) -> None:
         """Take one item from ``planned``/``posted`` as far as it can go (see the module docstring)."""
         with self.db.unit_of_work() as uow:
-            item = uow.session.get(SettlementItem, item_id, with_for_update=True)
+            item = get_existing(uow.session, SettlementItem, item_id, with_for_update=True)
             if item.status == "planned":
                 try:
                     entry = self.ledger.post(uow.session, self._payout_draft(uow, item, now), now=now)
@@ -590,7 +603,7 @@ class Settler:
             return
         except PaymentError as exc:
             with self.db.unit_of_work() as uow:
-                item = uow.session.get(SettlementItem, item_id, with_for_update=True)
+                item = get_existing(uow.session, SettlementItem, item_id, with_for_update=True)
                 item.last_error = f"{type(exc).__name__}: {exc}"[:MAX_ERROR_CHARS]
                 item.updated_at = now
                 uow.commit()
@@ -601,10 +614,10 @@ class Settler:
         step("item.transferred", view)
         self._record_transfer(item_id, transfer, now, step)
 
-    def _payout_draft(self, uow, item: SettlementItem, now: datetime):
-        run = uow.session.get(SettlementRun, item.run_id)
+    def _payout_draft(self, uow: UnitOfWork, item: SettlementItem, now: datetime) -> EntryDraft:
+        run = get_existing(uow.session, SettlementRun, item.run_id)
         return recipes.payout_transfer(
-            key=payout_key(item.id, item.attempt),
+            key=payout_key(id_of(item), item.attempt),
             effective_at=now,
             currency=item.currency,
             amount=item.amount,
@@ -619,7 +632,7 @@ class Settler:
         )
 
     def _transfer(self, gateway: PaymentGateway, item: ItemView) -> Transfer:
-        period = self._period_of(item.run_id)
+        item_id, period = id_of(item), self._period_of(_run_id_of(item))
         for attempt in range(1, self.retry.attempts + 1):
             self._pacer.wait()
             try:
@@ -627,11 +640,11 @@ class Settler:
                     amount=item.amount,
                     currency=item.currency,
                     destination=item.destination or "",
-                    idempotency_key=transfer_idempotency_key(item.id, item.attempt),
+                    idempotency_key=transfer_idempotency_key(item_id, item.attempt),
                     transfer_group=f"settlement-{period}",
                     metadata={
-                        "item_id": str(item.id),
-                        "ledger_key": payout_key(item.id, item.attempt),
+                        "item_id": str(item_id),
+                        "ledger_key": payout_key(item_id, item.attempt),
                         "period": period,
                     },
                 )
@@ -645,12 +658,12 @@ class Settler:
         period = self._periods.get(run_id)
         if period is None:
             with self.db.unit_of_work() as uow:
-                period = self._periods[run_id] = uow.session.get(SettlementRun, run_id).period
+                period = self._periods[run_id] = get_existing(uow.session, SettlementRun, run_id).period
         return period
 
     def _record_transfer(self, item_id: int, transfer: Transfer, now: datetime, step: Observer) -> None:
         with self.db.unit_of_work() as uow:
-            item = uow.session.get(SettlementItem, item_id, with_for_update=True)
+            item = get_existing(uow.session, SettlementItem, item_id, with_for_update=True)
             if item.transfer_id is None:
                 item.transfer_id = transfer.id
             if item.status == "posted":  # a reversal webhook may have been first
@@ -662,14 +675,14 @@ class Settler:
 
     def _fail(self, item_id: int, error: str, now: datetime, step: Observer, *, reverse: bool = True) -> None:
         with self.db.unit_of_work() as uow:
-            item = uow.session.get(SettlementItem, item_id, with_for_update=True)
+            item = get_existing(uow.session, SettlementItem, item_id, with_for_update=True)
             if item.status not in UNFINISHED_ITEM_STATUSES:
                 return
             if reverse and item.entry_seq is not None:
                 reversal = self.ledger.reverse(
                     uow.session,
                     item.entry_seq,
-                    idempotency_key=payout_key(item.id, item.attempt) + ":failed",
+                    idempotency_key=payout_key(id_of(item), item.attempt) + ":failed",
                     now=now,
                     memo=f"payout item {item.id} failed: back to the payable",
                     meta={"item_id": item.id, "creator_id": item.creator_id},

@@ -10,6 +10,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import func, select
+from sqlmodel import col
 
 from app.db import Database
 from app.errors import Problem
@@ -30,7 +31,7 @@ PAGE_SIZE = 200
 @role_required("accountant", "admin")
 def runs():
     with provided(Database).unit_of_work() as uow:
-        rows = uow.session.scalars(select(SettlementRun).order_by(SettlementRun.period.desc()).limit(120)).all()
+        rows = uow.session.scalars(select(SettlementRun).order_by(col(SettlementRun.period).desc()).limit(120)).all()
         uow.session.expunge_all()
     return render_template("web/settlement_runs.html", runs=rows)
 
@@ -49,23 +50,30 @@ def run(period: str):
     if wanted is not None and wanted not in ITEM_STATUSES:
         flash(f"Unknown status {wanted!r}: showing every item.", "error")
         wanted = None
-    page = request.args.get("page", "1")
-    page = int(page) if page.isdigit() and int(page) >= 1 else 1
+    page_arg = request.args.get("page", "1")
+    page = int(page_arg) if page_arg.isdigit() and int(page_arg) >= 1 else 1
     with provided(Database).unit_of_work() as uow:
-        row = uow.session.scalars(select(SettlementRun).where(SettlementRun.period == _period(period).name)).first()
+        row = uow.session.scalars(
+            select(SettlementRun).where(col(SettlementRun.period) == _period(period).name)
+        ).first()
         if row is None:
             abort(404)
-        query = select(SettlementItem).where(SettlementItem.run_id == row.id)
+        query = select(SettlementItem).where(col(SettlementItem.run_id) == row.id)
         if wanted:
-            query = query.where(SettlementItem.status == wanted)
+            query = query.where(col(SettlementItem.status) == wanted)
         items = uow.session.scalars(
-            query.order_by(SettlementItem.id).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE + 1)
+            query.order_by(col(SettlementItem.id)).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE + 1)
         ).all()
         totals = uow.session.execute(
-            select(SettlementItem.currency, SettlementItem.status, func.count(), func.sum(SettlementItem.amount))
-            .where(SettlementItem.run_id == row.id)
-            .group_by(SettlementItem.currency, SettlementItem.status)
-            .order_by(SettlementItem.currency, SettlementItem.status)
+            select(
+                col(SettlementItem.currency),
+                col(SettlementItem.status),
+                func.count(),
+                func.sum(col(SettlementItem.amount)),
+            )
+            .where(col(SettlementItem.run_id) == row.id)
+            .group_by(col(SettlementItem.currency), col(SettlementItem.status))
+            .order_by(col(SettlementItem.currency), col(SettlementItem.status))
         ).all()
         uow.session.expunge_all()
     return render_template(
@@ -92,9 +100,9 @@ def retry(period: str):
     except (SettlementError, Problem) as exc:
         flash(getattr(exc, "detail", None) or str(exc), "error")
     else:
+        paid, failed = (report.run.paid_count, report.run.failed_count) if report.run is not None else (0, 0)
         flash(
-            f"Retried: {report.run.paid_count} paid, {report.run.failed_count} still failed, "
-            f"{len(report.unfinished)} waiting on Stripe.",
+            f"Retried: {paid} paid, {failed} still failed, {len(report.unfinished)} waiting on Stripe.",
             "error" if report.failed else "success",
         )
     return redirect(url_for("settlement.run", period=parsed.name), 303)

@@ -10,6 +10,7 @@ co-owned cameo); ``reserve`` and ``recoverable`` are the changes to those accoun
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -239,6 +240,7 @@ def as_pdf(cs: CreatorStatement, *, now: datetime) -> bytes:
         f"Closing payable {money_text(st.closing.payable, cur)} {cur}; reserve "
         f"{money_text(st.closing.reserve, cur)}; recoverable {money_text(st.closing.recoverable, cur)}"
     )
+    clean: Callable[[str], str]
     if _FONT.exists() and _BOLD.exists():
         pdf.add_font("body", fname=str(_FONT))
         pdf.add_font("body", style="B", fname=str(_BOLD))
@@ -300,10 +302,12 @@ STATEMENT_FRAME_COLUMNS = {
 }
 
 
-def period_frame(conn: Connection, period: Period) -> pd.DataFrame:
+def period_frame(conn: Connection, period: Period | None) -> pd.DataFrame:
     """Every creator's statement for ``period`` as one table (the ``statements`` export):
     an opening and a closing row per creator and currency around their ledger lines,
     amounts in integer minor units."""
+    if period is None:  # registered with needs_period, so the registry never asks for the whole book
+        raise ValueError("statements need a period")
     records: list[dict] = []
     for st in period_statements(conn, period.starts_at, period.ends_at):
         base = {"creator_id": st.creator_id, "currency": st.currency}

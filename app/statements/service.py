@@ -11,12 +11,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlmodel import select
+from sqlmodel import col, select
 
 from app.accounting.periods import period_in_address
 from app.books import statements as ledger_statements
 from app.books.statements import Statement
-from app.db import UnitOfWork
+from app.db import UnitOfWork, id_of
 from app.errors import Forbidden, NotFound, Problem
 from app.marketplace.models import Cameo, Licence
 from app.payments.payout_status import PayoutStatus, payout_status
@@ -74,7 +74,7 @@ def creators(uow: UnitOfWork, actor: Actor) -> list[User]:
     """Every creator, for the staff's index of statements."""
     if not actor.is_staff:
         raise Forbidden("Only accountants and admins see every creator's statements.")
-    return list(uow.session.exec(select(User).where(User.role == "creator").order_by(User.display_name)).all())
+    return list(uow.session.exec(select(User).where(User.role == "creator").order_by(col(User.display_name))).all())
 
 
 def creator_statement(
@@ -97,11 +97,11 @@ def creator_statement(
     return CreatorStatement(
         statement=statement,
         period=period,
-        creator_id=user.id,
+        creator_id=id_of(user),
         creator_name=user.display_name,
         currencies=in_period,
-        licences=_licence_names(uow, {l.licence_id for l in statement.lines} - {None}),
-        brands=_brand_names(uow, {l.brand_id for l in statement.lines} - {None}),
+        licences=_licence_names(uow, {l.licence_id for l in statement.lines if l.licence_id is not None}),
+        brands=_brand_names(uow, {l.brand_id for l in statement.lines if l.brand_id is not None}),
         payout=payout_status(uow.session, creator_id),
         open_period=now < period.ends_at,
         settlement=explain(settlement_item(uow.session, period.name, creator_id, currency.upper()), period.name),
@@ -112,7 +112,9 @@ def _licence_names(uow: UnitOfWork, licence_ids: set[int]) -> dict[int, str]:
     if not licence_ids:
         return {}
     rows = uow.session.exec(
-        select(Licence.id, Cameo.title).join(Cameo, Cameo.id == Licence.cameo_id).where(Licence.id.in_(licence_ids))
+        select(Licence.id, Cameo.title)
+        .join(Cameo, col(Cameo.id) == Licence.cameo_id)
+        .where(col(Licence.id).in_(licence_ids))
     ).all()
     found = {licence_id: f"Licence #{licence_id} · {title}" for licence_id, title in rows}
     return {licence_id: found.get(licence_id, f"Licence #{licence_id}") for licence_id in licence_ids}
@@ -121,5 +123,7 @@ def _licence_names(uow: UnitOfWork, licence_ids: set[int]) -> dict[int, str]:
 def _brand_names(uow: UnitOfWork, org_ids: set[int]) -> dict[int, str]:
     if not org_ids:
         return {}
-    found = dict(uow.session.exec(select(Organisation.id, Organisation.name).where(Organisation.id.in_(org_ids))).all())
+    found = dict(
+        uow.session.exec(select(Organisation.id, Organisation.name).where(col(Organisation.id).in_(org_ids))).all()
+    )
     return {org_id: found.get(org_id, f"Brand #{org_id}") for org_id in org_ids}

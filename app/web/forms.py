@@ -17,12 +17,12 @@ from wtforms import (
     FormField,
     HiddenField,
     IntegerField,
-    SelectChoice,
     SelectField,
     SelectMultipleField,
     StringField,
     TextAreaField,
 )
+from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # WTForms 3.3's; types-WTForms is 3.2
 from wtforms.validators import (
     DataRequired,
     InputRequired,
@@ -123,7 +123,7 @@ class OwnerRow(Form):
             raise ValidationError("Enter whose share this is.")
 
     def share_bps(self) -> int:
-        return int(Decimal(self.share.data.strip().rstrip("%")) * 100)
+        return int(Decimal((self.share.data or "").strip().rstrip("%")) * 100)
 
 
 class OwnersForm(FlaskForm):
@@ -180,7 +180,7 @@ class OfferForm(FlaskForm):
         money = {"currency": self.currency.data}
         return {
             "template_id": self.template_id.data,
-            "media": list(self.media.data),
+            "media": list(self.media.data or []),
             "territories": self.territory_codes,
             "term_days": self.term_days.data,
             "exclusivity": bool(self.exclusivity.data),

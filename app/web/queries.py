@@ -9,9 +9,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import String, cast, exists, false, func, or_
-from sqlmodel import select
+from sqlmodel import col, select
 
-from app.db import UnitOfWork
+from app.db import UnitOfWork, key_column
 from app.errors import NotFound
 from app.marketplace import cameos
 from app.marketplace.models import Cameo, Consent, Licence, Offer
@@ -54,9 +54,9 @@ def _json_has(column, value: str):
 def _visible(actor: Actor):
     query = select(Cameo)
     if actor.role == "creator":
-        return query.where(Cameo.id.in_(cameos.owned_cameos(actor)))
+        return query.where(col(Cameo.id).in_(cameos.owned_cameos(actor)))
     if actor.role == "brand":
-        return query.where(Cameo.id.in_(cameos.brand_visible_cameos(actor)))
+        return query.where(col(Cameo.id).in_(cameos.brand_visible_cameos(actor)))
     return query if actor.is_staff else query.where(false())
 
 
@@ -65,7 +65,7 @@ def _open_offers(actor: Actor):
     return (
         query
         if actor.role != "brand"
-        else query.where(Offer.cameo_id.in_(select(Cameo.id).where(Cameo.status == "listed")))
+        else query.where(col(Offer.cameo_id).in_(select(Cameo.id).where(Cameo.status == "listed")))
     )
 
 
@@ -74,8 +74,8 @@ def search(uow: UnitOfWork, actor: Actor, filters: Filters, page: int) -> Search
     if filters.text:
         query = query.where(
             or_(
-                Cameo.title.icontains(filters.text, autoescape=True),
-                Cameo.description.icontains(filters.text, autoescape=True),
+                col(Cameo.title).icontains(filters.text, autoescape=True),
+                col(Cameo.description).icontains(filters.text, autoescape=True),
             )
         )
     if filters.kind:
@@ -98,7 +98,9 @@ def search(uow: UnitOfWork, actor: Actor, filters: Filters, page: int) -> Search
     total = uow.session.exec(select(func.count()).select_from(query.subquery())).one()
     pages = max(1, -(-total // PER_PAGE))
     page = min(max(page, 1), pages)
-    rows = list(uow.session.exec(query.order_by(Cameo.id.desc()).offset((page - 1) * PER_PAGE).limit(PER_PAGE)).all())
+    rows = list(
+        uow.session.exec(query.order_by(col(Cameo.id).desc()).offset((page - 1) * PER_PAGE).limit(PER_PAGE)).all()
+    )
     found = SearchPage(
         cameos=rows, offers=offers_for(uow, actor, [c.id for c in rows]), page=page, pages=pages, total=total
     )
@@ -110,7 +112,11 @@ def offers_for(uow: UnitOfWork, actor: Actor, cameo_ids: list[int]) -> dict[int,
     """The open offers of these (already visible) cameos, cheapest first."""
     grouped: dict[int, list[Offer]] = {cid: [] for cid in cameo_ids}
     if cameo_ids:
-        query = _open_offers(actor).where(Offer.cameo_id.in_(cameo_ids)).order_by(Offer.upfront_fee_minor, Offer.id)
+        query = (
+            _open_offers(actor)
+            .where(col(Offer.cameo_id).in_(cameo_ids))
+            .order_by(col(Offer.upfront_fee_minor), col(Offer.id))
+        )
         for offer in uow.session.exec(query).all():
             grouped[offer.cameo_id].append(offer)
     return grouped
@@ -120,25 +126,33 @@ def display_names(uow: UnitOfWork, user_ids) -> dict[int, str]:
     ids = [i for i in set(user_ids) if i]
     if not ids:
         return {}
-    return dict(uow.session.exec(select(User.id, User.display_name).where(User.id.in_(ids))).all())
+    return dict(
+        uow.session.exec(select(key_column(User.id), col(User.display_name)).where(col(User.id).in_(ids))).all()
+    )
 
 
 def organisation_names(uow: UnitOfWork, org_ids) -> dict[int, str]:
     ids = list(set(org_ids))
     if not ids:
         return {}
-    return dict(uow.session.exec(select(Organisation.id, Organisation.name).where(Organisation.id.in_(ids))).all())
+    return dict(
+        uow.session.exec(
+            select(key_column(Organisation.id), col(Organisation.name)).where(col(Organisation.id).in_(ids))
+        ).all()
+    )
 
 
 def organisations(uow: UnitOfWork) -> list[Organisation]:
-    return list(uow.session.exec(select(Organisation).order_by(Organisation.name)).all())
+    return list(uow.session.exec(select(Organisation).order_by(col(Organisation.name))).all())
 
 
 def creator_ids_by_email(uow: UnitOfWork, emails: list[str]) -> dict[str, int]:
     """Active creators by (normalised) e-mail, for the co-owners form."""
     wanted = [e.strip().lower() for e in emails]
     rows = uow.session.exec(
-        select(User.email, User.id).where(User.email.in_(wanted), User.role == "creator", User.is_active)
+        select(col(User.email), key_column(User.id)).where(
+            col(User.email).in_(wanted), User.role == "creator", User.is_active
+        )
     ).all()
     return dict(rows)
 
@@ -147,7 +161,7 @@ def cameo_titles(uow: UnitOfWork, cameo_ids) -> dict[int, str]:
     ids = list(set(cameo_ids))
     if not ids:
         return {}
-    return dict(uow.session.exec(select(Cameo.id, Cameo.title).where(Cameo.id.in_(ids))).all())
+    return dict(uow.session.exec(select(key_column(Cameo.id), col(Cameo.title)).where(col(Cameo.id).in_(ids))).all())
 
 
 @dataclass
@@ -162,7 +176,7 @@ class Dashboard:
 
 
 def _licences(uow: UnitOfWork, query) -> list[Licence]:
-    return list(uow.session.exec(query.order_by(Licence.id.desc()).limit(200)).all())
+    return list(uow.session.exec(query.order_by(col(Licence.id).desc()).limit(200)).all())
 
 
 def _party_signature(actor: Actor, licence: Licence) -> str:
@@ -175,19 +189,19 @@ def dashboard(uow: UnitOfWork, actor: Actor) -> Dashboard:
     if actor.role == "creator":
         board.cameos = list(
             uow.session.exec(
-                select(Cameo).where(Cameo.id.in_(cameos.owned_cameos(actor))).order_by(Cameo.id.desc())
+                select(Cameo).where(col(Cameo.id).in_(cameos.owned_cameos(actor))).order_by(col(Cameo.id).desc())
             ).all()
         )
         ids = [c.id for c in board.cameos]
         if ids:
             board.consented = set(
                 uow.session.exec(
-                    select(Consent.cameo_id).where(Consent.cameo_id.in_(ids), Consent.withdrawn_at.is_(None))
+                    select(Consent.cameo_id).where(col(Consent.cameo_id).in_(ids), col(Consent.withdrawn_at).is_(None))
                 ).all()
             )
-        everything = _licences(uow, select(Licence).where(Licence.cameo_id.in_(cameos.owned_cameos(actor))))
+        everything = _licences(uow, select(Licence).where(col(Licence.cameo_id).in_(cameos.owned_cameos(actor))))
     elif actor.role == "brand":
-        everything = _licences(uow, select(Licence).where(Licence.brand_org_id.in_(actor.org_ids)))
+        everything = _licences(uow, select(Licence).where(col(Licence.brand_org_id).in_(actor.org_ids)))
     else:
         raise NotFound("No dashboard for this role.")
     board.requests = [lic for lic in everything if lic.status == "requested"]
@@ -219,11 +233,11 @@ def overview(uow: UnitOfWork, actor: Actor) -> Overview:
 
     fees = uow.session.exec(
         select(Licence.currency, func.count(), func.sum(Licence.upfront_fee_minor))
-        .where(Licence.status.in_(("signed", "paid", "active", "expired")))
-        .group_by(Licence.currency)
-        .order_by(Licence.currency)
+        .where(col(Licence.status).in_(("signed", "paid", "active", "expired")))
+        .group_by(col(Licence.currency))
+        .order_by(col(Licence.currency))
     ).all()
-    recent = list(uow.session.exec(select(AuditEvent).order_by(AuditEvent.id.desc()).limit(25)).all())
+    recent = list(uow.session.exec(select(AuditEvent).order_by(col(AuditEvent.id).desc()).limit(25)).all())
     return Overview(
         users_by_role=counted(User.role),
         cameos_by_status=counted(Cameo.status),

@@ -6,6 +6,7 @@ from __future__ import annotations
 from flask import Response, render_template, request, url_for
 from flask_login import current_user, login_required
 
+from app.db import id_of
 from app.errors import NotFound
 from app.kit.registry import provided
 from app.kit.web import acting, now, role_required, submit
@@ -44,10 +45,10 @@ def home():
 def _cameo_page(cameo_id: int, form: LicenceRequestForm | None = None) -> str:
     with acting() as (uow, actor):
         cameo = cameos.get_cameo(uow, actor, cameo_id)
-        offers = queries.offers_for(uow, actor, [cameo.id])[cameo.id]
+        offers = queries.offers_for(uow, actor, [id_of(cameo)])[id_of(cameo)]
         creator = queries.display_names(uow, [cameo.creator_id]).get(cameo.creator_id, "")
-        has_consent = cameos.active_consent(uow, cameo.id) is not None
-        owners = cameos.owners(uow, cameo.id)
+        has_consent = cameos.active_consent(uow, id_of(cameo)) is not None
+        owners = cameos.owners(uow, id_of(cameo))
         names = queries.display_names(uow, [o.user_id for o in owners])
         may_request = actor.role == "brand" and cameo.status == "listed" and has_consent and bool(offers)
     if may_request and form is None:
@@ -78,7 +79,7 @@ def cameo(cameo_id: int):
 def request_licence(cameo_id: int):
     with acting() as (uow, actor):
         cameo = cameos.get_cameo(uow, actor, cameo_id)
-        offers = queries.offers_for(uow, actor, [cameo.id])[cameo.id]
+        offers = queries.offers_for(uow, actor, [id_of(cameo)])[id_of(cameo)]
     form = LicenceRequestForm(offers=offers)
 
     def action(uow, actor):

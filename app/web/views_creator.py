@@ -7,6 +7,7 @@ from __future__ import annotations
 from flask import current_app, flash, redirect, render_template, url_for
 from flask_login import current_user
 
+from app.db import get_existing, id_of
 from app.errors import Problem, ValidationProblem
 from app.kit.registry import provided
 from app.kit.web import acting, now, role_required, submit
@@ -142,7 +143,7 @@ def new_cameo():
                 uow,
                 actor,
                 now(),
-                cameo.id,
+                id_of(cameo),
                 picture,
                 store=provided(FileStore),
                 max_bytes=current_app.config["PREVIEW_MAX_BYTES"],
@@ -164,13 +165,13 @@ def _manage_page(cameo_id: int, **forms) -> str:
     """One cameo's management page; ``forms`` holds the submitted form (with its errors)."""
     with acting() as (uow, actor):
         cameo = cameos.get_managed_cameo(uow, actor, cameo_id)
-        owners = cameos.owners(uow, cameo.id)
+        owners = cameos.owners(uow, id_of(cameo))
         names = queries.display_names(uow, [o.user_id for o in owners])
-        emails = {o.user_id: uow.session.get(User, o.user_id).email for o in owners}
+        emails = {o.user_id: get_existing(uow.session, User, o.user_id).email for o in owners}
         orgs = queries.organisations(uow)
-        brand_ids = cameos.approved_brand_ids(uow, cameo.id)
-        current = cameos.active_consent(uow, cameo.id)
-        statement = consent.statement(uow, actor, cameo.id) if current is None else None
+        brand_ids = cameos.approved_brand_ids(uow, id_of(cameo))
+        current = cameos.active_consent(uow, id_of(cameo))
+        statement = consent.statement(uow, actor, id_of(cameo)) if current is None else None
         published = templates.list_templates(uow, actor, cursor=None, limit=100).items
         cameo_offers = offers.list_offers(uow, actor, cursor=None, limit=100, cameo_id=cameo.id).items
     if "permissions" not in forms:
@@ -255,13 +256,13 @@ def cameo_owners(cameo_id: int):
     form = OwnersForm()
 
     def action(uow, actor):
-        rows = [(i, row) for i, row in enumerate(form.owners.entries) if row.form.email.data]
-        found = queries.creator_ids_by_email(uow, [row.form.email.data for _, row in rows])
+        rows = [(i, row, email) for i, row in enumerate(form.owners.entries) if (email := row.form.email.data)]
+        found = queries.creator_ids_by_email(uow, [email for _, _, email in rows])
         shares = []
-        for index, row in rows:
-            user_id = found.get(row.form.email.data.strip().lower())
+        for index, row, email in rows:
+            user_id = found.get(email.strip().lower())
             if user_id is None:
-                raise ValidationProblem(errors={f"owners.{index}": f"{row.form.email.data} is not an active creator"})
+                raise ValidationProblem(errors={f"owners.{index}": f"{email} is not an active creator"})
             shares.append({"user_id": user_id, "share_bps": row.form.share_bps()})
         mine = 10_000 - sum(s["share_bps"] for s in shares)
         if mine <= 0:

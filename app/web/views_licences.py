@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from flask import render_template, url_for
 
+from app.db import get_existing, id_of
 from app.kit.downloads import download
 from app.kit.registry import provided
 from app.kit.web import acting, now, role_required, submit
@@ -31,8 +32,8 @@ def brand_dashboard():
 def _licence_page(licence_id: int, **forms) -> str:
     with acting() as (uow, actor):
         licence = licences.get_licence(uow, actor, licence_id)
-        cameo = uow.session.get(Cameo, licence.cameo_id)
-        events = audit.events_for(uow, "licence", licence.id)
+        cameo = get_existing(uow.session, Cameo, licence.cameo_id)
+        events = audit.events_for(uow, "licence", id_of(licence))
         names = queries.display_names(
             uow,
             [e.actor_id for e in events]
@@ -42,9 +43,9 @@ def _licence_page(licence_id: int, **forms) -> str:
         brand = queries.organisation_names(uow, [licence.brand_org_id])[licence.brand_org_id]
         is_creator = actor.user_id == cameo.creator_id
         is_brand = actor.role == "brand" and licence.brand_org_id in actor.org_ids
-        has_consent = cameos.active_consent(uow, cameo.id) is not None
+        has_consent = cameos.active_consent(uow, id_of(cameo)) is not None
     mine = "creator_signature" if is_creator else "brand_signature" if is_brand else None
-    may_sign = bool(mine) and licence.status == "approved" and getattr(licence, mine) is None and has_consent
+    may_sign = mine is not None and licence.status == "approved" and getattr(licence, mine) is None and has_consent
     if may_sign and "sign_form" not in forms:
         forms["sign_form"] = SignForm(formdata=None, contract_sha256=licence.contract_sha256)
     may_end = is_creator or actor.role == "admin"
@@ -126,7 +127,7 @@ def sign_licence(licence_id: int):
 
     return submit(
         form,
-        lambda uow, actor: licences.sign(uow, actor, now(), licence_id, form.contract_sha256.data),
+        lambda uow, actor: licences.sign(uow, actor, now(), licence_id, form.contract_sha256.data or ""),
         page=lambda: _licence_page(licence_id, sign_form=form),
         done=done,
         then=lambda _l: _here(licence_id),
