@@ -51,6 +51,7 @@ _RULES: tuple[tuple[re.Pattern[str], str, bool, int, str], ...] = tuple(
         (r"creator:(?P<id>\d+):reserve:(?P<cur>[A-Z]{3})", "liability", False, 1, "Reserve held for creator {id}"),
         (r"creator:(?P<id>\d+):recoverable:(?P<cur>[A-Z]{3})", "asset", False, 1, "Due from creator {id}"),
         (r"brand:(?P<id>\d+):receivable:(?P<cur>[A-Z]{3})", "asset", False, USER_SHARDS, "Receivable from brand {id}"),
+        (r"brand:(?P<id>\d+):advance:(?P<cur>[A-Z]{3})", "liability", False, 1, "Advance from brand {id}"),
     )
 )
 
@@ -88,6 +89,11 @@ def brand_receivable(brand_id: int, cur: str) -> str:
     return f"brand:{brand_id}:receivable:{cur}"
 
 
+def brand_advance(brand_id: int, cur: str) -> str:
+    """What a brand paid in advance (a minimum guarantee) and its uses have not recouped yet."""
+    return f"brand:{brand_id}:advance:{cur}"
+
+
 def house_accounts(currency: str) -> list[str]:
     return [stripe_clearing(currency), stripe_fees(currency), commission_revenue(currency)]
 
@@ -96,7 +102,7 @@ def house_accounts(currency: str) -> list[str]:
 class Code:
     """What an account code says: whose account (``platform``, ``creator`` or ``brand``
     with its id), what for (``payable``, ``reserve``, ``recoverable``, ``receivable``,
-    ``stripe``, ``fees:stripe``, ``revenue:commission``) and in which currency."""
+    ``advance``, ``stripe``, ``fees:stripe``, ``revenue:commission``) and in which currency."""
 
     owner: str
     owner_id: int | None

@@ -8,6 +8,7 @@ declared once with what the rest of the product needs to know about it.
 ``payout``         it moves money out to creators, or back from them (a transfer, its
                    partial reversal): what a settlement period's "paid out" nets
 ``reserve``        it moves money between a creator's payable and reserve
+``recovery``       it recovers money a creator owes (``recoverable``) from their payable
 ``stripe_object``  the Stripe object its cash movement is (``charge``, ``refund``,
                    ``dispute``, ``transfer``, ``transfer_reversal``); reconciliation
                    matches the ledger's cash against Stripe's balance transactions by it
@@ -54,6 +55,7 @@ class EntryKind:
     refund: bool = False
     payout: bool = False
     reserve: bool = False
+    recovery: bool = False
     stripe_object: str | None = None
 
     @property
@@ -74,6 +76,12 @@ PAYOUT_REVERSAL = EntryKind(
     "payout.reversal", "Payout partly reversed", "payouts", payout=True, stripe_object="transfer_reversal"
 )
 
+# what the creators' share of an advance (minimum guarantee) the uses did not recoup
+# earns at the licence's end; the advance itself is paid with the licence fee (``licence.sale``)
+ADVANCE_EARNED = EntryKind("advance.earned", "Unrecouped advance earned", "sales", earning=True)
+# a settlement run nets an earlier refund's recoverable against the creator's later earnings
+REFUND_RECOVERED = EntryKind("refund.recovered", "Recovered from an earlier refund", "refunds", recovery=True)
+
 KINDS: Mapping[str, EntryKind] = {
     k.name: k
     for k in (
@@ -86,6 +94,8 @@ KINDS: Mapping[str, EntryKind] = {
         RESERVE_RELEASE,
         PAYOUT_TRANSFER,
         PAYOUT_REVERSAL,
+        ADVANCE_EARNED,
+        REFUND_RECOVERED,
     )
 }
 OTHER = EntryKind("other", "Other")

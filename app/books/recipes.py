@@ -91,26 +91,30 @@ def licence_sale(
     stripe_fee: int,
     commission_bps: int,
     owners: Sequence[Owner],
+    advance: int = 0,
+    brand_id: int | None = None,
     memo: str = "",
     meta: Mapping[str, Any] | None = None,
 ) -> EntryDraft:
-    """Licence fee paid through Stripe: cash net of fee, fee expensed, split credited."""
+    """Licence fee paid through Stripe: cash net of fee, fee expensed, split credited.
+
+    With an ``advance`` (a minimum guarantee paid with the fee, in the same charge) the
+    cash is ``gross + advance − fee`` and the advance is the brand's, not yet anybody's
+    earning: ``brand:Y:advance`` (a liability) until uses recoup it or the licence ends."""
     parts = split(gross, commission_bps, owners)
-    if not 0 <= check_minor(stripe_fee) <= gross:
-        raise MoneyError("the Stripe fee must be between 0 and the gross amount")
-    return _draft(
-        key,
-        kinds.LICENCE_SALE.name,
-        effective_at,
-        [
-            (chart.stripe_clearing(currency), gross - stripe_fee, currency),
-            (chart.stripe_fees(currency), stripe_fee, currency),
-            *_credit_owners(parts, currency),
-            (chart.commission_revenue(currency), -parts.commission, currency),
-        ],
-        memo or "licence fee",
-        meta,
-    )
+    if check_minor(advance) < 0 or (advance and brand_id is None):
+        raise MoneyError("an advance is a non-negative amount paid by a brand")
+    if not 0 <= check_minor(stripe_fee) <= gross + advance:
+        raise MoneyError("the Stripe fee must be between 0 and the amount charged")
+    lines = [
+        (chart.stripe_clearing(currency), gross + advance - stripe_fee, currency),
+        (chart.stripe_fees(currency), stripe_fee, currency),
+        *_credit_owners(parts, currency),
+        (chart.commission_revenue(currency), -parts.commission, currency),
+    ]
+    if advance:
+        lines.append((chart.brand_advance(brand_id or 0, currency), -advance, currency))
+    return _draft(key, kinds.LICENCE_SALE.name, effective_at, lines, memo or "licence fee", meta)
 
 
 def derivative_use(
@@ -148,22 +152,90 @@ def derivative_uses(
     commission_bps: int,
     brand_id: int,
     owners: Sequence[Owner],
+    from_advance: int = 0,
     memo: str = "",
     meta: Mapping[str, Any] | None = None,
 ) -> EntryDraft:
     """Several metered uses of one licence as one entry; ``prices`` maps each price to
     how many uses had it.  Every use is split on its own — its commission rounded, its
     owners' parts allocated — exactly as ``derivative_use`` would, and the entry posts
-    the sums: a use is worth the same to everyone whether it came alone or in a batch."""
+    the sums: a use is worth the same to everyone whether it came alone or in a batch.
+
+    ``from_advance`` of the total is recouped from the brand's advance on the licence
+    (``brand:Y:advance``) instead of being billed to its receivable: the creators and
+    the platform earn the same either way; only who owes the price changes."""
     if not prices or any(count < 1 for count in prices.values()):
         raise MoneyError("derivative uses need at least one use of each price")
-    lines: list[tuple[str, int, str]] = []
+    total = sum(price * count for price, count in prices.items())
+    if not 0 <= check_minor(from_advance) <= total:
+        raise MoneyError("an advance can recoup at most the price of the uses")
+    lines: list[tuple[str, int, str]] = [
+        (chart.brand_receivable(brand_id, currency), total - from_advance, currency),
+        (chart.brand_advance(brand_id, currency), from_advance, currency),
+    ]
     for price, count in prices.items():
         parts = split(price, commission_bps, owners)
-        lines.append((chart.brand_receivable(brand_id, currency), price * count, currency))
         lines.extend((account, amount * count, cur) for account, amount, cur in _credit_owners(parts, currency))
         lines.append((chart.commission_revenue(currency), -parts.commission * count, currency))
     return _draft(key, kinds.USAGE_ROYALTY.name, effective_at, lines, memo or "derivative uses", meta)
+
+
+def advance_earned(
+    *,
+    key: str,
+    effective_at: datetime,
+    currency: str,
+    amount: int,
+    commission_bps: int,
+    brand_id: int,
+    owners: Sequence[Owner],
+    memo: str = "",
+    meta: Mapping[str, Any] | None = None,
+) -> EntryDraft:
+    """At a licence's end, the part of its advance that uses did not recoup is earned: the
+    brand's advance is split like a sale (commission, owners by share)."""
+    if check_minor(amount) <= 0:
+        raise MoneyError("an earned advance must be positive")
+    parts = split(amount, commission_bps, owners)
+    return _draft(
+        key,
+        kinds.ADVANCE_EARNED.name,
+        effective_at,
+        [
+            (chart.brand_advance(brand_id, currency), amount, currency),
+            *_credit_owners(parts, currency),
+            (chart.commission_revenue(currency), -parts.commission, currency),
+        ],
+        memo or "unrecouped advance earned",
+        meta,
+    )
+
+
+def refund_recovered(
+    *,
+    key: str,
+    effective_at: datetime,
+    currency: str,
+    amount: int,
+    creator_id: int,
+    memo: str = "",
+    meta: Mapping[str, Any] | None = None,
+) -> EntryDraft:
+    """Money a creator owes after a refund of money already paid out (``recoverable``) is
+    netted against what they earned since: their payable goes down, so does what they owe."""
+    if check_minor(amount) <= 0:
+        raise MoneyError("a recovered amount must be positive")
+    return _draft(
+        key,
+        kinds.REFUND_RECOVERED.name,
+        effective_at,
+        [
+            (chart.creator_payable(creator_id, currency), amount, currency),
+            (chart.creator_recoverable(creator_id, currency), -amount, currency),
+        ],
+        memo or "recovered from an earlier refund",
+        meta,
+    )
 
 
 def usage_invoice_paid(
@@ -272,6 +344,8 @@ def refund(
     original: Split,
     payable_available: Mapping[int, int],
     dispute_fee: int = 0,
+    from_advance: int = 0,
+    brand_id: int | None = None,
     kind: EntryKind = kinds.LICENCE_REFUND,
     memo: str = "",
     meta: Mapping[str, Any] | None = None,
@@ -284,12 +358,20 @@ def refund(
     payable has already been paid out cannot go below zero (invariant 4): the part
     their payable cannot cover becomes ``creator:X:recoverable``, money the creator
     owes, recovered from later earnings.
+
+    When the payment included an advance, ``from_advance`` of the amount comes back
+    out of the brand's unrecouped advance (nobody earned it yet); the rest is the sale's.
     """
-    if not 0 < check_minor(amount) <= original.price:
+    if not 0 <= check_minor(from_advance) <= amount or (from_advance and brand_id is None):
+        raise MoneyError("the advance's part of a refund is between 0 and the refund, and names the brand")
+    sale_part = amount - from_advance
+    if not check_minor(amount) > 0 or sale_part > original.price:
         raise MoneyError("a refund must be positive and at most the original amount")
     weights = [original.commission, *(part for _, part in original.owners)]
-    taken = allocate(amount, weights) if sum(weights) else [0] * len(weights)
+    taken = allocate(sale_part, weights) if sum(weights) and sale_part else [0] * len(weights)
     lines: list[tuple[str, int, str]] = [(chart.commission_revenue(currency), taken[0], currency)]
+    if from_advance:
+        lines.append((chart.brand_advance(brand_id or 0, currency), from_advance, currency))
     for (creator_id, _), part in zip(original.owners, taken[1:], strict=True):
         from_payable = max(0, min(part, payable_available.get(creator_id, 0)))
         lines.append((chart.creator_payable(creator_id, currency), from_payable, currency))

@@ -49,6 +49,12 @@ DRAFTS = {
         dispute_fee=1_500,
         kind=kinds.LICENCE_DISPUTE,
     ),
+    "advance_earned": lambda: recipes.advance_earned(
+        key="k", effective_at=T, currency="USD", amount=5_000, commission_bps=2000, brand_id=3, owners=OWNERS
+    ),
+    "refund_recovered": lambda: recipes.refund_recovered(
+        key="k", effective_at=T, currency="USD", amount=5, creator_id=1
+    ),
 }
 
 

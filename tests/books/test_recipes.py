@@ -13,11 +13,14 @@ import pytest
 from app.books import kinds
 from app.books.recipes import (
     Owner,
+    advance_earned,
     derivative_use,
+    derivative_uses,
     holdback_to_reserve,
     licence_sale,
     payout_transfer,
     refund,
+    refund_recovered,
     reserve_release,
     reversal,
     split,
@@ -233,3 +236,155 @@ def test_refund_cannot_exceed_the_original():
             original=split(10_000, 2000, [Owner(1, 1)]),
             payable_available={},
         )
+
+
+# -- advances (minimum guarantees) and recoveries ------------------------------------------------
+
+
+def test_licence_fee_with_an_advance_keeps_the_advance_for_the_brand():
+    # A brand pays 1,000.00 fee + 500.00 advance in one charge; Stripe keeps 43.80 of the 1,500.00.
+    draft = licence_sale(
+        key="sale:adv",
+        effective_at=T,
+        currency="USD",
+        gross=100_000,
+        stripe_fee=4_380,
+        commission_bps=2000,
+        owners=[Owner(42, 10_000)],
+        advance=50_000,
+        brand_id=5,
+    )
+    assert draft.kind == "licence.sale"
+    assert lines(draft) == sorted(
+        [
+            ("platform:stripe:USD", 145_620),  # Dr cash: 1,500.00 − 43.80
+            ("platform:fees:stripe:USD", 4_380),  # Dr fee, for the whole charge
+            ("creator:42:payable:USD", -80_000),  # Cr creator: the fee's 80 %
+            ("platform:revenue:commission:USD", -20_000),  # Cr commission on the fee only
+            ("brand:5:advance:USD", -50_000),  # Cr the brand's advance: nobody has earned it yet
+        ]
+    )
+
+
+def test_uses_recoup_the_advance_before_the_brand_is_billed():
+    # Three renders at 2.50 EUR = 7.50; 6.00 is left of the advance: 6.00 recouped, 1.50 billed.
+    draft = derivative_uses(
+        key="use:adv",
+        effective_at=T,
+        currency="EUR",
+        prices={250: 3},
+        commission_bps=2000,
+        brand_id=5,
+        owners=[Owner(42, 10_000)],
+        from_advance=600,
+    )
+    assert lines(draft) == sorted(
+        [
+            ("brand:5:advance:EUR", 600),  # Dr the advance: recouped
+            ("brand:5:receivable:EUR", 150),  # Dr receivable: only what the advance did not cover
+            ("creator:42:payable:EUR", -600),  # Cr creator: 3 × 2.00, the same as without an advance
+            ("platform:revenue:commission:EUR", -150),  # Cr commission: 3 × 0.50
+        ]
+    )
+
+
+def test_a_fully_recouped_use_bills_the_brand_nothing():
+    draft = derivative_uses(
+        key="use:adv2",
+        effective_at=T,
+        currency="USD",
+        prices={1_000: 1},
+        commission_bps=2000,
+        brand_id=5,
+        owners=[Owner(42, 10_000)],
+        from_advance=1_000,
+    )
+    assert [line for line in lines(draft) if line[0].startswith("brand:5:receivable")] == []
+
+
+def test_unrecouped_advance_is_earned_at_the_licence_end_like_a_sale():
+    # 442.50 of a 500.00 advance was never recouped; two owners 60/40, 20 % commission.
+    draft = advance_earned(
+        key="advance-earned:7",
+        effective_at=T,
+        currency="USD",
+        amount=44_250,
+        commission_bps=2000,
+        brand_id=5,
+        owners=[Owner(1, 6_000), Owner(2, 4_000)],
+    )
+    assert draft.kind == "advance.earned"
+    assert lines(draft) == sorted(
+        [
+            ("brand:5:advance:USD", 44_250),  # Dr the advance: now earned
+            ("creator:1:payable:USD", -21_240),  # Cr 60 % of 354.00
+            ("creator:2:payable:USD", -14_160),  # Cr 40 % of 354.00
+            ("platform:revenue:commission:USD", -8_850),  # Cr 20 % of 442.50
+        ]
+    )
+
+
+def test_a_refund_of_a_payment_with_an_advance_takes_the_unrecouped_advance_back_first():
+    # Fee 100.00 (creator 80.00) + advance 50.00 paid; 30.00 of the advance is left; 60.00 refunded:
+    # 30.00 from the advance, 30.00 from the fee's split (commission 6.00, creator 24.00).
+    draft = refund(
+        key="refund:adv",
+        effective_at=T,
+        currency="USD",
+        amount=6_000,
+        original=split(10_000, 2000, [Owner(42, 10_000)]),
+        payable_available={42: 8_000},
+        from_advance=3_000,
+        brand_id=5,
+    )
+    assert lines(draft) == sorted(
+        [
+            ("brand:5:advance:USD", 3_000),
+            ("platform:revenue:commission:USD", 600),
+            ("creator:42:payable:USD", 2_400),
+            ("platform:stripe:USD", -6_000),
+        ]
+    )
+
+
+def test_an_earlier_refund_is_recovered_from_later_earnings():
+    # The creator owed 12.34 after a refund of money already paid out; it comes off their payable.
+    draft = refund_recovered(
+        key="settlement:2026-11:recovered:42:USD:17", effective_at=T, currency="USD", amount=1_234, creator_id=42
+    )
+    assert draft.kind == "refund.recovered"
+    assert lines(draft) == sorted([("creator:42:payable:USD", 1_234), ("creator:42:recoverable:USD", -1_234)])
+
+
+@pytest.mark.parametrize(
+    "build",
+    [
+        lambda: derivative_uses(
+            key="k",
+            effective_at=T,
+            currency="USD",
+            prices={100: 1},
+            commission_bps=0,
+            brand_id=1,
+            owners=[Owner(1, 1)],
+            from_advance=101,
+        ),
+        lambda: licence_sale(
+            key="k",
+            effective_at=T,
+            currency="USD",
+            gross=100,
+            stripe_fee=0,
+            commission_bps=0,
+            owners=[Owner(1, 1)],
+            advance=50,
+        ),  # an advance names its brand
+        lambda: refund_recovered(key="k", effective_at=T, currency="USD", amount=0, creator_id=1),
+        lambda: advance_earned(
+            key="k", effective_at=T, currency="USD", amount=-5, commission_bps=0, brand_id=1, owners=[Owner(1, 1)]
+        ),
+    ],
+)
+def test_advances_and_recoveries_refuse_impossible_amounts(build):
+    with pytest.raises(MoneyError):
+        build()
