@@ -135,6 +135,8 @@ class _Terms(SQLModel):
     exclusivity: bool = Field(nullable=False)
     usage_cap: Optional[int] = Field(default=None, sa_type=BigInteger, nullable=True)
     upfront_fee_minor: int = Field(sa_type=BigInteger, nullable=False)
+    # a minimum guarantee paid with the fee: uses recoup it, the rest is earned at the end
+    advance_minor: int = Field(default=0, sa_type=BigInteger, nullable=False, sa_column_kwargs={"server_default": "0"})
     per_use_royalty_minor: int = Field(sa_type=BigInteger, nullable=False)
     currency: str = Field(max_length=3, nullable=False)
     holdback_days: int = Field(nullable=False)
@@ -147,6 +149,7 @@ class Offer(_Terms, table=True):
     __table_args__ = (
         CheckConstraint(one_of("status", OFFER_STATUSES), name="ck_mk_offer_status"),
         CheckConstraint("upfront_fee_minor >= 0 AND per_use_royalty_minor >= 0", name="ck_mk_offer_money"),
+        CheckConstraint("advance_minor >= 0", name="ck_mk_offer_advance"),
         CheckConstraint("commission_bps >= 0 AND commission_bps <= 10000", name="ck_mk_offer_commission"),
     )
 
@@ -164,6 +167,7 @@ class Licence(_Terms, table=True):
     __table_args__ = (
         CheckConstraint(one_of("status", LICENCE_STATUSES), name="ck_mk_licence_status"),
         CheckConstraint("upfront_fee_minor >= 0 AND per_use_royalty_minor >= 0", name="ck_mk_licence_money"),
+        CheckConstraint("advance_minor >= 0", name="ck_mk_licence_advance"),
         Index("ix_mk_licence_status_ends_at", "status", "ends_at"),
         Index("uq_mk_licence_id_brand", "id", "brand_org_id", unique=True),  # a use names its licence and brand
     )
@@ -193,6 +197,11 @@ class Licence(_Terms, table=True):
     end_reason: Optional[str] = string(200, nullable=True, default=None)
     created_at: datetime = instant()
     updated_at: datetime = instant()
+
+    @property
+    def amount_due_minor(self) -> int:
+        """What the brand pays through Checkout before the licence is active: fee and advance."""
+        return self.upfront_fee_minor + self.advance_minor
 
 
 licence_table = table_of(Licence)

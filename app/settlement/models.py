@@ -9,9 +9,15 @@
 Item states (the checkpoints of ``service.pay_item``)::
 
     planned ──post payout entry──▶ posted ──Stripe transfer──▶ paid ──webhook──▶ reversed
-       │                             │                           └────────────▶ partially_reversed
-       │                             └──definitive refusal──▶ failed ──admin retry──▶ planned (attempt+1)
+       │  ▲                          │                           └────────────▶ partially_reversed
+       │  │                          ├──definitive refusal──▶ failed ──admin retry──▶ planned (attempt+1)
+       │  │                          └──balance_insufficient──▶ awaiting_funds (entry reversed)
+       └──┼──not enough available funds──▶ awaiting_funds (nothing posted)
+          └────────funds available (scheduler, or the run started again)────┘
     held (creator cannot be paid: reason kept) · below_minimum (carried forward)
+
+``recovered`` is what the run netted against money the creator owed after an earlier
+refund (``creator:X:recoverable``), so ``amount = payable − reserve − recovered``.
 
 Amounts are integer minor units of ``currency``.
 """
@@ -36,9 +42,19 @@ from sqlmodel import Field, SQLModel
 from ledger.types import UTCDateTime
 
 RUN_STATUSES = ("planned", "paying", "incomplete", "completed", "completed_with_failures")
-ITEM_STATUSES = ("planned", "held", "below_minimum", "posted", "paid", "failed", "reversed", "partially_reversed")
+ITEM_STATUSES = (
+    "planned",
+    "held",
+    "below_minimum",
+    "posted",
+    "paid",
+    "failed",
+    "reversed",
+    "partially_reversed",
+    "awaiting_funds",
+)
 # An item in one of these states still has work to do when its run is started again.
-UNFINISHED_ITEM_STATUSES = ("planned", "posted")
+UNFINISHED_ITEM_STATUSES = ("planned", "posted", "awaiting_funds")
 
 
 def _in(column: str, values: tuple[str, ...]) -> str:
@@ -83,7 +99,8 @@ class SettlementItem(SQLModel, table=True):
         UniqueConstraint("run_id", "creator_id", "currency", name="uq_settlement_item_run_creator_currency"),
         CheckConstraint(_in("status", ITEM_STATUSES), name="ck_settlement_item_status"),
         CheckConstraint(
-            "payable >= 0 AND reserve >= 0 AND amount >= 0 AND amount = payable - reserve",
+            "payable >= 0 AND reserve >= 0 AND recovered >= 0 AND amount >= 0 "
+            "AND amount = payable - reserve - recovered",
             name="ck_settlement_item_money",
         ),
         CheckConstraint("reversed_amount >= 0 AND reversed_amount <= amount", name="ck_settlement_item_reversed"),
@@ -96,7 +113,9 @@ class SettlementItem(SQLModel, table=True):
     currency: str = Field(sa_column=Column(String(3), nullable=False))
     payable: int = Field(sa_column=Column(BigInteger, nullable=False))  # owed as of the period end
     reserve: int = Field(sa_column=Column(BigInteger, nullable=False))  # held back for holdback windows
-    amount: int = Field(sa_column=Column(BigInteger, nullable=False))  # payable - reserve
+    # netted against what the creator owed after an earlier refund (refund.recovered entries)
+    recovered: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, server_default="0"))
+    amount: int = Field(sa_column=Column(BigInteger, nullable=False))  # payable - reserve - recovered
     reserve_entry_seq: Optional[int] = Field(default=None, sa_column=Column(BigInteger, nullable=True))
     status: str = Field(sa_column=Column(String(32), nullable=False))
     hold_reason: Optional[str] = Field(default=None, sa_column=Column(Text, nullable=True))
