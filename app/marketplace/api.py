@@ -69,6 +69,7 @@ def template_out(_uow, template: ContractTemplate) -> dict:
 def _terms(row: Offer | Licence) -> dict:
     fields = row.model_dump()
     fields["upfront_fee"] = {"amount_minor": row.upfront_fee_minor, "currency": row.currency}
+    fields["advance"] = {"amount_minor": row.advance_minor, "currency": row.currency}
     fields["per_use_royalty"] = {"amount_minor": row.per_use_royalty_minor, "currency": row.currency}
     return fields
 

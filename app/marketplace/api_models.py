@@ -121,6 +121,7 @@ class TermsOut(BaseModel):
     exclusivity: bool
     usage_cap: Optional[int]
     upfront_fee: MoneyOut
+    advance: MoneyOut = Field(description="minimum guarantee paid with the fee (0: none)")
     per_use_royalty: MoneyOut
     holdback_days: int
     revocation_notice_days: int

@@ -62,6 +62,8 @@ def context(
         "exclusive": licence.exclusivity,
         "usage_cap": "unlimited" if licence.usage_cap is None else f"{licence.usage_cap:,}",
         "upfront_fee": _money(licence.upfront_fee_minor, licence.currency),
+        "advance": _money(licence.advance_minor, licence.currency),
+        "has_advance": licence.advance_minor > 0,
         "per_use_royalty": _money(licence.per_use_royalty_minor, licence.currency),
         "currency": licence.currency,
         "holdback_days": licence.holdback_days,
@@ -88,6 +90,7 @@ SAMPLE = dict.fromkeys(
         "exclusivity",
         "usage_cap",
         "upfront_fee",
+        "advance",
         "per_use_royalty",
         "currency",
         "holdback_days",
@@ -95,7 +98,7 @@ SAMPLE = dict.fromkeys(
         "blocked_categories",
     ),
     "x",
-) | {"exclusive": True}
+) | {"exclusive": True, "has_advance": True}
 
 
 def check_template(body: str) -> str | None:

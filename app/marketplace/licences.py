@@ -5,6 +5,9 @@
         └─decline→ declined ←┘                           active ─expire_due→ expired
     signed | paid | active ─revoke (or consent withdrawn)→ revoked
 
+``expire_due`` is run by the scheduler (``app.marketplace.expiry``: the ``licences-expire``
+job), which also books what the end earns and tells the licence's parties.
+
 An illegal transition raises ``Conflict`` (409) and changes nothing; every transition
 is written to the audit log with the actor's IP and user agent.  The contract is
 rendered from the offer's exact template version when the licence is approved; each
@@ -198,6 +201,7 @@ def request_licence(uow: UnitOfWork, actor: Actor, now: datetime, offer_id: int,
                 "exclusivity",
                 "usage_cap",
                 "upfront_fee_minor",
+                "advance_minor",
                 "per_use_royalty_minor",
                 "currency",
                 "holdback_days",
@@ -317,7 +321,7 @@ def sign(uow: UnitOfWork, actor: Actor, now: datetime, licence_id: int, contract
     if licence.creator_signature and licence.brand_signature:
         _check_exclusive(uow, licence)
         _transition(uow, actor, now, licence, "signed", "licence.signed")
-        if licence.upfront_fee_minor == 0:
+        if licence.amount_due_minor == 0:
             _activate(uow, actor, now, licence)
     return licence
 

@@ -45,6 +45,7 @@ def create_offer(
         exclusivity=data.exclusivity,
         usage_cap=data.usage_cap,
         upfront_fee_minor=data.upfront_fee.amount_minor,
+        advance_minor=data.advance.amount_minor if data.advance is not None else 0,
         per_use_royalty_minor=data.per_use_royalty.amount_minor,
         currency=data.upfront_fee.currency,
         holdback_days=data.holdback_days,

@@ -87,6 +87,11 @@ class OfferIn(Strict):
     exclusivity: StrictBool = False
     usage_cap: Optional[Annotated[StrictInt, Field(ge=1, le=10**12)]] = None
     upfront_fee: MoneyIn
+    advance: Optional[MoneyIn] = Field(
+        default=None,
+        description="a minimum guarantee the brand pays with the fee: its uses recoup it before they are "
+        "invoiced, and the creators earn what is left of it when the licence ends",
+    )
     per_use_royalty: MoneyIn
     holdback_days: Annotated[StrictInt, Field(ge=0, le=365)] = 0
     revocation_notice_days: Annotated[StrictInt, Field(ge=0, le=365)] = 30
@@ -96,6 +101,8 @@ class OfferIn(Strict):
     def _one_currency(self) -> OfferIn:
         if self.upfront_fee.currency != self.per_use_royalty.currency:
             raise ValueError("per_use_royalty: currency must be the same as upfront_fee's")
+        if self.advance is not None and self.advance.currency != self.upfront_fee.currency:
+            raise ValueError("advance: currency must be the same as upfront_fee's")
         return self
 
 

@@ -65,9 +65,10 @@ def _release(_exc: BaseException | None = None) -> None:
 
 class UsageResultOut(BaseModel):
     """The answer for one event, in request order.  ``accepted``: recorded now, with its
-    receipt; ``duplicate``: this event id was recorded before (the original usage and
-    receipt are returned, nothing new is recorded); ``rejected``: nothing recorded,
-    ``reason`` says why."""
+    receipt; ``duplicate``: this event id was recorded before with the same content (the
+    original usage and receipt are returned, nothing new is recorded); ``rejected``:
+    nothing recorded, ``reason`` says why — ``event_id_conflict`` when the event id was
+    used before (or earlier in the batch) for a use with other content."""
 
     index: int
     event_id: str
@@ -163,8 +164,10 @@ def usage_out(_uow, row: UsageEvent) -> dict:
 @usage_api.post("/usage", tags=[T_USAGE], responses={200: UsageResultsOut, 207: UsageResultsOut})
 def report_usage(body: UsageIn):
     """Report one derivative use or a batch of up to 1,000.  Idempotent on the brand's
-    ``event_id``.  Each accepted use is priced by its licence (per-use royalty ×
-    quantity), posted to the ledger and answered with a signed receipt."""
+    ``event_id``: the same id with the same content is a duplicate, with other content a
+    per-event rejection (``event_id_conflict``; the rest of a batch is unaffected).  Each
+    accepted use is priced by its licence (per-use royalty × quantity), posted to the
+    ledger and answered with a signed receipt."""
     uow = g.usage_uow
     outcomes = usage.report_usage(
         uow, g.usage_actor, provided(Clock)(), body.events, ledger=provided(Ledger), keys=provided(KeyStore)

@@ -34,8 +34,8 @@ class UsageEventIn(BaseModel):
         str,
         Field(
             pattern=EVENT_ID_PATTERN,
-            description="The brand's own id of this use; "
-            "resending it is answered `duplicate` with the original receipt.",
+            description="The brand's own id of this use; resending it with the same content is answered "
+            "`duplicate` with the original receipt, with other content `rejected` (`event_id_conflict`).",
         ),
     ]
     kind: UsageKind

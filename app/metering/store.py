@@ -11,9 +11,10 @@ takes the same rows through ordinary Core inserts.
 
 A use's receipt is written with it, in the same row and the same INSERT.
 
-Locks: licences without a usage cap are read ``FOR SHARE`` (a concurrent revocation
-waits, other reporters do not), capped ones ``FOR UPDATE`` (their uses are counted,
-so reporters against one capped licence take turns).  Shared locks are taken first,
+Locks: licences without a usage cap or an advance are read ``FOR SHARE`` (a concurrent
+revocation waits, other reporters do not); capped ones and ones whose uses recoup an
+advance ``FOR UPDATE`` (their uses are counted, or draw on what is left of the
+advance, so reporters against one such licence take turns).  Shared locks are taken first,
 in one statement, then exclusive ones, each in licence id order.
 """
 
@@ -24,10 +25,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import NamedTuple
 
-from sqlalchemy import ARRAY, Connection, Integer, any_, bindparam, func, select
+from sqlalchemy import ARRAY, Connection, Integer, any_, bindparam, func, literal_column, select
 from sqlalchemy.dialects import sqlite
 
 from app.marketplace.models import licence_table
+from ledger.canonical import iso_utc
 from ledger.sql import on_driver, pg_text
 
 from .models import usage_event_table
@@ -100,6 +102,7 @@ class Terms:
     media: list[str]
     owners: list[dict[str, int]]
     usage_cap: int | None
+    advance_minor: int
     per_use_royalty_minor: int
     commission_bps: int
     currency: str
@@ -119,11 +122,36 @@ class ReceiptRef(NamedTuple):
     token: str
 
 
+class Recorded(NamedTuple):
+    """A use recorded before under an event id: its answer, and what it said (``content``)."""
+
+    usage: UsageRef
+    receipt: ReceiptRef
+    content: tuple[object, ...]
+
+
+def content(
+    licence_id: int,
+    kind: str,
+    quantity: int,
+    occurred_at: datetime,
+    territory: str,
+    media: str,
+    content_sha256: str | None,
+    content_url: str | None,
+) -> tuple[object, ...]:
+    """What a use says, comparable between a report and a recorded row: the same event id
+    with other content is a conflict, never a duplicate."""
+    return (licence_id, kind, int(quantity), iso_utc(occurred_at), territory, media, content_sha256, content_url)
+
+
 _TERMS_COLUMNS = tuple(licence_table.c[name] for name in Terms.__slots__)
 _TERMS = (
     select(*_TERMS_COLUMNS).where(licence_table.c.id.in_(bindparam("ids", expanding=True))).order_by(licence_table.c.id)
 )
-_SHARED = _TERMS.where(licence_table.c.usage_cap.is_(None)).with_for_update(read=True)
+# shared: no cap and no advance (a literal 0, so the compiled PostgreSQL text binds only the ids)
+_SHAREABLE = (licence_table.c.usage_cap.is_(None), licence_table.c.advance_minor == literal_column("0"))
+_SHARED = _TERMS.where(*_SHAREABLE).with_for_update(read=True)
 _EXCLUSIVE = _TERMS.with_for_update()
 # PostgreSQL: the same two reads with ``= ANY(array)``: fixed text, run on the driver
 _TERMS_ANY = (
@@ -131,8 +159,18 @@ _TERMS_ANY = (
     .where(licence_table.c.id == any_(bindparam("ids", type_=ARRAY(Integer))))
     .order_by(licence_table.c.id)
 )
-_PG_SHARED = _TERMS_ANY.where(licence_table.c.usage_cap.is_(None)).with_for_update(read=True)
+_PG_SHARED = _TERMS_ANY.where(*_SHAREABLE).with_for_update(read=True)
 _PG_EXCLUSIVE = _TERMS_ANY.with_for_update()
+CONTENT_COLUMNS = (
+    "licence_id",
+    "kind",
+    "quantity",
+    "occurred_at",
+    "territory",
+    "media",
+    "content_sha256",
+    "content_url",
+)
 _RECORDED = select(
     usage_event_table.c.event_id,
     usage_event_table.c.id,
@@ -140,6 +178,7 @@ _RECORDED = select(
     usage_event_table.c.currency,
     usage_event_table.c.receipt_id,
     usage_event_table.c.receipt_token,
+    *(usage_event_table.c[name] for name in CONTENT_COLUMNS),
 ).where(
     usage_event_table.c.brand_org_id == bindparam("org_id"),
     usage_event_table.c.event_id.in_(bindparam("event_ids", expanding=True)),
@@ -178,14 +217,16 @@ def lock_licences(conn: Connection, ids: Sequence[int]) -> dict[int, Terms]:
     return found
 
 
-def recorded(conn: Connection, org_id: int, event_ids: Iterable[str]) -> dict[str, tuple[UsageRef, ReceiptRef]]:
-    """Uses the brand recorded before under these event ids, with their receipts."""
+def recorded(conn: Connection, org_id: int, event_ids: Iterable[str]) -> dict[str, Recorded]:
+    """Uses the brand recorded before under these event ids, with their receipts and content."""
     found = {}
     for chunk in _chunks(sorted(set(event_ids))):
-        for event_id, usage_id, price, currency, receipt_id, token in conn.execute(
+        for event_id, usage_id, price, currency, receipt_id, token, *said in conn.execute(
             _RECORDED, {"org_id": org_id, "event_ids": list(chunk)}
         ):
-            found[event_id] = (UsageRef(usage_id, price, currency), ReceiptRef(receipt_id, token))
+            found[event_id] = Recorded(
+                UsageRef(usage_id, price, currency), ReceiptRef(receipt_id, token), content(*said)
+            )
     return found
 
 

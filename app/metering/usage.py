@@ -8,8 +8,21 @@ while a revocation waits for them (see ``store``).  The unique (brand organisati
 event id) constraint is the last word: rows are inserted in event id order with ``ON
 CONFLICT DO NOTHING`` (a concurrent resend waits for the first insert to commit or
 roll back), and a row that lost the race is answered ``duplicate`` with the winner's
-receipt.  On SQLite the transaction is ``BEGIN IMMEDIATE`` (one writer), which gives
-the same guarantees.
+receipt.
+
+On SQLite the transaction is ``BEGIN IMMEDIATE`` (one writer), which gives the same
+guarantees.
+
+An event id names one use: sent again with the same content (licence, kind, quantity,
+time, territory, media, content hash and URL) it is a ``duplicate`` and gets the
+original receipt; sent again with other content it is rejected with the reason
+``event_id_conflict`` and nothing is recorded — a use is never hidden behind another's
+receipt.  In a batch only that event is rejected.
+
+Advances: a licence with an advance (a minimum guarantee the brand paid with its fee)
+recoups it first — the entry debits ``brand:Y:advance`` for what is left of the
+licence's advance and only the rest of the price is billed to the brand's receivable
+(``app.books.advances``); such licences are locked ``FOR UPDATE``, like capped ones.
 
 Ledger: the uses of one licence in one report are ONE ``usage.royalty`` entry.  Each
 use is split on its own (``app.books.recipes.derivative_uses``), so a use is worth the
@@ -35,6 +48,7 @@ from typing import Any, Literal, get_args
 
 from sqlmodel import col, select
 
+from app.books.advances import unrecouped
 from app.books.chart import open_accounts_for
 from app.books.recipes import Owner, derivative_uses
 from app.db import UnitOfWork, id_of
@@ -49,7 +63,7 @@ from ledger.canonical import iso_utc
 from . import receipts, store
 from .models import UsageEvent
 from .schemas import UsageEventIn
-from .store import ReceiptRef, Terms, UsageRef
+from .store import ReceiptRef, Recorded, Terms, UsageRef
 
 RejectReason = Literal[
     "not_your_licence",
@@ -61,6 +75,7 @@ RejectReason = Literal[
     "licence_revoked",
     "unknown_licence",
     "invalid",
+    "event_id_conflict",
 ]
 REASONS: tuple[str, ...] = get_args(RejectReason)
 CLOCK_SKEW = timedelta(minutes=5)
@@ -88,6 +103,37 @@ class _Pending:
     key: str | None = None  # the idempotency key of its licence's entry (priced uses only)
     usage_id: int = 0
     receipt: ReceiptRef | None = None
+
+
+def content_of(event: UsageEventIn) -> tuple[object, ...]:
+    return store.content(
+        event.licence_id,
+        event.kind,
+        event.quantity,
+        event.occurred_at,
+        event.territory,
+        event.media,
+        event.content_sha256,
+        event.content_url,
+    )
+
+
+def _repeat(i: int, event: UsageEventIn, before: Recorded) -> Outcome:
+    """An event id seen before: a duplicate when it says the same, else a conflict."""
+    if before.content != content_of(event):
+        return _conflict(i, event, "was recorded before with other content")
+    return Outcome(i, event.event_id, "duplicate", usage=before.usage, receipt=before.receipt)
+
+
+def _conflict(i: int, event: UsageEventIn, what: str) -> Outcome:
+    return Outcome(
+        i,
+        event.event_id,
+        "rejected",
+        "event_id_conflict",
+        f"This event_id {what}: nothing was recorded. A new use needs a new event_id; "
+        "a resent one must say exactly what it said the first time.",
+    )
 
 
 def entry_key(brand_org_id: int, event_ids: Sequence[str]) -> str:
@@ -194,17 +240,21 @@ def report_usage(
     used = store.used(conn, capped) if capped else {}
 
     pending: list[_Pending] = []
-    claimed: dict[tuple[int, str], int] = {}
+    first_of: dict[tuple[int, str], int] = {}  # the first event of the batch with each id
     for i, licence, problem in mine:
         event = events[i]
         key = (licence.brand_org_id, event.event_id)
         if key in seen:
-            usage_ref, receipt_ref = seen[key]
-            outcomes[i] = Outcome(i, event.event_id, "duplicate", usage=usage_ref, receipt=receipt_ref)
+            outcomes[i] = _repeat(i, event, seen[key])
             continue
-        if key in claimed:
-            outcomes[i] = Outcome(i, event.event_id, "duplicate", detail=f"same event_id as events[{claimed[key]}]")
+        if key in first_of:
+            earlier = first_of[key]
+            if content_of(events[earlier]) != content_of(event):
+                outcomes[i] = _conflict(i, event, f"is used by events[{earlier}] with other content")
+            else:
+                outcomes[i] = Outcome(i, event.event_id, "duplicate", detail=f"same event_id as events[{earlier}]")
             continue
+        first_of[key] = i
         if problem is None and licence.usage_cap is not None:
             if used[licence.id] + event.quantity > licence.usage_cap:
                 problem = (
@@ -216,17 +266,19 @@ def report_usage(
         if problem is not None:
             reject(i, *problem)
             continue
-        claimed[key] = i
         pending.append(_Pending(i, event, licence, licence.per_use_royalty_minor * event.quantity))
 
     _record(conn, actor, now, pending, outcomes, ledger=ledger, keys=keys, session=uow.session)
-    # in-batch repeats answer with the first occurrence's usage and receipt
+    # in-batch repeats answer as the first occurrence did (its usage and receipt, or its refusal)
     for i, outcome in enumerate(outcomes):
         if outcome is not None and outcome.status == "duplicate" and outcome.usage is None:
-            first = outcomes[claimed[(licences[events[i].licence_id].brand_org_id, events[i].event_id)]]
+            first = outcomes[first_of[(licences[events[i].licence_id].brand_org_id, events[i].event_id)]]
             if first is None:
                 raise LookupError(f"event {events[i].event_id}: its first occurrence in the report has no outcome")
-            outcome.usage, outcome.receipt = first.usage, first.receipt
+            if first.status == "rejected":
+                outcomes[i] = Outcome(i, events[i].event_id, "rejected", first.reason, first.detail)
+            else:
+                outcome.usage, outcome.receipt = first.usage, first.receipt
     return [o for o in outcomes if o is not None]
 
 
@@ -307,18 +359,32 @@ def _record(
     for org_id, losers in lost.items():
         found = store.recorded(conn, org_id, (p.event.event_id for p in losers))
         for p in losers:
-            usage_ref, receipt_ref = found[p.event.event_id]
-            outcomes[p.index] = Outcome(p.index, p.event.event_id, "duplicate", usage=usage_ref, receipt=receipt_ref)
+            outcomes[p.index] = _repeat(p.index, p.event, found[p.event.event_id])
 
     # post last: the brand's and creators' balance rows stay locked from their UPDATE to the commit
-    drafts = _drafts(now, [p for p in won if p.price], root)
+    drafts = _drafts(now, [p for p in won if p.price], root, _advances_left(conn, won))
     if drafts:
         open_accounts_for(ledger, session, drafts)
         ledger.post_batch(session, drafts, now=now)
 
 
-def _drafts(now: datetime, priced: list[_Pending], receipts_root: str) -> list[EntryDraft]:
-    """One ``usage.royalty`` entry per licence: its uses, each split on its own, summed."""
+def _advances_left(conn, won: list[_Pending]) -> dict[int, int]:
+    """What is left of the advance of each licence with one (locked ``FOR UPDATE``)."""
+    left: dict[int, int] = {}
+    by_brand: dict[tuple[int, str], set[int]] = {}
+    for p in won:
+        if p.licence.advance_minor > 0:
+            by_brand.setdefault((p.licence.brand_org_id, p.licence.currency), set()).add(p.licence.id)
+    for (brand_id, currency), licence_ids in by_brand.items():
+        left.update(unrecouped(conn, brand_id, currency, licence_ids))
+    return left
+
+
+def _drafts(
+    now: datetime, priced: list[_Pending], receipts_root: str, advances_left: dict[int, int]
+) -> list[EntryDraft]:
+    """One ``usage.royalty`` entry per licence: its uses, each split on its own, summed,
+    recouping what is left of the licence's advance first."""
     groups: dict[str, list[_Pending]] = {}
     for p in priced:
         if p.key is None:  # _record gives every priced use its entry's key
@@ -337,6 +403,11 @@ def _drafts(now: datetime, priced: list[_Pending], receipts_root: str) -> list[E
         else:
             memo = f"{len(group)} uses under licence {licence.id}"
             detail = {"first_event_id": first.event_id}
+        price = sum(p.price for p in group)
+        recouped = min(max(advances_left.get(licence.id, 0), 0), price)
+        if recouped:
+            advances_left[licence.id] -= recouped
+            detail["recouped_from_advance"] = recouped
         drafts.append(
             derivative_uses(
                 key=key,
@@ -346,6 +417,7 @@ def _drafts(now: datetime, priced: list[_Pending], receipts_root: str) -> list[E
                 commission_bps=licence.commission_bps,
                 brand_id=licence.brand_org_id,
                 owners=[Owner(int(o["user_id"]), int(o["share_bps"])) for o in licence.owners],
+                from_advance=recouped,
                 memo=memo,
                 meta={
                     "licence_id": licence.id,

@@ -8,7 +8,10 @@ are normalised at the boundary) — and the project's own errors:
 ========================  ==========================================================
 PaymentError              base of everything below
 PaymentDeclined           the card/payment was declined
-InsufficientPlatformFunds the platform balance cannot cover a transfer
+InsufficientPlatformFunds the platform's *available* balance cannot cover a transfer
+                          (Stripe's ``balance_insufficient``): card payments stay
+                          pending for days before they become available, so this is
+                          usually "not yet" — see ``retrieve_balance``
 RateLimited               too many requests; retry later with the same key
 GatewayUnavailable        5xx, timeout or network trouble; safe to retry with the
                           same idempotency key (the write may or may not have happened)
@@ -25,6 +28,14 @@ WebhookSignatureError     a webhook whose signature is missing, forged or stale
 
 Idempotency keys always come from the caller, derived from its own ids (e.g. a
 payout item's id), so a retry after a crash repeats the same key.
+
+Funds that are not available yet: ``retrieve_balance`` reports the platform's balance
+per currency as Stripe does, ``available`` (what a transfer may draw on now) and
+``pending`` (charges not settled yet).  Settlement pays an item only when the available
+balance covers it, and holds the rest until it does (``awaiting_funds``).  Stripe's
+other remedy, tying a transfer to the charge it pays out with ``source_transaction``,
+needs one charge per transfer; a creator's payout sums many earnings (sales, metered
+uses the platform fronts before the brand pays), so settlement does not use it.
 """
 
 from __future__ import annotations
@@ -128,6 +139,8 @@ class CheckoutSession:
     currency: str | None
     metadata: Mapping[str, str] = field(default_factory=dict)
     client_reference_id: str | None = None
+    success_url: str | None = None  # where the payer goes after paying / giving up
+    cancel_url: str | None = None
 
 
 @dataclass(frozen=True)
@@ -184,6 +197,20 @@ class BalanceTransaction:
     currency: str
     source: str | None
     created: datetime
+
+
+@dataclass(frozen=True)
+class PlatformBalance:
+    """The platform's Stripe balance per currency: ``available`` now, and ``pending``."""
+
+    available: Mapping[str, int]
+    pending: Mapping[str, int]
+
+    def available_in(self, currency: str) -> int:
+        return int(self.available.get(currency, 0))
+
+    def pending_in(self, currency: str) -> int:
+        return int(self.pending.get(currency, 0))
 
 
 @dataclass(frozen=True)
@@ -254,6 +281,8 @@ class PaymentGateway(Protocol):
     def list_balance_transactions(
         self, *, created_gte: datetime, created_lt: datetime, type: str | None = None
     ) -> Iterator[BalanceTransaction]: ...
+
+    def retrieve_balance(self) -> PlatformBalance: ...
 
     def refund(self, payment_intent_id: str, *, idempotency_key: str, amount: int | None = None) -> Refund: ...
 

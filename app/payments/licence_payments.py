@@ -1,18 +1,23 @@
 """Licence fee payments (issue #5.1): Checkout on the platform account, booked from webhooks.
 
 * ``start_licence_checkout`` — the licensee brand pays a ``signed`` licence's upfront
-  fee through a Stripe Checkout Session (idempotency key ``licence-checkout:<id>:<n>``;
-  an open session is handed out again rather than duplicated).
+  fee — and its advance, when the licence has one — through a Stripe Checkout Session
+  (idempotency key ``licence-checkout:<id>:<n>``; an open session is handed out again
+  rather than duplicated — when asked for with the same return addresses: with other
+  ones it is a conflict, as for every idempotent input).
 * ``record_licence_payment`` — called from the verified ``checkout.session.completed``
   or ``payment_intent.succeeded`` webhook, whichever comes first: re-fetches the
   charge (amount, Stripe fee) from Stripe, marks the licence paid/active and posts the
   ``licence-sale:<licence_id>`` entry, all in the event's unit of work — exactly once,
-  whatever the order or repetition of deliveries.
+  whatever the order or repetition of deliveries.  The advance goes to the brand's
+  ``brand:Y:advance`` in the same entry (``recipes.licence_sale(advance=…)``).  A payment
+  dated in a month closed since is booked at the first open moment (``EventContext.post``).
 * ``apply_refund`` / ``apply_dispute`` — ``refund.created`` (and ``charge.refunded``)
   and ``charge.dispute.created`` / ``charge.dispute.funds_withdrawn`` post the
   reversing entry of ``app.books.recipes.refund`` once per Stripe refund / dispute id;
   a creator's share that their payable can no longer cover (paid out already) goes
-  to ``creator:X:recoverable``.
+  to ``creator:X:recoverable``.  A refund of a payment with an advance comes out of
+  what is left of the advance first (the brand gets back what its uses did not recoup).
 
 A refund or dispute of a licence payment whose payment event has not been applied yet
 waits (``EventNotReady``, retried); one about a payment that is not a licence payment
@@ -30,6 +35,7 @@ from typing import Any
 from sqlmodel import col, select
 
 from app.books import chart, kinds, recipes
+from app.books.advances import unrecouped
 from app.db import UnitOfWork, get_existing, id_of
 from app.errors import Conflict, Forbidden
 from app.marketplace import licences
@@ -54,6 +60,12 @@ from .models import LicencePayment, LicencePaymentAdjustment
 from .problems import provider_problem
 
 log = logging.getLogger(__name__)
+
+
+class CheckoutConflict(Conflict):
+    title = "Checkout already open"
+
+
 KIND = "licence_fee"
 ADJUSTMENT_KINDS = {"refund": kinds.LICENCE_REFUND, "dispute": kinds.LICENCE_DISPUTE}  # the entry kind of each
 MAX_CHECKOUT_ATTEMPTS = 20
@@ -105,12 +117,20 @@ def start_licence_checkout(
             f"This licence is {licence.status}; only a signed licence awaiting its fee can be paid.",
             status_now=licence.status,
         )
-    if licence.upfront_fee_minor <= 0:
+    if licence.amount_due_minor <= 0:
         raise Conflict("This licence has no upfront fee to pay.")
     try:
         if payment is not None and payment.checkout_session_id:
             current = gateway.retrieve_checkout_session(payment.checkout_session_id)
             if current.status == "open":
+                if (current.success_url, current.cancel_url) not in ((success_url, cancel_url), (None, None)):
+                    raise CheckoutConflict(
+                        "A checkout for this licence is open with other return addresses: pay it at its url, "
+                        "or ask again with the same success_url and cancel_url.",
+                        code="idempotency_conflict",
+                        checkout_session_id=current.id,
+                        url=current.url,
+                    )
                 return _started(licence, current)
             if current.status == "complete":
                 raise Conflict("The licence fee has been paid; the payment is being recorded.")
@@ -118,7 +138,7 @@ def start_licence_checkout(
         if payment is None:
             payment = LicencePayment(
                 licence_id=id_of(licence),
-                amount=licence.upfront_fee_minor,
+                amount=licence.amount_due_minor,
                 currency=licence.currency,
                 status="open",
                 created_at=now,
@@ -138,7 +158,7 @@ def start_licence_checkout(
         "licence",
         id_of(licence),
         checkout_session_id=session.id,
-        amount_minor=licence.upfront_fee_minor,
+        amount_minor=licence.amount_due_minor,
         currency=licence.currency,
     )
     return _started(licence, session)
@@ -152,9 +172,10 @@ def _create_session(
     while True:
         try:
             return gateway.create_checkout_session(
-                amount=licence.upfront_fee_minor,
+                amount=licence.amount_due_minor,
                 currency=licence.currency,
-                product_name=f"Licence #{licence.id} upfront fee",
+                product_name=f"Licence #{licence.id} upfront fee"
+                + (" and advance (minimum guarantee)" if licence.advance_minor else ""),
                 success_url=success_url,
                 cancel_url=cancel_url,
                 idempotency_key=checkout_key(id_of(licence), payment.checkout_attempt),
@@ -172,7 +193,7 @@ def _started(licence: Licence, session: CheckoutSession) -> CheckoutStarted:
         licence_id=id_of(licence),
         checkout_session_id=session.id,
         url=session.url,
-        amount=licence.upfront_fee_minor,
+        amount=licence.amount_due_minor,
         currency=licence.currency,
     )
 
@@ -204,7 +225,7 @@ def record_licence_payment(
     if payment is None:  # the session's row was lost (e.g. created by an earlier deployment)
         payment = LicencePayment(
             licence_id=licence_id,
-            amount=licence.upfront_fee_minor,
+            amount=licence.amount_due_minor,
             currency=licence.currency,
             status="open",
             created_at=ctx.now,
@@ -217,16 +238,20 @@ def record_licence_payment(
             f"{payment.amount} {payment.currency}"
         )
     licences.mark_paid(uow, licence_id, ctx.now, payment_ref=payment_intent_id)
+    advance = licence.advance_minor
     draft = recipes.licence_sale(
         key=sale_key(licence_id),
         effective_at=effective_at,
         currency=charge.currency,
-        gross=charge.amount,
+        gross=charge.amount - advance,
         stripe_fee=charge.fee,
         commission_bps=licence.commission_bps,
         owners=owners_of(licence),
-        memo=f"licence #{licence_id} upfront fee",
-        meta={"licence_id": licence_id, "payment_intent": payment_intent_id, "charge": charge.id},
+        advance=advance,
+        brand_id=licence.brand_org_id,
+        memo=f"licence #{licence_id} upfront fee" + (" and advance" if advance else ""),
+        meta={"licence_id": licence_id, "payment_intent": payment_intent_id, "charge": charge.id}
+        | ({"advance": advance} if advance else {}),
     )
     posted = ctx.post(uow, draft)
     payment.payment_intent_id, payment.charge_id, payment.fee = payment_intent_id, charge.id, charge.fee
@@ -306,7 +331,13 @@ def _adjust(
         return done
     licence = get_existing(uow.session, Licence, payment.licence_id)
     owners = owners_of(licence)
-    original = recipes.split(payment.amount, licence.commission_bps, owners)
+    advance = min(licence.advance_minor, payment.amount)
+    original = recipes.split(payment.amount - advance, licence.commission_bps, owners)
+    from_advance = 0
+    if advance:  # what the uses have not recouped yet goes back first
+        licence_id = id_of(licence)
+        left = unrecouped(uow.session.connection(), licence.brand_org_id, payment.currency, [licence_id])
+        from_advance = min(amount, max(left[licence_id], 0))
     draft = recipes.refund(
         key=f"licence-{kind}:{stripe_id}",
         effective_at=effective_at,
@@ -315,6 +346,8 @@ def _adjust(
         original=original,
         payable_available=_payable_available(ctx.ledger, uow, owners, payment.currency),
         dispute_fee=fee,
+        from_advance=from_advance,
+        brand_id=licence.brand_org_id,
         kind=ADJUSTMENT_KINDS[kind],
         memo=f"licence #{licence.id} {kind} {stripe_id}",
         meta={"licence_id": licence.id, kind: stripe_id, "payment_intent": payment.payment_intent_id},

@@ -50,6 +50,7 @@ from .gateway import (
     PaymentDeclined,
     PaymentError,
     PayoutDestinationRefused,
+    PlatformBalance,
     RateLimited,
     Refund,
     Transfer,
@@ -276,6 +277,19 @@ class StripeGateway:
             params["type"] = type
         return self._paginate(self._client.v1.balance_transactions.list, params, _balance_transaction)
 
+    def retrieve_balance(self) -> PlatformBalance:
+        with _translated():
+            balance = _ledger_data(self._client.v1.balance.retrieve())
+
+        def per_currency(funds: list[dict[str, Any]] | None) -> dict[str, int]:
+            totals: dict[str, int] = {}
+            for fund in funds or ():
+                currency = _from_stripe_currency(fund.get("currency"))
+                totals[currency] = totals.get(currency, 0) + int(fund.get("amount") or 0)
+            return totals
+
+        return PlatformBalance(per_currency(balance.get("available")), per_currency(balance.get("pending")))
+
     def _paginate(self, list_method, params: dict[str, Any], convert) -> Iterator[Any]:
         """Auto-paginate lazily; errors raised mid-way are translated too."""
         with _translated():
@@ -478,6 +492,8 @@ def _session(session: dict[str, Any]) -> CheckoutSession:
         currency=_from_stripe_currency(session.get("currency")) or None,
         metadata=dict(session.get("metadata") or {}),
         client_reference_id=session.get("client_reference_id"),
+        success_url=session.get("success_url"),
+        cancel_url=session.get("cancel_url"),
     )
 
 

@@ -5,7 +5,9 @@
   period except invoice payments, so reversed uses net out), stores a
   ``usage_invoice`` and opens a Checkout Session for it (idempotency key
   ``usage-invoice-checkout:<id>``).  One invoice per brand, currency and period
-  start; periods of one brand and currency may not overlap.
+  start; periods of one brand and currency may not overlap.  Asking again for an open
+  invoice with the same return addresses hands out its checkout again; with other
+  ones it is a conflict (409, ``code: idempotency_conflict``), never a second session.
 * the ``checkout.session.completed`` / ``payment_intent.succeeded`` webhook (metadata
   ``kind=usage_invoice``) re-fetches the charge and posts
   ``app.books.recipes.usage_invoice_paid`` once (key ``usage-invoice:<id>``).
@@ -27,7 +29,7 @@ from app.people.models import Organisation
 from ledger.models import Account, Entry, Posting
 
 from .events import EventContext, WebhookHandlers
-from .gateway import PaymentError, PaymentGateway
+from .gateway import IdempotencyKeyReused, PaymentError, PaymentGateway
 from .models import UsageInvoice
 from .problems import provider_problem
 
@@ -112,6 +114,10 @@ def invoice_brand_usage(
         uow.session.add(invoice)
         uow.session.flush()
     try:
+        if invoice.checkout_session_id:
+            current = gateway.retrieve_checkout_session(invoice.checkout_session_id)
+            if (current.success_url, current.cancel_url) not in ((success_url, cancel_url), (None, None)):
+                raise _conflict(invoice.id)
         session = gateway.create_checkout_session(
             amount=invoice.amount,
             currency=currency,
@@ -122,11 +128,22 @@ def invoice_brand_usage(
             metadata={"kind": KIND, "usage_invoice_id": str(invoice.id)},
             client_reference_id=f"usage-invoice-{invoice.id}",
         )
+    except IdempotencyKeyReused as exc:
+        raise _conflict(invoice.id) from exc
     except PaymentError as exc:
         raise provider_problem(exc) from exc
     invoice.checkout_session_id, invoice.updated_at = session.id, now
     uow.session.flush()
     return InvoiceStarted(id_of(invoice), invoice.amount, currency, session.id, session.url)
+
+
+def _conflict(invoice_id: int) -> Conflict:
+    return Conflict(
+        f"Invoice #{invoice_id} is open with a checkout for other return addresses: pay that one, "
+        "or ask again with the same success and cancel URLs.",
+        code="idempotency_conflict",
+        invoice_id=invoice_id,
+    )
 
 
 def record_invoice_payment(

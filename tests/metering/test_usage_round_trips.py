@@ -21,6 +21,7 @@ from sqlmodel import select
 
 from app.db import Database
 from app.kit.registry import provided
+from app.marketplace import licences
 from app.people import accounts
 from app.people.actors import actor_for
 from app.people.models import User
@@ -177,23 +178,30 @@ def test_a_revoked_token_is_refused_and_records_nothing(brand, clock):
 
 
 def test_a_resend_stays_a_duplicate_when_it_would_now_be_rejected(brand, clock):
-    """What was recorded before is looked up for events that would be rejected: a resend
-    after the term ended (or in a batch with its own repeat) still gets its receipt."""
+    """What was recorded before is looked up for events that would be rejected: the same
+    use resent after its licence expired (or in a batch with its own repeat) still gets
+    its receipt; the same event id with other content is a conflict, never a duplicate."""
     app, auth = brand
     client = app.test_client()
     first = client.post("/api/v1/usage", json=ev("kept"), headers=auth).get_json()["results"][0]
-    late = ev("kept", occurred_at="2027-06-01T00:00:00Z")  # outside the licence's term
     clock.advance(days=400)
+    with provided(Database, app).unit_of_work() as uow:
+        assert licences.expire_due(uow, clock()) == [1, 3]
+        uow.commit()
+    late = ev("kept", occurred_at="2027-06-01T00:00:00Z")  # the same event id, another use
     r = client.post(
         "/api/v1/usage",
-        json={"events": [late, ev("kept"), ev("fresh-late", occurred_at="2027-06-01T00:00:00Z")]},
+        json={"events": [ev("kept"), late, ev("fresh-late", occurred_at="2027-06-01T00:00:00Z")]},
         headers=auth,
     )
     results = r.get_json()["results"]
-    assert [x["status"] for x in results] == ["duplicate", "duplicate", "rejected"]
-    assert results[0]["receipt"] == results[1]["receipt"] == first["receipt"]
-    assert results[0]["usage_id"] == first["usage_id"]
-    assert results[2]["reason"] == "outside_term"
+    assert [(x["status"], x.get("reason")) for x in results] == [
+        ("duplicate", None),
+        ("rejected", "event_id_conflict"),
+        ("rejected", "licence_not_active"),
+    ]
+    assert results[0]["receipt"] == first["receipt"] and results[0]["usage_id"] == first["usage_id"]
+    assert "receipt" not in results[1]
     assert scalar(app, "SELECT count(*) FROM mt_usage_event") == 1
 
 
