@@ -10,17 +10,29 @@ effective.  The check runs in Python before posting and again in a BEFORE INSERT
 trigger.  Closing takes ``LOCK ledger_entry IN SHARE MODE`` on PostgreSQL so that
 no transaction which already checked the (still open) period can commit an entry
 into it after the close; on SQLite the write lock gives the same guarantee.
+
+**Late entries.**  Something that happened inside a closed period and is learnt of
+only now (a payment provider's event delivered after the close) cannot be booked on
+its own date.  ``booked_when_open`` moves such a draft to the first open moment after
+the closed periods its date falls in and keeps the date in its metadata
+(``original_effective_at``, and the closed period's name as ``late_from``), so the
+closed period's figures never change and the entry shows as a prior-period adjustment
+of the period it lands in.  A replay of the same draft — even after more periods have
+closed — is moved to where its first posting went, so the ledger's idempotency still
+sees the same entry.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import and_, select, text
 from sqlalchemy.orm import Session
 
+from .book import EntryDraft
+from .canonical import iso_utc
 from .errors import LedgerError
 from .models import ClosedPeriod, closed_period_table
 from .types import as_utc
@@ -130,3 +142,43 @@ def is_closed(session: Session, at: datetime) -> bool:
         .first()
         is not None
     )
+
+
+ORIGINAL_EFFECTIVE_AT = "original_effective_at"
+LATE_FROM = "late_from"
+
+
+def first_open_moment(session: Session, at: datetime) -> datetime:
+    """``at``, or — when it falls in closed periods — the end of the last of them."""
+    at = as_utc(at)
+    for closed in closed_periods(session):  # ordered by start, so adjacent ones chain
+        if as_utc(closed.starts_at) <= at < as_utc(closed.ends_at):
+            at = as_utc(closed.ends_at)
+    return at
+
+
+def _closed_period_at(session: Session, at: datetime) -> str | None:
+    row = (
+        session.connection()
+        .execute(select(period_t.c.name).where(and_(period_t.c.starts_at <= at, period_t.c.ends_at > at)))
+        .first()
+    )
+    return None if row is None else str(row[0])
+
+
+def booked_when_open(session: Session, draft: EntryDraft) -> EntryDraft:
+    """``draft`` as it can be posted now: unchanged when its date is in an open period,
+    otherwise moved to the first open moment with its own date kept in its metadata."""
+    at = as_utc(draft.effective_at)
+    closed = _closed_period_at(session, at)
+    if closed is None:
+        return draft
+    meta = {**dict(draft.meta), ORIGINAL_EFFECTIVE_AT: iso_utc(at), LATE_FROM: closed}
+    same_key = entry_t.c.idempotency_key == draft.idempotency_key
+    posted = session.connection().execute(select(entry_t.c.effective_at, entry_t.c.metadata).where(same_key)).first()
+    if posted is not None and (posted.metadata or {}).get(ORIGINAL_EFFECTIVE_AT) == meta[ORIGINAL_EFFECTIVE_AT]:
+        moved = as_utc(posted.effective_at)  # a replay: where the first posting went
+        meta[LATE_FROM] = (posted.metadata or {}).get(LATE_FROM, closed)
+    else:
+        moved = first_open_moment(session, at)
+    return replace(draft, effective_at=moved, meta=meta)

@@ -17,6 +17,13 @@
 Handlers re-fetch current state from Stripe through the gateway wherever delivery
 order matters, and make their own writes idempotent (ledger idempotency keys,
 unique rows), so a replay after a crash between their write and the commit is safe.
+
+Late money: an event's own date may fall in a month the accountants have closed since
+(a payment completed at 23:59 on the last day, delivered after the close; a retried
+event).  ``EventContext.post`` books it at the first open moment with its own date in
+the entry's metadata (``ledger.periods.booked_when_open``), so it is applied — the
+licence is activated, the refund taken back — instead of waiting forever, and shows as
+a prior-period adjustment of the period it lands in.
 """
 
 from __future__ import annotations
@@ -35,6 +42,7 @@ from sqlmodel import col
 from app.books import chart
 from app.db import Database, UnitOfWork, rowcount
 from ledger import EntryDraft, Ledger, PostedEntry
+from ledger.periods import booked_when_open
 
 from .gateway import PaymentGateway, WebhookEvent
 from .models import StripeEvent, stripe_event_table
@@ -56,7 +64,9 @@ class EventContext:
     now: datetime
 
     def post(self, uow: UnitOfWork, draft: EntryDraft) -> PostedEntry:
-        """Post ``draft`` in the handler's unit of work, opening the accounts it needs."""
+        """Post ``draft`` in the handler's unit of work, opening the accounts it needs; a
+        draft dated in a closed period is booked at the first open moment (see above)."""
+        draft = booked_when_open(uow.session, draft)
         chart.open_accounts_for(self.ledger, uow.session, [draft])
         return self.ledger.post(uow.session, draft, now=self.now)
 

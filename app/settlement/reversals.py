@@ -11,12 +11,17 @@ same reversal change nothing:
   ``<payout key>:reversed:<cumulative amount>``), item ``partially_reversed`` until the
   whole is back.
 
-Either way the amount is the creator's payable again, for the next run to pay.
+Either way the amount is the creator's payable again, for the next run to pay.  The
+entries are effective when Stripe reversed the transfer (the event's date; booked at the
+first open moment when that month is closed already), carry the payout's key
+(``meta.payout_key``) and belong to the month they are effective in, not to the period
+the payout settled: the money comes back when it comes back.
 """
 
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 
 from sqlalchemy import select
 
@@ -48,8 +53,11 @@ def _find_item(uow: UnitOfWork, transfer: dict) -> SettlementItem | None:
     return item
 
 
-def apply_transfer_reversal(uow: UnitOfWork, ctx: EventContext, transfer: dict) -> SettlementItem | None:
+def apply_transfer_reversal(
+    uow: UnitOfWork, ctx: EventContext, transfer: dict, effective_at: datetime | None = None
+) -> SettlementItem | None:
     """Bring the item of ``transfer`` (a Stripe transfer object) in line with its ``amount_reversed``."""
+    effective_at = effective_at or ctx.now
     reversed_total = int(transfer.get("amount_reversed") or 0)
     if reversed_total <= 0:
         return None
@@ -70,22 +78,28 @@ def apply_transfer_reversal(uow: UnitOfWork, ctx: EventContext, transfer: dict) 
         "creator_id": item.creator_id,
         "transfer_id": transfer["id"],
         "transfer_group": run.transfer_group,
+        "payout_key": key,
     }
     if item.reversed_amount == 0 and reversed_total == item.amount:
-        entry = ctx.ledger.reverse(
-            uow.session,
-            item.entry_seq,
-            idempotency_key=f"{key}:reversed",
-            now=ctx.now,
-            memo=f"transfer {transfer['id']} reversed: back to the payable",
-            meta=meta,
+        original = ctx.ledger.entry(uow.session, item.entry_seq)
+        if original is None:  # the item names a payout entry: the database makes it exist
+            raise LookupError(f"payout entry {item.entry_seq} of item {item.id} is missing")
+        entry = ctx.post(
+            uow,
+            recipes.reversal(
+                original,
+                idempotency_key=f"{key}:reversed",
+                effective_at=effective_at,
+                memo=f"transfer {transfer['id']} reversed: back to the payable",
+                meta=meta,
+            ),
         )
     else:
         entry = ctx.post(
             uow,
             recipes.payout_partly_reversed(
                 key=f"{key}:reversed:{reversed_total}",
-                effective_at=ctx.now,
+                effective_at=effective_at,
                 currency=item.currency,
                 amount=delta,
                 creator_id=item.creator_id,
@@ -103,7 +117,7 @@ def apply_transfer_reversal(uow: UnitOfWork, ctx: EventContext, transfer: dict) 
 
 def on_transfer_event(uow: UnitOfWork, event: WebhookEvent, ctx: EventContext) -> None:
     if event.data_object.get("object") == "transfer":
-        apply_transfer_reversal(uow, ctx, dict(event.data_object))
+        apply_transfer_reversal(uow, ctx, dict(event.data_object), event.created)
 
 
 def register_handlers(handlers: WebhookHandlers) -> None:
