@@ -22,6 +22,11 @@ from .config import default_instance_path
 
 EMULATOR_PORT = 12111
 MAIL_SINK_PORT = 8025
+# Card payments stay pending on the emulator for two days, as on Stripe (not 0): a
+# payout the available balance cannot fund yet waits ("awaiting funds", in words on the
+# settlement page and the statement) and the scheduler pays it once the funds are
+# available — the demo takes the path production takes instead of hiding it.
+AVAILABLE_DELAY_SECONDS = 2 * 24 * 3600
 
 
 def _emulator_env(instance: Path, web_port: int) -> tuple[dict[str, str], list[str]]:
@@ -47,6 +52,8 @@ def _emulator_env(instance: Path, web_port: int) -> tuple[dict[str, str], list[s
         f"http://127.0.0.1:{web_port}/webhooks/stripe",
         "--webhook-secret",
         webhook_secret,
+        "--available-delay",
+        str(AVAILABLE_DELAY_SECONDS),
     ]
     return env, command
 

@@ -75,6 +75,9 @@ def print_report(report: RunReport) -> None:
             "failed amount",
             "pending",
             "reserve",
+            "waiting",
+            "waiting amount",
+            "recovered",
         )
     ]
     for currency, s in report.by_currency().items():
@@ -91,6 +94,9 @@ def print_report(report: RunReport) -> None:
                 _money(s.failed_amount, currency),
                 str(s.pending),
                 _money(s.reserve, currency),
+                str(s.awaiting_funds),
+                _money(s.awaiting_funds_amount, currency),
+                _money(s.recovered, currency),
             )
         )
     if len(rows) == 1:
@@ -105,10 +111,10 @@ def print_report(report: RunReport) -> None:
         )
         if n == 0:
             click.echo("  ".join("-" * w for w in widths))
-    notable = [i for i in report.items if i.status in ("held", "failed", "posted", "planned")]
+    notable = [i for i in report.items if i.status in ("held", "failed", "posted", "planned", "awaiting_funds")]
     for item in notable[:SHOWN_ITEMS]:
         why = item.hold_reason if item.status == "held" else item.last_error or ""
-        label = "would pay" if report.dry_run and item.status == "planned" else item.status
+        label = "would pay" if report.dry_run and item.status == "planned" else item.status.replace("_", " ")
         click.echo(
             f"  {label:<10} creator {item.creator_id} {_money(item.amount, item.currency)} {item.currency}"
             + (f" — {why}" if why else "")
@@ -148,6 +154,12 @@ def settle_command(period: str, dry_run: bool, retry_failed: bool) -> None:
         raise click.ClickException(
             f"{len(report.failed)} items failed; fix the cause, then "
             f"`cameo settle --period {parsed.name} --retry-failed`"
+        )
+    waiting = [i for i in report.unfinished if i.status == "awaiting_funds"]
+    if waiting:
+        raise click.ClickException(
+            f"{len(waiting)} items wait for the platform's Stripe funds to become available; the scheduler "
+            f"pays them when they are (or run `cameo settle --period {parsed.name}` again)"
         )
     if report.unfinished:
         raise click.ClickException(

@@ -4,10 +4,15 @@ A run (``Settler.settle``) holds the settlement lock (``locks``) from start to e
 
 1. **plan** — if the period has no ``settlement_run`` row yet: ``planning.plan_lines``
    (one set-based query), ``payout_status`` for every creator in it, and in ONE
-   transaction the run row, its items and the reserve hold/release entries.  A run
+   transaction the run row, its items, the reserve hold/release entries and the
+   ``refund.recovered`` entries that net earlier refunds against these earnings.  A run
    killed before that commit left nothing; after it, a restart finds the row and
    resumes.  ``on_step("run.planned")``.
-2. **pay** every ``planned``/``posted`` item (``pay_item``), a commit after each step:
+2. **pay** every ``planned``/``posted``/``awaiting_funds`` item (``pay_item``), a
+   commit after each step.  First the platform's available Stripe balance is read: an
+   item it does not cover waits (``awaiting_funds``, nothing posted, the reason in
+   words) and is paid by a later start of the run — the scheduler's
+   ``settlement-awaiting-funds`` job — once the funds are there:
 
    a. post the payout entry (``payout:item:<id>``), status ``posted``, commit
       (``item.posted``) — the money leaves the payable before Stripe is asked;
@@ -18,13 +23,19 @@ A run (``Settler.settle``) holds the settlement lock (``locks``) from start to e
       metadata, which covers a restart after Stripe's 24-hour key expiry as well;
    c. record the transfer id, status ``paid``, commit (``item.paid``).
 
-   A definitive refusal (invalid request, declined, insufficient platform funds)
-   reverses the payout entry — the amount is payable again — and marks the item
-   ``failed`` (``item.failed``).  Transient trouble (5xx, 429, timeouts, lost
-   responses) is retried with bounded backoff; if it persists the item stays
+   A definitive refusal (invalid request, declined) reverses the payout entry — the
+   amount is payable again — and marks the item ``failed`` (``item.failed``).
+   Stripe's ``balance_insufficient`` reverses it too, but the item waits for funds
+   (``item.awaiting_funds``) and its next try uses ``attempt + 1``: Stripe remembers
+   the refusal under the old idempotency key.  Transient trouble (5xx, 429, timeouts,
+   lost responses) is retried with bounded backoff; if it persists the item stays
    ``posted`` (``item.deferred``) and the next start of the run resumes it.
 3. **finish** — counts and status: ``completed``, ``completed_with_failures`` or
-   ``incomplete`` (items still to resume).
+   ``incomplete`` (items still to resume, or waiting for funds).
+
+Every entry a run posts — payout, its failure reversal, reserve moves, recoveries —
+names the period it settles (``meta.settles``): statements, the close report and the
+exports show it in that period, whatever day the run made it (docs/settlement.md).
 
 ``on_step(step, view)`` observes every checkpoint (the CLI's progress bar, and the
 crash test that kills the process at each step); views are detached snapshots.
@@ -49,6 +60,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
 from app.books import chart, recipes
+from app.books.recoveries import recovery_drafts
 from app.db import Database, UnitOfWork, get_existing, id_of, key_column
 from app.payments.gateway import (
     GatewayUnavailable,
@@ -57,12 +69,13 @@ from app.payments.gateway import (
     PaymentDeclined,
     PaymentError,
     PaymentGateway,
+    PlatformBalance,
     RateLimited,
     Transfer,
 )
 from app.payments.models import ConnectAccount
 from app.payments.payout_status import PayoutStatus, describe, payout_statuses
-from ledger import EntryDraft, InsufficientBalance, Ledger
+from ledger import EntryDraft, InsufficientBalance, Ledger, format_minor
 
 from .errors import SettlementError, SettlementRefused
 from .locks import DEFAULT_WAIT_SECONDS, settlement_lock
@@ -79,10 +92,11 @@ STEPS = (
     "item.transferred",
     "item.paid",
     "item.failed",
+    "item.awaiting_funds",
     "item.deferred",
     "run.finished",
 )
-DEFINITIVE_ERRORS = (InvalidPaymentRequest, PaymentDeclined, InsufficientPlatformFunds)
+DEFINITIVE_ERRORS = (InvalidPaymentRequest, PaymentDeclined)
 TRANSIENT_ERRORS = (GatewayUnavailable, RateLimited)
 MAX_ERROR_CHARS = 1000
 DONE_RUN_STATUSES = ("completed", "completed_with_failures")
@@ -105,6 +119,26 @@ def transfer_idempotency_key(item_id: int, attempt: int = 1) -> str:
 
 def reserve_key(period: str, creator_id: int, currency: str) -> str:
     return f"settlement:{period}:reserve:{creator_id}:{currency}"
+
+
+SETTLES = "settles"  # the metadata key naming the period a run's entry settles
+
+
+def awaiting_funds_reason(amount: int, currency: str, balance: PlatformBalance | None) -> str:
+    """Why an item waits, in the words its creator and the staff read."""
+    need = f"{format_minor(amount, currency)} {currency}"
+    if balance is None:
+        return (
+            f"Waiting for funds: Stripe reported that the platform's available balance does not cover {need} yet "
+            "(card payments take a few days to become available). It is paid automatically when they are."
+        )
+    have = f"{format_minor(balance.available_in(currency), currency)} {currency}"
+    pending = f"{format_minor(balance.pending_in(currency), currency)} {currency}"
+    return (
+        f"Waiting for funds: the platform's Stripe balance has {have} available and {pending} pending, "
+        f"not enough for {need} yet (card payments take a few days to become available). "
+        "It is paid automatically when they are."
+    )
 
 
 def statuses_of(session: Session, creator_ids: set[int]) -> dict[int, PayoutStatus]:
@@ -144,6 +178,7 @@ class ItemView:
     reversal_seq: Optional[int] = None
     reversed_amount: int = 0
     last_error: Optional[str] = None
+    recovered: int = 0
 
     @classmethod
     def of(cls, row: SettlementItem) -> ItemView:
@@ -183,7 +218,10 @@ class CurrencySummary:
     failed_amount: int = 0
     pending: int = 0  # planned or posted: still to pay (a dry run's "would pay")
     pending_amount: int = 0
+    awaiting_funds: int = 0
+    awaiting_funds_amount: int = 0
     reserve: int = 0
+    recovered: int = 0
 
 
 @dataclass(frozen=True)
@@ -199,6 +237,7 @@ class RunReport:
         for item in self.items:
             row = summary[item.currency]
             row.reserve += item.reserve
+            row.recovered += item.recovered
             bucket = {
                 "paid": "paid",
                 "reversed": "paid",
@@ -206,6 +245,7 @@ class RunReport:
                 "held": "held",
                 "below_minimum": "below_minimum",
                 "failed": "failed",
+                "awaiting_funds": "awaiting_funds",
             }.get(item.status, "pending")
             setattr(row, bucket, getattr(row, bucket) + 1)
             amount = item.amount - item.reversed_amount if bucket == "paid" else item.amount
@@ -356,6 +396,25 @@ class Settler:
             ).all()
             return RunReport(name, RunView.of(run), tuple(ItemView.of(i) for i in items), note=note)
 
+    def last_settled_period(self) -> Period | None:
+        """The latest period that has a run (finished or not)."""
+        with self.db.unit_of_work() as uow:
+            newest_first = select(SettlementRun.period).order_by(col(SettlementRun.period).desc())
+            latest = uow.session.scalars(newest_first).first()
+        return Period.parse(latest) if latest else None
+
+    def periods_awaiting_funds(self) -> list[Period]:
+        """Periods whose runs have items waiting for the platform's funds, oldest first."""
+        with self.db.unit_of_work() as uow:
+            names = uow.session.scalars(
+                select(SettlementRun.period)
+                .join(SettlementItem, SettlementItem.run_id == SettlementRun.id)
+                .where(SettlementItem.status == "awaiting_funds")
+                .distinct()
+                .order_by(SettlementRun.period)
+            ).all()
+        return [Period.parse(name) for name in names]
+
     def is_done(self, period: Period) -> bool:
         """Whether ``period``'s run finished (nothing left to pay or resume)."""
         with self.db.unit_of_work() as uow:
@@ -408,6 +467,7 @@ class Settler:
                 d.status,
                 d.hold_reason,
                 d.destination,
+                recovered=d.line.recovered,
             )
             for d in decisions
         )
@@ -438,6 +498,7 @@ class Settler:
             except IntegrityError:  # a run that did not take the lock (should not happen)
                 raise SettlementRefused(f"{period.name} already has a settlement run") from None
             reserve_seqs = self._move_reserves(uow, period, decisions, now)
+            self._recover(uow, period, decisions, now)
             # the payouts will credit the platform's Stripe balance account of each currency
             chart.open_accounts(self.ledger, uow.session, {chart.stripe_clearing(d.line.currency) for d in decisions})
             if decisions:
@@ -451,6 +512,7 @@ class Settler:
                             payable=d.line.payable,
                             reserve=d.line.reserve,
                             amount=d.line.amount,
+                            recovered=d.line.recovered,
                             reserve_entry_seq=reserve_seqs.get((d.line.creator_id, d.line.currency)),
                             status=d.status,
                             hold_reason=d.hold_reason,
@@ -491,13 +553,33 @@ class Settler:
                 amount=abs(move),
                 creator_id=line.creator_id,
                 memo=f"settlement {period.name}: reserve {'held' if move > 0 else 'released'}",
-                meta={"period": period.name, "creator_id": line.creator_id},
+                meta={"period": period.name, SETTLES: period.name, "creator_id": line.creator_id},
             )
         if not drafts:
             return {}
         chart.open_accounts_for(self.ledger, uow.session, drafts.values())
         posted = self.ledger.post_batch(uow.session, list(drafts.values()), now=now)
         return {key: entry.seq for key, entry in zip(drafts, posted, strict=True)}
+
+    def _recover(self, uow, period: Period, decisions, now: datetime) -> None:
+        """Net what creators owe after earlier refunds against this run's earnings (oldest refund first)."""
+        drafts = [
+            draft
+            for d in decisions
+            if d.line.recovered
+            for draft in recovery_drafts(
+                uow.session.connection(),
+                period=period.name,
+                creator_id=d.line.creator_id,
+                currency=d.line.currency,
+                amount=d.line.recovered,
+                effective_at=now,
+                meta={"period": period.name, SETTLES: period.name},
+            )
+        ]
+        if drafts:
+            chart.open_accounts_for(self.ledger, uow.session, drafts)
+            self.ledger.post_batch(uow.session, drafts, now=now)
 
     # ---- paying ----
     def _pay_run(self, gateway: PaymentGateway, run_id: int, now: datetime, step: Observer) -> RunReport:
@@ -517,6 +599,7 @@ class Settler:
             return self.report(period, note=f"{period} was already settled ({done}); nothing to do")
         step("run.paying", len(todo))
         self._recover_transfers(gateway, run_id, group, now, step)
+        todo = self._within_funds(gateway, todo, now, step)
         if self.workers > 1 and len(todo) > 1:
             with ThreadPoolExecutor(self.workers, thread_name_prefix="settle") as pool:
                 list(pool.map(lambda item_id: self.pay_item(gateway, item_id, now, step), todo))
@@ -548,6 +631,55 @@ class Settler:
                 run.finished_at = now
             uow.commit()
             return RunView.of(run)
+
+    def _within_funds(self, gateway: PaymentGateway, todo, now: datetime, step: Observer) -> list[int]:
+        """The items to pay now: those not posted yet wait (``awaiting_funds``) where the
+        platform's available balance does not cover them, the rest are paid in id order.
+        An item posted already may have its transfer: it always goes ahead."""
+        try:
+            balance = gateway.retrieve_balance()
+        except PaymentError as exc:  # Stripe's own answer to the transfer still protects us
+            log.warning("settlement: could not read the platform balance (%s); paying without a check", exc)
+            balance = None
+        budget = dict(balance.available) if balance is not None else None
+        go: list[int] = []
+        for item_id in todo:
+            with self.db.unit_of_work() as uow:
+                item = uow.session.get(SettlementItem, item_id, with_for_update=True)
+                if item.status not in UNFINISHED_ITEM_STATUSES:
+                    continue
+                if item.status == "posted" or budget is None:
+                    if item.status == "awaiting_funds":
+                        self._ready_to_pay(item, now)
+                        uow.commit()
+                    go.append(item_id)
+                    continue
+                left = budget.get(item.currency, 0)
+                if item.amount <= left:
+                    budget[item.currency] = left - item.amount
+                    if item.status == "awaiting_funds":
+                        self._ready_to_pay(item, now)
+                        uow.commit()
+                    go.append(item_id)
+                    continue
+                reason = awaiting_funds_reason(item.amount, item.currency, balance)
+                changed = item.status != "awaiting_funds" or item.last_error != reason
+                item.status, item.last_error, item.updated_at = "awaiting_funds", reason, now
+                uow.commit()
+                view = ItemView.of(item)
+            if changed:
+                log.info("settlement item %s waits for funds: %s", item_id, reason)
+            step("item.awaiting_funds", view)
+        return go
+
+    @staticmethod
+    def _ready_to_pay(item: SettlementItem, now: datetime) -> None:
+        """An item waiting for funds goes back to ``planned``; a next attempt (new keys)
+        when Stripe already refused the last one (its payout entry was reversed)."""
+        if item.reversal_seq is not None:
+            item.attempt += 1
+            item.transfer_id = item.entry_seq = item.reversal_seq = None
+        item.status, item.last_error, item.updated_at = "planned", None, now
 
     def _recover_transfers(
         self, gateway: PaymentGateway, run_id: int, group: str, now: datetime, step: Observer
@@ -598,6 +730,10 @@ class Settler:
             view = ItemView.of(item)
         try:
             transfer = self._transfer(gateway, view)
+        except InsufficientPlatformFunds:
+            reason = awaiting_funds_reason(view.amount, view.currency, None)
+            self._fail(item_id, reason, now, step, status="awaiting_funds")
+            return
         except DEFINITIVE_ERRORS as exc:
             self._fail(item_id, f"Stripe refused the transfer: {type(exc).__name__}: {exc}", now, step)
             return
@@ -625,6 +761,7 @@ class Settler:
             memo=f"settlement {run.period}: payout to creator {item.creator_id}",
             meta={
                 "period": run.period,
+                SETTLES: run.period,
                 "item_id": item.id,
                 "creator_id": item.creator_id,
                 "transfer_group": run.transfer_group,
@@ -673,23 +810,41 @@ class Settler:
             view = ItemView.of(item)
         step("item.paid", view)
 
-    def _fail(self, item_id: int, error: str, now: datetime, step: Observer, *, reverse: bool = True) -> None:
+    def _fail(
+        self,
+        item_id: int,
+        error: str,
+        now: datetime,
+        step: Observer,
+        *,
+        reverse: bool = True,
+        status: str = "failed",
+    ) -> None:
+        """The transfer did not happen: reverse the payout entry (the money is payable
+        again; the pair never touched Stripe, ``meta.transfer_failed``) and mark the item
+        ``status`` — ``failed``, or ``awaiting_funds`` when Stripe lacked available funds."""
         with self.db.unit_of_work() as uow:
             item = get_existing(uow.session, SettlementItem, item_id, with_for_update=True)
             if item.status not in UNFINISHED_ITEM_STATUSES:
                 return
             if reverse and item.entry_seq is not None:
+                run = uow.session.get(SettlementRun, item.run_id)
                 reversal = self.ledger.reverse(
                     uow.session,
                     item.entry_seq,
                     idempotency_key=payout_key(id_of(item), item.attempt) + ":failed",
                     now=now,
-                    memo=f"payout item {item.id} failed: back to the payable",
-                    meta={"item_id": item.id, "creator_id": item.creator_id},
+                    memo=f"payout item {item.id} not transferred: back to the payable",
+                    meta={
+                        "item_id": item.id,
+                        "creator_id": item.creator_id,
+                        SETTLES: run.period,
+                        "transfer_failed": True,
+                    },
                 )
                 item.reversal_seq = reversal.seq
-            item.status, item.last_error, item.updated_at = "failed", error[:MAX_ERROR_CHARS], now
+            item.status, item.last_error, item.updated_at = status, error[:MAX_ERROR_CHARS], now
             uow.commit()
             view = ItemView.of(item)
-        log.warning("settlement item %s failed: %s", item_id, error)
-        step("item.failed", view)
+        log.warning("settlement item %s %s: %s", item_id, status, error)
+        step("item.failed" if status == "failed" else "item.awaiting_funds", view)

@@ -18,6 +18,7 @@ from app.kit.registry import provided
 from app.settlement.planning import period_before
 from tests.conftest import make_test_app
 
+from .test_reversals_and_failures import account_of
 from .world import AFTER_OCT, OCT
 
 PASSWORD = json.loads((Path(__file__).resolve().parents[2] / "seed_data" / "demo.json").read_text())["password"]
@@ -147,15 +148,17 @@ def test_admin_retry_button_pays_failed_items(world):
     w = world
     people = {"ava": w.creator("ava")}
     w.earn(people["ava"], 80_00, at=utc(2026, 10, 2), licence_id=w.licence(holdback_days=0))
-    w.settle(OCT)  # no platform funds: the transfer is refused
+    w.fund()
+    w.emulator.restrict_account(account_of(w, people["ava"]))
+    w.settle(OCT)  # her account is restricted: Stripe refuses the transfer
     assert w.items(OCT)[(people["ava"], "USD")].status == "failed"
     client = w.app.test_client()
     login(client, "gus@cameo.example")
     page = client.get("/staff/settlements/2026-10").get_data(as_text=True)
-    assert "Retry 1 failed item" in page and "InsufficientPlatformFunds" in page
+    assert "Retry 1 failed item" in page and "PayoutDestinationRefused" in page
     assert client.post("/staff/settlements/2026-10/retry").status_code == 400  # no CSRF token
     assert w.items(OCT)[(people["ava"], "USD")].status == "failed"
-    w.fund()
+    w.emulator.complete_onboarding(account_of(w, people["ava"]))
     response = client.post("/staff/settlements/2026-10/retry", data={"csrf_token": csrf_from(page)})
     assert response.status_code == 303
     assert "Retried: 1 paid, 0 still failed" in client.get(response.location).get_data(as_text=True)
@@ -193,7 +196,7 @@ def test_the_job_is_registered_with_the_configured_cron(tmp_path, sqlite_url, cl
     sched.start(paused=True)
     try:
         job = sched.get_job("settlement-monthly")
-        assert job.coalesce is True and job.misfire_grace_time == 300
+        assert job.coalesce is True and job.misfire_grace_time is None  # a due settlement runs however late
         assert job.trigger.get_next_fire_time(None, utc(2026, 11, 1)) == utc(2026, 11, 3, 2, 30)
     finally:
         sched.shutdown(wait=False)

@@ -46,12 +46,28 @@ def item(status: str, amount: int = 850, currency: str = "USD", **fields) -> Set
         ),
         (
             item("failed"),
-            "The 2026-10 settlement run could not pay 8.50 USD; it was returned to your balance and will be retried.",
+            "The 2026-10 settlement run could not pay 8.50 USD; it was returned to your balance and is paid "
+            "when the run is retried, or by the next run.",
         ),
         (
             item("partially_reversed", reversed_amount=300),
             "The 2026-10 settlement run paid 8.50 USD; Stripe reversed "
             "3.00 USD of it, which was returned to your balance.",
+        ),
+        (
+            item("awaiting_funds", last_error="Waiting for funds: 0.00 USD available. It is paid automatically."),
+            "The 2026-10 settlement run is paying 8.50 USD, which is waiting for funds. "
+            "Waiting for funds: 0.00 USD available. It is paid automatically.",
+        ),
+        (
+            item("paid", transfer_id="tr_2", recovered=1_234),
+            "The 2026-10 settlement run paid 8.50 USD to your Stripe account (transfer tr_2). It recovered "
+            "12.34 USD you owed after an earlier refund from this period's earnings first.",
+        ),
+        (
+            item("below_minimum", 0, recovered=850, hold_reason="Everything owed went to recover what you owed."),
+            "The 2026-10 settlement run had nothing to pay: Everything owed went to recover what you owed. "
+            "It recovered 8.50 USD you owed after an earlier refund from this period's earnings first.",
         ),
         (None, None),
     ],

@@ -5,7 +5,11 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timezone
 
-from app.payments.gateway import InsufficientPlatformFunds
+from sqlalchemy import text
+
+from app.db import Database
+from app.kit.registry import provided
+from app.payments.gateway import PayoutDestinationRefused
 
 from .world import AFTER_NOV, AFTER_OCT, NOV, OCT
 
@@ -74,25 +78,33 @@ def test_reversed_transfers_return_to_the_payable_once(world_any_db):
     w.assert_books_verify()
 
 
+def account_of(w, creator_id: int) -> str:
+    with provided(Database, w.app).engine.connect() as conn:
+        return conn.execute(
+            text("SELECT stripe_account_id FROM connect_account WHERE creator_id = :c"), {"c": creator_id}
+        ).scalar_one()
+
+
 def test_a_refused_transfer_fails_its_item_and_a_retry_pays_it(world_any_db):
     w = world_any_db
     licence = w.licence(holdback_days=0)
     ava, ben = w.creator("ava"), w.creator("ben")
     w.earn(ava, 60_00, at=utc(2026, 10, 2), licence_id=licence)
     w.earn(ben, 40_00, at=utc(2026, 10, 2), licence_id=licence)
-    w.fund(45_00)  # enough for ben's 40.00 after Stripe's fee, not for ava's 60.00
+    w.fund()
+    w.emulator.restrict_account(account_of(w, ava))  # Stripe refuses transfers until she acts
 
     result = w.cli("--period", OCT.name)
     assert result.exit_code == 1 and "1 items failed" in result.output and "--retry-failed" in result.output
     run, items = w.run_row(OCT), w.items(OCT)
     assert (run.status, run.paid_count, run.failed_count) == ("completed_with_failures", 1, 1)
     failed = items[(ava, "USD")]
-    assert failed.status == "failed" and InsufficientPlatformFunds.__name__ in failed.last_error
+    assert failed.status == "failed" and PayoutDestinationRefused.__name__ in failed.last_error
     assert (w.payable(ava), w.payable(ben)) == (60_00, 0)  # the payout entry was reversed
     assert [k for k, _ in w.entries("reversal")] == [f"payout:item:{failed.id}:failed"]
     w.assert_books_verify()
 
-    w.fund(100_00)
+    w.emulator.complete_onboarding(account_of(w, ava))
     result = w.cli("--period", OCT.name, "--retry-failed", now=utc(2026, 11, 2))
     assert result.exit_code == 0, result.output
     retried = w.items(OCT)[(ava, "USD")]
