@@ -12,7 +12,12 @@
 4. refuses when anything is unmatched unless the accountant gives a reason to
    override — the refusal rolls the lock back with everything else;
 5. stores the close report (``accounting_period_close``) and an audit event, in the
-   same transaction as the lock.
+   same transaction as the lock.  Beside the trial balance (by effective date: what the
+   books held at the month's end) the report says what creators were owed after the
+   period's own payout run — the same figures as their statements, where a payout
+   belongs to the period it settles (``app.books.periods``) — and lists the period's
+   **prior-period adjustments**: late money booked in it whose own date fell in a
+   month already closed (``ledger.periods.booked_when_open``).
 
 After the close the database refuses every entry effective inside the month (the
 ledger's trigger).  ``correct_entry`` is the way to fix a mistake found later: it
@@ -30,6 +35,8 @@ from sqlalchemy import func, select
 from sqlmodel import col
 from sqlmodel import select as sm_select
 
+from app.books import chart
+from app.books.reports import creator_period
 from app.db import UnitOfWork, id_of
 from app.errors import Conflict, NotFound, ValidationProblem
 from app.kit import csvfile
@@ -48,7 +55,7 @@ from ledger import (
 )
 from ledger import periods as ledger_periods
 from ledger.canonical import iso_utc
-from ledger.models import closed_period_table, entry_table, posting_table
+from ledger.models import account_table, closed_period_table, entry_table, posting_table
 
 from .models import PeriodClose
 from .periods import Period, parse_period
@@ -126,6 +133,7 @@ def close_period(
             "Resolve them, or give a reason to override.",
             unmatched=result.totals(),
         )
+    trial = trial_balance_report(uow, period)
     row = PeriodClose(
         period=period.name,
         starts_at=period.starts_at,
@@ -136,7 +144,11 @@ def close_period(
         override_reason=reason,
         ledger_period_id=id_of(lock),
         unmatched_count=result.unmatched_count,
-        trial_balance=trial_balance_report(uow, period),
+        trial_balance={
+            **trial,
+            "creators": creators_after_settlement(uow, period, trial),
+            "prior_period_adjustments": prior_period_adjustments(uow, period),
+        },
         reconciliation=result.report(),
         **_counts(uow, period),
     )
@@ -196,6 +208,72 @@ def trial_balance_report(uow: UnitOfWork, period: Period) -> dict[str, Any]:
     return {"before": iso_utc(period.ends_at), "rows": rows, "totals": totals, "balanced": closing.balanced}
 
 
+def creators_after_settlement(uow: UnitOfWork, period: Period, trial: dict[str, Any]) -> dict[str, dict[str, int]]:
+    """Per currency, what creators were owed: at the period's end (the trial balance), what
+    the period's own settlement run paid them (dated after the end, it belongs to this
+    period) and what is carried forward after it — the sum of their statements' closing
+    payables."""
+    at_end: dict[str, int] = {}
+    for row in trial["rows"]:
+        if chart.creator_account(row["account"], "payable") is not None:
+            at_end[row["currency"]] = at_end.get(row["currency"], 0) - int(row["closing"])  # a credit
+    out: dict[str, dict[str, int]] = {}
+    for line in creator_period(uow.session.connection(), period):
+        totals = out.setdefault(line.currency, {"payable_at_end": 0, "paid_by_run": 0, "carried_forward": 0})
+        totals["paid_by_run"] += line.paid_out
+        totals["carried_forward"] += line.closing
+    for currency, amount in at_end.items():
+        out.setdefault(currency, {"payable_at_end": 0, "paid_by_run": 0, "carried_forward": 0})
+        out[currency]["payable_at_end"] = amount
+    for totals in out.values():  # reserve moves and recoveries the run made, besides its payouts
+        totals["other_run_moves"] = totals["carried_forward"] + totals["paid_by_run"] - totals["payable_at_end"]
+    return dict(sorted(out.items()))
+
+
+def prior_period_adjustments(uow: UnitOfWork, period: Period) -> list[dict[str, Any]]:
+    """Late entries booked in ``period`` whose own date fell in an earlier, closed period."""
+    entry_t, posting_t, account_t = entry_table, posting_table, account_table
+    late_from = entry_t.c.metadata[ledger_periods.LATE_FROM].as_string()
+    rows = uow.session.execute(
+        select(
+            entry_t.c.seq,
+            entry_t.c.idempotency_key,
+            entry_t.c.kind,
+            entry_t.c.effective_at,
+            entry_t.c.memo,
+            entry_t.c.metadata,
+        )
+        .where(
+            entry_t.c.effective_at >= period.starts_at,
+            entry_t.c.effective_at < period.ends_at,
+            late_from.is_not(None),
+        )
+        .order_by(entry_t.c.seq)
+    ).all()
+    cash = {
+        seq: (int(amount), currency)
+        for seq, amount, currency in uow.session.execute(
+            select(posting_t.c.entry_seq, posting_t.c.amount, posting_t.c.currency)
+            .join(account_t, account_t.c.id == posting_t.c.account_id)
+            .where(posting_t.c.entry_seq.in_([r.seq for r in rows]), account_t.c.code.like("platform:stripe:%"))
+        )
+    }
+    return [
+        {
+            "seq": r.seq,
+            "key": r.idempotency_key,
+            "kind": r.kind,
+            "memo": r.memo,
+            "original_effective_at": (r.metadata or {}).get(ledger_periods.ORIGINAL_EFFECTIVE_AT),
+            "late_from": (r.metadata or {}).get(ledger_periods.LATE_FROM),
+            "booked_at": iso_utc(r.effective_at),
+            "cash": cash.get(r.seq, (0, None))[0],
+            "currency": cash.get(r.seq, (0, None))[1],
+        }
+        for r in rows
+    ]
+
+
 def close_report(uow: UnitOfWork, actor: Actor, period: str | Period) -> PeriodClose:
     actor.require_role(*CLOSERS)
     period = parse_period(period) if isinstance(period, str) else period
@@ -220,10 +298,7 @@ def trial_balance_csv(row: PeriodClose) -> str:
 
 def first_open_moment(uow: UnitOfWork, at: datetime) -> datetime:
     """``at``, or — when it falls in closed periods — the end of the last of them."""
-    for closed in ledger_periods.closed_periods(uow.session):  # ordered by start, so adjacent ones chain
-        if closed.starts_at <= at < closed.ends_at:
-            at = closed.ends_at
-    return at
+    return ledger_periods.first_open_moment(uow.session, at)
 
 
 def correction_key(seq: int) -> str:

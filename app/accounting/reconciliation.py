@@ -25,6 +25,20 @@ for ``P`` (``meta.period``), transfers created in the range or in ``settlement-P
 each side then pulls in the counterparts the other side names (a transfer's ledger
 key, an entry's transfer group), so a payout posted at 23:59:59 whose transfer was
 created a second later matches instead of showing as missing on both sides.
+
+Every entry kind has its place:
+
+* a payout's net amount is what is left after its reversals — the full reversal
+  (``reversal`` of the payout entry) and every partial one (``payout.reversal``, naming
+  the payout in ``meta.payout_key``) — as Stripe's transfer shows ``amount_reversed``;
+* cash is typed by the kind catalogue (``kinds.of_entry(...).balance_type``): a payout
+  is a ``transfer``, its reversals ``transfer_refund``, a refund ``refund``, a dispute an
+  ``adjustment``;
+* a payout Stripe refused (declined, not enough available funds) never moved money:
+  it and its reversal (``meta.transfer_failed``) are not cash, so a failed-then-retried
+  transfer counts once;
+* late money booked after its month was closed (``meta.original_effective_at``) is cash
+  of the month Stripe moved it in, its original date, not of the month it was booked in.
 """
 
 from __future__ import annotations
@@ -51,7 +65,9 @@ from app.payments.gateway import (
 from app.payments.problems import provider_problem
 from app.people.actors import Actor
 from app.settlement.planning import transfer_group
+from ledger.canonical import iso_utc
 from ledger.models import account_table, entry_table, posting_table
+from ledger.periods import ORIGINAL_EFFECTIVE_AT
 
 from .periods import Period, parse_period
 
@@ -60,6 +76,8 @@ STAFF_ROLES = ("accountant", "admin", "system")
 CATEGORIES = ("matched", "missing_in_stripe", "missing_in_ledger", "amount_mismatch", "currency_mismatch")
 SECTIONS = ("transfers", "sales", "balance")
 PAYOUT_KIND = kinds.PAYOUT_TRANSFER.name
+PARTIAL_REVERSAL_KIND = kinds.PAYOUT_REVERSAL.name
+FAILED_TRANSFER = "transfer_failed"  # meta of the reversal of a payout Stripe never made
 SALE_KINDS = kinds.with_stripe_object("charge")  # money in through a Stripe charge
 # how far outside the period a counterpart (late transfer, payout made for the period) is looked for
 PAYOUT_WINDOW = timedelta(days=93)
@@ -345,13 +363,19 @@ def payout_rows(session: Session, period: Period, *, extra_keys: Iterable[str] =
             chosen[r.seq] = r
     seqs = sorted(chosen)
     reversals = {r.reverses_seq: r for r in _entries(session, entry_table.c.reverses_seq.in_(seqs))} if seqs else {}
-    money = _house_postings(session, seqs + [r.seq for r in reversals.values()])
+    partial = _partial_reversals(session, chosen.values())
+    money = _house_postings(
+        session, seqs + [r.seq for r in reversals.values()] + [r.seq for rs in partial.values() for r in rs]
+    )
     rows = []
     for seq in seqs:
         entry, meta = chosen[seq], _meta(chosen[seq])
         amount, currency = money.get(seq, {}).get("stripe", (0, None))
         reversal = reversals.get(seq)
         reversed_amount = money.get(reversal.seq, {}).get("stripe", (0, currency))[0] if reversal else 0
+        reversed_amount += sum(
+            money.get(r.seq, {}).get("stripe", (0, currency))[0] for r in partial.get(entry.idempotency_key, ())
+        )
         rows.append(
             dict(
                 match_key=entry.idempotency_key,
@@ -369,6 +393,29 @@ def payout_rows(session: Session, period: Period, *, extra_keys: Iterable[str] =
             )
         )
     return rows
+
+
+def _payout_key_of(entry) -> str:
+    """The payout a partial reversal gives back part of (``meta.payout_key``; older entries: its key)."""
+    return str(_meta(entry).get("payout_key") or entry.idempotency_key.rsplit(":reversed:", 1)[0])
+
+
+def _partial_reversals(session: Session, payouts: Iterable[Any]) -> dict[str, list[Any]]:
+    """payout key → its ``payout.reversal`` entries (found through the payouts' transfer groups)."""
+    keys = {p.idempotency_key for p in payouts}
+    groups = sorted({str(_meta(p).get("transfer_group")) for p in payouts if _meta(p).get("transfer_group")})
+    found: dict[str, list[Any]] = {}
+    if not groups:
+        return found
+    for entry in _entries(
+        session,
+        entry_table.c.kind == PARTIAL_REVERSAL_KIND,
+        entry_table.c.metadata["transfer_group"].as_string().in_(groups),
+    ):
+        key = _payout_key_of(entry)
+        if key in keys:
+            found.setdefault(key, []).append(entry)
+    return found
 
 
 def sale_rows(session: Session, period: Period, *, window: timedelta = timedelta(0)) -> list[dict[str, Any]]:
@@ -402,25 +449,56 @@ def sale_rows(session: Session, period: Period, *, window: timedelta = timedelta
 
 
 def cash_movements(session: Session, period: Period) -> list[dict[str, Any]]:
-    """Every posting to a ``platform:stripe:CUR`` account effective in the period, typed as Stripe would."""
-    rows = session.connection().execute(
-        select(
-            entry_table.c.seq,
-            entry_table.c.kind,
-            entry_table.c.metadata,
-            posting_table.c.amount,
-            posting_table.c.currency,
+    """Every posting to a ``platform:stripe:CUR`` account whose money moved in the period (its
+    original date for late entries), typed as Stripe would; payouts Stripe never made left out."""
+    original = entry_table.c.metadata[ORIGINAL_EFFECTIVE_AT].as_string()
+    rows = (
+        session.connection()
+        .execute(
+            select(
+                entry_table.c.seq,
+                entry_table.c.kind,
+                entry_table.c.metadata,
+                entry_table.c.reverses_seq,
+                entry_table.c.idempotency_key,
+                posting_table.c.amount,
+                posting_table.c.currency,
+            )
+            .join(posting_table, posting_table.c.entry_seq == entry_table.c.seq)
+            .join(account_table, account_table.c.id == posting_table.c.account_id)
+            .where(
+                account_table.c.code.like("platform:stripe:%"),
+                entry_table.c.effective_at >= period.starts_at,  # a late entry is booked after its own date
+                or_(
+                    and_(original.is_(None), entry_table.c.effective_at < period.ends_at),
+                    and_(original >= iso_utc(period.starts_at), original < iso_utc(period.ends_at)),
+                ),
+            )
         )
-        .join(posting_table, posting_table.c.entry_seq == entry_table.c.seq)
-        .join(account_table, account_table.c.id == posting_table.c.account_id)
-        .where(
-            account_table.c.code.like("platform:stripe:%"),
-            and_(entry_table.c.effective_at >= period.starts_at, entry_table.c.effective_at < period.ends_at),
-        )
+        .all()
     )
+    never_made = _never_made(session, rows)
     out = []
-    for seq, kind, meta, amount, currency in rows:
+    for seq, kind, meta, _reverses, _key, amount, currency in rows:
+        if seq in never_made:
+            continue
         out.append(dict(seq=seq, type=kinds.of_entry(kind, meta).balance_type, currency=currency, net=int(amount)))
+    return out
+
+
+def _is_failed_transfer(meta: Mapping[str, Any] | None, key: str) -> bool:
+    return bool((meta or {}).get(FAILED_TRANSFER)) or key.endswith(":failed")  # older entries: by their key
+
+
+def _never_made(session: Session, rows: Sequence[Any]) -> set[int]:
+    """Seqs of payouts Stripe refused and of their reversals: neither moved any money."""
+    failed = {r.seq for r in rows if r.reverses_seq is not None and _is_failed_transfer(r.metadata, r.idempotency_key)}
+    out = failed | {r.reverses_seq for r in rows if r.seq in failed}
+    payouts = sorted({r.seq for r in rows if r.kind == PAYOUT_KIND} - out)
+    for start in range(0, len(payouts), 500):  # a payout whose failure reversal is in another period
+        for reversal in _entries(session, entry_table.c.reverses_seq.in_(payouts[start : start + 500])):
+            if _is_failed_transfer(reversal.metadata, reversal.idempotency_key):
+                out.add(reversal.reverses_seq)
     return out
 
 

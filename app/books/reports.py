@@ -11,6 +11,10 @@ Each is one grouped query over the journal plus a Python pass over the grouped r
 kinds are classified by the catalogue (``app.books.kinds``), account codes read by
 the chart (``app.books.chart``).  Money stays integer minor units; frames use
 ``Int64`` columns.
+
+Months are the months entries *belong* to (``app.books.periods``): a settlement run's
+payout is in the period it settles, as on the creators' statements — except
+``payee_totals``, which is cash (the day the transfer was made), as a tax form wants.
 """
 
 from __future__ import annotations
@@ -18,20 +22,22 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection, case, func, select
+from sqlalchemy import Connection, case, func, or_, select, true
 from sqlalchemy.orm import aliased
 
-from ledger.exports import effective_within, int_frame, month_of
+from ledger.exports import effective_within, int_frame
 from ledger.models import account_table, entry_table, posting_table
 from ledger.money import format_minor
 from ledger.periods import Period, months
 
 from . import chart, kinds
+from .periods import belongs_before, belongs_to_month, belongs_within
 
 PAYOUT_KIND = kinds.PAYOUT_TRANSFER.name
 EARNING_KINDS = kinds.names(earning=True)
 REFUND_KINDS = kinds.names(refund=True)
 RESERVE_KINDS = kinds.names(reserve=True)
+RECOVERY_KINDS = kinds.names(recovery=True)
 
 
 # ---------------------------------------------------------------- per-payee annual totals
@@ -123,7 +129,7 @@ def monthly_activity(conn: Connection, *, before: datetime) -> list[MonthActivit
     as the kind it reverses (with the opposite sign, which its amounts already have)."""
     original = aliased(entry_table)
     kind = func.coalesce(original.c.kind, entry_table.c.kind).label("kind")
-    month = month_of(entry_table.c.effective_at, conn.dialect.name).label("month")
+    month = belongs_to_month(entry_table, conn.dialect.name).label("month")
     moved = (
         select(month, kind, posting_table.c.account_id, func.sum(posting_table.c.amount).label("amount"))
         .select_from(
@@ -203,7 +209,9 @@ def monthly_activity_frame(rows: list[MonthActivity]):
 class CreatorPeriod:
     """One creator's payable over one period, in one currency, as the creator reads it
     (owed to them is positive): opening + earned + refunds + reserve + other − paid out
-    = closing.  ``reserve_closing`` is what is held back for them at the period's end."""
+    = closing — the closing payable of the creator's statement (after the period's own
+    payout run).  ``refunds`` includes earlier refunds recovered from these earnings.
+    ``reserve_closing`` is what is held back for them at the period's end."""
 
     creator_id: int
     currency: str
@@ -219,12 +227,13 @@ class CreatorPeriod:
 
 def creator_period(conn: Connection, period: Period, creator_id: int | None = None) -> list[CreatorPeriod]:
     """Every creator's (or one creator's) payable and reserve over ``period``, from one
-    grouped query over their postings up to the period's end: movements before the
-    period fall into the opening (kind NULL), those inside it are grouped by kind."""
+    grouped query over their postings that belong to the period or before it:
+    movements of earlier periods fall into the opening (kind NULL), the period's are
+    grouped by kind."""
     pattern = f"creator:{creator_id}:%" if creator_id is not None else "creator:%"
     original = aliased(entry_table)
     kind = case(
-        (entry_table.c.effective_at >= period.starts_at, func.coalesce(original.c.kind, entry_table.c.kind)), else_=None
+        (belongs_before(entry_table, period.starts_at), None), else_=func.coalesce(original.c.kind, entry_table.c.kind)
     ).label("kind")
     query = (
         select(account_table.c.code, kind, func.sum(posting_table.c.amount))
@@ -233,7 +242,13 @@ def creator_period(conn: Connection, period: Period, creator_id: int | None = No
             .join(account_table, account_table.c.id == posting_table.c.account_id)
             .outerjoin(original, original.c.seq == entry_table.c.reverses_seq)
         )
-        .where(account_table.c.code.like(pattern), entry_table.c.effective_at < period.ends_at)
+        .where(
+            account_table.c.code.like(pattern),
+            or_(
+                belongs_before(entry_table, period.starts_at),
+                belongs_within(entry_table, period.starts_at, period.ends_at),
+            ),
+        )
         .group_by(account_table.c.code, kind)
     )
     totals: dict[tuple[int, str], dict[str, int]] = {}
@@ -252,7 +267,7 @@ def creator_period(conn: Connection, period: Period, creator_id: int | None = No
             row["opening"] += owed
         elif entry_kind in EARNING_KINDS:
             row["earned"] += owed
-        elif entry_kind in REFUND_KINDS:
+        elif entry_kind in REFUND_KINDS + RECOVERY_KINDS:
             row["refunds"] += owed
         elif entry_kind in RESERVE_KINDS:
             row["reserve"] += owed
@@ -315,8 +330,9 @@ class PayoutGroup:
 
 
 def payout_groups(conn: Connection, period: Period | None = None) -> list[PayoutGroup]:
-    """Payout entries effective in ``period`` summed per transfer group and currency; a
-    reversal (failed or reversed transfer) counts in its original's group, negatively."""
+    """Payout entries that belong to ``period`` (a run's payouts belong to the period it
+    settles) summed per transfer group and currency; a reversal (failed or reversed
+    transfer) counts in its original's group, negatively."""
     original = aliased(entry_table)
     group = func.coalesce(
         original.c.metadata["transfer_group"].as_string(), entry_table.c.metadata["transfer_group"].as_string(), ""
@@ -330,7 +346,7 @@ def payout_groups(conn: Connection, period: Period | None = None) -> list[Payout
             )
         )
         .where(
-            effective_within(entry_table.c.effective_at, period),
+            true() if period is None else belongs_within(entry_table, period.starts_at, period.ends_at),
             kind == PAYOUT_KIND,
             entry_table.c.kind.in_((PAYOUT_KIND, kinds.REVERSAL)),
             posting_table.c.amount > 0,

@@ -6,24 +6,33 @@ creator is positive):
 
 * the **opening** balances of the creator's three accounts — ``payable`` (earned,
   not yet paid), ``reserve`` (held back) and ``recoverable`` (owed by the creator
-  after a refund of money already paid out) — i.e. their balances before ``start``;
-* one **line** per journal entry effective in the period that touches any of them,
+  after a refund of money already paid out) — i.e. the sum of the entries that belong
+  to earlier periods;
+* one **line** per journal entry that belongs to the period and touches any of them,
   classified into a section: ``sales`` (licence fees), ``uses`` (derivative-use
-  royalties), ``reserve`` (holds and releases), ``refunds`` (refunds, disputes and
-  reversals of earnings), ``payouts`` (transfers and their reversals) and ``other``;
+  royalties), ``reserve`` (holds and releases), ``refunds`` (refunds, disputes,
+  reversals of earnings and recoveries of them), ``payouts`` (transfers and their
+  reversals) and ``other``.  An entry belongs to the month it is effective in, except
+  what a settlement run posts for the period it settles (``app.books.periods``): the
+  payout the 2026-11 run makes on 1 December is on November's statement;
+* late money (a payment or refund whose own date fell in a month already closed, so it
+  was booked at the first open moment) is on the statement of the month it was booked
+  in, marked as a **prior-period adjustment** (``late_from``), outside the per-licence
+  summaries;
 * sales summed per licence and uses per licence and brand (count, gross, commission,
   net).  Gross and commission are the whole entry's; **net is the creator's own
   share** — on a co-owned cameo the other owners' shares are in gross but not in net
   (``co_owned`` says so);
 * the **closing** balances.
 
-The invariant ``closing == opening + Σ lines == ledger balance at end`` is checked
-every time (``StatementMismatch`` if it ever fails, never an ``assert`` that ``-O``
-could strip).  The opening sums, the period's postings, the later postings and the
-maintained balance rows are read in ONE statement, so they come from one snapshot
-even under READ COMMITTED while others post; the closing balance is then compared
-with the maintained balance row minus the postings effective after the period —
-the same number ``cameo ledger balance --as-of`` prints.
+The invariant ``closing == opening + Σ lines == ledger balance − what belongs to later
+periods`` is checked every time (``StatementMismatch`` if it ever fails, never an
+``assert`` that ``-O`` could strip).  The opening sums, the period's postings, the later
+postings and the maintained balance rows are read in ONE statement, so they come from
+one snapshot even under READ COMMITTED while others post; the closing balance is then
+compared with the maintained balance row minus the postings that belong after the
+period — ``cameo ledger balance --as-of`` at the period's end, minus this period's
+settlement run when it has paid.
 """
 
 from __future__ import annotations
@@ -49,6 +58,10 @@ from ledger.types import as_utc
 
 from . import chart, kinds
 from .kinds import SECTION_TITLES, SECTIONS  # noqa: F401 — statement pages import them from here
+from .periods import SETTLES, belongs_after, belongs_before, belongs_to_month, belongs_within
+
+LATE_FROM = "late_from"  # ledger.periods: the closed period a late entry's own date fell in
+ORIGINAL_EFFECTIVE_AT = "original_effective_at"
 
 PURPOSES = ("payable", "reserve", "recoverable")
 
@@ -92,6 +105,18 @@ class StatementLine:
     def net(self) -> int:
         return self.change.payable
 
+    @property
+    def settles(self) -> str | None:
+        """The period a settlement run posted this entry for (None: an ordinary entry)."""
+        value = self.meta.get(SETTLES)
+        return value if isinstance(value, str) else None
+
+    @property
+    def late_from(self) -> str | None:
+        """The closed period this entry's own date fell in (a prior-period adjustment), else None."""
+        value = self.meta.get(LATE_FROM)
+        return value if isinstance(value, str) else None
+
 
 @dataclass(frozen=True)
 class Summary:
@@ -120,6 +145,11 @@ class Statement:
 
     def section(self, name: str) -> tuple[StatementLine, ...]:
         return tuple(line for line in self.lines if line.section == name)
+
+    @property
+    def adjustments(self) -> tuple[StatementLine, ...]:
+        """Prior-period adjustments: late money booked in this period, dated in a closed one."""
+        return tuple(line for line in self.lines if line.late_from)
 
     def section_total(self, name: str) -> Balances:
         return sum((line.change for line in self.section(name)), Balances())
@@ -202,7 +232,8 @@ def creator_statement(
 
 
 def _snapshot_query(account_ids: list[int], start: datetime, end: datetime):
-    """One statement: opening sums, the period's postings, later sums, maintained balances."""
+    """One statement: opening sums, the period's postings, later sums, maintained balances
+    (by the period each entry belongs to, ``app.books.periods``)."""
     mine = posting_table.c.account_id.in_(account_ids)
     joined = posting_table.join(entry_table, entry_table.c.seq == posting_table.c.entry_seq)
     no_seq = cast(null(), BigInteger)
@@ -225,7 +256,7 @@ def _snapshot_query(account_ids: list[int], start: datetime, end: datetime):
             cast(literal("line"), String), posting_table.c.account_id, posting_table.c.entry_seq, posting_table.c.amount
         )
         .select_from(joined)
-        .where(mine, entry_table.c.effective_at >= start, entry_table.c.effective_at < end)
+        .where(mine, belongs_within(entry_table, start, end))
     )
     maintained = (
         select(cast(literal("cached"), String), balance_table.c.account_id, no_seq, func.sum(balance_table.c.amount))
@@ -233,9 +264,9 @@ def _snapshot_query(account_ids: list[int], start: datetime, end: datetime):
         .group_by(balance_table.c.account_id)
     )
     return union_all(
-        summed("opening", entry_table.c.effective_at < start),
+        summed("opening", belongs_before(entry_table, start)),
         lines,
-        summed("later", entry_table.c.effective_at >= end),
+        summed("later", belongs_after(entry_table, end)),
         maintained,
     )
 
@@ -305,9 +336,10 @@ def _chunks(items: list[int], size: int) -> Iterable[list[int]]:
 
 
 def _summaries(lines: Iterable[StatementLine], section: str, by_brand: bool) -> tuple[Summary, ...]:
+    """The section's lines summed per licence (and brand); prior-period adjustments stay apart."""
     groups: dict[tuple[int, int, int, int], list[StatementLine]] = defaultdict(list)
     for line in lines:
-        if line.section == section:
+        if line.section == section and not line.late_from:
             brand = line.brand_id if by_brand else None
             # sort key: known licences (and brands) first, in id order
             groups[(line.licence_id is None, line.licence_id or 0, brand is None, brand or 0)].append(line)
@@ -337,12 +369,9 @@ class ActivePeriod:
 
 
 def months_with_activity(conn: Connection, creator_id: int) -> list[ActivePeriod]:
-    """Every (calendar month UTC, currency) in which an entry touched the creator's
-    accounts: newest month first, currencies alphabetical within a month."""
-    if conn.dialect.name == "postgresql":
-        month = func.to_char(func.timezone("UTC", entry_table.c.effective_at), "YYYY-MM")
-    else:  # SQLite stores naive UTC text "YYYY-MM-DD HH:MM:SS[.ffffff]"
-        month = func.substr(entry_table.c.effective_at, 1, 7)
+    """Every (calendar month UTC, currency) to which an entry that touched the creator's
+    accounts belongs: newest month first, currencies alphabetical within a month."""
+    month = belongs_to_month(entry_table, conn.dialect.name)
     query = (
         select(month, account_table.c.currency)
         .distinct()
@@ -367,11 +396,7 @@ def creators_with_activity(conn: Connection, start: datetime, end: datetime) -> 
                 account_table, account_table.c.id == posting_table.c.account_id
             )
         )
-        .where(
-            account_table.c.code.like("creator:%"),
-            entry_table.c.effective_at >= as_utc(start),
-            entry_table.c.effective_at < as_utc(end),
-        )
+        .where(account_table.c.code.like("creator:%"), belongs_within(entry_table, start, end))
     )
     found = {
         (account.owner_id, account.currency)

@@ -1,10 +1,12 @@
 """A statement laid out as rows — one layout for the page, the CSV and the PDF.
 
 Rows, in order: the opening balance; licence sales (one per licence); derivative
-uses (one per licence and brand, with their count); then every reserve move,
-refund/dispute/reversal, payout and other entry on its own row; the closing
-balance.  Amounts stay integer minor units until ``money_text`` formats them at
-the edge.  ``net`` is the change to the creator's payable (their own share on a
+uses (one per licence and brand, with their count); prior-period adjustments (late
+money dated in a closed month, one row each); then every reserve move,
+refund/dispute/reversal/recovery, payout and other entry on its own row; the closing
+balance.  A payout made by this period's settlement run is on this period's statement,
+dated the day it was made (``app.books.periods``).  Amounts stay integer minor units
+until ``money_text`` formats them at the edge.  ``net`` is the change to the creator's payable (their own share on a
 co-owned cameo); ``reserve`` and ``recoverable`` are the changes to those accounts.
 """
 
@@ -60,9 +62,11 @@ class Row:
 
     @property
     def section_title(self) -> str:
-        return {"opening": "Opening balance", "closing": "Closing balance"}.get(
-            self.section, SECTION_TITLES.get(self.section, "")
-        )
+        return {
+            "opening": "Opening balance",
+            "closing": "Closing balance",
+            "adjustments": "Prior-period adjustments",
+        }.get(self.section, SECTION_TITLES.get(self.section, ""))
 
     @property
     def is_balance(self) -> bool:
@@ -76,14 +80,25 @@ def money_text(minor: int | None, currency: str) -> str:
 def _line_text(line: StatementLine, cs: CreatorStatement) -> str:
     licence = cs.licences.get(line.licence_id, "") if line.licence_id else ""
     meta = line.meta
+    made = line.effective_at.strftime("%Y-%m-%d")
+    by_run = f" by the {line.settles} settlement run" if line.settles else ""
     if line.kind == "reserve.hold":
-        text = "Held in reserve"
+        text = "Held in reserve" + by_run
     elif line.kind == "reserve.release":
-        text = "Released from reserve"
+        text = "Released from reserve" + by_run
+    elif line.kind == "payout.transfer" and line.settles:
+        text = f"Payout to your Stripe account for {line.settles}, made {made}"
     elif line.kind == "payout.transfer":
         text = "Payout to your Stripe account" + (f" (earnings to {meta['period']})" if meta.get("period") else "")
+    elif line.kind == "reversal" and meta.get("reversed_kind") == "payout.transfer" and meta.get("transfer_failed"):
+        text = "Payout not made (Stripe did not take the transfer): back to your balance"
     elif line.kind == "reversal" and meta.get("reversed_kind") == "payout.transfer":
         text = "Payout returned (the transfer failed or was reversed)"
+    elif line.kind == "refund.recovered":
+        refunded = str(meta.get("refund_effective_at", ""))[:10]
+        text = "Recovered from earlier refund" + (f" of {refunded}" if refunded else "") + by_run
+    elif line.kind == "advance.earned":
+        text = "Unrecouped advance earned at the licence's end"
     elif line.kind == "reversal":
         text = f"Reversal of a {str(meta.get('reversed_kind', 'entry')).replace('.', ' ')}"
     elif line.kind in ("licence.refund", "licence.dispute"):
@@ -92,8 +107,26 @@ def _line_text(line: StatementLine, cs: CreatorStatement) -> str:
             text += " (part already paid out: recovered from your next earnings)"
     else:
         text = line.memo or line.kind
+    if line.late_from:
+        original = str(meta.get("original_effective_at", ""))[:10]
+        text += f" — dated {original}, in {line.late_from} (closed): booked {made}"
     text = " · ".join(filter(None, [text, licence]))
     return f"{text} ({CO_OWNED})" if line.co_owned else text
+
+
+def _line_row(section: str, line: StatementLine, cs: CreatorStatement) -> Row:
+    return Row(
+        section,
+        line.effective_at.strftime("%Y-%m-%d"),
+        _line_text(line, cs),
+        line.licence_id,
+        brand=cs.brands.get(line.brand_id, "") if line.brand_id else "",
+        gross=line.gross,
+        commission=line.commission,
+        net=line.change.payable,
+        reserve=line.change.reserve,
+        recoverable=line.change.recoverable,
+    )
 
 
 def rows(cs: CreatorStatement) -> list[Row]:
@@ -138,22 +171,12 @@ def rows(cs: CreatorStatement) -> list[Row]:
                 net=use.net,
             )
         )
+    for line in st.adjustments:
+        if line.section in ("sales", "uses"):
+            out.append(_line_row("adjustments", line, cs))
     for section in ("reserve", "refunds", "payouts", "other"):
         for line in st.section(section):
-            out.append(
-                Row(
-                    section,
-                    line.effective_at.strftime("%Y-%m-%d"),
-                    _line_text(line, cs),
-                    line.licence_id,
-                    brand=cs.brands.get(line.brand_id, "") if line.brand_id else "",
-                    gross=line.gross,
-                    commission=line.commission,
-                    net=line.change.payable,
-                    reserve=line.change.reserve,
-                    recoverable=line.change.recoverable,
-                )
-            )
+            out.append(_line_row(section, line, cs))
     last_day = (st.period_end - timedelta(days=1)).strftime("%Y-%m-%d")
     out.append(
         Row(
@@ -176,9 +199,9 @@ def notes(cs: CreatorStatement) -> list[str]:
         said.append("This period has not ended yet: the figures can still change.")
     if cs.settlement:
         said.append(cs.settlement)
-    if st.carried_forward:
+    if cs.carried_forward:
         said.append(
-            f"{format_minor(st.carried_forward, cur)} {cur} is carried forward to the next period: "
+            f"{format_minor(cs.carried_forward, cur)} {cur} is carried forward to the next period: "
             "it is paid in a later payout run."
         )
         if not cs.payout.can_pay:
@@ -192,6 +215,11 @@ def notes(cs: CreatorStatement) -> list[str]:
         said.append(
             f"You owe {format_minor(st.closing.recoverable, cur)} {cur} for refunds of money already "
             "paid out; it is recovered from your next earnings."
+        )
+    if st.adjustments:
+        said.append(
+            "Prior-period adjustments are payments or refunds dated in a month that was already closed: "
+            "they are booked in this period and change no closed month."
         )
     if any(line.co_owned for line in st.lines):
         said.append("On co-owned cameos, gross and commission are the whole cameo's; net is your own share.")

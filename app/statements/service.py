@@ -22,7 +22,7 @@ from app.marketplace.models import Cameo, Licence
 from app.payments.payout_status import PayoutStatus, payout_status
 from app.people.actors import Actor
 from app.people.models import Organisation, User
-from app.settlement.explain import explain, settlement_item
+from app.settlement.explain import explain, settlement_item, still_paying
 from ledger.money import CURRENCY_EXPONENTS
 from ledger.periods import Period
 
@@ -49,6 +49,13 @@ class CreatorStatement:
     payout: PayoutStatus
     open_period: bool  # the period has not ended yet: figures may still change
     settlement: str | None = None  # what this period's settlement run did, in words
+    still_paying: int = 0  # what this period's run has yet to pay (part of the closing payable)
+
+    @property
+    def carried_forward(self) -> int:
+        """What is left payable for a later run: the closing payable, less what this period's
+        run is still paying (its payouts already belong to this period's lines)."""
+        return max(self.statement.closing.payable - self.still_paying, 0)
 
 
 def readable_creator(uow: UnitOfWork, actor: Actor, creator_id: int) -> User:
@@ -94,6 +101,7 @@ def creator_statement(
     statement = ledger_statements.creator_statement(
         conn, creator_id, currency.upper(), period.starts_at, period.ends_at
     )
+    item = settlement_item(uow.session, period.name, creator_id, currency.upper())
     return CreatorStatement(
         statement=statement,
         period=period,
@@ -104,7 +112,8 @@ def creator_statement(
         brands=_brand_names(uow, {l.brand_id for l in statement.lines if l.brand_id is not None}),
         payout=payout_status(uow.session, creator_id),
         open_period=now < period.ends_at,
-        settlement=explain(settlement_item(uow.session, period.name, creator_id, currency.upper()), period.name),
+        settlement=explain(item, period.name),
+        still_paying=still_paying(item),
     )
 
 
