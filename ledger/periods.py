@@ -34,7 +34,7 @@ from sqlalchemy.orm import Session
 from .book import EntryDraft
 from .canonical import iso_utc
 from .errors import LedgerError
-from .models import ClosedPeriod, closed_period_table
+from .models import ClosedPeriod, closed_period_table, entry_table
 from .types import as_utc
 
 MONTH = re.compile(r"(\d{4})-(\d{2})")
@@ -158,11 +158,9 @@ def first_open_moment(session: Session, at: datetime) -> datetime:
 
 
 def _closed_period_at(session: Session, at: datetime) -> str | None:
-    row = (
-        session.connection()
-        .execute(select(period_t.c.name).where(and_(period_t.c.starts_at <= at, period_t.c.ends_at > at)))
-        .first()
-    )
+    table = closed_period_table
+    containing = select(table.c.name).where(table.c.starts_at <= at, table.c.ends_at > at)
+    row = session.connection().execute(containing).first()
     return None if row is None else str(row[0])
 
 
@@ -174,8 +172,9 @@ def booked_when_open(session: Session, draft: EntryDraft) -> EntryDraft:
     if closed is None:
         return draft
     meta = {**dict(draft.meta), ORIGINAL_EFFECTIVE_AT: iso_utc(at), LATE_FROM: closed}
-    same_key = entry_t.c.idempotency_key == draft.idempotency_key
-    posted = session.connection().execute(select(entry_t.c.effective_at, entry_t.c.metadata).where(same_key)).first()
+    same_key = entry_table.c.idempotency_key == draft.idempotency_key
+    found = select(entry_table.c.effective_at, entry_table.c.metadata).where(same_key)
+    posted = session.connection().execute(found).first()
     if posted is not None and (posted.metadata or {}).get(ORIGINAL_EFFECTIVE_AT) == meta[ORIGINAL_EFFECTIVE_AT]:
         moved = as_utc(posted.effective_at)  # a replay: where the first posting went
         meta[LATE_FROM] = (posted.metadata or {}).get(LATE_FROM, closed)

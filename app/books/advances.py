@@ -20,11 +20,11 @@ from sqlalchemy import Connection, func, select
 from sqlalchemy.orm import Session
 
 from ledger import Ledger, PostedEntry
-from ledger.models import Account, Entry, Posting
+from ledger.models import account_table, entry_table, posting_table
 
 from . import chart, recipes
 
-entry_t, posting_t, account_t = Entry.__table__, Posting.__table__, Account.__table__
+entry_t, posting_t, account_t = entry_table, posting_table, account_table
 
 
 def advance_earned_key(licence_id: int) -> str:

@@ -24,11 +24,11 @@ from sqlalchemy import Connection, select
 
 from ledger import EntryDraft
 from ledger.canonical import iso_utc
-from ledger.models import Account, Entry, Posting
+from ledger.models import account_table, entry_table, posting_table
 
 from . import chart, kinds, recipes
 
-entry_t, posting_t, account_t = Entry.__table__, Posting.__table__, Account.__table__
+entry_t, posting_t, account_t = entry_table, posting_table, account_table
 
 
 @dataclass(frozen=True)

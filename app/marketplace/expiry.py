@@ -26,12 +26,12 @@ from datetime import datetime
 
 from flask import current_app
 from jinja2 import Environment
-from sqlmodel import select
+from sqlmodel import col, select
 
 from app.books import recipes
 from app.books.advances import earn_unrecouped_advance
 from app.clock import Clock
-from app.db import Database, UnitOfWork
+from app.db import Database, UnitOfWork, get_existing, id_of
 from app.kit.registry import provided
 from app.mail.outbox import enqueue
 from app.mail.rendering import render_mail
@@ -64,7 +64,7 @@ def parties(uow: UnitOfWork, licence: Licence) -> list[User]:
     members = set(
         uow.session.exec(select(Membership.user_id).where(Membership.organisation_id == licence.brand_org_id)).all()
     )
-    users = uow.session.exec(select(User).where(User.id.in_(owner_ids | members)).order_by(User.id)).all()
+    users = uow.session.exec(select(User).where(col(User.id).in_(owner_ids | members)).order_by(col(User.id))).all()
     return [u for u in users if u.is_active]
 
 
@@ -74,7 +74,7 @@ def end_due_licences(
     """End every licence due at ``now`` (see the module docstring); the caller commits."""
     ended = []
     for licence_id in licences.expire_due(uow, now):
-        licence = uow.session.get(Licence, licence_id)
+        licence = get_existing(uow.session, Licence, licence_id)
         if on_end is not None:
             on_end(uow, licence, now)
         cameo = uow.session.get(Cameo, licence.cameo_id)
@@ -97,12 +97,12 @@ def end_due_licences(
                 subject=rendered.subject,
                 text=rendered.text,
                 html=rendered.html,
-                key=f"licence-ended:{licence.id}:{user.id}",
+                key=f"licence-ended:{licence_id}:{user.id}",
                 now=now,
                 template=rendered.template,
             )
             sent.append(user.email)
-        ended.append(EndedLicence(licence.id, licence.status, tuple(sent)))
+        ended.append(EndedLicence(licence_id, licence.status, tuple(sent)))
     return ended
 
 
@@ -114,7 +114,7 @@ def advance_earner(ledger: Ledger) -> OnEnd:
             earn_unrecouped_advance(
                 uow.session,
                 ledger,
-                licence_id=licence.id,
+                licence_id=id_of(licence),
                 brand_id=licence.brand_org_id,
                 currency=licence.currency,
                 commission_bps=licence.commission_bps,

@@ -117,7 +117,7 @@ def invoice_brand_usage(
         if invoice.checkout_session_id:
             current = gateway.retrieve_checkout_session(invoice.checkout_session_id)
             if (current.success_url, current.cancel_url) not in ((success_url, cancel_url), (None, None)):
-                raise _conflict(invoice.id)
+                raise _conflict(id_of(invoice))
         session = gateway.create_checkout_session(
             amount=invoice.amount,
             currency=currency,
@@ -129,7 +129,7 @@ def invoice_brand_usage(
             client_reference_id=f"usage-invoice-{invoice.id}",
         )
     except IdempotencyKeyReused as exc:
-        raise _conflict(invoice.id) from exc
+        raise _conflict(id_of(invoice)) from exc
     except PaymentError as exc:
         raise provider_problem(exc) from exc
     invoice.checkout_session_id, invoice.updated_at = session.id, now

@@ -399,7 +399,7 @@ class Settler:
     def last_settled_period(self) -> Period | None:
         """The latest period that has a run (finished or not)."""
         with self.db.unit_of_work() as uow:
-            newest_first = select(SettlementRun.period).order_by(col(SettlementRun.period).desc())
+            newest_first = select(col(SettlementRun.period)).order_by(col(SettlementRun.period).desc())
             latest = uow.session.scalars(newest_first).first()
         return Period.parse(latest) if latest else None
 
@@ -407,11 +407,11 @@ class Settler:
         """Periods whose runs have items waiting for the platform's funds, oldest first."""
         with self.db.unit_of_work() as uow:
             names = uow.session.scalars(
-                select(SettlementRun.period)
-                .join(SettlementItem, SettlementItem.run_id == SettlementRun.id)
-                .where(SettlementItem.status == "awaiting_funds")
+                select(col(SettlementRun.period))
+                .join(SettlementItem, col(SettlementItem.run_id) == col(SettlementRun.id))
+                .where(col(SettlementItem.status) == "awaiting_funds")
                 .distinct()
-                .order_by(SettlementRun.period)
+                .order_by(col(SettlementRun.period))
             ).all()
         return [Period.parse(name) for name in names]
 
@@ -645,7 +645,7 @@ class Settler:
         go: list[int] = []
         for item_id in todo:
             with self.db.unit_of_work() as uow:
-                item = uow.session.get(SettlementItem, item_id, with_for_update=True)
+                item = get_existing(uow.session, SettlementItem, item_id, with_for_update=True)
                 if item.status not in UNFINISHED_ITEM_STATUSES:
                     continue
                 if item.status == "posted" or budget is None:
@@ -828,7 +828,7 @@ class Settler:
             if item.status not in UNFINISHED_ITEM_STATUSES:
                 return
             if reverse and item.entry_seq is not None:
-                run = uow.session.get(SettlementRun, item.run_id)
+                run = get_existing(uow.session, SettlementRun, item.run_id)
                 reversal = self.ledger.reverse(
                     uow.session,
                     item.entry_seq,
