@@ -232,30 +232,29 @@ def creators_after_settlement(uow: UnitOfWork, period: Period, trial: dict[str, 
 
 def prior_period_adjustments(uow: UnitOfWork, period: Period) -> list[dict[str, Any]]:
     """Late entries booked in ``period`` whose own date fell in an earlier, closed period."""
-    entry_t, posting_t, account_t = entry_table, posting_table, account_table
-    late_from = entry_t.c.metadata[ledger_periods.LATE_FROM].as_string()
+    late_from = entry_table.c.metadata[ledger_periods.LATE_FROM].as_string()
     rows = uow.session.execute(
         select(
-            entry_t.c.seq,
-            entry_t.c.idempotency_key,
-            entry_t.c.kind,
-            entry_t.c.effective_at,
-            entry_t.c.memo,
-            entry_t.c.metadata,
+            entry_table.c.seq,
+            entry_table.c.idempotency_key,
+            entry_table.c.kind,
+            entry_table.c.effective_at,
+            entry_table.c.memo,
+            entry_table.c.metadata,
         )
         .where(
-            entry_t.c.effective_at >= period.starts_at,
-            entry_t.c.effective_at < period.ends_at,
+            entry_table.c.effective_at >= period.starts_at,
+            entry_table.c.effective_at < period.ends_at,
             late_from.is_not(None),
         )
-        .order_by(entry_t.c.seq)
+        .order_by(entry_table.c.seq)
     ).all()
     cash = {
         seq: (int(amount), currency)
         for seq, amount, currency in uow.session.execute(
-            select(posting_t.c.entry_seq, posting_t.c.amount, posting_t.c.currency)
-            .join(account_t, account_t.c.id == posting_t.c.account_id)
-            .where(posting_t.c.entry_seq.in_([r.seq for r in rows]), account_t.c.code.like("platform:stripe:%"))
+            select(posting_table.c.entry_seq, posting_table.c.amount, posting_table.c.currency)
+            .join(account_table, account_table.c.id == posting_table.c.account_id)
+            .where(posting_table.c.entry_seq.in_([r.seq for r in rows]), account_table.c.code.like("platform:stripe:%"))
         )
     }
     return [

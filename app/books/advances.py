@@ -24,8 +24,6 @@ from ledger.models import account_table, entry_table, posting_table
 
 from . import chart, recipes
 
-entry_t, posting_t, account_t = entry_table, posting_table, account_table
-
 
 def advance_earned_key(licence_id: int) -> str:
     return f"advance-earned:{licence_id}"
@@ -38,14 +36,14 @@ def unrecouped(conn: Connection, brand_id: int, currency: str, licence_ids: Iter
     if not wanted:
         return left
     query = (
-        select(entry_t.c.subject, func.sum(posting_t.c.amount))
+        select(entry_table.c.subject, func.sum(posting_table.c.amount))
         .select_from(
-            posting_t.join(entry_t, entry_t.c.seq == posting_t.c.entry_seq).join(
-                account_t, account_t.c.id == posting_t.c.account_id
+            posting_table.join(entry_table, entry_table.c.seq == posting_table.c.entry_seq).join(
+                account_table, account_table.c.id == posting_table.c.account_id
             )
         )
-        .where(account_t.c.code == chart.brand_advance(brand_id, currency), entry_t.c.subject.in_(wanted))
-        .group_by(entry_t.c.subject)
+        .where(account_table.c.code == chart.brand_advance(brand_id, currency), entry_table.c.subject.in_(wanted))
+        .group_by(entry_table.c.subject)
     )
     for licence_id, amount in conn.execute(query):
         left[int(licence_id)] = -int(amount)  # a liability: credits are negative

@@ -28,8 +28,6 @@ from ledger.models import account_table, entry_table, posting_table
 
 from . import chart, kinds, recipes
 
-entry_t, posting_t, account_t = entry_table, posting_table, account_table
-
 
 @dataclass(frozen=True)
 class Outstanding:
@@ -45,14 +43,20 @@ def outstanding(conn: Connection, creator_id: int, currency: str) -> list[Outsta
     """Each refund the creator still owes part of, oldest first."""
     code = chart.creator_recoverable(creator_id, currency)
     rows = conn.execute(
-        select(entry_t.c.seq, entry_t.c.kind, entry_t.c.effective_at, entry_t.c.metadata, posting_t.c.amount)
+        select(
+            entry_table.c.seq,
+            entry_table.c.kind,
+            entry_table.c.effective_at,
+            entry_table.c.metadata,
+            posting_table.c.amount,
+        )
         .select_from(
-            posting_t.join(entry_t, entry_t.c.seq == posting_t.c.entry_seq).join(
-                account_t, account_t.c.id == posting_t.c.account_id
+            posting_table.join(entry_table, entry_table.c.seq == posting_table.c.entry_seq).join(
+                account_table, account_table.c.id == posting_table.c.account_id
             )
         )
-        .where(account_t.c.code == code)
-        .order_by(entry_t.c.effective_at, entry_t.c.seq)
+        .where(account_table.c.code == code)
+        .order_by(entry_table.c.effective_at, entry_table.c.seq)
     ).all()
     owed: dict[int, int] = defaultdict(int)
     facts: dict[int, tuple[datetime, int | None]] = {}
